@@ -1,0 +1,45 @@
+# Two entry points for a fresh Debian machine: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint typecheck unit train evaluate bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/install-system-packages.sh
+	bash scripts/install-system-packages.sh
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+run: setup
+	$(PY) -m bot
+
+test: lint typecheck unit
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: setup
+	$(PY) -m mypy
+
+unit: setup
+	$(PY) -m pytest
+
+train: setup
+	$(PY) -m model.train
+
+evaluate: setup
+	$(PY) -m model.evaluate
+
+bench: setup
+	$(PY) -m bench.compose
+	$(PY) -m bench.render
+	$(PY) -m bench.store
+	$(PY) -m bench.bot
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache out
