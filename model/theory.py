@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from model.errors import InputError
+
 PITCH_CLASSES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
@@ -19,7 +21,7 @@ _SHARP_MAJOR_TONICS = frozenset({7, 2, 9, 4, 11, 6})  # G D A E B F#
 _SHARP_MINOR_TONICS = frozenset({4, 11, 6, 1, 8})  # Em Bm F#m C#m G#m
 
 
-class TheoryError(ValueError):
+class TheoryError(InputError):
     """A pitch, key or chord symbol that jazzbot cannot read; the message says what was wrong."""
 
 
