@@ -1,0 +1,117 @@
+"""``python -m bench.compose``: how fast the composer writes 16 bars, against deepjazz's way.
+
+Fast path: :class:`model.compose.Composer` with the shipped model, 16 bars for 20 seeds (p50/p95),
+plus eight pieces batched through :meth:`~model.compose.Composer.compose_many`. Naive path: the
+same sampler and model, but every token asks Keras' ``model.predict`` for the next-token
+distribution over the last ``window`` tokens, as deepjazz did; only a few pieces, it is slow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from model.compose import Composer, ComposeRequest
+from model.fast_lstm import FastLSTM, FloatArray, IntArray, LSTMState
+from model.paths import DEFAULT_MODEL_DIR
+
+BARS = 16
+
+
+class KerasPerToken(FastLSTM):
+    """The network behind the same interface, one ``model.predict`` call per token (batch of 1)."""
+
+    def __init__(self, model: Any, weights: dict[str, Any]) -> None:
+        super().__init__(weights)
+        self._model = model
+        self._window = int(model.input_shape[1])
+        self._identity = np.eye(self.vocab_size, dtype=np.float32)
+        self._history: list[int] = []
+
+    def initial_state(self, batch: int = 1) -> LSTMState:
+        if batch != 1:
+            raise ValueError("the naive path composes one piece at a time")
+        self._history = []
+        return super().initial_state(1)
+
+    def step(self, tokens: IntArray, state: LSTMState) -> FloatArray:
+        self._history.append(int(tokens[0]))
+        window = np.zeros((1, self._window, self.vocab_size), dtype=np.float32)
+        recent = self._history[-self._window :]
+        window[0, self._window - len(recent) :] = self._identity[recent]
+        probabilities = self._model.predict(window, verbose=0)[0].astype(np.float64)
+        logits: FloatArray = np.log(np.maximum(probabilities, 1e-30))[None, :]
+        return logits
+
+
+def _timed(function: Callable[[], Any], repeats: int) -> tuple[list[float], list[Any]]:
+    """Seconds per call and what each call returned."""
+    times, results = [], []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        results.append(function())
+        times.append(time.perf_counter() - started)
+    return times, results
+
+
+def _pieces(composer: Composer, seeds: int) -> tuple[list[float], float]:
+    """Seconds per 16-bar piece for seeds 0.., and the mean tokens per piece."""
+    times, pieces = [], []
+    for seed in range(seeds):
+        elapsed, piece = _timed(functools.partial(composer.compose, BARS, seed=seed), 1)
+        times += elapsed
+        pieces += piece
+    return times, statistics.mean(len(p.extra["tokens"].split()) for p in pieces)
+
+
+def _percentile(values: Sequence[float], share: float) -> float:
+    return float(np.percentile(values, share * 100))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.compose", description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=20, help="pieces timed on the fast path")
+    parser.add_argument("--naive", type=int, default=3, help="pieces timed on the naive path")
+    args = parser.parse_args(argv)
+
+    composer = Composer.load()
+    composer.compose(BARS, seed=0)  # first call pays for imports and caches
+    fast, tokens = _pieces(composer, args.seeds)
+    batched, _ = _timed(lambda: composer.compose_many([ComposeRequest(BARS, seed=s) for s in range(8)]), 5)
+
+    import keras
+
+    from model.fast_lstm import keras_weights
+
+    model = keras.saving.load_model(DEFAULT_MODEL_DIR / "model.keras", compile=False)
+    naive_composer = Composer(KerasPerToken(model, keras_weights(model)), composer.vocab, "naive")
+    naive, naive_tokens = _pieces(naive_composer, args.naive)
+
+    meta = json.loads((DEFAULT_MODEL_DIR / "meta.json").read_text())
+    p50 = _percentile(fast, 0.5)
+    print(
+        f"model {composer.name}: vocab {meta['vocab_size']}, window {meta['window']}, "
+        f"{tokens:.0f} tokens per piece"
+    )
+    print(
+        f"fast   16 bars x {len(fast)} seeds: p50 {p50 * 1e3:.1f} ms  "
+        f"p95 {_percentile(fast, 0.95) * 1e3:.1f} ms"
+    )
+    print(f"batch  8 x 16 bars (compose_many): p50 {_percentile(batched, 0.5) * 1e3:.1f} ms per batch")
+    print(
+        f"naive  16 bars x {len(naive)} seeds (model.predict per token): p50 {_percentile(naive, 0.5):.2f} s "
+        f"({statistics.mean(naive) / naive_tokens * 1e3:.1f} ms per token)"
+    )
+    print(f"speed-up p50: {_percentile(naive, 0.5) / p50:.0f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
