@@ -1,0 +1,76 @@
+"""The piano roll of a real composed piece: a PNG of the embed size showing lead and comping."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+import mido
+import pytest
+from matplotlib.colors import to_rgb
+from PIL import Image
+
+from bot.pictures import BACKGROUND, ROLE_STYLE, piano_roll
+from model.compose import Composer
+from model.errors import InputError
+from model.midi import piece_to_midi
+from model.piece import Piece
+
+
+@pytest.fixture(scope="module")
+def piece() -> Piece:
+    return Composer.load().compose(bars=8, seed=3)
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    red, green, blue = (round(channel * 255) for channel in to_rgb(colour))
+    return red, green, blue
+
+
+def _pixels(png: bytes) -> tuple[Image.Image, Counter[tuple[int, int, int]]]:
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    data = image.tobytes()
+    return image, Counter(zip(data[0::3], data[1::3], data[2::3], strict=True))
+
+
+def test_piano_roll_is_an_embed_sized_png_showing_lead_and_comping(piece: Piece) -> None:
+    image, pixels = _pixels(piano_roll(piece_to_midi(piece), piece.chords, piece.bars))
+    assert image.size == (1200, 400)
+    assert pixels.most_common(1)[0][0] == _rgb(BACKGROUND)
+    assert len(pixels) > 20  # notes, grid, text: not a blank canvas
+    assert pixels[_rgb(ROLE_STYLE["lead"][1])] > 500
+    assert pixels[_rgb(ROLE_STYLE["comping"][1])] > 2000
+    assert pixels[_rgb(ROLE_STYLE["bass"][1])] == 0  # the composer's MIDI has no bass track
+
+
+def _arranged_midi() -> bytes:
+    """A small band MIDI with the arrangement's track names, drums included."""
+    midi = mido.MidiFile(type=1, ticks_per_beat=480)
+    for name, channel, pitches in (("Lead", 0, (72, 74)), ("Bass", 2, (36, 38)), ("Drums", 9, (42, 42))):
+        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
+        for pitch in pitches:
+            track.append(mido.Message("note_on", note=pitch, velocity=90, channel=channel, time=0))
+            track.append(mido.Message("note_off", note=pitch, velocity=0, channel=channel, time=1920))
+        midi.tracks.append(track)
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+def test_arrangement_tracks_get_their_own_colours_and_drums_are_left_out(piece: Piece) -> None:
+    _, pixels = _pixels(piano_roll(_arranged_midi(), piece.chords[:2], bars=2))
+    assert pixels[_rgb(ROLE_STYLE["lead"][1])] > 2000
+    assert pixels[_rgb(ROLE_STYLE["bass"][1])] > 2000
+    assert pixels[_rgb(ROLE_STYLE["comping"][1])] == 0
+    assert pixels[_rgb(ROLE_STYLE["other"][1])] == 0  # the drum track is not drawn
+
+
+@pytest.mark.parametrize("data", [b"", b"MThd\x00\x00\x00\x06\x00\x01", b"RIFF1234"])
+def test_corrupt_midi_is_an_input_error(piece: Piece, data: bytes) -> None:
+    with pytest.raises(InputError):
+        piano_roll(data, piece.chords, piece.bars)
+
+
+def test_impossible_bar_count_is_an_input_error(piece: Piece) -> None:
+    with pytest.raises(InputError, match="bars"):
+        piano_roll(piece_to_midi(piece), piece.chords, 0)
