@@ -39,6 +39,7 @@ evaluate: setup
 
 bench: setup
 	$(PY) -m bench.compose
+	$(PY) -m bench.render
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache out
