@@ -32,7 +32,7 @@ class _Codec:
 
 
 _CODECS: dict[str, _Codec] = {
-    "ogg": _Codec(("-c:a", "libopus", "-f", "ogg"), default_kbps=96, min_kbps=6),
+    "ogg": _Codec(("-c:a", "libopus", "-compression_level", "5", "-f", "ogg"), default_kbps=96, min_kbps=6),
     "mp3": _Codec(("-c:a", "libmp3lame", "-f", "mp3"), default_kbps=192, min_kbps=8),
 }
 _MP3_LOW_RATE = 24000  # MPEG-2 layer III: the rate where bitrates below 32 kbps exist
