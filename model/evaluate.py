@@ -16,7 +16,7 @@ from pathlib import Path
 
 import mido
 
-from model.corpus import Corpus, load_corpus
+from model.corpus import Corpus, Span, load_corpus
 from model.errors import InputError
 from model.grammar import top_line
 from model.metrics import (
@@ -34,42 +34,33 @@ from model.metrics import (
 )
 from model.midi import read_midi
 from model.paths import DEFAULT_MODEL_DIR, shared_data_dir
-from model.piece import TICKS_PER_QUARTER, Chord, Note
+from model.piece import TICKS_PER_QUARTER, Note
 from model.theory import FLAT_NAMES
 
 DISTINCTNESS_SEEDS = 10
 
 
 @dataclass(frozen=True, slots=True)
-class Melody:
-    """One measured melody with its chords."""
-
-    notes: tuple[Note, ...]
-    chords: tuple[Chord, ...]
-    bars: int
-
-
-@dataclass(frozen=True, slots=True)
 class Column:
     label: str
-    melodies: tuple[Melody, ...]
+    melodies: tuple[Span, ...]
     distinct: float | None  # between seeds (or outputs); None where it means nothing
     copies: bool  # whether copied runs from the training data are meaningful for this column
 
 
-ROWS: tuple[tuple[str, Callable[[Melody], float], str], ...] = (
-    ("bars exactly filled", lambda m: filled_bar_share(m.notes, m.bars), "%"),
-    ("notes on chord tones", lambda m: class_shares(m.notes, m.chords)["C"], "%"),
-    ("notes on chord or scale tones", lambda m: class_shares(m.notes, m.chords)["CS"], "%"),
-    ("pitch-class entropy (bits)", lambda m: pitch_class_entropy(m.notes), "f"),
-    ("pitch range (semitones)", lambda m: pitch_range(m.notes), "f"),
-    ("mean |interval| (semitones)", lambda m: mean_abs_interval(m.notes), "f"),
-    ("repeated notes", lambda m: repeated_share(m.notes), "%"),
+ROWS: tuple[tuple[str, Callable[[Span], float], str], ...] = (
+    ("bars exactly filled", lambda m: filled_bar_share(m.melody, m.bars), "%"),
+    ("notes on chord tones", lambda m: class_shares(m.melody, m.chords)["C"], "%"),
+    ("notes on chord or scale tones", lambda m: class_shares(m.melody, m.chords)["CS"], "%"),
+    ("pitch-class entropy (bits)", lambda m: pitch_class_entropy(m.melody), "f"),
+    ("pitch range (semitones)", lambda m: pitch_range(m.melody), "f"),
+    ("mean |interval| (semitones)", lambda m: mean_abs_interval(m.melody), "f"),
+    ("repeated notes", lambda m: repeated_share(m.melody), "%"),
 )
 
 
 def corpus_column(corpus: Corpus) -> Column:
-    melodies = tuple(Melody(tuple(top_line(s.melody, s.bars)), s.chords, s.bars) for s in corpus.songs)
+    melodies = tuple(Span(tuple(top_line(s.melody, s.bars)), s.chords, s.bars) for s in corpus.songs)
     return Column(f"corpus ({len(melodies)} songs)", melodies, None, copies=False)
 
 
@@ -96,13 +87,13 @@ def reference_column(folder: Path) -> Column:
     melodies = []
     for path in sorted(folder.glob("*.mid")):
         track = split_mixed_track(read_track_notes(path))
-        melodies.append(Melody(track.melody, track.chords, track.bars))
+        melodies.append(Span(track.melody, track.chords, track.bars))
     if not melodies:
         raise InputError(f"no deepjazz reference outputs (*.mid) in {folder}")
     return Column(
         f"deepjazz ({len(melodies)} outputs)",
         tuple(melodies),
-        distinctness([m.notes for m in melodies]),
+        distinctness([m.melody for m in melodies]),
         True,
     )
 
@@ -117,7 +108,7 @@ def generated_column(model_dir: Path, n: int) -> Column:
         composer.compose(16, 120, FLAT_NAMES[i % 12], slugs[i % len(slugs)], 1.0, seed=i) for i in range(n)
     ]
     same_args = [composer.compose(16, 120, "C", "blues", 1.0, seed=i) for i in range(DISTINCTNESS_SEEDS)]
-    melodies = tuple(Melody(p.melody, p.chords, p.bars) for p in pieces)
+    melodies = tuple(Span(p.melody, p.chords, p.bars) for p in pieces)
     return Column(f"jazzbot ({n} pieces)", melodies, distinctness([p.melody for p in same_args]), True)
 
 
@@ -130,7 +121,7 @@ def table(columns: Sequence[Column], index: CopyIndex) -> str:
     header = ["metric", *(c.label for c in columns)]
     rows = [[name, *(_cell([f(m) for m in c.melodies], unit) for c in columns)] for name, f, unit in ROWS]
     runs = {
-        c.label: [index.longest_copied_run(m.notes) for m in c.melodies] if c.copies else [] for c in columns
+        c.label: [index.longest_copied_run(m.melody) for m in c.melodies] if c.copies else [] for c in columns
     }
     rows.append(
         [

@@ -122,6 +122,6 @@ def test_shipped_composer_pieces_fill_every_bar_and_differ_by_seed() -> None:
     assert len(column.melodies) == 3
     for melody in column.melodies:
         assert melody.bars == 16
-        assert filled_bar_share(melody.notes, melody.bars) == 1.0
-        assert class_shares(melody.notes, melody.chords)["CS"] > 0.5
+        assert filled_bar_share(melody.melody, melody.bars) == 1.0
+        assert class_shares(melody.melody, melody.chords)["CS"] > 0.5
     assert column.distinct is not None and column.distinct > 0.5
