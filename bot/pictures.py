@@ -3,7 +3,9 @@
 Drawn on a bare :class:`matplotlib.figure.Figure` with the Agg canvas, never pyplot, so renders in
 worker threads share no global state. Tracks are recognised by name: the composer's MIDI
 ("Melody", "Chords") and the arrangement's ("Lead", "Piano", "Bass"); drums (channel 10) carry no
-pitch and are left out. Time runs in bars, chord names sit above the bar where each chord starts.
+pitch and are left out. Time runs in bars, chord names sit above the bar where each chord starts:
+taken from the conductor track's ``marker`` events when the MIDI has them (the arrangement writes one
+per chord, already shifted by a count-in), else from the chords passed in.
 """
 
 from __future__ import annotations
@@ -73,21 +75,32 @@ def _spans(track: mido.MidiTrack, ticks_per_bar: int) -> list[_Span]:
     return spans
 
 
-def _name_chords(axes: Axes, chords: Sequence[Chord], end: float, width: int) -> None:
+def chord_labels(midi: mido.MidiFile, chords: Sequence[Chord]) -> list[tuple[float, str]]:
+    """(bar, name) of every chord: the first track's markers if it has any, else ``chords``."""
+    ticks_per_bar = midi.ticks_per_beat * BEATS_PER_BAR
+    labels: list[tuple[float, str]] = []
+    now = 0
+    for message in midi.tracks[0]:
+        now += message.time
+        if message.type == "marker" and message.text.strip():
+            labels.append((now / ticks_per_bar, message.text.strip()))
+    return labels or [(chord.start / TICKS_PER_BAR, chord.name) for chord in chords]
+
+
+def _name_chords(axes: Axes, labels: Sequence[tuple[float, str]], end: float, width: int) -> None:
     """Chord names above the bar where each starts, on two staggered rows so neighbours don't collide."""
     font_size = 9 if end <= 16 else 7 if end <= 32 else 5
     bars_per_char = 0.75 * font_size * DPI / 72 / (width * AXES_WIDTH / end)
     free_from = [0.0] * len(CHORD_ROWS)  # where each row is clear again, in bars
-    for chord in chords:
-        start = chord.start / TICKS_PER_BAR
+    for start, name in labels:
         if not 0 <= start < end:
             continue
         row = next((r for r, free in enumerate(free_from) if start >= free), free_from.index(min(free_from)))
-        free_from[row] = start + (len(chord.name) + 1) * bars_per_char
+        free_from[row] = start + (len(name) + 1) * bars_per_char
         axes.text(
             start + 0.02,
             CHORD_ROWS[row],
-            chord.name,
+            name,
             transform=axes.get_xaxis_transform(),
             color=TEXT,
             fontsize=font_size,
@@ -99,7 +112,10 @@ def _name_chords(axes: Axes, chords: Sequence[Chord], end: float, width: int) ->
 def piano_roll(
     midi: bytes, chords: Sequence[Chord], bars: int, *, width: int = 1200, height: int = 400
 ) -> bytes:
-    """A ``width`` x ``height`` PNG of ``midi``'s pitched tracks with bar lines and ``chords`` named.
+    """A ``width`` x ``height`` PNG of ``midi``'s pitched tracks with bar lines and chords named.
+
+    Chord names come from the MIDI's chord markers when it has them (see :func:`chord_labels`), so an
+    arrangement with a count-in is labelled right; otherwise from ``chords``.
 
     The time axis covers ``bars`` bars, or more when the MIDI runs longer (a count-in or final chord).
     Corrupt or note-less MIDI raises :class:`InputError` from :func:`model.midi.read_midi`.
@@ -161,7 +177,7 @@ def piano_roll(
         frameon=False,
         labelcolor=TEXT,
     )
-    _name_chords(axes, chords, end, width)
+    _name_chords(axes, chord_labels(parsed, chords), end, width)
 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, facecolor=BACKGROUND)

@@ -10,11 +10,12 @@ import pytest
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from bot.pictures import BACKGROUND, ROLE_STYLE, piano_roll
+from bot.pictures import BACKGROUND, ROLE_STYLE, chord_labels, piano_roll
+from model.arrange import ArrangeOptions, arrange
 from model.compose import Composer
 from model.errors import InputError
-from model.midi import piece_to_midi
-from model.piece import Piece
+from model.midi import piece_to_midi, read_midi
+from model.piece import TICKS_PER_BAR, Piece
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +64,17 @@ def test_arrangement_tracks_get_their_own_colours_and_drums_are_left_out(piece: 
     assert pixels[_rgb(ROLE_STYLE["bass"][1])] > 2000
     assert pixels[_rgb(ROLE_STYLE["comping"][1])] == 0
     assert pixels[_rgb(ROLE_STYLE["other"][1])] == 0  # the drum track is not drawn
+
+
+def test_chord_names_sit_over_their_bars_after_a_count_in(piece: Piece) -> None:
+    midi = arrange(piece, ArrangeOptions(count_in=True, ending=False)).midi
+    shifted = [(chord.start / TICKS_PER_BAR + 1, chord.name) for chord in piece.chords]
+    assert chord_labels(read_midi(midi), piece.chords) == shifted  # from the MIDI's chord markers
+    unshifted = [(chord.start / TICKS_PER_BAR, chord.name) for chord in piece.chords]
+    assert chord_labels(read_midi(piece_to_midi(piece)), piece.chords) == unshifted  # no markers there
+    image, pixels = _pixels(piano_roll(midi, piece.chords, piece.bars))
+    assert image.size == (1200, 400)
+    assert min(pixels[_rgb(ROLE_STYLE[role][1])] for role in ("lead", "comping", "bass")) > 500
 
 
 @pytest.mark.parametrize("data", [b"", b"MThd\x00\x00\x00\x06\x00\x01", b"RIFF1234"])
