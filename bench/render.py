@@ -1,11 +1,13 @@
 """``python -m bench.render``: how fast a composed piece becomes a Discord clip, against the plain path.
 
-In-process path: compose 16 bars at 120 bpm, write MIDI with :func:`model.midi.piece_to_midi`, render it
-with one long-lived :class:`bot.render.Renderer` (soundfont loaded once, outside the timing) and encode
-OGG/Opus with :func:`bot.encode.encode`. Plain path, on the same MIDI in the same run: midi2audio's
-``FluidSynth(sound_font).midi_to_audio(mid, wav)`` (the fluidsynth CLI, which reloads the soundfont every
-call) and a separate ffmpeg call turning the WAV into OGG/Opus. There is no arrangement module yet, so
-the input is piece_to_midi's unarranged two-track MIDI (melody + block chords).
+In-process path, as the bot runs it: :func:`bot.clips.make_clip` arranges 16 bars at 120 bpm for the
+band (:mod:`model.arrange`), renders with one long-lived :class:`bot.render.Renderer` (soundfont loaded
+once, outside the timing) while ffmpeg encodes OGG/Opus from the stream, and draws the piano roll.
+Both paths synthesise at :data:`bot.render.DEFAULT_SAMPLE_RATE`.
+The same arranged MIDI is also rendered (:meth:`Renderer.render`) and encoded (:func:`bot.encode.encode`)
+one after the other, to show what the overlap saves. Plain path, on the same MIDI in the same run:
+midi2audio's ``FluidSynth(sound_font).midi_to_audio(mid, wav)`` (the fluidsynth CLI, which reloads the
+soundfont every call) and a separate ffmpeg call turning the WAV into OGG/Opus.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import contextlib
 import functools
 import os
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -26,10 +29,10 @@ from typing import TypeVar
 
 from midi2audio import FluidSynth
 
+from bot.clips import make_clip
 from bot.encode import encode
 from bot.render import DEFAULT_SAMPLE_RATE, DEFAULT_SOUNDFONT, Renderer
 from model.compose import Composer
-from model.midi import piece_to_midi
 
 BARS = 16
 TEMPO = 120
@@ -38,21 +41,46 @@ OPUS_KBPS = 96  # bot.encode's default Opus bitrate, so both paths write compara
 T = TypeVar("T")
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process (all threads) plus its finished children (ffmpeg, fluidsynth)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 @dataclass
 class Stages:
-    """Wall seconds per seed for each named stage, and the seconds of audio each seed produced."""
+    """Wall and CPU seconds per seed for each named stage, and the seconds of audio each seed produced.
+
+    On a shared machine wall time depends on the neighbours' load; CPU time much less so. On an idle
+    2-core machine the streamed render+encode takes about the larger of the two stages' CPU times.
+    """
 
     seconds: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
     audio: list[float] = field(default_factory=list)
 
     def timed(self, stage: str, function: Callable[[], T]) -> T:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu_seconds()
         result = function()
-        self.seconds.setdefault(stage, []).append(time.perf_counter() - started)
+        self.add(stage, time.perf_counter() - started, _cpu_seconds() - cpu)
         return result
+
+    def add(self, stage: str, seconds: float, cpu: float | None = None) -> None:
+        self.seconds.setdefault(stage, []).append(seconds)
+        if cpu is not None:
+            self.cpu.setdefault(stage, []).append(cpu)
+
+    def total(self, stage: str, *parts: str) -> None:
+        """Record the last seed's ``stage`` as the sum of the last seed's ``parts``."""
+        self.add(stage, sum(self.seconds[part][-1] for part in parts))
+        if all(part in self.cpu for part in parts):
+            self.cpu.setdefault(stage, []).append(sum(self.cpu[part][-1] for part in parts))
 
     def p50(self, stage: str) -> float:
         return statistics.median(self.seconds[stage])
+
+    def cpu_p50(self, stage: str) -> str:
+        return f"{statistics.median(self.cpu[stage]) * 1e3:.0f} ms" if stage in self.cpu else ""
 
     def real_time_factor(self, stage: str) -> float:
         """Median over seeds of audio seconds per wall second."""
@@ -86,14 +114,11 @@ def _plain(midi: bytes, workdir: Path, soundfont: Path, stages: Stages) -> None:
         "-c:a", "libopus", "-b:a", f"{OPUS_KBPS}k", str(ogg),
     ]  # fmt: skip
     stages.timed("encode", lambda: subprocess.run(command, check=True))
+    stages.total("render+encode", "render", "encode")
     with wave.open(str(wav)) as audio:
         stages.audio.append(audio.getnframes() / audio.getframerate())
     if ogg.stat().st_size == 0:
         raise RuntimeError("the plain path wrote an empty OGG file")
-
-
-def _compose_midi(composer: Composer, seed: int) -> bytes:
-    return piece_to_midi(composer.compose(BARS, TEMPO, seed=seed))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,41 +128,48 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     composer = Composer.load()
     renderer = Renderer(DEFAULT_SOUNDFONT)
-    warm = _compose_midi(composer, 0)  # first calls pay for imports and caches
-    encode(renderer.render(warm), renderer.sample_rate)
+    make_clip(composer.compose(BARS, TEMPO, seed=0), renderer)  # first calls pay for imports and caches
 
     fast, plain = Stages(), Stages()
     with tempfile.TemporaryDirectory(prefix="bench-render-") as workdir:
         for seed in range(args.seeds):
-            midi = fast.timed("compose+MIDI", functools.partial(_compose_midi, composer, seed))
-            pcm = fast.timed("render", functools.partial(renderer.render, midi))
+            piece = composer.compose(BARS, TEMPO, seed=seed)
+            clip = fast.timed("make_clip", functools.partial(make_clip, piece, renderer))
+            for stage in ("arrange", "draw"):
+                fast.add(stage, clip.timings[stage])
+            fast.add("streamed render+encode", clip.timings["render"] + clip.timings["encode"])
+            fast.audio.append(clip.duration)
+            pcm = fast.timed("render", functools.partial(renderer.render, clip.midi))
             fast.timed("encode", functools.partial(encode, pcm, renderer.sample_rate, "ogg"))
-            fast.audio.append(len(pcm) / renderer.sample_rate)
-            _plain(midi, Path(workdir), DEFAULT_SOUNDFONT, plain)
+            fast.total("render+encode", "render", "encode")
+            _plain(clip.midi, Path(workdir), DEFAULT_SOUNDFONT, plain)
     renderer.close()
-    for stages in (fast, plain):
-        stages.seconds["render+encode"] = [
-            r + e for r, e in zip(stages.seconds["render"], stages.seconds["encode"], strict=True)
-        ]
-    fast.seconds["total"] = [
-        c + re for c, re in zip(fast.seconds["compose+MIDI"], fast.seconds["render+encode"], strict=True)
-    ]
 
     print(
-        f"{args.seeds} seeds, {BARS} bars at {TEMPO} bpm, unarranged 2-track MIDI, "
-        f"OGG/Opus {OPUS_KBPS} kbps; "
-        f"audio p50: in-process {statistics.median(fast.audio):.1f} s, "
-        f"plain {statistics.median(plain.audio):.1f} s"
+        f"{args.seeds} seeds, {BARS} bars at {TEMPO} bpm, arranged swing band, synthesis at "
+        f"{DEFAULT_SAMPLE_RATE} Hz, OGG/Opus {OPUS_KBPS} kbps; audio p50: in-process "
+        f"{statistics.median(fast.audio):.1f} s, plain {statistics.median(plain.audio):.1f} s"
     )
-    print(f"{'stage':<14} {'in-process p50':>15} {'plain p50':>10} {'ratio':>6} {'RTF in/plain':>16}")
-    print(f"{'compose+MIDI':<14} {fast.p50('compose+MIDI') * 1e3:>12.1f} ms")
-    for stage in ("render", "encode", "render+encode"):
-        print(
-            f"{stage:<14} {fast.p50(stage) * 1e3:>12.1f} ms {plain.p50(stage) * 1e3:>7.1f} ms "
-            f"{plain.p50(stage) / fast.p50(stage):>5.2f}x "
-            f"{fast.real_time_factor(stage):>7.0f}x/{plain.real_time_factor(stage):.0f}x"
-        )
-    print(f"{'total':<14} {fast.p50('total') * 1e3:>12.1f} ms  (RTF {fast.real_time_factor('total'):.0f}x)")
+    header = f"{'in-process p50':>14} {'CPU':>7} {'plain p50':>10} {'CPU':>7} {'ratio':>6} {'RTF':>10}"
+    print(f"{'stage':<24} {header}")
+    rows = [
+        ("arrange", None),
+        ("render", "render"),
+        ("encode", "encode"),
+        ("render+encode", "render+encode"),
+        ("streamed render+encode", "render+encode"),
+        ("draw", None),
+        ("make_clip", None),
+    ]
+    for stage, plain_stage in rows:
+        line = f"{stage:<24} {fast.p50(stage) * 1e3:>11.1f} ms {fast.cpu_p50(stage):>7}"
+        if plain_stage is not None:
+            line += (
+                f" {plain.p50(plain_stage) * 1e3:>7.1f} ms {plain.cpu_p50(plain_stage):>7} "
+                f"{plain.p50(plain_stage) / fast.p50(stage):>5.2f}x "
+                f"{fast.real_time_factor(stage):>3.0f}x/{plain.real_time_factor(plain_stage):.0f}x"
+            )
+        print(line)
     return 0
 
 

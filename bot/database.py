@@ -56,7 +56,7 @@ async def apply_migrations(conn: aiosqlite.Connection, directory: Path = MIGRATI
             await conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
         except BaseException:
             if conn.in_transaction:
-                await conn.execute("ROLLBACK")
+                await conn.rollback()
             raise
     return len(migrations)
 
@@ -72,10 +72,16 @@ async def open_database(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     try:
         conn.row_factory = aiosqlite.Row
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
+        for pragma in (
+            f"busy_timeout = {BUSY_TIMEOUT_MS}",
+            "journal_mode = WAL",
+            "synchronous = NORMAL",
+            "foreign_keys = ON",
+        ):
+            # Close each cursor at once: a pragma's unread result row would keep a statement open and
+            # make the migration's COMMIT fail with "SQL statements in progress".
+            async with conn.execute(f"PRAGMA {pragma}"):
+                pass
         await apply_migrations(conn)
     except BaseException:
         await conn.close()

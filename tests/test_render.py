@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from bot.render import DEFAULT_SAMPLE_RATE, PCM, TAIL_SECONDS, Renderer, RenderError
+from model.arrange import ArrangeOptions, arrange
 from model.compose import Composer
 from model.errors import InputError
 from model.midi import piece_to_midi
@@ -55,11 +56,40 @@ def test_clip_lasts_the_bars_plus_the_tail_at_any_tempo(
     assert len(pcm) / RATE == pytest.approx(4 * 4 * 60 / tempo + TAIL_SECONDS, abs=0.05)
 
 
-def test_clip_is_loud_with_its_peak_near_minus_one_dbfs(renderer: Renderer, composer: Composer) -> None:
-    pcm = renderer.render(piece_to_midi(composer.compose(bars=4, seed=1)))
-    assert -1.2 <= _dbfs(pcm) <= -0.8
+@pytest.mark.parametrize("style", ["swing", "ballad"])
+def test_band_clip_is_loud_with_its_peak_at_about_minus_one_dbfs(
+    renderer: Renderer, composer: Composer, style: str
+) -> None:
+    pcm = renderer.render(arrange(composer.compose(bars=4, seed=1), ArrangeOptions(style=style)).midi)
+    assert -1.6 <= _dbfs(pcm) <= -0.99
     assert _rms(pcm) > 0.02
     assert np.all(pcm[-10:] == 0)  # faded out, no click at the cut
+
+
+def test_fortissimo_chords_on_every_channel_do_not_clip(renderer: Renderer) -> None:
+    chords = [
+        mido.Message("note_on", channel=channel, note=note, velocity=127, time=0)
+        for channel in range(8)
+        for note in (36, 43, 48, 52, 55, 60, 64, 67, 72, 76)
+    ]
+    pcm = renderer.render(_midi([*chords, mido.Message("note_off", note=36, time=960)]))
+    assert -1.1 <= _dbfs(pcm) <= -0.99  # the limiter holds the ceiling (to rounding)
+
+
+def test_stream_announces_the_length_and_yields_the_same_audio_in_blocks(
+    renderer: Renderer, composer: Composer
+) -> None:
+    midi = piece_to_midi(composer.compose(bars=2, seed=4))
+    stream = renderer.stream(midi)
+    blocks = list(stream.blocks)
+    assert len(blocks) > 2 and all(block.shape[1] == 2 for block in blocks)
+    assert sum(len(block) for block in blocks) == stream.frames == len(renderer.render(midi))
+    assert stream.seconds == pytest.approx(2 * 4 * 60 / 120 + TAIL_SECONDS, abs=0.05)
+
+
+def test_bad_midi_is_refused_before_the_stream_starts(renderer: Renderer) -> None:
+    with pytest.raises(InputError):
+        renderer.stream(b"not a midi file")
 
 
 def test_tempo_change_inside_the_file_is_honoured(renderer: Renderer) -> None:

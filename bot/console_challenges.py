@@ -1,0 +1,213 @@
+"""``/challenge ...`` in the local console: the same rules as on Discord, as text.
+
+The console is one operator on their own machine, so they count as a moderator, play guild
+:data:`~bot.challenges.CONSOLE_GUILD` and see announcements (voting open, results) in the reply to
+whichever command they type after a deadline passed — once, like the Discord post.
+
+Arguments are words and ``key=value`` pairs, quoted like a shell: ``/challenge start title="Wizard of
+the week" prompt="Any genre" submit=3d vote=2d``.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.challenge_scheduler import ChallengeScheduler
+from bot.challenge_store import Challenge
+from bot.challenge_text import (
+    TextStyle,
+    challenge_text,
+    entries_text,
+    history_text,
+    leaderboard_text,
+    profile_text,
+    removed_text,
+    results_text,
+    vote_text,
+    voting_opened_text,
+)
+from bot.challenges import CONSOLE_GUILD, ChallengeService, Results, file_kind
+from model.errors import InputError
+
+if TYPE_CHECKING:
+    from bot.jazz import Requester
+
+HELP = """/challenge commands:
+  start title=".." prompt=".." submit=3d vote=2d [votes=3] [hidden=yes]   (dates like 2026-12-01 work too)
+  submit file=PATH | clip=ID | link=URL [title=".."] [note=".."]
+  entries | leaderboard | info [challenge]    history | profile [member]
+  play ENTRY (saves the entry's file) | vote ENTRY | unvote ENTRY
+  close | cancel reason=".." | remove-entry ENTRY reason=".."
+"""
+
+
+@dataclass
+class _Collected:
+    """An announcer that keeps the posts for the reply."""
+
+    style: TextStyle
+    service: ChallengeService
+    posts: list[str] = field(default_factory=list)
+
+    async def voting_opened(self, challenge: Challenge) -> None:
+        _, entries = await self.service.entries(challenge.guild_id, challenge.id)
+        self.posts.append(voting_opened_text(challenge, len(entries), self.style))
+
+    async def results(self, results: Results) -> None:
+        self.posts.append(results_text(results, self.style))
+
+
+def _style(who: Requester) -> TextStyle:
+    return TextStyle(
+        member=lambda user_id: who.user_name if user_id == who.user_id else f"member {user_id}",
+        moment=lambda epoch: f"{datetime.fromtimestamp(epoch, UTC):%Y-%m-%d %H:%M} UTC",
+    )
+
+
+def _split(args: str, allowed: set[str]) -> tuple[list[str], dict[str, str]]:
+    try:
+        words = shlex.split(args)
+    except ValueError as error:
+        raise InputError(f"Could not read that: {error} (close your quotes).") from None
+    positional, options = [], {}
+    for word in words:
+        key, equals, value = word.partition("=")
+        if not equals:
+            positional.append(word)
+        elif key.lower() in allowed:
+            options[key.lower()] = value
+        else:
+            raise InputError(
+                f"Unknown option {key!r}; this command takes {', '.join(sorted(allowed)) or 'none'}."
+            )
+    return positional, options
+
+
+def _number(text: str, what: str) -> int:
+    try:
+        return int(text.lstrip("#"))
+    except ValueError:
+        raise InputError(f"{what} should be a number like 12, not {text!r}.") from None
+
+
+def _one_number(positional: list[str], what: str) -> int:
+    if len(positional) != 1:
+        raise InputError(f"Give the {what} number, e.g. `/challenge vote 12`.")
+    return _number(positional[0], what)
+
+
+def _yes(text: str) -> bool:
+    return text.lower() in ("yes", "y", "true", "1", "on")
+
+
+async def _submit(service: ChallengeService, who: Requester, options: dict[str, str]) -> str:
+    guild = CONSOLE_GUILD
+    sources = [key for key in ("file", "clip", "link") if key in options]
+    if len(sources) != 1:
+        raise InputError("Submit exactly one of file=PATH, clip=ID or link=URL.")
+    title, note = options.get("title"), options.get("note", "")
+    if "file" in options:
+        path = Path(options["file"]).expanduser()
+        if not path.is_file():
+            raise InputError(f"There is no file at {path}.")
+        file_kind(path.name, path.stat().st_size)  # refuse a huge file before reading it
+        entry = await service.submit_file(guild, who.user_id, path.name, path.read_bytes(), title, note)
+    elif "clip" in options:
+        entry = await service.submit_clip(guild, who.user_id, _number(options["clip"], "Clip"), title, note)
+    else:
+        entry = await service.submit_link(guild, who.user_id, options["link"], title, note)
+    return (
+        f"Entry #{entry.id} “{entry.title}” is in. Submitting again replaces it while submissions are open."
+    )
+
+
+async def _play(service: ChallengeService, entry_id: int, out_dir: Path) -> str:
+    media = await service.entry_media(CONSOLE_GUILD, entry_id)
+    if media.link is not None:
+        return f"Entry #{entry_id} is a link: {media.link}"
+    assert media.filename is not None and media.data is not None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"challenge-entry-{entry_id}-{media.filename}"
+    path.write_bytes(media.data)
+    return f"Saved entry #{entry_id} to {path}"
+
+
+async def _run(service: ChallengeService, who: Requester, words: str, out_dir: Path, style: TextStyle) -> str:
+    command, _, rest = words.strip().partition(" ")
+    command = command.lower()
+    guild = CONSOLE_GUILD
+    if command in ("", "help"):
+        return HELP
+    if command == "start":
+        _, options = _split(rest, {"title", "prompt", "submit", "vote", "votes", "hidden"})
+        missing = [key for key in ("title", "prompt", "submit", "vote") if key not in options]
+        if missing:
+            raise InputError(f"`/challenge start` needs {', '.join(missing)}; see `/challenge help`.")
+        challenge = await service.start(
+            guild, 0, who.user_id, is_moderator=True, title=options["title"], prompt=options["prompt"],
+            submit_by=options["submit"], vote_by=options["vote"],
+            max_votes=_number(options.get("votes", "3"), "Votes"),
+            hide_leaderboard=_yes(options.get("hidden", "no")),
+        )  # fmt: skip
+        return challenge_text(challenge, style)
+    if command == "submit":
+        return await _submit(service, who, _split(rest, {"file", "clip", "link", "title", "note"})[1])
+    positional, options = _split(rest, {"reason"})
+    number = _number(positional[0], "Number") if positional else None
+    if command == "entries":
+        return entries_text(*await service.entries(guild, number), style)
+    if command == "leaderboard":
+        return leaderboard_text(await service.leaderboard(guild, number), style)
+    if command == "info":
+        return challenge_text(await service.challenge(guild, number), style)
+    if command == "history":
+        return history_text(await service.history(guild), style)
+    if command == "profile":
+        return profile_text(await service.profile(guild, who.user_id if number is None else number), style)
+    if command == "play":
+        return await _play(service, _one_number(positional, "entry"), out_dir)
+    if command == "vote":
+        return vote_text(await service.vote(guild, who.user_id, _one_number(positional, "entry")))
+    if command == "unvote":
+        return vote_text(
+            await service.unvote(guild, who.user_id, _one_number(positional, "entry")), taken_back=True
+        )
+    if command == "close":
+        closed = await service.close(guild, is_moderator=True)
+        return f"Closed **{closed.title}**."
+    if command == "cancel":
+        cancelled = await service.cancel(guild, is_moderator=True, reason=options.get("reason", ""))
+        return results_text(await service.results(cancelled), style)
+    if command == "remove-entry":
+        removed = await service.remove_entry(
+            guild,
+            who.user_id,
+            _one_number(positional, "entry"),
+            is_moderator=True,
+            reason=options.get("reason", ""),
+        )
+        return f"Removed. The author is told: {removed_text(removed)}"
+    raise InputError(f"There is no `/challenge {command}`.\n{HELP}")
+
+
+async def handle_challenge(services: Any, who: Requester, args: str) -> str:
+    """The console's reply to ``/challenge <args>``: announcements that fell due, then the command's
+    answer. A refusal raises :class:`InputError` (carrying any announcements made before it)."""
+    service: ChallengeService = services.challenges
+    style = _style(who)
+    announcer = _Collected(style, service)
+    scheduler = ChallengeScheduler(service, announcer)
+    await scheduler.run_due()
+    try:
+        reply = await _run(service, who, args, Path(services.settings.out_dir), style)
+    except InputError as refused:
+        if not announcer.posts:
+            raise
+        raise InputError("\n\n".join([*announcer.posts, str(refused)])) from None
+    before = len(announcer.posts)
+    await scheduler.run_due()  # a close posts its results right away
+    return "\n\n".join([*announcer.posts[:before], reply, *announcer.posts[before:]])

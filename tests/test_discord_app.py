@@ -1,0 +1,172 @@
+# ruff: noqa: F401, F811  (pytest fixtures imported from tests.discord_helpers are used by name)
+"""The bot as a whole on a simulated Discord: busy answers, a failing job, restarts, command sync."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import simcord
+
+from bot.database import open_database
+from bot.discord_app import INTERRUPTED_TEXT, JazzBot
+from bot.job_store import JobStore
+from bot.render import DEFAULT_SOUNDFONT
+from bot.requests import JazzRequest
+from tests.discord_helpers import (
+    QUICK_BARS,
+    Bots,
+    background_clip,
+    bots,
+    embed_fields,
+    interaction_token,
+    quick_settings,
+    scene,
+    settings_overrides,
+    simcord_bot,
+    until,
+)
+
+
+@pytest.mark.parametrize("settings_overrides", [{"workers": 1, "queue_size": 1}])
+async def test_a_full_queue_gets_a_private_busy_message(simcord_env: Any, scene: Any) -> None:
+    channel, alice, bob = scene
+    queue = simcord_env.bot.services.queue
+    others = [background_clip(simcord_env.bot, user, scene) for user in (901, 902)]
+    await until(lambda: queue.running == 1 and queue.waiting == 1)
+
+    result = await alice.slash(channel, "jazz", bars=QUICK_BARS)
+
+    assert result.ephemeral
+    text = result.response.content
+    assert text.startswith("The queue is full") and "busy, try again in ~" in text
+    assert not result.followups and channel.history(viewer=bob) == []
+    await asyncio.gather(*others)
+
+
+@pytest.mark.parametrize("settings_overrides", [{"workers": 1}])
+async def test_a_queued_request_shows_its_place_in_line_then_its_progress(
+    simcord_env: Any, scene: Any
+) -> None:
+    channel, alice, _ = scene
+    queue = simcord_env.bot.services.queue
+    other = background_clip(simcord_env.bot, 901, scene)
+    await until(lambda: queue.running == 1)
+    before = len(simcord_env.http_requests)
+
+    result = await alice.slash(channel, "jazz", bars=QUICK_BARS)
+
+    shown = [call.json["content"] for call in simcord_env.http_requests[before:] if call.method == "PATCH"]
+    assert shown[0] == "⏳ In the queue: position 1."
+    assert shown[-1].startswith("✅ Done in")
+    assert all(earlier != later for earlier, later in itertools.pairwise(shown))
+    assert len(result.followups) == 1
+    await other
+
+
+@pytest.mark.parametrize("settings_overrides", [{"per_user_limit": 1}])
+async def test_the_per_user_limit_gets_a_private_busy_message_and_others_are_served(
+    simcord_env: Any, scene: Any
+) -> None:
+    channel, alice, bob = scene
+    queue = simcord_env.bot.services.queue
+    mine = background_clip(simcord_env.bot, alice.id, scene)
+    await until(lambda: queue.running == 1)
+
+    refused = await alice.slash(channel, "jazz", bars=QUICK_BARS)
+    served = await bob.slash(channel, "jazz", bars=QUICK_BARS)
+
+    assert refused.ephemeral and refused.response.content.startswith("You already have a clip on the way")
+    assert "busy, try again in ~" in refused.response.content
+    assert len(served.followups) == 1 and not served.followups[0].ephemeral
+    await mine
+
+
+@pytest.mark.parametrize("settings_overrides", [{"cooldown_seconds": 600.0}])
+async def test_asking_again_too_soon_gets_a_private_busy_message(scene: Any) -> None:
+    channel, alice, _ = scene
+
+    first = await alice.slash(channel, "jazz", bars=QUICK_BARS)
+    second = await alice.slash(channel, "jazz", bars=QUICK_BARS)
+
+    assert len(first.followups) == 1
+    assert second.ephemeral and second.response.content.startswith("Slow down a little")
+    assert not second.followups
+
+
+async def test_a_failing_job_tells_its_user_and_the_bot_keeps_serving_others(
+    simcord_env: Any, scene: Any, bots: Bots, tmp_path: Path
+) -> None:
+    channel, alice, bob = scene
+    soundfont = tmp_path / "band.sf2"
+    soundfont.symlink_to(DEFAULT_SOUNDFONT)
+    await simcord_env.restart_bot(bots.new(soundfont=soundfont, workers=1))
+    soundfont.unlink()  # the synth of the worker thread is made on its first job, which now fails
+
+    failed = await alice.slash(channel, "jazz", bars=QUICK_BARS)
+    soundfont.symlink_to(DEFAULT_SOUNDFONT)
+    served = await bob.slash(channel, "jazz", bars=QUICK_BARS)
+
+    assert failed.ephemeral and f"no soundfont at {soundfont}" in failed.response.content
+    assert not failed.followups
+    assert embed_fields(served.followups[0])["Bars"] == str(QUICK_BARS)
+
+
+async def test_users_of_interrupted_jobs_are_told_after_a_restart_while_discord_allows(
+    simcord_env: Any, scene: Any, bots: Bots
+) -> None:
+    channel, alice, bob = scene
+    before = len(simcord_env.http_requests)
+    recent = await alice.slash(channel, "jazz", bars=QUICK_BARS)
+    recent_token = interaction_token(simcord_env.http_requests[before:])
+    before = len(simcord_env.http_requests)
+    old = await bob.slash(channel, "jazz", bars=QUICK_BARS)
+    old_token = interaction_token(simcord_env.http_requests[before:])
+    # What a crash in the middle of two jobs leaves behind: rows still running, with the follow-up
+    # credentials of their interactions; one job is 20 minutes old, past Discord's 15-minute window.
+    services = simcord_env.bot.services
+    app_id = simcord_env.bot.application_id
+    stale_jobs = JobStore(services.store_db, clock=lambda: time.time() - 20 * 60)
+    guild_id = alice.guild.id
+    recent_job = await services.jobs.add(
+        "compose", alice.id, guild_id, channel.id, JazzRequest(bars=QUICK_BARS), (app_id, recent_token)
+    )
+    await services.jobs.started(recent_job)
+    old_job = await stale_jobs.add(
+        "compose", bob.id, guild_id, channel.id, JazzRequest(bars=QUICK_BARS), (app_id, old_token)
+    )
+
+    await simcord_env.restart_bot(bots.new())
+
+    *_, notice = recent.followups
+    assert notice.ephemeral and notice.content == INTERRUPTED_TEXT
+    assert len(old.followups) == 1  # only the clip: bob's interaction had expired
+    jobs = simcord_env.bot.services.jobs
+    assert [(await jobs.get(job)).state for job in (recent_job, old_job)] == ["failed", "failed"]
+
+
+DEV_GUILD = 1_400_000_000_000_000_000
+
+
+async def test_commands_sync_to_the_dev_guilds_only_when_configured(tmp_path: Path) -> None:
+    settings = quick_settings(tmp_path, dev_guild_ids=(DEV_GUILD,))
+    await (await open_database(settings.database)).close()  # see tests/discord_helpers.py: bots
+    bot = JazzBot(settings)
+    env = simcord.Env(bot)
+    dev = env.create_guild("Dev", id=DEV_GUILD)
+    other = env.create_guild("Elsewhere")
+    await env.start()
+    try:
+        dev_channel, other_channel = dev.create_text_channel("dev"), other.create_text_channel("lobby")
+        alice = dev.add_member(env.create_user("alice"))
+        bob = other.add_member(env.create_user("bob"))
+
+        assert "jazz" in alice.available_commands(dev_channel)
+        assert "jazz" not in bob.available_commands(other_channel)
+    finally:
+        await env.shutdown()
+        await bot.close()

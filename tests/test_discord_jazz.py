@@ -1,0 +1,123 @@
+# ruff: noqa: F401, F811  (pytest fixtures imported from tests.discord_helpers are used by name)
+"""``/jazz`` on a simulated Discord (simcord drives the real discord.py client offline), with the real
+composer, FluidSynth, ffmpeg and a SQLite file: what a user sees, from the first acknowledgement on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.discord_helpers import (
+    QUICK_BARS,
+    bots,
+    button_labels,
+    embed_fields,
+    scene,
+    settings_overrides,
+    simcord_bot,
+)
+
+DEFERRED_WITH_SOURCE = 5  # Discord's interaction callback type for "thinking..."
+EPHEMERAL = 64
+
+
+async def test_jazz_defers_first_then_posts_audio_midi_and_embed_with_buttons(
+    simcord_env: Any, scene: Any
+) -> None:
+    channel, alice, bob = scene
+    before = len(simcord_env.http_requests)
+
+    result = await alice.slash(channel, "jazz", bars=QUICK_BARS, key="Bb", seed=7)
+
+    calls = simcord_env.http_requests[before:]
+    first = calls[0]
+    assert first.method == "POST" and first.path.endswith("/callback")
+    assert first.json == {"type": DEFERRED_WITH_SOURCE, "data": {"flags": EPHEMERAL}}
+    assert result.ephemeral and result.response.content.startswith("✅ Done in")
+
+    [clip] = result.followups
+    assert not clip.ephemeral
+    assert [message.id for message in channel.history(viewer=bob)] == [clip.id]
+    files = {attachment.filename.rsplit(".", 1)[1]: attachment for attachment in clip.attachments}
+    assert sorted(files) == ["mid", "ogg", "png"]
+    assert (await files["ogg"].read()).startswith(b"OggS")
+    assert (await files["mid"].read()).startswith(b"MThd")
+    assert (await files["png"].read()).startswith(b"\x89PNG")
+
+    embed = clip.embeds[0]
+    assert embed.image.url == f"attachment://{files['png'].filename}"
+    fields = embed_fields(clip)
+    assert fields["Bars"] == str(QUICK_BARS)
+    assert fields["Key"] == "Bb"
+    assert fields["Seed"] == "7"
+    assert fields["Style"] == "swing" and fields["Tempo"] == "160 bpm"
+    assert fields["Instrument"] == "tenor sax"
+    assert fields["Progression"].count("|") >= QUICK_BARS + 1
+    assert fields["Model"] and fields["Time taken"].endswith(" s")
+    assert button_labels(clip) == ["Regenerate", "Extend +8 bars", "Vary"]
+
+
+async def test_typed_options_win_over_the_request_text(scene: Any) -> None:
+    channel, alice, _ = scene
+
+    result = await alice.slash(
+        channel, "jazz", request=f"{QUICK_BARS} bars ballad in F at 70 bpm", key="Eb", instrument="vibraphone"
+    )
+
+    fields = embed_fields(result.followups[0])
+    assert (fields["Bars"], fields["Style"], fields["Tempo"]) == (str(QUICK_BARS), "ballad", "70 bpm")
+    assert (fields["Key"], fields["Instrument"]) == ("Eb", "vibraphone")
+
+
+async def test_same_seed_gives_the_same_midi(scene: Any) -> None:
+    channel, alice, bob = scene
+
+    first = await alice.slash(channel, "jazz", bars=QUICK_BARS, seed=11, style="bossa")
+    second = await bob.slash(channel, "jazz", bars=QUICK_BARS, seed=11, style="bossa")
+
+    def midi(result: Any) -> Any:
+        return next(a for a in result.followups[0].attachments if a.filename.endswith(".mid"))
+
+    assert await midi(first).read() == await midi(second).read()
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"request": "purple monkey dishwasher"}, "I didn't understand 'purple', 'monkey', 'dishwasher'"),
+        ({"request": "200 bars in F"}, "at most 64 bars, not 200"),
+        ({"key": "H#"}, "'H#' is not a key"),
+        ({"progression": "no such tune at all"}, "no progression called 'no such tune at all'"),
+    ],
+)
+async def test_bad_options_and_junk_text_get_a_private_error_and_no_clip(
+    scene: Any, options: dict[str, Any], expected: str
+) -> None:
+    channel, alice, bob = scene
+
+    result = await alice.slash(channel, "jazz", **options)
+
+    assert result.ephemeral
+    assert expected in result.response.content
+    assert not result.followups
+    assert channel.history(viewer=bob) == []
+
+
+async def test_progression_autocomplete_offers_library_tunes_and_typed_charts(scene: Any) -> None:
+    channel, alice, _ = scene
+
+    blues = await alice.autocomplete(channel, "jazz", "progression", "blu")
+    chart = await alice.autocomplete(channel, "jazz", "progression", "| Dm7 | G7 | Cmaj7 |")
+
+    assert {"blues", "blue-bossa", "minor-blues"} <= {choice["value"] for choice in blues}
+    assert chart[0]["value"] == "| Dm7 | G7 | Cmaj7 |"
+
+
+async def test_a_typed_chart_is_played(scene: Any) -> None:
+    channel, alice, _ = scene
+
+    result = await alice.slash(channel, "jazz", bars=QUICK_BARS, progression="| Dm7 | G7 | Cmaj7 | % |")
+
+    chart = embed_fields(result.followups[0])["Progression"]
+    assert "Dm7" in chart and "G7" in chart and "Cmaj7" in chart
