@@ -14,10 +14,9 @@ $(STAMP): pyproject.toml scripts/install-system-packages.sh
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# Until the bot lands (issue 4), the main job composes one piece to out/jazz.mid.
+# The bot on Discord when DISCORD_TOKEN is set (environment or .env), else the local console.
 run: setup
-	mkdir -p out
-	$(PY) -m model.generate --bars 16 -o out/jazz.mid
+	$(PY) -m bot
 
 test: lint typecheck unit
 
@@ -40,6 +39,8 @@ evaluate: setup
 bench: setup
 	$(PY) -m bench.compose
 	$(PY) -m bench.render
+	$(PY) -m bench.store
+	$(PY) -m bench.bot
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache out

@@ -3,7 +3,7 @@
 In-process path, as the bot runs it: :func:`bot.clips.make_clip` arranges 16 bars at 120 bpm for the
 band (:mod:`model.arrange`), renders with one long-lived :class:`bot.render.Renderer` (soundfont loaded
 once, outside the timing) while ffmpeg encodes OGG/Opus from the stream, and draws the piano roll.
-Both paths synthesise at :data:`bot.render.DEFAULT_SAMPLE_RATE`.
+Both paths synthesise at the same rate (``--sample-rate``, default :data:`bot.render.DEFAULT_SAMPLE_RATE`).
 The same arranged MIDI is also rendered (:meth:`Renderer.render`) and encoded (:func:`bot.encode.encode`)
 one after the other, to show what the overlap saves. Plain path, on the same MIDI in the same run:
 midi2audio's ``FluidSynth(sound_font).midi_to_audio(mid, wav)`` (the fluidsynth CLI, which reloads the
@@ -102,11 +102,11 @@ def _quiet_fds() -> Iterator[None]:
                 os.close(copy)
 
 
-def _plain(midi: bytes, workdir: Path, soundfont: Path, stages: Stages) -> None:
+def _plain(midi: bytes, workdir: Path, sample_rate: int, stages: Stages) -> None:
     """midi2audio to a WAV file, then a separate ffmpeg call to OGG/Opus, timed per stage."""
     mid, wav, ogg = workdir / "clip.mid", workdir / "clip.wav", workdir / "clip.ogg"
     mid.write_bytes(midi)
-    synth = FluidSynth(str(soundfont), sample_rate=DEFAULT_SAMPLE_RATE)
+    synth = FluidSynth(str(DEFAULT_SOUNDFONT), sample_rate=sample_rate)
     with _quiet_fds():
         stages.timed("render", lambda: synth.midi_to_audio(str(mid), str(wav)))
     command = [
@@ -124,10 +124,11 @@ def _plain(midi: bytes, workdir: Path, soundfont: Path, stages: Stages) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.render", description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=10, help="pieces timed on each path")
+    parser.add_argument("--sample-rate", type=int, default=DEFAULT_SAMPLE_RATE, help="synthesis rate (Hz)")
     args = parser.parse_args(argv)
 
     composer = Composer.load()
-    renderer = Renderer(DEFAULT_SOUNDFONT)
+    renderer = Renderer(DEFAULT_SOUNDFONT, sample_rate=args.sample_rate)
     make_clip(composer.compose(BARS, TEMPO, seed=0), renderer)  # first calls pay for imports and caches
 
     fast, plain = Stages(), Stages()
@@ -142,12 +143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             pcm = fast.timed("render", functools.partial(renderer.render, clip.midi))
             fast.timed("encode", functools.partial(encode, pcm, renderer.sample_rate, "ogg"))
             fast.total("render+encode", "render", "encode")
-            _plain(clip.midi, Path(workdir), DEFAULT_SOUNDFONT, plain)
+            _plain(clip.midi, Path(workdir), args.sample_rate, plain)
     renderer.close()
 
     print(
         f"{args.seeds} seeds, {BARS} bars at {TEMPO} bpm, arranged swing band, synthesis at "
-        f"{DEFAULT_SAMPLE_RATE} Hz, OGG/Opus {OPUS_KBPS} kbps; audio p50: in-process "
+        f"{args.sample_rate} Hz, OGG/Opus {OPUS_KBPS} kbps; audio p50: in-process "
         f"{statistics.median(fast.audio):.1f} s, plain {statistics.median(plain.audio):.1f} s"
     )
     header = f"{'in-process p50':>14} {'CPU':>7} {'plain p50':>10} {'CPU':>7} {'ratio':>6} {'RTF':>10}"

@@ -14,6 +14,7 @@ import logging
 import sqlite3
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.console import Console
 from bot.database import SchemaTooNewError
@@ -41,8 +42,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 async def run_console(settings: Settings, once: str | None = None) -> int:
-    """The console on fresh services: one command (``once``) or the prompt until /quit or Ctrl-D."""
-    services = await open_services(settings)
+    """The console on fresh services: one command (``once``) or the prompt until /quit or Ctrl-D.
+
+    The console has one user typing one command at a time, so the cooldown meant to spread a server's
+    members over the queue would only get in the way."""
+    services = await open_services(replace(settings, cooldown_seconds=0.0))
     try:
         if once is not None:
             reply = await Console(services, settings.out_dir).execute(once)

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import aiosqlite
 
+from bot.database import fetch_one, fetch_returned, from_row
 from model.errors import InputError
 
 EntryKind = Literal["midi", "audio", "clip", "link"]
@@ -209,42 +210,17 @@ class ChallengeStore:
             yield self._conn
 
     def _challenge(self, row: Any) -> Challenge:
-        return Challenge(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            channel_id=row["channel_id"],
-            created_by=row["created_by"],
-            title=row["title"],
-            prompt=row["prompt"],
+        return from_row(
+            Challenge,
+            row,
             phase=phase_at(row["phase"], row["submission_deadline"], row["voting_deadline"], self._clock()),
             stored_phase=row["phase"],
-            created_at=row["created_at"],
-            submission_deadline=row["submission_deadline"],
-            voting_deadline=row["voting_deadline"],
-            max_votes=row["max_votes"],
             hide_leaderboard=bool(row["hide_leaderboard"]),
-            cancel_reason=row["cancel_reason"],
-            ended_at=row["ended_at"],
-            voting_announced_at=row["voting_announced_at"],
-            results_posted_at=row["results_posted_at"],
         )
 
     @staticmethod
     def _entry(row: Any) -> Entry:
-        return Entry(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            challenge_id=row["challenge_id"],
-            author_id=row["author_id"],
-            title=row["title"],
-            note=row["note"],
-            kind=row["kind"],
-            reference=row["reference"],
-            filename=row["filename"],
-            size=row["size"],
-            submitted_at=row["submitted_at"],
-            votes=row["vote_count"],
-        )
+        return from_row(Entry, row, votes=row["vote_count"])
 
     async def _challenges(self, conn: aiosqlite.Connection, where: str, *args: object) -> list[Challenge]:
         async with conn.execute(f"SELECT {_CHALLENGE_COLUMNS} FROM challenges WHERE {where}", args) as cursor:
@@ -296,15 +272,14 @@ class ChallengeStore:
                     "UPDATE challenges SET phase = 'closed', ended_at = voting_deadline WHERE id = ?",
                     (running.id,),
                 )
-            async with conn.execute(
+            row = await fetch_returned(
+                conn,
                 "INSERT INTO challenges (guild_id, channel_id, created_by, title, prompt, created_at,"
                 " submission_deadline, voting_deadline, max_votes, hide_leaderboard)"
                 f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_CHALLENGE_COLUMNS}",
                 (guild_id, channel_id, created_by, title, prompt, now, submit_at, vote_at, max_votes,
                  int(hide_leaderboard)),
-            ) as cursor:  # fmt: skip
-                row = await cursor.fetchone()
-            assert row is not None
+            )  # fmt: skip
             return self._challenge(row)
 
     async def get_challenge(self, guild_id: int, challenge_id: int) -> Challenge:
@@ -366,17 +341,15 @@ class ChallengeStore:
     async def next_deadline(self) -> float | None:
         """The earliest deadline still ahead of a running challenge."""
         now = self._clock()
-        async with (
-            self._reading() as conn,
-            conn.execute(
+        async with self._reading() as conn:
+            row = await fetch_returned(
+                conn,
                 "SELECT min(CASE WHEN submission_deadline > ? THEN submission_deadline"
                 " ELSE voting_deadline END)"
                 " FROM challenges WHERE phase IN ('submissions', 'voting') AND voting_deadline > ?",
                 (now, now),
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
-        return None if row is None or row[0] is None else float(row[0])
+            )
+        return None if row[0] is None else float(row[0])
 
     async def move_phase(self, guild_id: int, challenge_id: int, was: Phase, now_in: Phase) -> bool:
         """Store a phase change the deadlines made; False if another writer already moved it."""
@@ -428,7 +401,8 @@ class ChallengeStore:
             challenge = await self._one_challenge(conn, guild_id, challenge_id)
             if challenge.phase != "submissions":
                 raise SubmissionRefused(f"Submissions for “{challenge.title}” are closed.")
-            async with conn.execute(
+            row = await fetch_returned(
+                conn,
                 "INSERT INTO entries (guild_id, challenge_id, author_id, title, note, kind, payload,"
                 " reference, filename, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (challenge_id, author_id) DO UPDATE SET title = excluded.title,"
@@ -436,9 +410,7 @@ class ChallengeStore:
                 " reference = excluded.reference, filename = excluded.filename,"
                 f" submitted_at = excluded.submitted_at RETURNING {_ENTRY_COLUMNS}",
                 (guild_id, challenge_id, author_id, title, note, kind, payload, reference, filename, now),
-            ) as cursor:
-                row = await cursor.fetchone()
-            assert row is not None
+            )
             return self._entry(row)
 
     async def get_entry(self, guild_id: int, entry_id: int) -> Entry:
@@ -450,13 +422,10 @@ class ChallengeStore:
 
     async def entry_payload(self, guild_id: int, entry_id: int) -> bytes | None:
         """The stored file of a ``midi``/``audio`` entry (None for clips and links)."""
-        async with (
-            self._reading() as conn,
-            conn.execute(
-                "SELECT payload FROM entries WHERE id = ? AND guild_id = ?", (entry_id, guild_id)
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
+        async with self._reading() as conn:
+            row = await fetch_one(
+                conn, "SELECT payload FROM entries WHERE id = ? AND guild_id = ?", (entry_id, guild_id)
+            )
         if row is None:
             raise EntryNotFound()
         return None if row[0] is None else bytes(row[0])
@@ -514,14 +483,14 @@ class ChallengeStore:
 
     async def _votable_entry(self, conn: aiosqlite.Connection, guild_id: int, entry_id: int) -> Any:
         """The entry's author, challenge and vote cap, after checking it exists here and voting is open."""
-        async with conn.execute(
+        row = await fetch_one(
+            conn,
             "SELECT e.author_id, e.challenge_id, c.phase, c.submission_deadline, c.voting_deadline,"
             " c.max_votes FROM entries e"
             " JOIN challenges c ON c.id = e.challenge_id AND c.guild_id = e.guild_id"
             " WHERE e.id = ? AND e.guild_id = ?",
             (entry_id, guild_id),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         if row is None:
             raise VoteRefused(VoteRefusal.NOT_FOUND)
         if (
@@ -540,10 +509,9 @@ class ChallengeStore:
         """
         now = self._clock()
         async with self._lock:
-            async with self._conn.execute(
-                _QUICK_VOTE, {"guild": guild_id, "entry": entry_id, "voter": voter_id, "now": now}
-            ) as cursor:
-                row = await cursor.fetchone()
+            row = await fetch_one(
+                self._conn, _QUICK_VOTE, {"guild": guild_id, "entry": entry_id, "voter": voter_id, "now": now}
+            )
             if row is not None:
                 return VoteReceipt(row[0], entry_id, row[1])
         return await self._vote_checked(guild_id, entry_id, voter_id)
@@ -555,13 +523,12 @@ class ChallengeStore:
             if entry["author_id"] == voter_id:
                 raise VoteRefused(VoteRefusal.SELF_VOTE)
             challenge_id, max_votes = entry["challenge_id"], entry["max_votes"]
-            async with conn.execute(
+            tally = await fetch_returned(
+                conn,
                 "SELECT count(*) AS used, coalesce(max(entry_id = ?), 0) AS already FROM votes"
                 " WHERE challenge_id = ? AND voter_id = ?",
                 (entry_id, challenge_id, voter_id),
-            ) as cursor:
-                tally = await cursor.fetchone()
-            assert tally is not None
+            )
             if tally["already"]:
                 raise VoteRefused(VoteRefusal.DOUBLE_VOTE)
             if tally["used"] >= max_votes:
@@ -584,11 +551,11 @@ class ChallengeStore:
             )
             if cursor.rowcount == 0:
                 raise VoteRefused(VoteRefusal.NOT_VOTED)
-            async with conn.execute(
-                "SELECT count(*) FROM votes WHERE challenge_id = ? AND voter_id = ?", (challenge_id, voter_id)
-            ) as counted:
-                row = await counted.fetchone()
-            assert row is not None
+            row = await fetch_returned(
+                conn,
+                "SELECT count(*) FROM votes WHERE challenge_id = ? AND voter_id = ?",
+                (challenge_id, voter_id),
+            )
             return VoteReceipt(challenge_id, entry_id, entry["max_votes"] - int(row[0]))
 
     async def votes_of(self, guild_id: int, challenge_id: int, voter_id: int) -> list[int]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import aiosqlite
 
 from bot.clips import Clip
+from bot.database import fetch_one, fetch_returned, from_row
 from bot.requests import JazzRequest
 from model.errors import InputError
 
@@ -56,21 +57,12 @@ class StoredClip:
 
 
 def _stored(row: aiosqlite.Row) -> StoredClip:
-    return StoredClip(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        channel_id=row["channel_id"],
-        user_id=row["user_id"],
+    return from_row(
+        StoredClip,
+        row,
         request=JazzRequest.from_dict(json.loads(row["request"])),
-        progression=row["progression"],
         midi=bytes(row["midi"]),
         audio=bytes(row["audio"]),
-        audio_format=row["audio_format"],
-        duration=row["duration"],
-        chart=row["chart"],
-        message_id=row["message_id"],
-        created_at=row["created_at"],
-        parent_id=row["parent_id"],
     )
 
 
@@ -103,7 +95,8 @@ class ClipStore:
         """Record ``clip``, made for ``request`` (stored with the seed the piece was composed with)."""
         resolved = replace(request, seed=clip.piece.seed)
         audio = clip.audio if len(clip.audio) <= self._max_audio_bytes else b""
-        async with self._conn.execute(
+        row = await fetch_returned(
+            self._conn,
             f"""INSERT INTO clips (guild_id, channel_id, user_id, parent_id, request, seed, progression,
                                    midi, audio, audio_format, duration, chart, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}""",
@@ -122,17 +115,14 @@ class ClipStore:
                 clip.chart,
                 self._clock(),
             ),
-        ) as cursor:
-            row = await cursor.fetchone()
-        assert row is not None
+        )
         return _stored(row)
 
     async def get(self, clip_id: int, guild_id: int | None) -> StoredClip:
         """Clip ``clip_id`` if it was made in ``guild_id`` (None: direct messages / the console)."""
-        async with self._conn.execute(
-            f"SELECT {_COLUMNS} FROM clips WHERE id = ? AND guild_id IS ?", (clip_id, guild_id)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await fetch_one(
+            self._conn, f"SELECT {_COLUMNS} FROM clips WHERE id = ? AND guild_id IS ?", (clip_id, guild_id)
+        )
         if row is None:
             raise ClipNotFound(clip_id)
         return _stored(row)

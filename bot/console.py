@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import shlex
 import sys
 import threading
@@ -24,6 +23,7 @@ from typing import TextIO
 from bot.clip_store import StoredClip
 from bot.clips import Clip
 from bot.console_challenges import handle_challenge
+from bot.failures import ReportedFailure, new_request_id
 from bot.jazz import Requester
 from bot.jobs import Progress
 from bot.requests import FIELDS, RequestError, build_request
@@ -105,12 +105,14 @@ class Console:
         command = command.lower()
         try:
             return await self._dispatch(command, args.strip())
-        except InputError as error:
+        except (InputError, ReportedFailure) as error:  # a ReportedFailure is logged already
             return Reply(str(error), ok=False)
         except Exception:
-            error_id = secrets.token_hex(3)
-            log.exception("console command failed (id %s): %r", error_id, line)
-            return Reply(f"Sorry, something went wrong (id {error_id}); please try again.", ok=False)
+            request_id = new_request_id()
+            log.exception("request %s failed: console command %r", request_id, line)
+            return Reply(
+                f"Sorry, something went wrong (request id `{request_id}`); please try again.", ok=False
+            )
 
     async def _dispatch(self, command: str, args: str) -> Reply:
         jazz = self._services.jazz

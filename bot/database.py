@@ -1,4 +1,5 @@
-"""Opening the jazzbot SQLite file: connection settings and versioned schema migrations.
+"""Opening the jazzbot SQLite file: connection settings, versioned schema migrations, and the row
+plumbing the stores share (:func:`fetch_one`, :func:`fetch_returned`, :func:`from_row`).
 
 Migrations live in ``bot/migrations/NNNN_name.sql``. The database's ``PRAGMA user_version`` holds the
 number of the last one applied; at open, every newer file runs in order, each inside its own transaction
@@ -9,13 +10,41 @@ version.
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    D = TypeVar("D", bound=DataclassInstance)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 5000
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+async def fetch_one(conn: aiosqlite.Connection, sql: str, parameters: Any = ()) -> aiosqlite.Row | None:
+    """The first row ``sql`` returns, or None when it returns none."""
+    async with conn.execute(sql, parameters) as cursor:
+        return await cursor.fetchone()
+
+
+async def fetch_returned(conn: aiosqlite.Connection, sql: str, parameters: Any = ()) -> aiosqlite.Row:
+    """The row a statement always returns (``INSERT ... RETURNING``, an aggregate like ``count(*)``)."""
+    row = await fetch_one(conn, sql, parameters)
+    if row is None:
+        raise RuntimeError(f"no row returned by {sql!r}")
+    return row
+
+
+def from_row(cls: type[D], row: aiosqlite.Row, **converted: object) -> D:
+    """The dataclass ``cls`` from ``row``: each field from the column of the same name, except the
+    ``converted`` ones (values decoded, renamed or computed by the caller)."""
+    taken = {field.name: row[field.name] for field in fields(cls) if field.name not in converted}
+    return cls(**taken, **converted)
 
 
 class SchemaTooNewError(RuntimeError):
@@ -37,10 +66,7 @@ def list_migrations(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
 
 
 async def schema_version(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    assert row is not None
-    return int(row[0])
+    return int((await fetch_returned(conn, "PRAGMA user_version"))[0])
 
 
 async def apply_migrations(conn: aiosqlite.Connection, directory: Path = MIGRATIONS_DIR) -> int:

@@ -1,29 +1,26 @@
 """Every failure a Discord user can cause ends as one friendly ephemeral message, never a stack trace.
 
 A user-fixable error (:class:`~model.errors.InputError`, which includes the job queue's ``Busy``) is shown
-as is. Anything else is a bug: the user gets an apology with a short request id and the log gets a line
-with the same id and the traceback, so a screenshot of the message is enough to find the log entry.
+as is. So is a :class:`~bot.failures.ReportedFailure` (a job that died of a bug), whose traceback is
+already logged under the id its message shows. Anything else is a bug: the user gets an apology with a
+short request id and the log gets a line with the same id and the traceback, so a screenshot of the
+message is enough to find the log entry.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 
 import discord
 from discord import app_commands
 
+from bot.failures import ReportedFailure, new_request_id
 from model.errors import InputError
 
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 PAYLOAD_TOO_LARGE = 413
-
-
-def new_request_id() -> str:
-    """Six hex digits: short enough to read out, long enough not to collide in a day's logs."""
-    return secrets.token_hex(3)
 
 
 def unwrap(error: BaseException) -> BaseException:
@@ -51,8 +48,11 @@ def _user_message(error: BaseException) -> str | None:
 
 
 def describe_failure(error: BaseException, request_id: str) -> str:
-    """The user-facing text for ``error``; logs it under ``request_id``, with the traceback if it is a bug."""
+    """The user-facing text for ``error``; logs it under ``request_id``, with the traceback if it is a bug
+    not logged yet."""
     error = unwrap(error)
+    if isinstance(error, ReportedFailure):  # logged where it happened, under its own id
+        return str(error)
     message = _user_message(error)
     if message is not None:
         log.info("request %s: %s: %s", request_id, type(error).__name__, error)

@@ -12,7 +12,6 @@ worker threads behind :class:`~bot.jazz.JazzService`; nothing here blocks the ev
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import io
 import logging
 import math
@@ -25,7 +24,8 @@ from discord import app_commands
 from bot.clip_store import StoredClip
 from bot.clips import Clip
 from bot.discord_buttons import ClipAction, clip_view
-from bot.discord_errors import NO_MENTIONS, describe_failure, new_request_id
+from bot.discord_errors import NO_MENTIONS, describe_failure
+from bot.failures import new_request_id
 from bot.jazz import Requester
 from bot.jobs import Progress, ProgressCallback
 from bot.requests import MAX_TEXT_CHARS, build_request
@@ -71,10 +71,6 @@ class StatusMessage:
 
     def __init__(self, interaction: discord.Interaction) -> None:
         self._interaction = interaction
-        # Progress arrives through the job queue's hand-off from its worker threads, outside the context
-        # the interaction is handled in; edits run in that context (context variables such as
-        # discord.py's webhook adapter are the interaction's).
-        self._context = contextvars.copy_context()
         self._clock = asyncio.get_running_loop().time
         self._shown: str | None = None
         self._last_edit = -math.inf
@@ -98,9 +94,8 @@ class StatusMessage:
             await self._edit(text)
 
     async def _edit(self, text: str) -> None:
-        edit = self._interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
         try:
-            await asyncio.get_running_loop().create_task(edit, context=self._context)
+            await self._interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as error:  # progress is best effort: the clip still comes
             log.debug("could not update the progress message: %s", error)
         self._shown = text
@@ -115,6 +110,11 @@ def requester(interaction: discord.Interaction) -> Requester:
         guild_id=interaction.guild_id,
         channel_id=interaction.channel_id,
     )
+
+
+def follow_up(interaction: discord.Interaction) -> tuple[int, str]:
+    """(application id, token): what a job row keeps so a restart can still answer the interaction."""
+    return interaction.application_id, interaction.token
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -258,7 +258,7 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
                 requester(interaction),
                 wanted,
                 progress,
-                interaction=(interaction.application_id, interaction.token),
+                interaction=follow_up(interaction),
             )
 
         await deliver(interaction, services, job)
@@ -281,7 +281,7 @@ async def on_clip_button(
     }[action]
 
     async def job(progress: ProgressCallback) -> tuple[StoredClip, Clip]:
-        return await remake(who, clip_id, progress)
+        return await remake(who, clip_id, progress, follow_up(interaction))
 
     await deliver(interaction, services, job)
 

@@ -8,6 +8,9 @@ job is queued, so the job row already says exactly what will be made.
 - Extend: the same request and seed with 8 more bars over the same chords; the composer draws in time
   order, so the first bars come out exactly as before.
 - Vary: the same chords (the progression as the composer resolved it), key, tempo and style, new seed.
+
+Every call takes the Discord ``interaction`` (application id, token) when there is one: the job row
+keeps it, so a restart can still tell the user about a job it interrupted.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from bot.clip_store import ClipStore, StoredClip
 from bot.clips import Clip
@@ -26,6 +29,7 @@ from model.compose import MAX_SEED
 from model.errors import InputError
 
 EXTEND_BARS = 8
+Remake = Literal["regenerate", "extend", "vary"]
 SEED_LIMIT = 2**31  # new seeds stay small enough to read out and type back
 _SEED_RANGE = min(SEED_LIMIT, MAX_SEED + 1)
 
@@ -68,34 +72,63 @@ class JazzService:
         return await self._make("compose", who, request, progress, interaction)
 
     async def regenerate(
-        self, who: Requester, clip_id: int, progress: ProgressCallback | None = None
+        self,
+        who: Requester,
+        clip_id: int,
+        progress: ProgressCallback | None = None,
+        interaction: tuple[int, str] | None = None,
     ) -> tuple[StoredClip, Clip]:
-        stored = await self._clips.get(clip_id, who.guild_id)
-        request = replace(stored.request, seed=None)
-        return await self._make("regenerate", who, request, progress, parent=stored.id)
+        """Clip ``clip_id`` made again with a new seed."""
+        return await self._remake("regenerate", who, clip_id, progress, interaction)
 
     async def extend(
-        self, who: Requester, clip_id: int, progress: ProgressCallback | None = None
+        self,
+        who: Requester,
+        clip_id: int,
+        progress: ProgressCallback | None = None,
+        interaction: tuple[int, str] | None = None,
+    ) -> tuple[StoredClip, Clip]:
+        """Clip ``clip_id`` with :data:`EXTEND_BARS` more bars; :class:`TooLong` past the bar limit."""
+        return await self._remake("extend", who, clip_id, progress, interaction)
+
+    async def vary(
+        self,
+        who: Requester,
+        clip_id: int,
+        progress: ProgressCallback | None = None,
+        interaction: tuple[int, str] | None = None,
+    ) -> tuple[StoredClip, Clip]:
+        """Clip ``clip_id``'s chords with a new melody."""
+        return await self._remake("vary", who, clip_id, progress, interaction)
+
+    async def attach_message(self, clip_id: int, message_id: int) -> None:
+        await self._clips.set_message(clip_id, message_id)
+
+    async def _remake(
+        self,
+        kind: Remake,
+        who: Requester,
+        clip_id: int,
+        progress: ProgressCallback | None,
+        interaction: tuple[int, str] | None,
     ) -> tuple[StoredClip, Clip]:
         stored = await self._clips.get(clip_id, who.guild_id)
+        request = self._remade_request(kind, stored)
+        return await self._make(kind, who, request, progress, interaction, parent=stored.id)
+
+    def _remade_request(self, kind: Remake, stored: StoredClip) -> JazzRequest:
+        """What ``kind`` asks for, from a stored clip (see the module doc)."""
+        if kind == "regenerate":
+            return replace(stored.request, seed=None)
+        if kind == "vary":
+            return replace(stored.request, progression=stored.progression, seed=None)
         bars = stored.request.bars + EXTEND_BARS
         if bars > self._max_bars:
             raise TooLong(
                 f"Clip #{stored.id} is already {stored.request.bars} bars; clips can be up to "
                 f"{self._max_bars} bars, so it cannot grow by {EXTEND_BARS} more. Try Vary or a new /jazz."
             )
-        request = replace(stored.request, bars=bars, progression=stored.progression)
-        return await self._make("extend", who, request, progress, parent=stored.id)
-
-    async def vary(
-        self, who: Requester, clip_id: int, progress: ProgressCallback | None = None
-    ) -> tuple[StoredClip, Clip]:
-        stored = await self._clips.get(clip_id, who.guild_id)
-        request = replace(stored.request, progression=stored.progression, seed=None)
-        return await self._make("vary", who, request, progress, parent=stored.id)
-
-    async def attach_message(self, clip_id: int, message_id: int) -> None:
-        await self._clips.set_message(clip_id, message_id)
+        return replace(stored.request, bars=bars, progression=stored.progression)
 
     async def _make(
         self,

@@ -15,6 +15,7 @@ from typing import Literal
 
 import aiosqlite
 
+from bot.database import fetch_one, fetch_returned, from_row
 from bot.requests import JazzRequest
 
 JobKind = Literal["compose", "regenerate", "extend", "vary"]
@@ -49,22 +50,7 @@ class JobRow:
 
 
 def _row(row: aiosqlite.Row) -> JobRow:
-    return JobRow(
-        id=row["id"],
-        kind=row["kind"],
-        user_id=row["user_id"],
-        guild_id=row["guild_id"],
-        channel_id=row["channel_id"],
-        request=JazzRequest.from_dict(json.loads(row["request"])),
-        state=row["state"],
-        application_id=row["application_id"],
-        interaction_token=row["interaction_token"],
-        clip_id=row["clip_id"],
-        error=row["error"],
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-    )
+    return from_row(JobRow, row, request=JazzRequest.from_dict(json.loads(row["request"])))
 
 
 class JobStore:
@@ -85,7 +71,8 @@ class JobStore:
     ) -> int:
         """A new queued job; ``interaction`` is (application id, interaction token) for follow-ups."""
         application_id, token = interaction if interaction is not None else (None, None)
-        async with self._conn.execute(
+        row = await fetch_returned(
+            self._conn,
             """INSERT INTO jobs (kind, user_id, guild_id, channel_id, request, application_id,
                                  interaction_token, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
@@ -99,14 +86,11 @@ class JobStore:
                 token,
                 self._clock(),
             ),
-        ) as cursor:
-            row = await cursor.fetchone()
-        assert row is not None
+        )
         return int(row["id"])
 
     async def get(self, job_id: int) -> JobRow:
-        async with self._conn.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)) as cursor:
-            row = await cursor.fetchone()
+        row = await fetch_one(self._conn, f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
         if row is None:
             raise KeyError(job_id)
         return _row(row)

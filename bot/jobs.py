@@ -9,10 +9,13 @@ the pool (never more jobs than workers are handed to it), so it always knows eac
 Progress goes to an async callback per job: ``queued`` with the position whenever it changes, then the
 stages the worker thread reports (handed to the loop with ``call_soon_threadsafe``), then ``done``. Only
 changes are reported, and a slow callback is never queued up behind: it always gets the latest state.
+The callback runs in a task :meth:`JobQueue.run` starts, so it sees the caller's context variables
+(discord.py keeps an interaction's webhook adapter in one), wherever the state it delivers came from.
 
 A job that raises ends with that error delivered to its caller: an :class:`~model.errors.InputError` as
-is, anything else logged with its traceback under a short id and delivered as :class:`JobFailed`; the
-queue goes on serving the others either way. Estimates come from the durations of recent jobs.
+is, anything else logged with its traceback under the job's short id and delivered as :class:`JobFailed`
+(a :class:`~bot.failures.ReportedFailure`); the queue goes on serving the others either way. Estimates
+come from the durations of recent jobs.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import asyncio
 import heapq
 import logging
 import math
-import secrets
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
@@ -30,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
+from bot.failures import ReportedFailure, new_request_id
 from model.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -76,13 +79,14 @@ class Cooldown(Busy):
     """The user's previous request was too recent."""
 
 
-class JobFailed(InputError):
-    """A job died of a bug. The traceback is logged under ``error_id``; the message is safe to show as is
-    (it is an InputError only so that adapters show it instead of reporting the same failure again)."""
+class JobFailed(ReportedFailure):
+    """A job died of a bug; its traceback is logged under ``request_id`` (the job's id)."""
 
-    def __init__(self, error_id: str) -> None:
-        self.error_id = error_id
-        super().__init__(f"Sorry, something went wrong making that clip (id {error_id}); please try again.")
+    def __init__(self, request_id: str) -> None:
+        super().__init__(
+            f"Sorry, something went wrong making that clip (request id `{request_id}`); please try again.",
+            request_id,
+        )
 
 
 class ShuttingDown(InputError):
@@ -104,23 +108,26 @@ ProgressCallback = Callable[[Progress], Awaitable[None]]
 
 
 class _Reporter:
-    """Delivers one job's progress to its callback in order, one call at a time, latest state only."""
+    """Delivers one job's progress to its callback in order, one call at a time, latest state only.
+
+    Made on the loop in the caller's task: its delivery task starts there and inherits that context.
+    :meth:`report` only records the state and wakes it, so it may be called from any loop callback.
+    """
 
     def __init__(self, callback: ProgressCallback | None) -> None:
-        self._callback = callback
         self._latest: Progress | None = None
         self._sent: Progress | None = None
         self._wake = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
+        if callback is not None:
+            self._task = asyncio.get_running_loop().create_task(self._pump(callback))
 
     def report(self, progress: Progress) -> None:
-        if self._callback is None or progress == self._latest or self._closing:
+        if self._task is None or progress == self._latest or self._closing:
             return
         self._latest = progress
         self._wake.set()
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._pump(self._callback))
 
     async def _pump(self, callback: ProgressCallback) -> None:
         while True:
@@ -156,7 +163,7 @@ class _Job(Generic[R, T]):
     reporter: _Reporter
     result: asyncio.Future[T]
     started_at: float | None = None
-    id: str = field(default_factory=lambda: secrets.token_hex(3))
+    id: str = field(default_factory=new_request_id)
 
 
 class JobQueue(Generic[R, T]):
@@ -208,12 +215,12 @@ class JobQueue(Generic[R, T]):
         job: _Job[R, T] = _Job(user_id, request, _Reporter(progress), loop.create_future())
         self._in_flight[user_id] += 1
         self._remember_request(user_id)
-        if len(self._running) < self._workers:
-            self._start(job)
-        else:
-            self._waiting.append(job)
-            job.reporter.report(Progress("queued", len(self._waiting)))
         try:
+            if len(self._running) < self._workers:
+                self._start(job)
+            else:
+                self._waiting.append(job)
+                job.reporter.report(Progress("queued", len(self._waiting)))
             result = await job.result
         except asyncio.CancelledError:
             job.reporter.cancel()
@@ -320,7 +327,7 @@ class JobQueue(Generic[R, T]):
             elif isinstance(error, InputError):
                 job.result.set_exception(error)
             else:
-                log.error("job %s failed (user %s)", job.id, job.user_id, exc_info=error)
+                log.error("request %s failed: a job of user %s", job.id, job.user_id, exc_info=error)
                 job.result.set_exception(JobFailed(job.id))
         if error is None and job.started_at is not None:
             self._durations.append(self._clock() - job.started_at)

@@ -5,9 +5,10 @@ loads it once and is reused. The synth is driven event by event: between two eve
 exactly the samples that elapse, so tempo changes are honoured because event times come from mido's
 tempo-aware playback order. :meth:`Renderer.stream` hands the audio out in blocks of
 :data:`BLOCK_SECONDS` as it is rendered, so an encoder can work on one block while the next renders;
-the clip's length is known before the first block. Loudness comes from :mod:`bot.loudness` (a
-calibrated gain and a peak limiter at about -1 dBFS), which needs no look at the whole clip. Clips end
-:data:`TAIL_SECONDS` after the last note-off, with a short fade so the cut-off reverb does not click.
+the clip's length is known before the first block. Loudness comes from :mod:`bot.loudness`: the first
+seconds of the band set the clip's gain (so only those are held back, not the whole clip) and a
+look-ahead limiter holds the peak at -1 dBFS. Clips end :data:`TAIL_SECONDS` after the last note-off,
+with a short fade so the cut-off reverb does not click.
 
 A :class:`Renderer` holds mutable synth state and is **not thread-safe**: give each worker thread
 its own instance, and finish one stream before starting the next.
@@ -26,7 +27,7 @@ import mido
 import numpy as np
 import numpy.typing as npt
 
-from bot.loudness import BAND_GAIN, PeakLimiter
+from bot.loudness import BAND_GAIN, PREVIEW_SECONDS, PeakLimiter, clip_gain
 from model.errors import InputError
 from model.midi import read_midi
 
@@ -44,9 +45,11 @@ MAX_EVENTS = 100_000
 _FLUSH_BLOCK_SECONDS = 0.1  # after a reset, silence is rendered and dropped in blocks this long ...
 _FLUSH_MAX_SECONDS = 5.0  # ... until the previous clip's reverb has died away, or this much time passed
 _SILENT = 1e-4  # peak below which a flush block counts as silent
+DRUM_CHANNEL = 9  # GM channel 10
 
 PCM = npt.NDArray[np.int16]
 _Float = npt.NDArray[np.float32]
+_Events = list[tuple[float, mido.Message]]  # (seconds, message) in playing order
 
 # pyfluidsynth only wraps the dithered 16-bit writer; float output keeps the headroom the limiter needs.
 # The library is the one pyfluidsynth found (importing it fails without one).
@@ -77,11 +80,11 @@ class RenderStream:
         return self.frames / self.sample_rate
 
 
-def _timeline(midi: mido.MidiFile, max_seconds: float) -> tuple[list[tuple[float, mido.Message]], float]:
+def _timeline(midi: mido.MidiFile, max_seconds: float) -> tuple[_Events, float]:
     """(seconds, message) for every channel message, and the time of the last note-off."""
     if midi.type == 2:
         raise RenderError("type 2 MIDI files (independent patterns) cannot be played; export as type 0 or 1.")
-    events: list[tuple[float, mido.Message]] = []
+    events: _Events = []
     now = 0.0
     last_off = 0.0
     for message in midi:  # mido merges the tracks and converts ticks to seconds with every tempo change
@@ -99,6 +102,12 @@ def _timeline(midi: mido.MidiFile, max_seconds: float) -> tuple[list[tuple[float
         elif message.type == "note_on":
             last_off = max(last_off, now)
     return events, last_off
+
+
+def _band_entry(events: _Events) -> float:
+    """When the first pitched note starts (a drums-only count-in says little about the clip's level)."""
+    onsets = [(m.channel == DRUM_CHANNEL, t) for t, m in events if m.type == "note_on" and m.velocity > 0]
+    return min(onsets)[1] if onsets else 0.0
 
 
 class Renderer:
@@ -125,7 +134,7 @@ class Renderer:
         self._synth.delete()
 
     def render(self, midi: bytes, max_seconds: float = MAX_SECONDS, max_events: int = MAX_EVENTS) -> PCM:
-        """``midi`` as int16 stereo frames of shape (n, 2), peaking near -1 dBFS, ~2 s after the last note.
+        """``midi`` as int16 stereo frames (n, 2) peaking at -1 dBFS at most, ending 2 s after the last note.
 
         Raises :class:`~model.errors.InputError` for corrupt, empty, note-less, too long or too busy MIDI.
         """
@@ -141,13 +150,34 @@ class Renderer:
         """
         events, last_off = _timeline(read_midi(midi, max_events=max_events), max_seconds)
         frames = round((last_off + TAIL_SECONDS) * self.sample_rate)
-        return RenderStream(frames, self.sample_rate, self._blocks(events, frames))
+        preview_start = round(_band_entry(events) * self.sample_rate)
+        preview = (preview_start, min(frames, preview_start + round(PREVIEW_SECONDS * self.sample_rate)))
+        return RenderStream(frames, self.sample_rate, self._blocks(events, frames, preview))
 
-    def _blocks(self, events: list[tuple[float, mido.Message]], end: int) -> Iterator[PCM]:
-        self._reset()
+    def _blocks(self, events: _Events, end: int, preview: tuple[int, int]) -> Iterator[PCM]:
+        """The synth's blocks scaled by the clip gain and limited; held back until the ``preview``
+        frames are rendered, since they set the gain."""
         limiter = PeakLimiter(self.sample_rate)
+        held: list[_Float] = []
+        rendered = 0
+        gain: float | None = None
+        for block in self._synthesise(events, end):
+            rendered += len(block)
+            if gain is None:
+                held.append(block)
+                if rendered < preview[1]:
+                    continue
+                block = np.concatenate(held)
+                gain = clip_gain(block[preview[0] : preview[1]])
+            yield limiter.process(block * np.float32(gain))
+        yield limiter.flush()
+
+    def _synthesise(self, events: _Events, end: int) -> Iterator[_Float]:
+        """Float stereo blocks of :data:`BLOCK_SECONDS` up to frame ``end``, the last ones faded out."""
+        self._reset()
         block_frames = round(BLOCK_SECONDS * self.sample_rate)
         fade = _fade(min(round(FADE_SECONDS * self.sample_rate), end))
+        fade_from = end - len(fade)
         pending = iter(events)
         upcoming = next(pending, None)
         for start in range(0, end, block_frames):
@@ -160,12 +190,10 @@ class Renderer:
                 self._send(upcoming[1])
                 upcoming = next(pending, None)
             self._write(block, filled, len(block))
-            fade_from = end - len(fade)
             if start + len(block) > fade_from:
                 first = max(fade_from - start, 0)
                 block[first:] *= fade[start + first - fade_from : start + len(block) - fade_from, None]
-            yield limiter.process(block)
-        yield limiter.flush()
+            yield block
 
     def _write(self, block: _Float, start: int, stop: int) -> None:
         """Render frames ``start..stop`` of ``block`` in place (interleaved stereo float)."""

@@ -279,8 +279,11 @@ def _plan(request: ComposeRequest) -> _Plan:
         seed = secrets.randbelow(2**31)
     elif not _is_int(seed) or not 0 <= seed <= MAX_SEED:
         raise ComposeError(f"seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}.")
-    key = request.key if isinstance(request.key, Key) else parse_key(str(request.key))
+    asked = request.key if isinstance(request.key, Key) else parse_key(str(request.key))
     progression, label = _progression(request.progression, seed)
+    # The chords keep the progression's mode (a minor blues stays minor in any key), so the piece is
+    # labelled with the asked tonic in that mode: "C" over a minor progression is Cm.
+    key = Key(asked.tonic, progression.key.minor)
     return _Plan(bars, tempo, key, label, chords_for(progression, key, bars), float(temperature), seed)
 
 

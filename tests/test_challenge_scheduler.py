@@ -19,9 +19,7 @@ from bot.challenges import ChallengeService, Results
 from bot.clip_store import ClipStore
 from bot.database import open_database
 from bot.settings import Settings
-from tests.challenge_helpers import Clock
-
-GUILD, CHANNEL, MOD = 111, 333, 9
+from tests.challenge_helpers import CHANNEL, GUILD, MOD, Clock
 
 
 class Recorder:

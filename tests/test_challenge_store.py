@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.challenge_helpers are used by name)
 """Challenge storage on a real SQLite file: migrations, vote rules, guild scoping, concurrency."""
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import sqlite3
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,21 +29,18 @@ from bot.challenge_store import (
 )
 from bot.database import MIGRATIONS_DIR, apply_migrations, list_migrations, open_database, schema_version
 from model.errors import InputError
-from tests.challenge_helpers import START, SUBMIT_BY, VOTE_BY, Clock
-
-GUILD, OTHER_GUILD, CHANNEL, MOD = 111, 222, 333, 9
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_database(tmp_path / "jazzbot.sqlite3")
-    yield connection
-    await connection.close()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
+from tests.challenge_helpers import (  # noqa: F401  (fixtures, used by name)
+    CHANNEL,
+    GUILD,
+    MOD,
+    OTHER_GUILD,
+    START,
+    SUBMIT_BY,
+    VOTE_BY,
+    Clock,
+    clock,
+    conn,
+)
 
 
 @pytest.fixture

@@ -1,11 +1,10 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.challenge_helpers are used by name)
 """The challenge rules (bot.challenges) on a real SQLite file: every refusal says why and changes nothing."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiosqlite
 import pytest
@@ -28,25 +27,24 @@ from bot.challenges import (
     parse_duration,
 )
 from bot.clip_store import ClipNotFound, ClipStore
-from bot.database import open_database
 from bot.settings import Settings
 from model.errors import InputError
-from tests.challenge_helpers import START, SUBMIT_BY, VOTE_BY, Clock, add_clip, tiny_midi
+from tests.challenge_helpers import (  # noqa: F401  (fixtures, used by name)
+    CHANNEL,
+    GUILD,
+    MOD,
+    OTHER_GUILD,
+    START,
+    SUBMIT_BY,
+    VOTE_BY,
+    Clock,
+    add_clip,
+    clock,
+    conn,
+    tiny_midi,
+)
 
-GUILD, OTHER_GUILD, CHANNEL, MOD = 111, 222, 333, 9
 STYLE = TextStyle(member=lambda user: f"member{user}", moment=lambda epoch: f"t{epoch:.0f}")
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_database(tmp_path / "jazzbot.sqlite3")
-    yield connection
-    await connection.close()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

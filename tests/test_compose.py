@@ -124,3 +124,10 @@ def test_composing_never_imports_tensorflow_keras_or_music21() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=root
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_key_takes_the_asked_tonic_in_the_progressions_mode(composer: Composer) -> None:
+    """The chords of a minor progression stay minor in any key, so the piece is labelled minor too."""
+    assert composer.compose(bars=4, key="C", progression="minor-blues", seed=1).key.name == "Cm"
+    assert composer.compose(bars=4, key="Bbm", progression="blues", seed=1).key.name == "Bb"
+    assert composer.compose(bars=4, key="F#m", progression="minor-blues", seed=1).key.name == "F#m"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import logging
+import re
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +16,7 @@ from matplotlib.image import imread
 from bot.console import Console, split_options
 from bot.services import Services, open_services
 from bot.settings import Settings
+from tests.buggy_studio import BUG, buggy_studio
 
 
 @pytest.fixture
@@ -88,6 +91,22 @@ async def test_bad_input_gets_a_friendly_reply(
     assert expected in reply.text
     assert "Traceback" not in reply.text
     assert not (tmp_path / "out").exists()
+
+
+async def test_a_job_that_dies_of_a_bug_gets_an_apology_with_the_logged_id(
+    services: Services, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with buggy_studio(services):
+        reply = await Console(services, tmp_path / "out").execute("/jazz 2 bars")
+
+    assert not reply.ok and reply.text.startswith("Sorry, something went wrong making that clip")
+    match = re.search(r"request id `([0-9a-f]{6})`", reply.text)
+    assert match and BUG not in reply.text
+    tracebacks = [record for record in caplog.records if record.exc_info is not None]
+    assert [record.getMessage() for record in tracebacks] == [
+        f"request {match.group(1)} failed: a job of user 0"
+    ]
 
 
 async def test_help_and_quit(services: Services, tmp_path: Path) -> None:

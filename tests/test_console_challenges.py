@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.challenge_helpers are used by name)
 """``/challenge`` in the console, on real services with an injected clock: the whole life of a challenge."""
 
 from __future__ import annotations
@@ -13,14 +14,9 @@ from bot.console_challenges import handle_challenge
 from bot.jazz import Requester
 from bot.services import Services, open_services
 from bot.settings import Settings
-from tests.challenge_helpers import Clock, tiny_midi
+from tests.challenge_helpers import Clock, clock, tiny_midi  # noqa: F401  (clock: a fixture)
 
 BOB = Requester(2, "bob")
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -149,6 +149,34 @@ async def test_users_of_interrupted_jobs_are_told_after_a_restart_while_discord_
     assert [(await jobs.get(job)).state for job in (recent_job, old_job)] == ["failed", "failed"]
 
 
+@pytest.mark.parametrize("settings_overrides", [{"workers": 1}])
+async def test_the_user_of_an_interrupted_button_job_is_told_after_a_restart(
+    simcord_env: Any, scene: Any, bots: Bots
+) -> None:
+    channel, alice, bob = scene
+    first = (await alice.slash(channel, "jazz", bars=QUICK_BARS)).followups[0]
+    services = simcord_env.bot.services
+    other = background_clip(simcord_env.bot, 901, scene)
+    await until(lambda: services.queue.running == 1)
+    before = len(simcord_env.http_requests)
+    click = asyncio.create_task(bob.click(first, label="Vary"))
+    await until(lambda: services.queue.waiting == 1)
+    # Jobs 1 and 2 are alice's clip and the background one: bob's waits in line as job 3, holding the
+    # follow-up credentials of his click. A crash now would leave that row behind as it stands.
+    waiting = await services.jobs.get(3)
+    assert (waiting.kind, waiting.user_id) == ("vary", bob.id)
+    credentials = (simcord_env.bot.application_id, interaction_token(simcord_env.http_requests[before:]))
+    assert (waiting.application_id, waiting.interaction_token) == credentials
+    await services.jobs.add("vary", bob.id, alice.guild.id, channel.id, waiting.request, credentials)
+    clicked = await click
+    await other
+
+    await simcord_env.restart_bot(bots.new())
+
+    clip, notice = clicked.followups
+    assert not clip.ephemeral and notice.ephemeral and notice.content == INTERRUPTED_TEXT
+
+
 DEV_GUILD = 1_400_000_000_000_000_000
 
 

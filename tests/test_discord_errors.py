@@ -12,16 +12,21 @@ import discord
 import pytest
 from discord import app_commands
 
+from tests.buggy_studio import BUG, buggy_studio
 from tests.discord_helpers import QUICK_BARS, bots, scene, settings_overrides, simcord_bot
 
 REQUEST_ID = re.compile(r"request id `([0-9a-f]{6})`")
 
 
-def _logged_with_traceback(caplog: pytest.LogCaptureFixture, request_id: str) -> bool:
-    return any(
-        record.getMessage() == f"request {request_id} failed" and record.exc_info is not None
-        for record in caplog.records
-    )
+def apology(result: Any, caplog: pytest.LogCaptureFixture) -> tuple[str, str]:
+    """The private reply to a failure and the one traceback logged for it, which names its request id."""
+    assert result.ephemeral
+    text = result.response.content
+    match = REQUEST_ID.search(text)
+    assert match, text
+    [logged] = [record.getMessage() for record in caplog.records if record.exc_info is not None]
+    assert logged.startswith(f"request {match.group(1)} failed")
+    return text, logged
 
 
 async def test_a_failed_upload_ends_in_an_apology_with_a_request_id_that_is_logged(
@@ -32,10 +37,8 @@ async def test_a_failed_upload_ends_in_an_apology_with_a_request_id_that_is_logg
 
     result = await alice.slash(channel, "jazz", bars=QUICK_BARS)
 
-    assert result.ephemeral
-    match = REQUEST_ID.search(result.response.content)
-    assert match and result.response.content.startswith("Sorry, something went wrong on my side")
-    assert _logged_with_traceback(caplog, match.group(1))
+    text, _ = apology(result, caplog)
+    assert text.startswith("Sorry, something went wrong on my side")
     assert channel.history(viewer=bob) == []
 
 
@@ -57,9 +60,21 @@ async def test_the_tree_handler_answers_when_the_command_itself_fails(
 
     result = await alice.slash(channel, "jazz", bars=QUICK_BARS)
 
-    assert result.ephemeral
-    match = REQUEST_ID.search(result.response.content)
-    assert match and _logged_with_traceback(caplog, match.group(1))
+    text, _ = apology(result, caplog)
+    assert text.startswith("Sorry, something went wrong on my side")
     [error] = simcord_env.errors
     assert isinstance(error, app_commands.CommandInvokeError)
     assert isinstance(error.original, discord.HTTPException) and error.original.status == 500
+
+
+async def test_a_job_that_dies_of_a_bug_shows_its_id_and_logs_one_traceback(
+    simcord_env: Any, scene: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel, alice, bob = scene
+    async with buggy_studio(simcord_env.bot.services):
+        result = await alice.slash(channel, "jazz", bars=QUICK_BARS)
+
+    text, logged = apology(result, caplog)
+    assert text.startswith("Sorry, something went wrong making that clip") and BUG not in text
+    assert logged.endswith(f"failed: a job of user {alice.id}")
+    assert channel.history(viewer=bob) == []

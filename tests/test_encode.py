@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
-from bot.encode import MIN_MAX_BYTES, EncodeError, Format, encode
+from bot.encode import MIN_MAX_BYTES, EncodeError, Format, encode, encode_stream
 from bot.render import DEFAULT_SAMPLE_RATE, PCM, TAIL_SECONDS, Renderer
 from model.compose import Composer
+from model.errors import InputError
 from model.midi import piece_to_midi
 
 RATE = DEFAULT_SAMPLE_RATE
@@ -80,3 +82,19 @@ def test_missing_ffmpeg_names_the_debian_package(clip: PCM) -> None:
 def test_mono_pcm_is_refused_with_a_clear_error(clip: PCM) -> None:
     with pytest.raises(EncodeError, match="stereo"):
         encode(clip[:, 0], RATE)
+
+
+def test_streamed_blocks_encode_like_the_whole_clip(clip: PCM) -> None:
+    blocks = (clip[start : start + 4000] for start in range(0, len(clip), 4000))
+    encoded = encode_stream(blocks, len(clip), RATE, "ogg")
+    assert encoded.frames == len(clip)
+    assert len(_decode(encoded.data)) / RATE == pytest.approx(CLIP_SECONDS, abs=0.1)
+
+
+def test_a_failing_producer_stops_the_encoder_and_its_error_comes_through(clip: PCM) -> None:
+    def failing() -> Iterator[PCM]:
+        yield clip[:4000]
+        raise InputError("the renderer gave up")
+
+    with pytest.raises(InputError, match="gave up"):
+        encode_stream(failing(), len(clip), RATE)

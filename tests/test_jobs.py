@@ -9,6 +9,7 @@ estimates and cooldowns are exact numbers, not timings.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -126,6 +127,34 @@ async def test_waiting_jobs_hear_their_position_then_the_stages(studio: Studio, 
         assert len(states) >= 2
 
 
+CALLER = contextvars.ContextVar[str]("caller", default="nobody")
+
+
+async def test_progress_reaches_each_caller_in_its_own_context(studio: Studio, clock: Clock) -> None:
+    """Adapters keep per-request state in context variables (discord.py: the interaction's webhook
+    adapter); the stages come from worker threads, yet each callback must run in its caller's context."""
+    gated = GatedStudio(studio)
+    queue = make_queue(gated, clock)
+    seen: dict[str, set[str]] = {"alice": set(), "bob": set()}
+
+    async def ask(user_id: int, name: str) -> Clip:
+        CALLER.set(name)
+
+        async def progress(update: Progress) -> None:
+            seen[name].add(CALLER.get())
+
+        return await queue.run(user_id, small(user_id), progress)
+
+    alice = asyncio.create_task(ask(1, "alice"))  # starts at once: all its progress comes from the worker
+    await gated.wait_picked_up()
+    bob = asyncio.create_task(ask(2, "bob"))  # waits in line first
+    gated.gate.set()
+    await asyncio.wait_for(asyncio.gather(alice, bob), WAIT)
+    await queue.close()
+
+    assert seen == {"alice": {"alice"}, "bob": {"bob"}}
+
+
 async def test_a_full_queue_refuses_with_an_estimate_from_recent_jobs(studio: Studio, clock: Clock) -> None:
     gated = GatedStudio(studio)
     queue = make_queue(gated, clock, queue_size=1)
@@ -194,10 +223,10 @@ async def test_a_job_that_raises_fails_alone_and_the_queue_serves_the_rest(
     fine, bug, bad_input, after = results
     assert isinstance(fine, Clip) and isinstance(after, Clip)
     assert isinstance(bad_input, InputError) and str(bad_input) == "that chart has no chords"
-    assert isinstance(bug, JobFailed)
-    assert f"something went wrong making that clip (id {bug.error_id})" in str(bug)
+    assert isinstance(bug, JobFailed) and not isinstance(bug, InputError)  # not the user's to fix
+    assert f"something went wrong making that clip (request id `{bug.request_id}`)" in str(bug)
     assert "synth on fire" not in str(bug)
-    logged = [r for r in caplog.records if bug.error_id in r.getMessage()]
+    logged = [r for r in caplog.records if bug.request_id in r.getMessage()]
     assert logged and logged[0].exc_info is not None and "synth on fire" in str(logged[0].exc_info[1])
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from bot.loudness import CEILING_DBFS, PeakLimiter
+from bot.loudness import CEILING_DBFS, MAX_BOOST_DB, PeakLimiter, clip_gain
 
 RATE = 48000
 CEILING = 32767 * 10 ** (CEILING_DBFS / 20)
@@ -52,3 +52,16 @@ def test_block_size_does_not_change_the_result(block: int) -> None:
     signal = _music(1.5, burst_level=4.0)
     difference = _limit(signal, block).astype(np.int32) - _limit(signal, 12000)
     assert np.max(np.abs(difference)) <= 1  # rounding aside
+
+
+@pytest.mark.parametrize("preview_peak", [0.5, 1.5, 3.0])
+def test_clip_gain_puts_the_preview_peak_at_the_ceiling(preview_peak: float) -> None:
+    preview = _music(1.0, burst_level=preview_peak)
+    gained = np.max(np.abs(preview)) * clip_gain(preview)
+    assert 20 * np.log10(gained) == pytest.approx(CEILING_DBFS, abs=0.01)
+
+
+def test_clip_gain_of_a_near_silent_preview_is_bounded() -> None:
+    assert clip_gain(np.zeros((100, 2), np.float32)) == 1.0
+    whisper = _music(1.0, burst_level=0.001) * np.float32(0.001)
+    assert 20 * np.log10(clip_gain(whisper)) == pytest.approx(MAX_BOOST_DB)

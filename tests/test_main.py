@@ -97,3 +97,25 @@ def test_check_opens_everything(tmp_path: Path) -> None:
     done = run_bot(tmp_path, "--check")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok: ")
+
+
+def test_the_bot_process_never_imports_tensorflow_keras_or_music21(tmp_path: Path) -> None:
+    """Both adapters loaded and a clip made, in one process: the heavy training libraries stay out."""
+    script = (
+        "import asyncio, sys\n"
+        "import bot.discord_app, bot.discord_challenges\n"
+        "from bot.__main__ import run_console\n"
+        "from bot.settings import load_settings\n"
+        "assert asyncio.run(run_console(load_settings(env_file=None), '/jazz 2 bars seed=3')) == 0\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'music21') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=bot_environment(tmp_path, DISCORD_TOKEN=""),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
