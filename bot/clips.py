@@ -40,9 +40,8 @@ class Clip:
 
     def filename(self, suffix: str) -> str:
         """A download name that says what the clip is: ``jazz-bb-swing-140bpm-seed7.ogg``."""
-        key = self.piece.key.name.lower().replace("#", "sharp")
-        style = self.options.style.replace(" ", "-")
-        return f"jazz-{key}-{style}-{self.piece.tempo}bpm-seed{self.piece.seed}.{suffix}"
+        key = self.piece.key.name.lower().replace("#", "sharp")  # "#" would break the attachment URL
+        return f"jazz-{key}-{self.options.style}-{self.piece.tempo}bpm-seed{self.piece.seed}.{suffix}"
 
 
 def make_clip(

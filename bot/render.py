@@ -16,13 +16,14 @@ its own instance, and finish one stream before starting the next.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import fluidsynth
 import mido
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +31,11 @@ import numpy.typing as npt
 from bot.loudness import BAND_GAIN, PREVIEW_SECONDS, PeakLimiter, clip_gain
 from model.errors import InputError
 from model.midi import read_midi
+
+# pyfluidsynth prints where it found the library to stdout when $CI is set, which would corrupt the
+# console's output (and `--once` in scripts); keep its import quiet.
+with contextlib.redirect_stdout(io.StringIO()):
+    import fluidsynth
 
 DEFAULT_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 SOUNDFONT_PACKAGE = "fluid-soundfont-gm"

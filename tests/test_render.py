@@ -66,6 +66,14 @@ def test_band_clip_is_loud_with_its_peak_at_about_minus_one_dbfs(
     assert np.all(pcm[-10:] == 0)  # faded out, no click at the cut
 
 
+def test_a_count_in_does_not_change_how_loud_the_band_plays(renderer: Renderer, composer: Composer) -> None:
+    piece = composer.compose(bars=2, tempo=50, seed=2)  # the count-in bar alone outlasts the preview
+    counted_in = renderer.render(arrange(piece, ArrangeOptions(count_in=True, ending=False)).midi)
+    straight_in = renderer.render(arrange(piece, ArrangeOptions(count_in=False, ending=False)).midi)
+    bar = round(4 * 60 / 50 * RATE)
+    assert 20 * np.log10(_rms(counted_in[bar:]) / _rms(straight_in)) == pytest.approx(0, abs=1.0)
+
+
 def test_fortissimo_chords_on_every_channel_do_not_clip(renderer: Renderer) -> None:
     chords = [
         mido.Message("note_on", channel=channel, note=note, velocity=127, time=0)
