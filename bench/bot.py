@@ -9,7 +9,9 @@ Measures, on real services (SQLite file in a temporary directory, shipped compos
 - throughput in clips per minute with 1, 2, 8 and 32 requests kept in flight (distinct users);
 - event-loop lag p99 while 32 requests are in flight: a probe sleeps 5 ms again and again and records by
   how much each sleep overshoots;
-- the process's RSS (peak and at the end; ffmpeg children not included).
+- core-seconds per clip at each level: this process, its ffmpeg children and the picture process;
+- the process's RSS (peak and at the end; ffmpeg children and the picture process not included, the
+  latter printed on its own).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -29,6 +32,7 @@ from pathlib import Path
 from bot.__main__ import freeze_startup_objects
 from bot.encode import encode_stream
 from bot.jazz import Requester
+from bot.pictures import PictureProcess
 from bot.render import Renderer
 from bot.requests import build_request
 from bot.services import Services, open_services
@@ -45,22 +49,33 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def rss_mb() -> tuple[float, float]:
-    """(current, peak) resident set size of this process in MiB, from /proc."""
+def rss_mb(pid: int | str = "self") -> tuple[float, float]:
+    """(current, peak) resident set size of a process (this one by default) in MiB, from /proc."""
     fields = dict(
-        line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
     )
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-def bench_settings(workdir: Path) -> Settings:
-    return replace(
+def cpu_seconds() -> float:
+    """CPU time of this process (all threads), its finished children (ffmpeg) and the picture process."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    pictures = 0.0
+    if (pid := PictureProcess.shared().pid) is not None:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        pictures = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return time.process_time() + children.ru_utime + children.ru_stime + pictures
+
+
+def bench_settings(workdir: Path, workers: int | None = None) -> Settings:
+    settings = replace(
         load_settings(environ={}, env_file=None),
         database=workdir / "bench.db",
         queue_size=64,
         per_user_limit=64,
         cooldown_seconds=0.0,
     )
+    return settings if workers is None else replace(settings, workers=workers)
 
 
 def start_to_ready() -> tuple[float, float]:
@@ -113,8 +128,11 @@ async def _lag_probe(stop: asyncio.Event, lags: list[float]) -> None:
         lags.append(time.perf_counter() - started - PROBE_SECONDS)
 
 
-async def throughput(services: Services, concurrency: int, clips: int, lags: list[float]) -> float:
-    """Clips per minute with ``concurrency`` requests kept in flight until ``clips`` are made."""
+async def throughput(
+    services: Services, concurrency: int, clips: int, lags: list[float]
+) -> tuple[float, float]:
+    """Clips per minute with ``concurrency`` requests kept in flight until ``clips`` are made, and the
+    core-seconds each clip cost (bot process and ffmpeg children)."""
     remaining = list(range(clips))
 
     async def client(user: int) -> None:
@@ -126,19 +144,19 @@ async def throughput(services: Services, concurrency: int, clips: int, lags: lis
 
     stop = asyncio.Event()
     probe = asyncio.create_task(_lag_probe(stop, lags))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     await asyncio.gather(*(client(100 + n) for n in range(concurrency)))
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     stop.set()
     await probe
-    return clips / wall * 60
+    return clips / wall * 60, cpu / clips
 
 
-async def run(runs: int, clips_per_level: int) -> None:
+async def run(runs: int, clips_per_level: int, levels: Sequence[int], workers: int | None) -> None:
     ready, child_rss = start_to_ready()
     print(f"start to ready: {ready:.2f} s (fresh process, RSS when ready {child_rss:.0f} MiB)")
     with tempfile.TemporaryDirectory(prefix="bench-bot-") as workdir:
-        services = await open_services(bench_settings(Path(workdir)))
+        services = await open_services(bench_settings(Path(workdir), workers))
         try:
             print(
                 f"{services.settings.workers} workers, model {services.composer.name}, {os.cpu_count()} cores"
@@ -152,18 +170,21 @@ async def run(runs: int, clips_per_level: int) -> None:
                 f"{re50 * 1e3:.0f} ms, p95 {percentile(render_encode, 95) * 1e3:.0f} ms; "
                 f"ratio {e2e50 / re50:.2f}x"
             )
-            for concurrency in CONCURRENCY:
+            for concurrency in levels:
                 lags: list[float] = []
-                rate = await throughput(services, concurrency, max(clips_per_level, concurrency), lags)
+                rate, cpu = await throughput(services, concurrency, max(clips_per_level, concurrency), lags)
                 print(
-                    f"concurrency {concurrency:>2}: {rate:6.1f} clips/min; loop lag p50 "
+                    f"concurrency {concurrency:>2}: {rate:6.1f} clips/min, {cpu:.2f} core-s/clip; "
+                    f"loop lag p50 "
                     f"{percentile(lags, 50) * 1e3:.1f} ms, p99 {percentile(lags, 99) * 1e3:.1f} ms, "
                     f"max {max(lags) * 1e3:.1f} ms ({len(lags)} probes)"
                 )
         finally:
             await services.close()
     current, peak = rss_mb()
-    print(f"RSS: {current:.0f} MiB at the end, peak {peak:.0f} MiB")
+    print(f"RSS: {current:.0f} MiB at the end, peak {peak:.0f} MiB", end="")
+    pid = PictureProcess.shared().pid
+    print(f"; picture process {rss_mb(pid)[1]:.0f} MiB peak" if pid is not None else "")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,10 +193,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--clips", type=int, default=8, help="clips per concurrency level (at least the level)"
     )
+    parser.add_argument(
+        "--concurrency", type=int, nargs="+", default=CONCURRENCY, help="requests in flight per level"
+    )
+    parser.add_argument("--workers", type=int, help="worker threads (default: the settings' default)")
     parser.add_argument("--ready", action="store_true", help=argparse.SUPPRESS)  # the start-to-ready probe
     args = parser.parse_args(argv)
     freeze_startup_objects()  # as python -m bot does
-    asyncio.run(_ready_probe() if args.ready else run(args.runs, args.clips))
+    asyncio.run(_ready_probe() if args.ready else run(args.runs, args.clips, args.concurrency, args.workers))
     return 0
 
 

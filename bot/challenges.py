@@ -11,6 +11,7 @@ a guild.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import unicodedata
@@ -392,11 +393,16 @@ class ChallengeService:
         title: str | None = None,
         note: str = "",
     ) -> Entry:
-        """A MIDI or audio file; MIDI is parsed (safely) so a renamed non-MIDI file is refused."""
+        """A MIDI or audio file; MIDI is parsed (safely, in a worker thread: a file of several MB
+        takes a while) so a renamed non-MIDI file is refused."""
         kind = file_kind(filename, len(data))
         suffix = PurePath(filename).suffix.lower()
         if kind == "midi":
-            read_midi(data)
+            try:
+                await asyncio.to_thread(read_midi, data)
+            except InputError as error:  # the reader's words start lower case, some with an empty "()"
+                reason = str(error).replace(" ()", "")
+                raise InputError(reason[:1].upper() + reason[1:]) from None
         elif not _looks_like_audio(suffix, data):
             raise InputError(f"That file does not look like {suffix[1:].upper()} audio; export it again.")
         stored_name = _clean_filename(filename)
@@ -422,7 +428,7 @@ class ChallengeService:
         clip = await self._clips.get(clip_id, None if guild_id == CONSOLE_GUILD else guild_id)
         if clip.user_id != user_id:
             raise SubmissionRefused(f"Clip #{clip_id} was made by someone else; submit one of your own.")
-        default_title = f"Clip #{clip.id}: {clip.request.style} in {clip.request.key}"
+        default_title = f"Clip #{clip.id}: {clip.request.summary()}"
         clean_title = clean_text(title or default_title, "title", MAX_TITLE)
         clean_note = clean_text(note, "note", MAX_NOTE, multiline=True, required=False)
         challenge = await self._submission_target(guild_id)

@@ -26,7 +26,7 @@ from bot.console_challenges import handle_challenge
 from bot.failures import ReportedFailure, new_request_id
 from bot.jazz import Requester
 from bot.jobs import Progress
-from bot.requests import FIELDS, RequestError, build_request
+from bot.requests import FIELDS, RequestError, build_request, ignored_note, parse_request_text
 from bot.services import Services
 from model.errors import InputError
 
@@ -57,11 +57,17 @@ class Reply:
 
 
 def split_options(args: str) -> tuple[str | None, dict[str, str]]:
-    """Free text and the ``name=value`` options of a /jazz line."""
+    """Free text and the ``name=value`` options of a /jazz line.
+
+    Quotes group an option's value (``progression="| Dm7 G7 | Cmaj7 |"``). Apostrophes in words ("well
+    you needn't", "rockin'") are letters, not quotes, unless the line's quotes pair up without them.
+    """
     try:
         words = shlex.split(args)
-    except ValueError as error:
-        raise RequestError(f"I could not read that line ({error}); check the quotes.") from None
+    except ValueError:
+        if '"' in args:
+            raise RequestError('I could not read that line; check the double quotes (").') from None
+        words = shlex.split(args.replace("'", "\\'"))
     text: list[str] = []
     options: dict[str, str] = {}
     for word in words:
@@ -120,8 +126,11 @@ class Console:
             return Reply("")
         if command == "/jazz":
             text, options = split_options(args)
-            request = build_request(text, max_bars=self._services.settings.max_bars, **options)
-            return await self._clip(lambda progress: jazz.compose(self._who, request, progress))
+            parsed = parse_request_text(text or "")
+            request = build_request(parsed, max_bars=self._services.settings.max_bars, **options)
+            made = await self._clip(lambda progress: jazz.compose(self._who, request, progress))
+            note = ignored_note(parsed)
+            return Reply(f"{made.text}\nnote: {note}") if note else made
         if command in ("/regenerate", "/extend", "/vary"):
             clip_id = _clip_number(command, args)
             action = {"/regenerate": jazz.regenerate, "/extend": jazz.extend, "/vary": jazz.vary}[command]

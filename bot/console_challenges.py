@@ -10,6 +10,7 @@ the week" prompt="Any genre" submit=3d vote=2d``.
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,7 +42,7 @@ HELP = """/challenge commands:
   submit file=PATH | clip=ID | link=URL [title=".."] [note=".."]
   entries | leaderboard | info [challenge]    history | profile [member]
   play ENTRY (saves the entry's file) | vote ENTRY | unvote ENTRY
-  close | cancel reason=".." | remove-entry ENTRY reason=".."
+  close | cancel REASON | remove-entry ENTRY REASON    (or reason="..")
 """
 
 
@@ -91,13 +92,27 @@ def _number(text: str, what: str) -> int:
     try:
         return int(text.lstrip("#"))
     except ValueError:
-        raise InputError(f"{what} should be a number like 12, not {text!r}.") from None
+        raise InputError(f"The {what} should be a number like 12, not {text[:40]!r}.") from None
 
 
-def _one_number(positional: list[str], what: str) -> int:
+def _one_number(positional: list[str], what: str, command: str) -> int:
     if len(positional) != 1:
-        raise InputError(f"Give the {what} number, e.g. `/challenge vote 12`.")
-    return _number(positional[0], what)
+        raise InputError(f"Give the {what} number, e.g. `/challenge {command} 12`.")
+    return _number(positional[0], f"{what} number")
+
+
+def _optional_number(positional: list[str], what: str) -> int | None:
+    if len(positional) > 1:
+        raise InputError(f"Give at most one {what} number.")
+    return _number(positional[0], f"{what} number") if positional else None
+
+
+def _reason(words: list[str], options: dict[str, str], example: str) -> str:
+    """The reason, given as ``reason=".."`` or as the remaining words."""
+    reason = options.get("reason") or " ".join(words)
+    if not reason.strip():
+        raise InputError(f"Give a reason, e.g. `{example}`.")
+    return reason
 
 
 def _yes(text: str) -> bool:
@@ -115,7 +130,8 @@ async def _submit(service: ChallengeService, who: Requester, options: dict[str, 
         if not path.is_file():
             raise InputError(f"There is no file at {path}.")
         file_kind(path.name, path.stat().st_size)  # refuse a huge file before reading it
-        entry = await service.submit_file(guild, who.user_id, path.name, path.read_bytes(), title, note)
+        data = await asyncio.to_thread(path.read_bytes)
+        entry = await service.submit_file(guild, who.user_id, path.name, data, title, note)
     elif "clip" in options:
         entry = await service.submit_clip(guild, who.user_id, _number(options["clip"], "Clip"), title, note)
     else:
@@ -130,10 +146,14 @@ async def _play(service: ChallengeService, entry_id: int, out_dir: Path) -> str:
     if media.link is not None:
         return f"Entry #{entry_id} is a link: {media.link}"
     assert media.filename is not None and media.data is not None
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"challenge-entry-{entry_id}-{media.filename}"
-    path.write_bytes(media.data)
+    await asyncio.to_thread(_save, path, media.data)
     return f"Saved entry #{entry_id} to {path}"
+
+
+def _save(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 async def _run(service: ChallengeService, who: Requester, words: str, out_dir: Path, style: TextStyle) -> str:
@@ -150,47 +170,44 @@ async def _run(service: ChallengeService, who: Requester, words: str, out_dir: P
         challenge = await service.start(
             guild, 0, who.user_id, is_moderator=True, title=options["title"], prompt=options["prompt"],
             submit_by=options["submit"], vote_by=options["vote"],
-            max_votes=_number(options.get("votes", "3"), "Votes"),
+            max_votes=_number(options.get("votes", "3"), "number of votes"),
             hide_leaderboard=_yes(options.get("hidden", "no")),
         )  # fmt: skip
         return challenge_text(challenge, style)
     if command == "submit":
         return await _submit(service, who, _split(rest, {"file", "clip", "link", "title", "note"})[1])
-    positional, options = _split(rest, {"reason"})
-    number = _number(positional[0], "Number") if positional else None
-    if command == "entries":
-        return entries_text(*await service.entries(guild, number), style)
-    if command == "leaderboard":
-        return leaderboard_text(await service.leaderboard(guild, number), style)
-    if command == "info":
-        return challenge_text(await service.challenge(guild, number), style)
+    positional, options = _split(rest, {"reason"} if command in ("cancel", "remove-entry") else set())
+    if command in ("entries", "leaderboard", "info"):
+        challenge_id = _optional_number(positional, "challenge")
+        if command == "entries":
+            return entries_text(*await service.entries(guild, challenge_id), style)
+        if command == "leaderboard":
+            return leaderboard_text(await service.leaderboard(guild, challenge_id), style)
+        return challenge_text(await service.challenge(guild, challenge_id), style)
     if command == "history":
         return history_text(await service.history(guild), style)
     if command == "profile":
-        return profile_text(await service.profile(guild, who.user_id if number is None else number), style)
+        member = _optional_number(positional, "member")
+        return profile_text(await service.profile(guild, who.user_id if member is None else member), style)
     if command == "play":
-        return await _play(service, _one_number(positional, "entry"), out_dir)
+        return await _play(service, _one_number(positional, "entry", command), out_dir)
     if command == "vote":
-        return vote_text(await service.vote(guild, who.user_id, _one_number(positional, "entry")))
+        return vote_text(await service.vote(guild, who.user_id, _one_number(positional, "entry", command)))
     if command == "unvote":
-        return vote_text(
-            await service.unvote(guild, who.user_id, _one_number(positional, "entry")), taken_back=True
-        )
+        entry_id = _one_number(positional, "entry", command)
+        return vote_text(await service.unvote(guild, who.user_id, entry_id), taken_back=True)
     if command == "close":
         closed = await service.close(guild, is_moderator=True)
         return f"Closed **{closed.title}**."
     if command == "cancel":
-        cancelled = await service.cancel(guild, is_moderator=True, reason=options.get("reason", ""))
+        reason = _reason(positional, options, "/challenge cancel not enough entries")
+        cancelled = await service.cancel(guild, is_moderator=True, reason=reason)
         return results_text(await service.results(cancelled), style)
     if command == "remove-entry":
-        removed = await service.remove_entry(
-            guild,
-            who.user_id,
-            _one_number(positional, "entry"),
-            is_moderator=True,
-            reason=options.get("reason", ""),
-        )
-        return f"Removed. The author is told: {removed_text(removed)}"
+        entry_id = _one_number(positional[:1], "entry", "remove-entry")
+        reason = _reason(positional[1:], options, "/challenge remove-entry 3 off topic")
+        removed = await service.remove_entry(guild, who.user_id, entry_id, is_moderator=True, reason=reason)
+        return f"Removed entry #{entry_id}. The author is told: {removed_text(removed)}"
     raise InputError(f"There is no `/challenge {command}`.\n{HELP}")
 
 

@@ -16,7 +16,7 @@ import io
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any, Literal
 
 import discord
@@ -37,8 +37,17 @@ from bot.challenge_text import (
     vote_text,
     voting_opened_text,
 )
-from bot.challenges import ChallengeService, Results, file_kind
-from bot.discord_errors import NO_MENTIONS, report_failure, send_private
+from bot.challenges import (
+    MAX_NOTE,
+    MAX_PROMPT,
+    MAX_REASON,
+    MAX_TITLE,
+    MAX_VOTES_LIMIT,
+    ChallengeService,
+    Results,
+    file_kind,
+)
+from bot.discord_errors import NO_MENTIONS, refusals, report_failure, send_private
 from model.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -54,15 +63,6 @@ _ENTRY_BUTTON_LOOKS: dict[str, tuple[str, discord.ButtonStyle]] = {
     "vote": ("🗳 Vote #{}", discord.ButtonStyle.primary),
     "unvote": ("↩ Take back my vote for #{}", discord.ButtonStyle.danger),
 }
-
-
-@contextlib.asynccontextmanager
-async def _refusals(interaction: discord.Interaction) -> AsyncIterator[None]:
-    """Answer an :class:`InputError` privately with its reason: a refusal, not a failure of the bot."""
-    try:
-        yield
-    except InputError as refused:
-        await send_private(interaction, str(refused))
 
 
 def _guild(interaction: discord.Interaction) -> int:
@@ -336,15 +336,15 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
     async def start(
         self,
         interaction: discord.Interaction,
-        title: str,
-        prompt: str,
+        title: app_commands.Range[str, 1, MAX_TITLE],
+        prompt: app_commands.Range[str, 1, MAX_PROMPT],
         submit_by: str,
         vote_by: str,
         channel: discord.TextChannel | None = None,
-        max_votes: app_commands.Range[int, 1, 25] = 3,
+        max_votes: app_commands.Range[int, 1, MAX_VOTES_LIMIT] = 3,
         hide_leaderboard: bool = False,
     ) -> None:
-        async with _refusals(interaction):
+        async with refusals(interaction):
             target = channel or interaction.channel
             if not isinstance(target, discord.abc.Messageable) or target.id is None:
                 raise InputError("Pick a text channel for the challenge.")
@@ -382,10 +382,10 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
         file: discord.Attachment | None = None,
         clip: int | None = None,
         link: str | None = None,
-        title: str | None = None,
-        note: str = "",
+        title: app_commands.Range[str, 1, MAX_TITLE] | None = None,
+        note: app_commands.Range[str, 0, MAX_NOTE] = "",
     ) -> None:
-        async with _refusals(interaction):
+        async with refusals(interaction):
             guild, user = _guild(interaction), interaction.user.id
             if sum(source is not None for source in (file, clip, link)) != 1:
                 raise InputError("Submit exactly one of: a file, one of your clips, or a link.")
@@ -413,53 +413,76 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
             return []
         choices = []
         for clip in await self.service.own_clips(interaction.guild_id, interaction.user.id):
-            request = clip.request
-            name = f"#{clip.id} · {request.bars} bars {request.style} in {request.key}, {clip.duration:.0f} s"
+            name = f"#{clip.id} · {clip.request.summary()}, {clip.duration:.0f} s"
             if current.strip().lstrip("#").lower() in name.lower():
                 choices.append(app_commands.Choice(name=name[:100], value=clip.id))
         return choices[:25]
 
+    async def _entry_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        """The running (or latest) challenge's entries whose number or title matches what was typed."""
+        if interaction.guild_id is None:
+            return []
+        try:
+            _, entries = await self.service.entries(interaction.guild_id)
+        except InputError:  # no challenge yet
+            return []
+        wanted = current.strip().lstrip("#").lower()
+        choices = []
+        for entry in entries:
+            name = f"#{entry.id} · {entry.title}"
+            if wanted in name.lower():
+                choices.append(app_commands.Choice(name=name[:100], value=entry.id))
+        return choices[:25]
+
     @app_commands.command(name="entries", description="The entries, with Play and Vote buttons.")
+    @app_commands.describe(page="Which page of entries (4 per page)")
     async def entries(
         self, interaction: discord.Interaction, page: app_commands.Range[int, 1, 1000] = 1
     ) -> None:
-        async with _refusals(interaction):
+        async with refusals(interaction):
             embed, view = await self.entries_page(_guild(interaction), None, page)
             await interaction.response.send_message(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="vote", description="Vote for an entry (by its number).")
+    @app_commands.describe(entry="The entry's number, as in /challenge entries (type to search titles)")
+    @app_commands.autocomplete(entry=_entry_choices)
     async def vote(self, interaction: discord.Interaction, entry: int) -> None:
-        async with _refusals(interaction):
+        async with refusals(interaction):
             await self._vote(interaction, _guild(interaction), entry, take_back=False)
 
     @app_commands.command(name="unvote", description="Take back your vote for an entry.")
+    @app_commands.describe(entry="The entry's number, as in /challenge entries (type to search titles)")
+    @app_commands.autocomplete(entry=_entry_choices)
     async def unvote(self, interaction: discord.Interaction, entry: int) -> None:
-        async with _refusals(interaction):
+        async with refusals(interaction):
             await self._vote(interaction, _guild(interaction), entry, take_back=True)
 
     @app_commands.command(name="leaderboard", description="Votes so far (unless this challenge hides them).")
     async def leaderboard(self, interaction: discord.Interaction) -> None:
-        async with _refusals(interaction):
+        async with refusals(interaction):
             board = await self.service.leaderboard(_guild(interaction))
             await self._post(interaction, leaderboard_text(board, DISCORD_STYLE))
 
     @app_commands.command(name="info", description="The current (or latest) challenge.")
     async def info(self, interaction: discord.Interaction) -> None:
-        async with _refusals(interaction):
+        async with refusals(interaction):
             await self._post(
                 interaction, challenge_text(await self.service.challenge(_guild(interaction)), DISCORD_STYLE)
             )
 
     @app_commands.command(name="history", description="Past challenges and their winners.")
     async def history(self, interaction: discord.Interaction) -> None:
-        async with _refusals(interaction):
+        async with refusals(interaction):
             await self._post(
                 interaction, history_text(await self.service.history(_guild(interaction)), DISCORD_STYLE)
             )
 
     @app_commands.command(name="profile", description="A member's entries, wins and clips.")
+    @app_commands.describe(member="Whose profile (default: yours)")
     async def profile(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
-        async with _refusals(interaction):
+        async with refusals(interaction):
             who = member or interaction.user
             await self._post(
                 interaction,
@@ -470,7 +493,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
         name="close", description="End the challenge now and post the results (moderators)."
     )
     async def close(self, interaction: discord.Interaction) -> None:
-        async with _refusals(interaction):
+        async with refusals(interaction):
             closed = await self.service.close(
                 _guild(interaction), is_moderator=self._is_moderator(interaction)
             )
@@ -480,8 +503,11 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
             )
 
     @app_commands.command(name="cancel", description="Call the challenge off, with a reason (moderators).")
-    async def cancel(self, interaction: discord.Interaction, reason: str) -> None:
-        async with _refusals(interaction):
+    @app_commands.describe(reason="Why; shown to everyone in the challenge's channel")
+    async def cancel(
+        self, interaction: discord.Interaction, reason: app_commands.Range[str, 1, MAX_REASON]
+    ) -> None:
+        async with refusals(interaction):
             cancelled = await self.service.cancel(
                 _guild(interaction), is_moderator=self._is_moderator(interaction), reason=reason
             )
@@ -496,8 +522,15 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
     @app_commands.command(
         name="remove-entry", description="Remove an entry, with a reason for its author (moderators)."
     )
-    async def remove_entry(self, interaction: discord.Interaction, entry: int, reason: str) -> None:
-        async with _refusals(interaction):
+    @app_commands.describe(
+        entry="The entry's number, as in /challenge entries (type to search titles)",
+        reason="Why; sent to the entry's author",
+    )
+    @app_commands.autocomplete(entry=_entry_choices)
+    async def remove_entry(
+        self, interaction: discord.Interaction, entry: int, reason: app_commands.Range[str, 1, MAX_REASON]
+    ) -> None:
+        async with refusals(interaction):
             removed = await self.service.remove_entry(
                 _guild(interaction),
                 interaction.user.id,

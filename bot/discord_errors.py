@@ -9,7 +9,9 @@ message is enough to find the log entry.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 import discord
 from discord import app_commands
@@ -73,6 +75,15 @@ async def send_private(interaction: discord.Interaction, text: str) -> None:
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
     else:
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+@contextlib.asynccontextmanager
+async def refusals(interaction: discord.Interaction) -> AsyncIterator[None]:
+    """Answer an :class:`InputError` privately with its reason: a refusal, not a failure of the bot."""
+    try:
+        yield
+    except InputError as refused:
+        await send_private(interaction, str(refused))
 
 
 async def report_failure(interaction: discord.Interaction, error: BaseException) -> None:

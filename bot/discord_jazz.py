@@ -1,12 +1,13 @@
 """The ``/jazz`` command and the flow every clip takes on Discord, also for the clip buttons.
 
-The flow answers Discord first and works afterwards: the interaction is deferred (an ephemeral "thinking"
-placeholder) before anything else runs, so the 3-second window can never be missed. The placeholder then
-shows the queue position and the stage, edited at most once per :data:`MIN_EDIT_INTERVAL` and only when
-the text changes, and finally says how long it took (or, on failure, why). The clip itself goes out as
-one public message: the audio (which Discord plays inline), the ``.mid``, an embed with the piano roll
-and the clip's facts, and the buttons. All composing, rendering and encoding happens in the job queue's
-worker threads behind :class:`~bot.jazz.JazzService`; nothing here blocks the event loop.
+The flow answers Discord first and works afterwards: once the request is read (text parsing, a few
+milliseconds; a bad request is refused privately right away), the interaction is deferred (an ephemeral
+"thinking" placeholder) before anything else runs, so the 3-second window can never be missed. The
+placeholder then shows the queue position and the stage, edited at most once per :data:`MIN_EDIT_INTERVAL`
+and only when the text changes, and finally says how long it took (or, on failure, why). The clip itself
+goes out as one public message: the audio (which Discord plays inline), the ``.mid``, an embed with the
+piano roll and the clip's facts, and the buttons. All composing, rendering and encoding happens in the job
+queue's worker threads behind :class:`~bot.jazz.JazzService`; nothing here blocks the event loop.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from discord import app_commands
 from bot.clip_store import StoredClip
 from bot.clips import Clip
 from bot.discord_buttons import ClipAction, clip_view
-from bot.discord_errors import NO_MENTIONS, describe_failure
+from bot.discord_errors import NO_MENTIONS, describe_failure, refusals
 from bot.failures import new_request_id
 from bot.jazz import Requester
 from bot.jobs import Progress, ProgressCallback
-from bot.requests import MAX_TEXT_CHARS, build_request
+from bot.requests import MAX_TEXT_CHARS, build_request, ignored_note, parse_request_text
 from bot.services import Services
 from bot.settings import MAX_BARS_LIMIT
 from model.arrange import LEAD_INSTRUMENTS, STYLES
@@ -147,7 +148,8 @@ def clip_embed(stored: StoredClip, clip: Clip, seconds: float) -> discord.Embed:
     chart = _truncate(f"{source}```{clip.chart}```", MAX_FIELD)
     embed.add_field(name="Progression", value=chart, inline=False)
     embed.set_image(url=f"attachment://{clip.filename('png')}")
-    embed.set_footer(text=f"clip #{stored.id}")
+    origin = f" · from clip #{stored.parent_id}" if stored.parent_id is not None else ""
+    embed.set_footer(text=f"clip #{stored.id}{origin}")
     return embed
 
 
@@ -167,9 +169,12 @@ async def _submit_shown(services: Services, guild_id: int | None) -> bool:
     return await services.challenges.open_challenge(guild_id) is not None
 
 
-async def deliver(interaction: discord.Interaction, services: Services, job: ClipJob) -> None:
+async def deliver(
+    interaction: discord.Interaction, services: Services, job: ClipJob, note: str | None = None
+) -> None:
     """Defer, run ``job`` with a progress placeholder, post the clip; every failure ends in the
-    placeholder as a friendly message (bugs with a request id, see :mod:`bot.discord_errors`)."""
+    placeholder as a friendly message (bugs with a request id, see :mod:`bot.discord_errors`).
+    ``note`` (what the request left out) is added to the final word of the placeholder."""
     await interaction.response.defer(ephemeral=True, thinking=True)
     clock = asyncio.get_running_loop().time
     started = clock()
@@ -179,7 +184,7 @@ async def deliver(interaction: discord.Interaction, services: Services, job: Cli
         seconds = clock() - started
         # Editing the placeholder first completes the deferral, so the follow-up below becomes a new,
         # public message instead of replacing the private placeholder.
-        await status.finish(f"✅ Done in {seconds:.1f} s.")
+        await status.finish(f"✅ Done in {seconds:.1f} s." + (f"\n-# {note}" if note else ""))
         message = await interaction.followup.send(
             content=f"{interaction.user.mention}'s clip",
             embed=clip_embed(stored, clip, seconds),
@@ -217,20 +222,21 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
 
     @app_commands.command(name="jazz", description="Compose a jazz clip played by a small band.")
     @app_commands.describe(
+        request="Say it in words: '8 bars ballad in F at 70 bpm', 'blues in Bb on vibes'",
         bars="How many bars (default 16)",
         tempo="Beats per minute (default: the style's own)",
-        key="Key, e.g. Bb, F#m, Eb minor (default C)",
+        key="Key, e.g. Bb, F#m, Eb minor (default: C, major or minor)",
         style="Feel of the band (default swing)",
         progression="A tune's changes, or your own chart like | Dm7 | G7 | Cmaj7 |",
-        temperature="How adventurous the melody is (default 1.0)",
-        seed="Repeat an earlier clip exactly",
+        temperature="How adventurous the melody is: 0.5 tame, 1.0 default, 2 wild",
+        seed="The seed shown under a clip: same seed and options, same clip",
         instrument="Lead instrument (default tenor sax)",
-        request="Say it in words: '8 bars ballad in F at 70 bpm', 'blues in Bb'",
     )
     @app_commands.choices(style=_choices(list(STYLES)), instrument=_choices(list(LEAD_INSTRUMENTS)))
     @app_commands.autocomplete(progression=progression_choices)
     async def jazz(
         interaction: discord.Interaction,
+        request: app_commands.Range[str, 1, MAX_TEXT_CHARS] | None = None,
         bars: app_commands.Range[int, 1, MAX_BARS_LIMIT] | None = None,
         tempo: app_commands.Range[int, MIN_TEMPO, MAX_TEMPO] | None = None,
         key: app_commands.Range[str, 1, MAX_KEY_TEXT] | None = None,
@@ -239,11 +245,13 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
         temperature: app_commands.Range[float, MIN_TEMPERATURE, MAX_TEMPERATURE] | None = None,
         seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
         instrument: str | None = None,
-        request: app_commands.Range[str, 1, MAX_TEXT_CHARS] | None = None,
     ) -> None:
-        async def job(progress: ProgressCallback) -> tuple[StoredClip, Clip]:
+        # Reading the request is a few regular expressions, well inside Discord's 3 s; a bad one is
+        # answered at once, privately, without a "thinking" placeholder.
+        async with refusals(interaction):
+            parsed = parse_request_text(request or "")
             wanted = build_request(
-                request,
+                parsed,
                 max_bars=services.settings.max_bars,
                 bars=bars,
                 tempo=tempo,
@@ -254,14 +262,13 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
                 seed=seed,
                 instrument=instrument,
             )
-            return await services.jazz.compose(
-                requester(interaction),
-                wanted,
-                progress,
-                interaction=follow_up(interaction),
-            )
 
-        await deliver(interaction, services, job)
+            async def job(progress: ProgressCallback) -> tuple[StoredClip, Clip]:
+                return await services.jazz.compose(
+                    requester(interaction), wanted, progress, interaction=follow_up(interaction)
+                )
+
+            await deliver(interaction, services, job, ignored_note(parsed))
 
     return jazz
 

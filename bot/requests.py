@@ -3,10 +3,12 @@
 :func:`parse_request_text` reads phrasing such as "8 bars ballad in F at 70 bpm", "blues in Bb",
 "rhythm changes at 200bpm on vibes" or an inline chart ``| Dm7 G7 | Cmaj7 |`` into values, and
 reports which phrases it understood and which words it did not. :func:`build_request` merges those
-with typed options (typed options win), refuses text it could not read completely (a silently
-ignored typo would give the user something they did not ask for), range-checks everything and
-returns a :class:`JazzRequest`. Every problem is a :class:`RequestError` that says what was
-understood, what is wrong and gives an example that works.
+with typed options (typed options win), range-checks everything and returns a :class:`JazzRequest`.
+A request that mostly made sense is played with the odd unknown word left out, and
+:func:`ignored_note` tells the user which words were left out (with a "did you mean" where one is
+close), so a typo is never silently ignored; text that is mostly unknown words is refused. Every
+problem is a :class:`RequestError` that says what was understood, what is wrong and gives an
+example that works.
 
 Styles, lead instruments and each style's default tempo come from :mod:`model.arrange`.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import random
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -26,6 +29,8 @@ from model.compose import MAX_BARS, MAX_SEED, MAX_TEMPERATURE, MAX_TEMPO, MIN_BA
 from model.errors import InputError
 from model.progressions import get_progression, library, parse_chart
 from model.theory import parse_key
+
+DEFAULT_KEY = "C"  # what the composer plays when no key is asked for (in its progression's mode)
 
 MAX_TEXT_CHARS = 2000
 EXAMPLES = (
@@ -46,7 +51,7 @@ FILLER = frozenset(
     bit nice new another one jazz jazzy music song tune piece track clip solo number something thing
     style feel groove vibe version lead leading playing played changes progression chords form key
     tempo bpm bars bar measures length temperature seed instrument use using kind sort hey hi yo bot
-    jazzbot /jazz
+    jazzbot /jazz groovy tunes beat beats
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 
@@ -58,6 +63,11 @@ _TEMPO_WORDS = {
     "midtempo": 140,
     "fast": 220,
     "quick": 220,
+    "medium slow": 100,
+    "relaxed": 100,
+    "laid back": 100,
+    "chill": 100,
+    "mellow": 100,
     "up tempo": 220,
     "uptempo": 220,
     "upbeat": 220,
@@ -121,6 +131,10 @@ _PROGRESSION_ALIASES = {
     "rhythm": "rhythm-changes",
 }
 _PROGRESSION_SUFFIXES = ("changes", "progression", "chords")
+# A major-mode progression and its minor twin: "blues in F# minor" means the minor blues.
+_MINOR_TWINS = {"blues": "minor-blues", "jazz-blues": "minor-blues", "ii-v-i": "minor-ii-v-i"}
+# Emoji that name a lead instrument ("/jazz 🎷 blues"); other symbols are decoration and skipped.
+_INSTRUMENT_EMOJI = {"🎷": "tenor sax", "🎺": "trumpet", "🎹": "piano", "🎸": "jazz guitar"}
 
 _NUMBER_WORDS = {
     word: value
@@ -179,13 +193,14 @@ class JazzRequest:
     """A validated request, fully resolved except the seed (None: the composer draws one).
 
     Construction checks every field and canonicalises names (key "bb" -> "Bb", style "bossa nova"
-    -> "bossa", instrument "vibes" -> "vibraphone", progression "Autumn Leaves" -> "autumn"), so a
-    ``dataclasses.replace`` (Extend's ``bars + 8``) is checked too.
+    -> "bossa", instrument "vibes" -> "vibraphone", progression "Autumn Leaves" -> "autumn", and
+    "blues" in a minor key -> "minor-blues"), so a ``dataclasses.replace`` (Extend's ``bars + 8``)
+    is checked too.
     """
 
     bars: int = 16
     tempo: int | None = None  # None -> model.arrange.DEFAULT_TEMPI[style]
-    key: str = "C"  # canonical Key.name ("Bb", "F#m", ...)
+    key: str | None = None  # canonical Key.name ("Bb", "F#m", ...); None -> C in the progression's mode
     style: str = "swing"
     progression: str | None = None  # library slug or chart text; None -> the composer picks by seed
     temperature: float = 1.0
@@ -203,17 +218,21 @@ class JazzRequest:
             or not 0 < temperature <= MAX_TEMPERATURE
         ):
             raise RequestError(
-                f"temperature must be above 0 and at most {MAX_TEMPERATURE:g} (1.0 is the model's own taste, "
+                f"Temperature must be above 0 and at most {MAX_TEMPERATURE:g} (1.0 is the model's own taste, "
                 f"lower is tamer, higher is wilder), not {_shown(temperature)}. Example: temperature 0.8"
             )
         if self.seed is not None:
             _check_whole("seed", self.seed, 0, MAX_SEED, "seed 42")
+        key = None if self.key is None else _resolve_key(self.key)
+        progression = None if self.progression is None else _resolve_progression(self.progression)
+        if key is not None and key.endswith("m") and progression in _MINOR_TWINS:
+            progression = _MINOR_TWINS[progression]
         resolved = {
             "temperature": float(temperature),
-            "key": _resolve_key(self.key),
+            "key": key,
             "style": _resolve_style(self.style),
             "instrument": _resolve_instrument(self.instrument),
-            "progression": None if self.progression is None else _resolve_progression(self.progression),
+            "progression": progression,
         }
         for name, value in resolved.items():
             object.__setattr__(self, name, value)
@@ -227,14 +246,14 @@ class JazzRequest:
         """The request :meth:`to_dict` wrote; anything else (unknown fields, wrong types, out of range
         values) is a :class:`RequestError`. Missing fields take their defaults."""
         if not isinstance(data, Mapping) or not all(isinstance(name, str) for name in data):
-            raise RequestError("a stored request must be a mapping of field names to values.")
+            raise RequestError("A stored request must be a mapping of field names to values.")
         unknown = sorted(set(data) - set(FIELDS))
         if unknown:
-            raise RequestError(f"a stored request has unknown fields: {', '.join(map(_quote, unknown))}.")
+            raise RequestError(f"A stored request has unknown fields: {', '.join(map(_quote, unknown))}.")
         types: dict[str, tuple[type, ...]] = {
             "bars": (int,),
             "tempo": (int, type(None)),
-            "key": (str,),
+            "key": (str, type(None)),
             "style": (str,),
             "progression": (str, type(None)),
             "temperature": (int, float),
@@ -243,13 +262,28 @@ class JazzRequest:
         }
         for name, value in data.items():
             if isinstance(value, bool) or not isinstance(value, types[name]):
-                raise RequestError(f"a stored request has a {type(value).__name__} for '{name}'.")
+                raise RequestError(f"A stored request has a {type(value).__name__} for '{name}'.")
         return cls(**data)
 
     def compose_request(self) -> ComposeRequest:
-        """The composer's arguments; the tempo defaults to the style's usual tempo."""
+        """The composer's arguments; the tempo defaults to the style's usual tempo.
+
+        Without a progression the composer would pick any tune by the seed and label the piece in
+        that tune's mode, so "a ballad in Eb" could come out in Eb minor. When a key was asked for
+        (and the seed is known, so the same seed still gives the same clip), the tune is picked here
+        by the seed among those in the asked mode.
+        """
         tempo = self.tempo if self.tempo is not None else DEFAULT_TEMPI[self.style]
-        return ComposeRequest(self.bars, tempo, self.key, self.progression, self.temperature, self.seed)
+        progression = self.progression
+        if progression is None and self.key is not None and self.seed is not None:
+            progression = _progression_in_mode(parse_key(self.key).minor, self.seed)
+        key = self.key or DEFAULT_KEY
+        return ComposeRequest(self.bars, tempo, key, progression, self.temperature, self.seed)
+
+    def summary(self) -> str:
+        """A short description for lists and titles: "16 bars of swing in Bb"."""
+        where = f" in {self.key}" if self.key is not None else ""
+        return f"{self.bars} bar{'s' * (self.bars != 1)} of {self.style}{where}"
 
     def arrange_options(self) -> ArrangeOptions:
         """The band's options. The seed is this request's (None: the caller may pass the piece's seed)."""
@@ -259,11 +293,18 @@ class JazzRequest:
 @dataclass(frozen=True)
 class TextRequest:
     """What :func:`parse_request_text` read: ``values`` by field name (see :data:`FIELDS`), the
-    phrases it understood ("8 bars", "key F") and the words it did not."""
+    phrases it understood ("8 bars", "key F"), the words it did not, and how many words there were
+    (symbols such as "♫" are not words)."""
 
     values: dict[str, object]
     understood: tuple[str, ...]
     not_understood: tuple[str, ...]
+    words: int = 0
+
+    @property
+    def mostly_unknown(self) -> bool:
+        """Whether most words are unknown: junk, or a request too garbled to guess at."""
+        return 2 * len(self.not_understood) > self.words
 
 
 def parse_request_text(text: str) -> TextRequest:
@@ -274,10 +315,11 @@ def parse_request_text(text: str) -> TextRequest:
     """
     if len(text) > MAX_TEXT_CHARS:
         raise RequestError(
-            f"that request is {len(text)} characters long; please keep it under {MAX_TEXT_CHARS}. "
+            f"That request is {len(text)} characters long; please keep it under {MAX_TEXT_CHARS}. "
             f"Example: {EXAMPLES[1]}"
         )
     reader = _Reader(text)
+    reader.take("|".join(_INSTRUMENT_EMOJI), lambda m: ("instrument", _INSTRUMENT_EMOJI[m.group(0)]))
     reader.take(_CHART, lambda m: ("progression", _chart(m.group(0))))
     reader.take(rf"\b({'|'.join(_NAMED_NUMBERS)})\s*[=:]\s*({_DECIMAL})(?![\d.])", _named_number)
     reader.rest = _SEPARATOR.sub(" ", reader.rest)  # "key=Bb", "style: ballad" read like "key Bb"
@@ -300,7 +342,7 @@ def parse_request_text(text: str) -> TextRequest:
 
 
 def build_request(
-    text: str | None = None,
+    text: str | TextRequest | None = None,
     *,
     max_bars: int = MAX_BARS,
     bars: int | str | None = None,
@@ -312,11 +354,16 @@ def build_request(
     seed: int | str | None = None,
     instrument: str | None = None,
 ) -> JazzRequest:
-    """The request from ``text`` and typed options (typed options win over the text). Whole-number
-    options may also be given as digit strings (console ``key=value`` input)."""
-    parsed = parse_request_text(text) if text and text.strip() else TextRequest({}, (), ())
+    """The request from ``text`` (or what :func:`parse_request_text` read from it) and typed options
+    (typed options win over the text). Whole-number options may also be given as digit strings
+    (console ``key=value`` input). A few unknown words are left out (see :func:`ignored_note`);
+    text that is mostly unknown words is refused."""
+    if isinstance(text, TextRequest):
+        parsed = text
+    else:
+        parsed = parse_request_text(text) if text and text.strip() else TextRequest({}, (), ())
     understood = parsed.understood
-    if parsed.not_understood:
+    if parsed.mostly_unknown:
         raise RequestError(_not_understood_message(parsed))
     typed = {
         "bars": _typed_whole("bars", bars),
@@ -335,13 +382,20 @@ def build_request(
         requested_bars = values.get("bars", JazzRequest.bars)
         if isinstance(requested_bars, int) and requested_bars > limit:
             raise RequestError(
-                f"this bot plays at most {limit} bars, not {requested_bars}. Example: {limit} bars"
+                f"This bot plays at most {limit} bars, not {requested_bars}. Example: {limit} bars"
             )
         return JazzRequest(**values)  # type: ignore[arg-type]  # values were typed field by field above
     except RequestError as error:
         if not understood:
             raise
         raise RequestError(f"{error} (I understood: {', '.join(understood)}.)") from None
+
+
+def ignored_note(parsed: TextRequest) -> str | None:
+    """What to tell the user about the words :func:`build_request` left out, or None when it used all."""
+    if not parsed.not_understood:
+        return None
+    return f"I left out {_unknown_words(parsed)}; the rest is as you asked."
 
 
 # ---- reading text ------------------------------------------------------------------------------
@@ -353,6 +407,7 @@ class _Reader:
     """The text still unread, the values found so far and the phrases they came from."""
 
     def __init__(self, text: str) -> None:
+        self.text = text
         self.rest = text
         self.values: dict[str, object] = {}
         self.sources: dict[str, str] = {}
@@ -385,18 +440,25 @@ class _Reader:
         for word in leftovers:
             if word.isdecimal() and "bars" not in self.values:
                 self._set("bars", int(word), word)  # "/jazz 16": a lone number is the length
-            elif word and word.lower() not in FILLER:
+            elif _is_word(word) and word.lower() not in FILLER:
                 unknown.append(word)
         ordered = [name for name in FIELDS if name in self.values]
         understood = tuple(_describe(name, self.values[name]) for name in ordered)
-        return TextRequest({name: self.values[name] for name in ordered}, understood, tuple(unknown))
+        words = sum(_is_word(word) for word in self.text.split())
+        values = {name: self.values[name] for name in ordered}
+        return TextRequest(values, understood, tuple(unknown), max(words, len(unknown)))
+
+
+def _is_word(text: str) -> bool:
+    """Whether ``text`` has a letter or digit in it; "♫", "--" and "!!" are decoration."""
+    return any(char.isalnum() for char in text)
 
 
 def _chart(text: str) -> str:
     try:
         parse_chart(text)
     except InputError as error:  # names the bad bar
-        raise RequestError(f"{error} Example: | Dm7 G7 | Cmaj7 | at 140 bpm") from None
+        raise RequestError(f"{_capitalised(str(error))} Example: | Dm7 G7 | Cmaj7 | at 140 bpm") from None
     return " ".join(text.split())
 
 
@@ -496,7 +558,7 @@ def _word_pattern(word: str) -> str:
 
 def _resolve_key(value: object) -> str:
     if not isinstance(value, str):
-        raise RequestError(f"key must be text like Bb or F#m, not {_shown(value)}.")
+        raise RequestError(f"The key must be text like Bb or F#m, not {_shown(value)}.")
     try:
         return parse_key(value.replace("♭", "b").replace("♯", "#")).name
     except InputError:
@@ -518,12 +580,20 @@ def _resolve_name(
     if isinstance(value, str) and _normal(value) in table:
         return str(table[_normal(value)][1])
     shown = _shown_text(value) if isinstance(value, str) else _shown(value)
-    raise RequestError(f"there is no {field} '{shown}'; choose one of: {', '.join(names)}.")
+    raise RequestError(f"There is no {field} '{shown}'; choose one of: {', '.join(names)}.")
+
+
+def _progression_in_mode(minor: bool, seed: int) -> str:
+    """A library tune in the given mode, picked by ``seed`` (the same seed picks the same tune)."""
+    slugs = sorted(slug for slug, progression in library().items() if progression.key.minor == minor)
+    return random.Random(seed).choice(slugs)
 
 
 def _resolve_progression(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise RequestError("progression must be a name like 'blues' or a chart like '| Dm7 G7 | Cmaj7 |'.")
+        raise RequestError(
+            "The progression must be a name like 'blues' or a chart like '| Dm7 G7 | Cmaj7 |'."
+        )
     if "|" in value:
         return _chart(value)
     known = _phrases().values.get(_normal(value))
@@ -532,7 +602,7 @@ def _resolve_progression(value: object) -> str:
     try:
         return get_progression(value).slug  # slug, title, unique prefix or a close spelling
     except InputError as error:  # lists the nearest names
-        raise RequestError(str(error)) from None
+        raise RequestError(_capitalised(str(error))) from None
 
 
 # ---- checking values ---------------------------------------------------------------------------
@@ -541,7 +611,8 @@ def _resolve_progression(value: object) -> str:
 def _check_whole(name: str, value: object, low: int, high: int, example: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise RequestError(
-            f"{name} must be a whole number from {low} to {high}, not {_shown(value)}. Example: {example}"
+            f"{name.capitalize()} must be a whole number from {low} to {high}, not {_shown(value)}. "
+            f"Example: {example}"
         )
 
 
@@ -549,7 +620,7 @@ def _typed_whole(name: str, value: int | str | None) -> int | None:
     if isinstance(value, str):
         text = value.strip()
         if not re.fullmatch(r"-?\d{1,30}", text):
-            raise RequestError(f"{name} must be a whole number, not '{_shown_text(value)}'.")
+            raise RequestError(f"{name.capitalize()} must be a whole number, not '{_shown_text(value)}'.")
         return int(text)
     return value
 
@@ -561,7 +632,7 @@ def _typed_decimal(value: float | str | None) -> float | None:
         except ValueError:
             number = math.nan
         if not math.isfinite(number):
-            raise RequestError(f"temperature must be a number like 0.8, not '{_shown_text(value)}'.")
+            raise RequestError(f"Temperature must be a number like 0.8, not '{_shown_text(value)}'.")
         return number
     return value
 
@@ -571,7 +642,7 @@ def _typed_decimal(value: float | str | None) -> float | None:
 
 def _describe(name: str, value: object) -> str:
     return {
-        "bars": f"{value} bars",
+        "bars": f"{value} bar{'' if value == 1 else 's'}",
         "tempo": f"{value} bpm",
         "key": f"key {value}",
         "style": f"{value} style",
@@ -582,19 +653,28 @@ def _describe(name: str, value: object) -> str:
     }[name]
 
 
-def _not_understood_message(parsed: TextRequest) -> str:
+def _unknown_words(parsed: TextRequest) -> str:
+    """The unknown words, quoted, each with the closest known phrase when one is close."""
     vocabulary = sorted(set(_phrases().values) | {"bars", "bpm", "tempo", "seed", "temperature"})
     shown = []
     for word in parsed.not_understood[:8]:
         close = difflib.get_close_matches(word.lower(), vocabulary, n=1, cutoff=0.75)
         shown.append(_quote(word) + (f" (did you mean '{close[0]}'?)" if close else ""))
     more = len(parsed.not_understood) - len(shown)
-    unknown = ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def _not_understood_message(parsed: TextRequest) -> str:
     understood = ", ".join(parsed.understood) if parsed.understood else "nothing"
     return (
-        f"I didn't understand {unknown}. I understood: {understood}. "
+        f"I didn't understand {_unknown_words(parsed)}. I understood: {understood}. "
         f"Try for example: {EXAMPLES[1]} — or blues in Bb on vibes, seed 42."
     )
+
+
+def _capitalised(message: str) -> str:
+    """A message from elsewhere starting with a capital, like this module's own."""
+    return message[:1].upper() + message[1:]
 
 
 def _quote(word: str) -> str:

@@ -133,6 +133,9 @@ _BOSSA_STICK = ((0, 720, 1440), (480, 1200))
 
 # Lead / piano / bass loudness per style, so the lead sits on top of the band.
 _LEAD_BOOST = {"swing": 8, "ballad": 0, "bossa": 4}  # added to the composer's 100 / 86
+# FluidR3's jazz guitar alone peaks ~7 dB above the other leads at the same velocity and is ~3 dB louder
+# (RMS); 20 less puts it among them (-17.4 dB RMS alone against the others' -14.6..-21.9 dB, 8 bars, 3 seeds)
+_LEAD_VELOCITY_OFFSET = {"jazz guitar": -20}
 _PIANO_VELOCITY = {"swing": 66, "ballad": 56, "bossa": 62}
 _BASS_VELOCITY = {"swing": 84, "ballad": 78, "bossa": 82}
 
@@ -351,7 +354,7 @@ def _lead(
         return []
     centre = _LEADS[options.lead][1]
     shift = 12 * round((centre - median(pitch for _, _, pitch, _ in sounding)) / 12)
-    boost = _LEAD_BOOST[options.style]
+    boost = _LEAD_BOOST[options.style] + _LEAD_VELOCITY_OFFSET.get(options.lead, 0)
     notes: list[_Note] = [
         (start, end, min(127, max(0, pitch + shift)), _jitter(rng, velocity + boost, 3))
         for start, end, pitch, velocity in sounding

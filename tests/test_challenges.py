@@ -257,7 +257,7 @@ async def test_link_and_clip_submissions(conn: aiosqlite.Connection, service: Ch
     link = await service.submit_link(GUILD, 3, "https://github.com/me/tune")
     clip = await service.submit_clip(GUILD, 1, 41, note="my best")
     assert (link.title, link.reference) == ("github.com", "https://github.com/me/tune")
-    assert (clip.kind, clip.reference, clip.title) == ("clip", "41", "Clip #41: ballad in Bb")
+    assert (clip.kind, clip.reference, clip.title) == ("clip", "41", "Clip #41: 16 bars of ballad in Bb")
     assert (await service.entry_media(GUILD, link.id)).link == "https://github.com/me/tune"
     played = await service.entry_media(GUILD, clip.id)
     assert played.filename == f"entry-{clip.id}-clip-41.ogg" and played.data == b"OggS" + bytes(100)

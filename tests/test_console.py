@@ -74,9 +74,9 @@ async def test_button_commands_work_on_the_console(services: Services, tmp_path:
     ("line", "expected"),
     [
         ("/jazz 99 bars", "at most 64 bars, not 99"),
-        ("/jazz bars=lots", "bars must be a whole number"),
-        ("/jazz in the key of Q please", "didn't understand 'Q'"),
-        ('/jazz progression="| Dm7 G7', "quotes"),
+        ("/jazz bars=lots", "Bars must be a whole number"),
+        ("/jazz qwerty zxcv please", "didn't understand 'qwerty', 'zxcv'"),
+        ('/jazz progression="| Dm7 G7', "check the double quotes"),
         ("/extend 42", "no clip #42"),
         ("/vary", "needs a clip number"),
         ("/frobnicate", "Unknown command /frobnicate"),
@@ -131,3 +131,15 @@ async def test_progress_goes_to_the_progress_stream(services: Services, tmp_path
     assert [line.strip(" .") for line in lines] == sorted(
         {line.strip(" .") for line in lines}, key=stages.index
     )
+
+
+async def test_a_request_with_a_stray_word_is_played_with_a_note(services: Services, tmp_path: Path) -> None:
+    reply = await Console(services, tmp_path / "out").execute("/jazz 2 bars of groovy spooky blues in Bb")
+    assert reply.ok and reply.text.startswith("clip #1: 2 bars in Bb")
+    assert reply.text.endswith("note: I left out 'spooky'; the rest is as you asked.")
+
+
+async def test_an_apostrophe_is_not_an_open_quote(services: Services, tmp_path: Path) -> None:
+    reply = await Console(services, tmp_path / "out").execute("/jazz 1 bar of well you needn't")
+    assert reply.ok, reply.text
+    assert "note" not in reply.text

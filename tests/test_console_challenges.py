@@ -117,6 +117,36 @@ async def test_a_console_clip_can_be_entered(console: Console) -> None:
     made = await ok(console, "/jazz 2 bars in F seed=3")
     assert made.startswith("clip #1")
     await ok(console, "/challenge start title=t prompt=p submit=1d vote=1d")
-    assert "Entry #1 “Clip #1: swing in F” is in" in await ok(console, "/challenge submit clip=1")
+    assert "Entry #1 “Clip #1: 2 bars of swing in F” is in" in await ok(console, "/challenge submit clip=1")
     assert "no clip #9" in await refused(console, "/challenge submit clip=9")
     assert "Recent clips: #1" in await ok(console, "/challenge profile")
+
+
+async def test_numbers_are_asked_for_by_what_they_number(console: Console) -> None:
+    assert "The entry number should be a number like 12, not 'abc'" in await refused(
+        console, "/challenge vote abc"
+    )
+    assert "Give the entry number, e.g. `/challenge unvote 12`" in await refused(console, "/challenge unvote")
+    assert "The challenge number should be a number" in await refused(console, "/challenge info latest")
+    assert "The member number should be a number" in await refused(console, "/challenge profile bob")
+
+
+async def test_moderators_can_give_a_reason_in_plain_words(console: Console, tmp_path: Path) -> None:
+    await ok(console, "/challenge start title=t prompt=p submit=1d vote=1d")
+    assert "Give a reason" in await refused(console, "/challenge cancel")
+    tune = tmp_path / "tune.mid"
+    tune.write_bytes(tiny_midi())
+    await ok(console, f"/challenge submit file={tune}")
+    removed = await ok(console, "/challenge remove-entry 1 off topic")
+    assert removed == (
+        "Removed entry #1. The author is told: Your entry “tune” was removed by a moderator: off topic"
+    )
+    assert "was cancelled: not enough entries" in await ok(console, "/challenge cancel not enough entries")
+
+
+async def test_a_damaged_midi_file_is_refused_in_a_sentence(console: Console, tmp_path: Path) -> None:
+    await ok(console, "/challenge start title=t prompt=p submit=1d vote=1d")
+    broken = tmp_path / "broken.mid"
+    broken.write_bytes(tiny_midi()[:20])
+    refusal = await refused(console, f"/challenge submit file={broken}")
+    assert refusal.startswith("The MIDI file is damaged") and "()" not in refusal

@@ -198,3 +198,24 @@ async def test_commands_sync_to_the_dev_guilds_only_when_configured(tmp_path: Pa
     finally:
         await env.shutdown()
         await bot.close()
+
+
+def _options(command: dict[str, Any]) -> list[dict[str, Any]]:
+    """A command's options and, for a group, its subcommands and theirs."""
+    found = []
+    for option in command.get("options", []):
+        found += [option, *_options(option)]
+    return found
+
+
+async def test_every_command_and_option_reads_well_in_menus(simcord_env: Any, simcord_bot: JazzBot) -> None:
+    """Discord refuses names over 32 characters, descriptions over 100 and more than 25 choices; an
+    option without a description shows "…" in the menu."""
+    commands = [command.to_dict(simcord_bot.tree) for command in simcord_bot.tree.get_commands()]
+    assert {command["name"] for command in commands} == {"jazz", "challenge"}
+    for item in commands + [option for command in commands for option in _options(command)]:
+        assert len(item["name"]) <= 32 and item["name"] == item["name"].lower(), item["name"]
+        assert item["description"] not in ("", "…") and len(item["description"]) <= 100, item["name"]
+        assert len(item.get("choices", [])) <= 25, item["name"]
+    jazz = next(command for command in commands if command["name"] == "jazz")
+    assert jazz["options"][0]["name"] == "request"  # words first: "/jazz" + Tab lands in the text box

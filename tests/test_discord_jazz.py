@@ -67,8 +67,28 @@ async def test_typed_options_win_over_the_request_text(scene: Any) -> None:
 
     fields = embed_fields(result.followups[0])
     assert (fields["Bars"], fields["Style"], fields["Tempo"]) == (str(QUICK_BARS), "ballad", "70 bpm")
-    # the typed tonic wins; the mode is the progression's (Eb or Ebm)
-    assert (fields["Key"].removesuffix("m"), fields["Instrument"]) == ("Eb", "vibraphone")
+    assert (fields["Key"], fields["Instrument"]) == ("Eb", "vibraphone")  # Eb major, as typed
+
+
+@pytest.mark.parametrize(("request_", "key"), [("blues in F# minor", "F#m"), ("a ballad in Eb", "Eb")])
+async def test_the_clip_is_in_the_asked_key_and_mode(scene: Any, request_: str, key: str) -> None:
+    channel, alice, _ = scene
+
+    result = await alice.slash(channel, "jazz", request=f"{QUICK_BARS} bars, {request_}")
+
+    clip = result.followups[0]
+    assert embed_fields(clip)["Key"] == key and clip.embeds[0].title.endswith(f" in {key}")
+
+
+async def test_a_stray_word_is_left_out_with_a_private_note_and_the_clip_still_comes(scene: Any) -> None:
+    channel, alice, bob = scene
+
+    result = await alice.slash(channel, "jazz", request=f"{QUICK_BARS} bars of spooky blues")
+
+    assert result.ephemeral
+    assert result.response.content.endswith("I left out 'spooky'; the rest is as you asked.")
+    [clip] = result.followups
+    assert "note" not in clip.content and [message.id for message in channel.history(viewer=bob)] == [clip.id]
 
 
 async def test_same_seed_gives_the_same_midi(scene: Any) -> None:
@@ -89,7 +109,7 @@ async def test_same_seed_gives_the_same_midi(scene: Any) -> None:
         ({"request": "purple monkey dishwasher"}, "I didn't understand 'purple', 'monkey', 'dishwasher'"),
         ({"request": "200 bars in F"}, "at most 64 bars, not 200"),
         ({"key": "H#"}, "'H#' is not a key"),
-        ({"progression": "no such tune at all"}, "no progression called 'no such tune at all'"),
+        ({"progression": "no such tune at all"}, "No progression called 'no such tune at all'"),
     ],
 )
 async def test_bad_options_and_junk_text_get_a_private_error_and_no_clip(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import threading
+import time
 from collections import Counter
 
 import mido
@@ -10,7 +13,7 @@ import pytest
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from bot.pictures import BACKGROUND, ROLE_STYLE, chord_labels, piano_roll
+from bot.pictures import BACKGROUND, ROLE_STYLE, PictureProcess, chord_labels, piano_roll
 from model.arrange import ArrangeOptions, arrange
 from model.compose import Composer
 from model.errors import InputError
@@ -86,3 +89,37 @@ def test_corrupt_midi_is_an_input_error(piece: Piece, data: bytes) -> None:
 def test_impossible_bar_count_is_an_input_error(piece: Piece) -> None:
     with pytest.raises(InputError, match="bars"):
         piano_roll(piece_to_midi(piece), piece.chords, 0)
+
+
+def test_a_thread_draws_each_picture_as_if_it_were_its_first(piece: Piece) -> None:
+    band = arrange(piece, ArrangeOptions(count_in=True)).midi  # lead, comping and bass over 10 bars
+    duo = piece_to_midi(piece)  # lead and comping over 8 bars: another legend and background
+    first = piano_roll(band, piece.chords, piece.bars)
+    other = piano_roll(duo, piece.chords, piece.bars)
+    assert piano_roll(band, piece.chords, piece.bars) == first
+    on_a_fresh_thread: list[bytes] = []
+    thread = threading.Thread(
+        target=lambda: on_a_fresh_thread.append(piano_roll(duo, piece.chords, piece.bars))
+    )
+    thread.start()
+    thread.join()
+    assert on_a_fresh_thread == [other] and other != first
+
+
+def test_the_picture_process_draws_what_the_thread_would_and_falls_back_when_closed(piece: Piece) -> None:
+    midi = arrange(piece, ArrangeOptions()).midi
+    expected = piano_roll(midi, piece.chords, piece.bars)
+    process = PictureProcess()
+    try:
+        assert process.start(midi, piece.chords, piece.bars)() == expected  # drawn here while it starts
+        for _ in range(600):  # wait up to a minute for the child to import matplotlib
+            if process.pid is not None:
+                break
+            time.sleep(0.1)
+        assert process.pid is not None and process.pid != os.getpid()
+        assert process.start(midi, piece.chords, piece.bars)() == expected
+        with pytest.raises(InputError, match="not a MIDI file"):
+            process.start(b"RIFF1234", piece.chords, piece.bars)()
+    finally:
+        process.close()
+    assert process.start(midi, piece.chords, piece.bars)() == expected  # closed: drawn here again

@@ -13,11 +13,13 @@ from bot.requests import (
     RequestError,
     TextRequest,
     build_request,
+    ignored_note,
     parse_request_text,
 )
 from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, STYLES, ArrangeOptions
 from model.compose import MAX_SEED, ComposeRequest
-from model.progressions import library
+from model.progressions import get_progression, library
+from model.theory import parse_key
 
 PHRASINGS: list[tuple[str, dict[str, object]]] = [
     ("16 bars", {"bars": 16}),
@@ -70,6 +72,9 @@ PHRASINGS: list[tuple[str, dict[str, object]]] = [
     ("8 bars over |Dm7 G7|Cmaj7|%| at 140", {"bars": 8, "progression": "|Dm7 G7|Cmaj7|%|", "tempo": 140}),
     ("play me some jazz please", {}),
     ("", {}),
+    ("16 bars in C♯ minor ♫ ♫", {"bars": 16, "key": "C#m"}),  # decoration is not a word
+    ("🎺 blues", {"instrument": "trumpet", "progression": "blues"}),
+    ("something chill", {"tempo": 100}),
 ]
 
 
@@ -96,12 +101,31 @@ def test_understood_and_not_understood_words_are_reported() -> None:
     assert parsed.not_understood == ("funky", "stuff")
 
 
-def test_unknown_words_are_an_error_that_says_what_was_understood() -> None:
+@pytest.mark.parametrize(
+    ("text", "left_out"),
+    [
+        ("16 bars balad in F", "'balad' (did you mean 'ballad'?)"),
+        ("8 bars with a nice funky feel please", "'funky'"),
+        ("a lofi tune in A minor", "'lofi'"),
+        ("play something spooky", "'spooky'"),
+    ],
+)
+def test_a_few_unknown_words_are_left_out_with_a_note(text: str, left_out: str) -> None:
+    parsed = parse_request_text(text)
+    build_request(parsed)  # music, not a refusal
+    assert ignored_note(parsed) == f"I left out {left_out}; the rest is as you asked."
+
+
+def test_a_request_that_used_every_word_has_no_note() -> None:
+    assert ignored_note(parse_request_text("8 bars ballad in F at 70 bpm")) is None
+
+
+def test_text_that_is_mostly_unknown_words_is_refused_with_what_was_understood() -> None:
     with pytest.raises(RequestError) as caught:
-        build_request("16 bars balad in F")
+        build_request("balad stuff blah in F")
     message = str(caught.value)
-    assert "'balad'" in message and "did you mean 'ballad'" in message
-    assert "16 bars" in message and "key F" in message
+    assert "'balad' (did you mean 'ballad'?), 'stuff', 'blah'" in message
+    assert "I understood: key F" in message
     assert "Try for example" in message
 
 
@@ -113,7 +137,7 @@ def test_unknown_words_are_an_error_that_says_what_was_understood() -> None:
         "@here <@123456789> hello",
         "'; DROP TABLE clips; --",
         "Robert'); DELETE FROM jobs WHERE 1=1; --",
-        "🎷" * 300,
+        "🎉 yay woo",
         "```python\nimport os```",
         "\x00\x1b[31mred\u202e",
         "²³ ½",
@@ -141,33 +165,33 @@ def test_two_values_for_one_field_are_an_error() -> None:
 
 
 def test_a_broken_chart_names_the_bar() -> None:
-    with pytest.raises(RequestError, match="bar 2"):
+    with pytest.raises(RequestError, match="Bar 2"):
         build_request("| Dm7 G7 | Xq7 |")
 
 
 @pytest.mark.parametrize(
     ("text", "options", "expected"),
     [
-        ("0 bars", {}, "bars must be a whole number from 1 to 64, not 0"),
+        ("0 bars", {}, "Bars must be a whole number from 1 to 64, not 0"),
         ("65 bars", {}, "at most 64 bars, not 65"),
         ("40 bars", {"max_bars": 32}, "at most 32 bars, not 40"),
-        ("16 bars at 500 bpm", {}, "tempo must be a whole number from 40 to 320, not 500"),
+        ("16 bars at 500 bpm", {}, "Tempo must be a whole number from 40 to 320, not 500"),
         ("at 39 bpm", {}, "from 40 to 320, not 39"),
-        ("temperature 0", {}, "temperature must be above 0 and at most 3"),
-        ("temperature 3.5", {}, "temperature must be above 0 and at most 3"),
-        ("seed -1", {}, f"seed must be a whole number from 0 to {MAX_SEED}"),
+        ("temperature 0", {}, "Temperature must be above 0 and at most 3"),
+        ("temperature 3.5", {}, "Temperature must be above 0 and at most 3"),
+        ("seed -1", {}, f"Seed must be a whole number from 0 to {MAX_SEED}"),
         (f"seed {MAX_SEED + 1}", {}, f"from 0 to {MAX_SEED}"),
-        (None, {"bars": 0}, "bars must be a whole number from 1 to 64"),
+        (None, {"bars": 0}, "Bars must be a whole number from 1 to 64"),
         (None, {"tempo": 1000}, "from 40 to 320, not 1000"),
-        (None, {"temperature": -1.0}, "temperature must be above 0"),
-        (None, {"seed": -5}, "seed must be a whole number"),
+        (None, {"temperature": -1.0}, "Temperature must be above 0"),
+        (None, {"seed": -5}, "Seed must be a whole number"),
         (None, {"key": "H"}, "'H' is not a key"),
-        (None, {"style": "polka"}, "no style 'polka'; choose one of: "),
-        (None, {"instrument": "kazoo"}, "no instrument 'kazoo'; choose one of: "),
-        (None, {"progression": "zzzzqqq"}, "no progression called 'zzzzqqq'"),
-        (None, {"bars": "many"}, "bars must be a whole number, not 'many'"),
-        (None, {"temperature": "warm"}, "temperature must be a number like 0.8"),
-        (None, {"seed": "9" * 5000}, "seed must be a whole number, not '999"),
+        (None, {"style": "polka"}, "There is no style 'polka'; choose one of: "),
+        (None, {"instrument": "kazoo"}, "There is no instrument 'kazoo'; choose one of: "),
+        (None, {"progression": "zzzzqqq"}, "No progression called 'zzzzqqq'"),
+        (None, {"bars": "many"}, "Bars must be a whole number, not 'many'"),
+        (None, {"temperature": "warm"}, "Temperature must be a number like 0.8"),
+        (None, {"seed": "9" * 5000}, "Seed must be a whole number, not '999"),
     ],
 )
 def test_out_of_range_values(text: str | None, options: dict[str, object], expected: str) -> None:
@@ -311,3 +335,42 @@ def test_every_alias_reaches_a_real_name() -> None:
         assert build_request(alias).style == style
     for alias, slug in _PROGRESSION_ALIASES.items():
         assert build_request(alias).progression == slug
+
+
+@pytest.mark.parametrize(
+    ("text", "progression"),
+    [
+        ("blues in F# minor", "minor-blues"),
+        ("jazz blues in Ebm", "minor-blues"),
+        ("a 2-5-1 in C minor", "minor-ii-v-i"),
+        ("blues in F#", "blues"),
+        ("minor blues in F", "minor-blues"),
+    ],
+)
+def test_a_minor_key_picks_the_minor_form_of_a_tune(text: str, progression: str) -> None:
+    assert build_request(text).progression == progression
+
+
+@pytest.mark.parametrize("text", ["a slow ballad in Eb", "bossa nova in D minor", "in C", "in A minor"])
+def test_an_asked_key_is_played_in_its_own_mode(text: str) -> None:
+    """Without a named tune, the tune the seed picks is in the asked mode ("in Eb" never comes out Ebm)."""
+    for seed in range(20):
+        request = build_request(text, seed=seed)
+        composed = request.compose_request()
+        assert composed.progression is not None
+        assert get_progression(composed.progression).key.minor == parse_key(str(request.key)).minor
+        assert composed == build_request(text, seed=seed).compose_request()  # same seed, same tune
+
+
+def test_without_a_key_the_composer_picks_the_tune_and_plays_it_from_c() -> None:
+    composed = build_request("16 bars", seed=3).compose_request()
+    assert (composed.key, composed.progression) == ("C", None)
+
+
+def test_summary_names_what_was_asked() -> None:
+    assert build_request("blues in Bb").summary() == "16 bars of swing in Bb"
+    assert build_request("1 bar ballad").summary() == "1 bar of ballad"
+
+
+def test_one_bar_reads_as_one_bar() -> None:
+    assert parse_request_text("1 bar").understood == ("1 bar",)
