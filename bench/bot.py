@@ -9,9 +9,8 @@ Measures, on real services (SQLite file in a temporary directory, shipped compos
 - throughput in clips per minute with 1, 2, 8 and 32 requests kept in flight (distinct users);
 - event-loop lag p99 while 32 requests are in flight: a probe sleeps 5 ms again and again and records by
   how much each sleep overshoots;
-- core-seconds per clip at each level: this process, its ffmpeg children and the picture process;
-- the process's RSS (peak and at the end; ffmpeg children and the picture process not included, the
-  latter printed on its own).
+- core-seconds per clip at each level: this process (all threads) and its ffmpeg children;
+- the process's RSS (peak and at the end; ffmpeg children not included).
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ from pathlib import Path
 from bot.__main__ import freeze_startup_objects
 from bot.encode import encode_stream
 from bot.jazz import Requester
-from bot.pictures import PictureProcess
 from bot.render import Renderer
 from bot.requests import build_request
 from bot.services import Services, open_services
@@ -49,22 +47,18 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def rss_mb(pid: int | str = "self") -> tuple[float, float]:
-    """(current, peak) resident set size of a process (this one by default) in MiB, from /proc."""
+def rss_mb() -> tuple[float, float]:
+    """(current, peak) resident set size of this process in MiB, from /proc."""
     fields = dict(
-        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
+        line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line
     )
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
 def cpu_seconds() -> float:
-    """CPU time of this process (all threads), its finished children (ffmpeg) and the picture process."""
+    """CPU time of this process (all threads) and of its finished children (ffmpeg)."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    pictures = 0.0
-    if (pid := PictureProcess.shared().pid) is not None:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        pictures = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-    return time.process_time() + children.ru_utime + children.ru_stime + pictures
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def bench_settings(workdir: Path, workers: int | None = None) -> Settings:
@@ -182,9 +176,7 @@ async def run(runs: int, clips_per_level: int, levels: Sequence[int], workers: i
         finally:
             await services.close()
     current, peak = rss_mb()
-    print(f"RSS: {current:.0f} MiB at the end, peak {peak:.0f} MiB", end="")
-    pid = PictureProcess.shared().pid
-    print(f"; picture process {rss_mb(pid)[1]:.0f} MiB peak" if pid is not None else "")
+    print(f"RSS: {current:.0f} MiB at the end, peak {peak:.0f} MiB")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,22 +2,25 @@
 
 :func:`make_clip` runs the stages one worker thread needs after composing: arrange the piece for the
 band (:mod:`model.arrange`), render and encode the audio with the two overlapping (FluidSynth renders
-the next block while ffmpeg encodes the last one on the other core), and draw the piano roll: in a
-:class:`~bot.pictures.PictureProcess` while the audio renders when one is given (the bot's studio
-gives one), else on this thread once the audio is done. The Discord adapter and the console both post
-the resulting :class:`Clip`.
+the next block while ffmpeg encodes the last one on the other core), then draw the piano roll. The
+Discord adapter and the console both post the resulting :class:`Clip`.
+
+The picture (~40 ms) is drawn after the audio, on this thread. Drawing it meanwhile did not pay on
+this 2-core VM: a drawing thread holds the GIL that FluidSynth's driving loop needs at every MIDI
+event, so rendering waited about as long as the drawing took; a child process drawing while the
+audio rendered slowed the render about as much (the two vCPUs slow each other when both are busy);
+see docs/BENCHMARKS.md ``## Bot``.
 """
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.encode import DEFAULT_MAX_BYTES, PCM, encode_stream
-from bot.pictures import PictureProcess, piano_roll
+from bot.pictures import piano_roll
 from bot.render import Renderer
 from model.arrange import ArrangeOptions, arrange
 from model.piece import Piece
@@ -29,8 +32,7 @@ STAGES = ("arranging", "rendering", "encoding", "drawing")
 @dataclass(frozen=True)
 class Clip:
     """One finished clip. ``timings`` maps stage to wall seconds: "arrange", "render", "encode"
-    (the encoder's work left once rendering ended; the rest overlapped it) and "draw" (the wait for
-    the picture once the audio was done: all of its drawing when drawn on the worker thread)."""
+    (the encoder's work left once rendering ended; the rest overlapped it) and "draw"."""
 
     audio: bytes
     audio_format: AudioFormat
@@ -55,13 +57,11 @@ def make_clip(
     audio_format: AudioFormat = "ogg",
     max_bytes: int = DEFAULT_MAX_BYTES,
     on_stage: Callable[[str], None] | None = None,
-    pictures: PictureProcess | None = None,
 ) -> Clip:
     """``piece`` arranged, rendered with ``renderer``, encoded to fit ``max_bytes`` and drawn.
 
     ``on_stage`` hears each stage name of :data:`STAGES` as it starts, on the calling thread.
-    ``pictures`` draws the piano roll on another core meanwhile. Bad options or input raise
-    :class:`~model.errors.InputError`.
+    Bad options or input raise :class:`~model.errors.InputError`.
     """
     announce = on_stage if on_stage is not None else (lambda stage: None)
     timings: dict[str, float] = {}
@@ -78,10 +78,6 @@ def make_clip(
     lap("arrange")
     announce("rendering")
     stream = renderer.stream(arrangement.midi)
-    if pictures is not None:
-        picture = pictures.start(arrangement.midi, piece.chords, piece.bars)
-    else:
-        picture = functools.partial(piano_roll, arrangement.midi, piece.chords, piece.bars)
 
     def rendered_then_encoding(blocks: Iterator[PCM]) -> Iterator[PCM]:
         yield from blocks
@@ -93,7 +89,7 @@ def make_clip(
     )
     lap("encode")
     announce("drawing")
-    png = picture()
+    png = piano_roll(arrangement.midi, piece.chords, piece.bars)
     lap("draw")
     return Clip(
         audio=encoded.data,

@@ -22,13 +22,14 @@ from typing import TextIO
 
 from bot.clip_store import StoredClip
 from bot.clips import Clip
-from bot.console_challenges import handle_challenge
+from bot.console_challenges import MAX_NUMBER, handle_challenge
 from bot.failures import ReportedFailure, new_request_id
 from bot.jazz import Requester
 from bot.jobs import Progress
 from bot.requests import FIELDS, RequestError, build_request, ignored_note, parse_request_text
 from bot.services import Services
 from model.errors import InputError
+from model.progressions import library
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +80,23 @@ def split_options(args: str) -> tuple[str | None, dict[str, str]]:
     return (" ".join(text) or None), options
 
 
+def _slash_hint(line: str) -> str:
+    """What to say to a line without a command: the /jazz it reads as, or where to start."""
+    try:
+        parsed = parse_request_text(line)
+    except RequestError:
+        parsed = None
+    if parsed is not None and parsed.values and not parsed.mostly_unknown:
+        return f"Commands start with a slash, e.g. /jazz {line}"
+    return "Commands start with a slash: try /jazz 16 bars in Bb, or /help for the list."
+
+
 def _clip_number(command: str, args: str) -> int:
     number = args.strip().lstrip("#")
     if not number.isdigit():
         raise InputError(f"{command} needs a clip number, e.g. {command} 3.")
+    if int(number) > MAX_NUMBER:
+        raise InputError(f"There is no clip #{number[:24]}; clip numbers are like 3.")
     return int(number)
 
 
@@ -142,7 +156,7 @@ class Console:
         if command in ("/quit", "/exit", "quit", "exit"):
             return Reply("bye", quit=True)
         if not command.startswith("/"):
-            return Reply(f"Commands start with a slash, e.g. /jazz {command} {args}".rstrip(), ok=False)
+            return Reply(_slash_hint(f"{command} {args}".strip()), ok=False)
         return Reply(f"Unknown command {command}; /help lists the commands.", ok=False)
 
     async def _challenge(self, args: str) -> Reply:
@@ -197,10 +211,12 @@ def summary(stored: StoredClip, clip: Clip, seconds: float, paths: dict[str, Pat
     """The lines the console prints for a finished clip."""
     piece = clip.piece
     bars = f"{piece.bars} bar{'' if piece.bars == 1 else 's'}"
+    known = library().get(piece.progression or "")
+    tune = f" ({known.title})" if known is not None else ""
     lines = [
         f"clip #{stored.id}: {bars} in {piece.key.name}, {piece.tempo} bpm, {clip.options.style}, "
         f"{clip.options.lead}, seed {piece.seed}, temperature {piece.temperature:g}, made in {seconds:.1f} s",
-        f"chart: {clip.chart}",
+        f"chart{tune}: {clip.chart}",
     ]
     lines += [f"{label}: {path}" for label, path in paths.items()]
     return "\n".join(lines)

@@ -37,6 +37,8 @@ from model.errors import InputError
 if TYPE_CHECKING:
     from bot.jazz import Requester
 
+MAX_NUMBER = 2**63 - 1  # SQLite's largest integer: no id is larger, and a larger one cannot be looked up
+
 HELP = """/challenge commands:
   start title=".." prompt=".." submit=3d vote=2d [votes=3] [hidden=yes]   (dates like 2026-12-01 work too)
   submit file=PATH | clip=ID | link=URL [title=".."] [note=".."]
@@ -90,9 +92,12 @@ def _split(args: str, allowed: set[str]) -> tuple[list[str], dict[str, str]]:
 
 def _number(text: str, what: str) -> int:
     try:
-        return int(text.lstrip("#"))
+        number = int(text.lstrip("#"))
     except ValueError:
         raise InputError(f"The {what} should be a number like 12, not {text[:40]!r}.") from None
+    if abs(number) > MAX_NUMBER:
+        raise InputError(f"The {what} {text[:40]} is far too large; numbers here are like 12.")
+    return number
 
 
 def _one_number(positional: list[str], what: str, command: str) -> int:
@@ -133,7 +138,8 @@ async def _submit(service: ChallengeService, who: Requester, options: dict[str, 
         data = await asyncio.to_thread(path.read_bytes)
         entry = await service.submit_file(guild, who.user_id, path.name, data, title, note)
     elif "clip" in options:
-        entry = await service.submit_clip(guild, who.user_id, _number(options["clip"], "Clip"), title, note)
+        clip_id = _number(options["clip"], "clip number")
+        entry = await service.submit_clip(guild, who.user_id, clip_id, title, note)
     else:
         entry = await service.submit_link(guild, who.user_id, options["link"], title, note)
     return (
@@ -222,9 +228,12 @@ async def handle_challenge(services: Any, who: Requester, args: str) -> str:
     try:
         reply = await _run(service, who, args, Path(services.settings.out_dir), style)
     except InputError as refused:
-        if not announcer.posts:
-            raise
-        raise InputError("\n\n".join([*announcer.posts, str(refused)])) from None
+        raise InputError(_plain("\n\n".join([*announcer.posts, str(refused)]))) from None
     before = len(announcer.posts)
     await scheduler.run_due()  # a close posts its results right away
-    return "\n\n".join([*announcer.posts[:before], reply, *announcer.posts[before:]])
+    return _plain("\n\n".join([*announcer.posts[:before], reply, *announcer.posts[before:]]))
+
+
+def _plain(text: str) -> str:
+    """Discord's markdown (bold, inline code) dropped: a terminal would show the asterisks."""
+    return text.replace("**", "").replace("`", "")

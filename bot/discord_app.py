@@ -22,6 +22,7 @@ from bot.discord_buttons import ClipAction, ClipButton
 from bot.discord_challenges import ChallengeCog
 from bot.discord_errors import NO_MENTIONS, JazzCommandTree
 from bot.discord_jazz import jazz_command, on_clip_button
+from bot.requests import prepare_parser
 from bot.services import Services, open_services
 from bot.settings import Settings, SettingsError
 
@@ -54,6 +55,7 @@ class JazzBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self._services = services = await open_services(self.settings, clock=self._clock)
+        await asyncio.to_thread(prepare_parser)
         self.tree.add_command(jazz_command(services))
         self.add_dynamic_items(ClipButton)
         await self.add_cog(ChallengeCog(self, services.challenges, self.settings.moderator_role, self._clock))

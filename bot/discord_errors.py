@@ -45,7 +45,8 @@ def _user_message(error: BaseException) -> str | None:
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or "You can't use that command here."
     if isinstance(error, discord.HTTPException) and error.status == PAYLOAD_TOO_LARGE:
-        return "The clip came out larger than Discord accepts here; try fewer bars or the mp3 format."
+        # The audio format is the server's setting (JAZZBOT_AUDIO_FORMAT), not something a member can pick.
+        return "The clip came out larger than Discord accepts in this channel; please try fewer bars."
     return None
 
 

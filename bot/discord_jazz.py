@@ -144,13 +144,20 @@ def clip_embed(stored: StoredClip, clip: Clip, seconds: float) -> discord.Embed:
     )
     for name, value in fields:
         embed.add_field(name=name, value=value, inline=True)
-    source = f"`{piece.progression}` " if piece.progression else ""
-    chart = _truncate(f"{source}```{clip.chart}```", MAX_FIELD)
-    embed.add_field(name="Progression", value=chart, inline=False)
+    embed.add_field(name="Progression", value=progression_field(piece.progression, clip.chart), inline=False)
     embed.set_image(url=f"attachment://{clip.filename('png')}")
     origin = f" · from clip #{stored.parent_id}" if stored.parent_id is not None else ""
     embed.set_footer(text=f"clip #{stored.id}{origin}")
     return embed
+
+
+def progression_field(progression: str | None, chart: str) -> str:
+    """The tune's title and slug (a typed chart has neither: the chart says it all) above the chart as
+    played, cut to fit an embed field inside its code block so the block still closes."""
+    tune = library().get(progression or "")
+    source = f"{tune.title} · `{tune.slug}`\n" if tune is not None else ""
+    fence = "```"
+    return f"{source}{fence}{_truncate(chart, MAX_FIELD - len(source) - 2 * len(fence))}{fence}"
 
 
 def clip_files(clip: Clip) -> list[discord.File]:

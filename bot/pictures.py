@@ -17,22 +17,13 @@ the order a full draw uses, so the pixels are the same. Nothing is built per cal
 collector would have to chase later (a figure per call left thousands of cyclic objects that
 generation-2 collections scanned while holding the GIL). The PNG is written from the canvas buffer
 with fast zlib settings. 16 bars: ~36 ms instead of ~210 ms with one figure and one bar per note.
-
-:class:`PictureProcess` draws in a child process, so a clip's picture is drawn on the other core
-while its worker thread renders the audio: a thread cannot overlap the two, because matplotlib holds
-the GIL while it draws and the FluidSynth driving loop needs the GIL at every MIDI event (a drawing
-thread delayed rendering by about as long as it drew).
 """
 
 from __future__ import annotations
 
 import io
-import multiprocessing
-import os
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Sequence
 
 import mido
 import numpy as np
@@ -275,69 +266,3 @@ def piano_roll(
     notes = {role: np.array(spans, np.float64) for role, spans in by_role.items()}
     end = max(float(bars), max(float(spans[:, 2].max()) for spans in notes.values()))
     return _roll(width, height).draw(notes, chord_labels(parsed, chords), end)
-
-
-def _warm_up() -> int:
-    """In the child: import everything and build the figure once; the child's pid."""
-    _roll(1200, 400)
-    return os.getpid()
-
-
-class PictureProcess:
-    """Piano rolls drawn in one child process; :meth:`start` returns a function that waits for the PNG.
-
-    The child is started with ``spawn`` (forking a process that runs threads is unsafe) and warms up
-    in the background (~1 s: importing matplotlib); until it is ready, or if it dies, pictures are
-    drawn on the calling thread instead, so a picture is never lost. One child serves every worker
-    thread: a picture takes ~35 ms, a clip's audio more than ten times longer.
-    """
-
-    _shared: PictureProcess | None = None
-    _shared_lock = threading.Lock()
-
-    def __init__(self) -> None:
-        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        self._ready: Future[int] = self._pool.submit(_warm_up)
-
-    @classmethod
-    def shared(cls) -> PictureProcess:
-        """The process-wide instance, started on first use (it exits with the interpreter)."""
-        with cls._shared_lock:
-            if cls._shared is None:
-                cls._shared = cls()
-            return cls._shared
-
-    def start(
-        self, midi: bytes, chords: Sequence[Chord], bars: int, *, width: int = 1200, height: int = 400
-    ) -> Callable[[], bytes]:
-        """Begin :func:`piano_roll` of the arguments in the child; call the result for the PNG.
-
-        Bad input raises :class:`InputError` from that call."""
-
-        def here() -> bytes:
-            return piano_roll(midi, chords, bars, width=width, height=height)
-
-        if self.pid is None:
-            return here
-        try:
-            future = self._pool.submit(piano_roll, midi, tuple(chords), bars, width=width, height=height)
-        except (BrokenProcessPool, RuntimeError):  # the child died, or the interpreter is exiting
-            return here
-
-        def wait() -> bytes:
-            try:
-                return future.result()
-            except BrokenProcessPool:
-                return here()
-
-        return wait
-
-    @property
-    def pid(self) -> int | None:
-        """The child's process id once it is ready (benchmarks read its CPU time and memory)."""
-        if not self._ready.done() or self._ready.exception() is not None:
-            return None
-        return self._ready.result()
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)

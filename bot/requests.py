@@ -30,6 +30,7 @@ from model.errors import InputError
 from model.progressions import get_progression, library, parse_chart
 from model.theory import parse_key
 
+SONG_FORM_BARS = 32  # a chorus of a standard (AABA) when no tune is named
 DEFAULT_KEY = "C"  # what the composer plays when no key is asked for (in its progression's mode)
 
 MAX_TEXT_CHARS = 2000
@@ -51,7 +52,7 @@ FILLER = frozenset(
     bit nice new another one jazz jazzy music song tune piece track clip solo number something thing
     style feel groove vibe version lead leading playing played changes progression chords form key
     tempo bpm bars bar measures length temperature seed instrument use using kind sort hey hi yo bot
-    jazzbot /jazz groovy tunes beat beats
+    jazzbot /jazz groovy tunes beat beats take get got but really
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 
@@ -161,14 +162,16 @@ _NAMED_NUMBERS = {
 }
 _DECIMAL = r"-?(?:\d+(?:[.,]\d+)?|[.,]\d+)"
 _ACCIDENTAL = r"#|♯|♭|b|-?sharp|-?flat"
-_MODE = r"minor|major|min|maj|m"
+_MINOR_MODES = ("m", "min", "minor", "dorian", "aeolian")
+_MODE = r"minor|major|min|maj|dorian|aeolian|m"
 _KEY_AFTER_WORD = re.compile(
     r"\b(?:in\s+the\s+key\s+of|in\s+key\s+of|in\s+key|key\s+of|in|key)\s+"
     rf"(?P<letter>[a-g])(?:\s*(?P<acc>{_ACCIDENTAL}))?(?:\s*(?P<mode>{_MODE})|(?P<dash>-))?(?![\w#♯♭])",
     re.IGNORECASE,
 )
 _KEY_WITH_MODE_WORD = re.compile(
-    rf"\b(?P<letter>[a-g])(?:\s*(?P<acc>{_ACCIDENTAL}))?\s*(?P<mode>minor|major)(?![\w#♯♭])", re.IGNORECASE
+    rf"\b(?P<letter>[a-g])(?:\s*(?P<acc>{_ACCIDENTAL}))?\s*(?P<mode>minor|major|dorian|aeolian)(?![\w#♯♭])",
+    re.IGNORECASE,
 )
 # Standalone "Bb", "F#m", "Ebm", "C", "Dm": an upper-case letter (not "A", the article) or any letter
 # with an accidental sign.
@@ -328,6 +331,7 @@ def parse_request_text(text: str) -> TextRequest:
         rf"\b(?:temperature|temp)\s*(?:of\s*)?({_DECIMAL})(?![\d.])",
         lambda m: ("temperature", float(m.group(1).replace(",", "."))),
     )
+    reader.take(rf"\b(a|{_NUMBER})\s+choruse?s?\b", lambda m: ("choruses", _number(m.group(1))))
     reader.take(rf"\b({_NUMBER})\s*-?\s*(?:bars?|measures?)\b", lambda m: ("bars", _number(m.group(1))))
     reader.take(r"\b(?:bars?|measures?|length)\s*(?:of\s*)?(\d+)\b", lambda m: ("bars", int(m.group(1))))
     reader.take(r"\b(\d+)\s*(?:bpm|beats\s+(?:per|a)\s+minute)\b", lambda m: ("tempo", int(m.group(1))))
@@ -339,6 +343,11 @@ def parse_request_text(text: str) -> TextRequest:
     reader.take(_KEY_WITH_MODE_WORD, _key_match)
     reader.take(_KEY_ALONE, _key_match, flags=0)
     return reader.result()
+
+
+def prepare_parser() -> None:
+    """Build the phrase table now (about 0.1 s) instead of on the event loop at the first request."""
+    _phrases()
 
 
 def build_request(
@@ -382,7 +391,7 @@ def build_request(
         requested_bars = values.get("bars", JazzRequest.bars)
         if isinstance(requested_bars, int) and requested_bars > limit:
             raise RequestError(
-                f"This bot plays at most {limit} bars, not {requested_bars}. Example: {limit} bars"
+                f"This bot plays at most {limit} bars, not {_shown(requested_bars)}. Example: {limit} bars"
             )
         return JazzRequest(**values)  # type: ignore[arg-type]  # values were typed field by field above
     except RequestError as error:
@@ -435,6 +444,10 @@ class _Reader:
         self.sources[name] = phrase
 
     def result(self) -> TextRequest:
+        choruses = self.values.pop("choruses", None)
+        if isinstance(choruses, int):
+            phrase = self.sources.pop("choruses")
+            self._set("bars", choruses * _chorus_bars(self.values.get("progression")), phrase)
         leftovers = [word.strip(_STRIP) for word in self.rest.split()]
         unknown: list[str] = []
         for word in leftovers:
@@ -454,6 +467,15 @@ def _is_word(text: str) -> bool:
     return any(char.isalnum() for char in text)
 
 
+def _chorus_bars(progression: object) -> int:
+    """Bars in one chorus: once through the tune, or a 32-bar song form when no tune was named."""
+    if isinstance(progression, str) and "|" in progression:
+        return len(parse_chart(progression).bars)
+    if isinstance(progression, str) and progression in library():
+        return len(library()[progression].bars)
+    return SONG_FORM_BARS
+
+
 def _chart(text: str) -> str:
     try:
         parse_chart(text)
@@ -469,7 +491,10 @@ def _named_number(match: re.Match[str]) -> tuple[str, object]:
 
 
 def _number(text: str) -> int:
+    """ "16", "sixteen", "twenty-four"; "a" is one ("a chorus")."""
     words = re.split(r"[\s-]+", text.lower())
+    if words == ["a"]:
+        return 1
     if words[0].isdigit():
         return int(words[0])
     return sum(_TENS.get(word, _NUMBER_WORDS.get(word, 0)) for word in words)
@@ -489,7 +514,7 @@ def _key_match(match: re.Match[str]) -> tuple[str, object]:
     accidental = (groups.get("acc") or groups.get("acc2") or groups.get("acc3") or "").lower().lstrip("-")
     mode = (groups.get("mode") or "").lower()
     sign = {"sharp": "#", "♯": "#", "flat": "b", "♭": "b"}.get(accidental, accidental)
-    minor = mode in ("m", "min", "minor") or "dash" in groups
+    minor = mode in _MINOR_MODES or "dash" in groups
     return "key", parse_key(letter.upper() + sign + ("m" if minor else "")).name
 
 
@@ -519,7 +544,9 @@ def _phrases() -> _PhraseTable:
     values.update(_named("instrument", LEAD_INSTRUMENTS, _INSTRUMENT_ALIASES))
     alternatives = sorted(values, key=lambda phrase: (-len(phrase), phrase))
     words = "|".join(_PHRASE_SEPARATOR.join(_word_pattern(w) for w in p.split()) for p in alternatives)
-    return _PhraseTable(re.compile(rf"(?<![\w'])(?:{words})(?![\w'])", re.IGNORECASE), values)
+    # Apostrophes inside words belong to the word ("needn't"); quotes around a title do not.
+    edges = (r"(?<!\w)(?<!\w['’])", r"(?!\w)(?!['’]\w)")
+    return _PhraseTable(re.compile(rf"{edges[0]}(?:{words}){edges[1]}", re.IGNORECASE), values)
 
 
 def _add_progression_phrase(values: dict[str, tuple[str, object]], name: str, slug: str) -> None:
@@ -641,15 +668,17 @@ def _typed_decimal(value: float | str | None) -> float | None:
 
 
 def _describe(name: str, value: object) -> str:
+    """How a value read from the text is repeated back, short even for a 2,000-digit number."""
+    shown = f"{value:g}" if isinstance(value, float) else _shown_text(str(value), 40)
     return {
-        "bars": f"{value} bar{'' if value == 1 else 's'}",
-        "tempo": f"{value} bpm",
-        "key": f"key {value}",
-        "style": f"{value} style",
-        "progression": f"progression {_shown_text(str(value), 40)}",
-        "temperature": f"temperature {value:g}" if isinstance(value, float) else f"temperature {value}",
-        "seed": f"seed {value}",
-        "instrument": f"on {value}",
+        "bars": f"{shown} bar{'' if value == 1 else 's'}",
+        "tempo": f"{shown} bpm",
+        "key": f"key {shown}",
+        "style": f"{shown} style",
+        "progression": f"progression {shown}",
+        "temperature": f"temperature {shown}",
+        "seed": f"seed {shown}",
+        "instrument": f"on {shown}",
     }[name]
 
 
@@ -665,9 +694,9 @@ def _unknown_words(parsed: TextRequest) -> str:
 
 
 def _not_understood_message(parsed: TextRequest) -> str:
-    understood = ", ".join(parsed.understood) if parsed.understood else "nothing"
+    understood = f" I understood: {', '.join(parsed.understood)}." if parsed.understood else ""
     return (
-        f"I didn't understand {_unknown_words(parsed)}. I understood: {understood}. "
+        f"I didn't understand {_unknown_words(parsed)}.{understood} "
         f"Try for example: {EXAMPLES[1]} — or blues in Bb on vibes, seed 42."
     )
 

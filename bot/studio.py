@@ -3,8 +3,7 @@
 One :class:`Studio` serves every worker thread. The composer is immutable and thread-safe; a FluidSynth
 :class:`~bot.render.Renderer` is not, so each worker thread gets its own, made on the thread's first job
 and kept for the life of the studio (the soundfont's samples are cached by FluidSynth, so the second and
-later renderers load in a few milliseconds). Piano rolls are drawn in the process-wide
-:class:`~bot.pictures.PictureProcess`, which the first studio starts, while the audio renders.
+later renderers load in a few milliseconds).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import time
 from collections.abc import Callable
 
 from bot.clips import Clip, make_clip
-from bot.pictures import PictureProcess
 from bot.render import Renderer
 from bot.requests import JazzRequest
 from bot.settings import Settings
@@ -31,7 +29,6 @@ class Studio:
         self._local = threading.local()
         self._renderers: list[Renderer] = []
         self._lock = threading.Lock()
-        self._pictures = PictureProcess.shared()
 
     def make(self, request: JazzRequest, on_stage: Callable[[str], None] | None = None) -> Clip:
         """The clip for ``request``; ``on_stage`` hears "composing", then make_clip's stages.
@@ -53,7 +50,6 @@ class Studio:
             audio_format=self._settings.audio_format,
             max_bytes=self._settings.max_upload_bytes,
             on_stage=on_stage,
-            pictures=self._pictures,
         )
         return dataclasses.replace(clip, timings={"composing": composed, **clip.timings})
 

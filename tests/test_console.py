@@ -68,6 +68,8 @@ async def test_button_commands_work_on_the_console(services: Services, tmp_path:
     assert extended.ok and extended.text.startswith("clip #2: 10 bars") and "seed 3," in extended.text
     assert (await console.execute("/vary #1")).text.startswith("clip #3: 2 bars")
     assert (await console.execute("/regenerate 2")).text.startswith("clip #4: 10 bars")
+    blues = await console.execute("/jazz 1 bar of blues in Bb")
+    assert "\nchart (12-bar blues): | Bb7 |\n" in blues.text
 
 
 @pytest.mark.parametrize(
@@ -78,9 +80,11 @@ async def test_button_commands_work_on_the_console(services: Services, tmp_path:
         ("/jazz qwerty zxcv please", "didn't understand 'qwerty', 'zxcv'"),
         ('/jazz progression="| Dm7 G7', "check the double quotes"),
         ("/extend 42", "no clip #42"),
+        ("/extend 99999999999999999999999", "There is no clip #99999999999999999999999"),
         ("/vary", "needs a clip number"),
         ("/frobnicate", "Unknown command /frobnicate"),
         ("16 bars in F", "Commands start with a slash, e.g. /jazz 16 bars in F"),
+        ("hello there", "Commands start with a slash: try /jazz 16 bars in Bb, or /help for the list."),
     ],
 )
 async def test_bad_input_gets_a_friendly_reply(

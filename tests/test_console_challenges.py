@@ -52,7 +52,8 @@ async def test_a_challenge_from_start_to_results(
     started = await ok(
         console, '/challenge start title="Wizard of the week" prompt="Any genre" submit=3d vote=2d'
     )
-    assert "🏆 **Wizard of the week** (challenge #1, taking submissions)" in started
+    assert "🏆 Wizard of the week (challenge #1, taking submissions)" in started
+    assert "**" not in started and "`" not in started  # plain text in a terminal, no Discord markdown
     assert "Submissions until 2026-11-27 12:00 UTC; voting until 2026-11-29 12:00 UTC." in started
 
     tune = tmp_path / "my tune.mid"
@@ -64,25 +65,25 @@ async def test_a_challenge_from_start_to_results(
         services, BOB, 'submit link=https://github.com/bob/tune title="Bop"'
     )
     entries = await ok(console, "/challenge entries")
-    assert "**#1 my tune** by you (MIDI file)" in entries and "**#2 Bop** by member 2 (link)" in entries
+    assert "#1 my tune by you (MIDI file)" in entries and "#2 Bop by member 2 (link)" in entries
 
     clock.advance(days=3)
     reply = await ok(console, "/challenge info")
-    assert reply.startswith("🗳️ Voting is open for **Wizard of the week**: 2 entries")
+    assert reply.startswith("🗳️ Voting is open for Wizard of the week: 2 entries")
     assert "Voting is open" not in await ok(console, "/challenge info")  # announced once
 
     assert "cannot vote for your own entry" in await refused(console, "/challenge vote 1")
     assert "you have 2 votes left" in await ok(console, "/challenge vote 2")
     assert "already voted" in await refused(console, "/challenge vote #2")
-    assert "1. **Bop** by member 2 — 1 vote" in await ok(console, "/challenge leaderboard")
+    assert "1. Bop by member 2 — 1 vote" in await ok(console, "/challenge leaderboard")
     saved = await ok(console, "/challenge play 1")
     assert Path(saved.rsplit(" ", 1)[1]).read_bytes() == tiny_midi()
 
     closed = await ok(console, "/challenge close")
-    assert closed.startswith("Closed **Wizard of the week**.")
-    assert "🥇 Winner: **Bop** by member 2 — 1 vote (entry #2)" in closed
+    assert closed.startswith("Closed Wizard of the week.")
+    assert "🥇 Winner: Bop by member 2 — 1 vote (entry #2)" in closed
     assert "Winner" not in await ok(console, "/challenge history")  # results come once
-    assert "#1 **Wizard of the week** — won by member 2 with “Bop”" in await ok(console, "/challenge history")
+    assert "#1 Wizard of the week — won by member 2 with “Bop”" in await ok(console, "/challenge history")
     assert "1 win" in await handle_challenge(services, BOB, "profile")
 
 
@@ -90,7 +91,7 @@ async def test_refusals_in_the_console_say_why(console: Console, tmp_path: Path)
     assert "needs prompt, submit, vote" in await refused(console, '/challenge start title="x"')
     assert "Unknown option 'colour'" in await refused(console, "/challenge entries colour=red")
     assert "close your quotes" in await refused(console, '/challenge start title="x')
-    assert "There is no `/challenge dance`" in await refused(console, "/challenge dance")
+    assert "There is no /challenge dance" in await refused(console, "/challenge dance")
     assert "in the past" in await refused(
         console, "/challenge start title=t prompt=p submit=2020-01-01 vote=1d"
     )
@@ -126,7 +127,7 @@ async def test_numbers_are_asked_for_by_what_they_number(console: Console) -> No
     assert "The entry number should be a number like 12, not 'abc'" in await refused(
         console, "/challenge vote abc"
     )
-    assert "Give the entry number, e.g. `/challenge unvote 12`" in await refused(console, "/challenge unvote")
+    assert "Give the entry number, e.g. /challenge unvote 12" in await refused(console, "/challenge unvote")
     assert "The challenge number should be a number" in await refused(console, "/challenge info latest")
     assert "The member number should be a number" in await refused(console, "/challenge profile bob")
 
@@ -150,3 +151,10 @@ async def test_a_damaged_midi_file_is_refused_in_a_sentence(console: Console, tm
     broken.write_bytes(tiny_midi()[:20])
     refusal = await refused(console, f"/challenge submit file={broken}")
     assert refusal.startswith("The MIDI file is damaged") and "()" not in refusal
+
+
+@pytest.mark.parametrize(
+    "line", ["/challenge vote 99999999999999999999999", "/challenge submit clip=99999999999999999999999"]
+)
+async def test_a_number_too_large_for_any_id_is_refused_not_a_crash(console: Console, line: str) -> None:
+    assert "is far too large" in await refused(console, line)

@@ -49,6 +49,7 @@ async def test_a_too_large_upload_gets_a_friendly_explanation(simcord_env: Any, 
     result = await alice.slash(channel, "jazz", bars=QUICK_BARS)
 
     assert result.ephemeral and "larger than Discord accepts" in result.response.content
+    assert "mp3" not in result.response.content  # the format is the server's setting, not the member's
 
 
 async def test_the_tree_handler_answers_when_the_command_itself_fails(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.discord_jazz import progression_field
 from tests.discord_helpers import (
     QUICK_BARS,
     bots,
@@ -142,3 +143,18 @@ async def test_a_typed_chart_is_played(scene: Any) -> None:
 
     chart = embed_fields(result.followups[0])["Progression"]
     assert "Dm7" in chart and "G7" in chart and "Cmaj7" in chart
+    assert chart.startswith("```") and chart.count("Dm7") == 1  # the chart once, as played
+
+
+async def test_a_library_tune_is_named_above_its_chart(scene: Any) -> None:
+    channel, alice, _ = scene
+
+    result = await alice.slash(channel, "jazz", bars=QUICK_BARS, progression="blues")
+
+    title, chart = embed_fields(result.followups[0])["Progression"].split("\n", 1)
+    assert title == "12-bar blues · `blues`" and chart == "```| C7 | F7 | C7 | C7 |```"
+
+
+def test_a_long_chart_is_cut_inside_its_code_block() -> None:
+    field = progression_field("rhythm-changes", "| " + " | ".join(["Ebmaj7 Edim7 Fm7 Bb7"] * 64) + " |")
+    assert len(field) <= 1024 and field.endswith("…```") and field.count("```") == 2

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
 import threading
-import time
 from collections import Counter
 
 import mido
@@ -13,7 +11,7 @@ import pytest
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from bot.pictures import BACKGROUND, ROLE_STYLE, PictureProcess, chord_labels, piano_roll
+from bot.pictures import BACKGROUND, ROLE_STYLE, chord_labels, piano_roll
 from model.arrange import ArrangeOptions, arrange
 from model.compose import Composer
 from model.errors import InputError
@@ -104,22 +102,3 @@ def test_a_thread_draws_each_picture_as_if_it_were_its_first(piece: Piece) -> No
     thread.start()
     thread.join()
     assert on_a_fresh_thread == [other] and other != first
-
-
-def test_the_picture_process_draws_what_the_thread_would_and_falls_back_when_closed(piece: Piece) -> None:
-    midi = arrange(piece, ArrangeOptions()).midi
-    expected = piano_roll(midi, piece.chords, piece.bars)
-    process = PictureProcess()
-    try:
-        assert process.start(midi, piece.chords, piece.bars)() == expected  # drawn here while it starts
-        for _ in range(600):  # wait up to a minute for the child to import matplotlib
-            if process.pid is not None:
-                break
-            time.sleep(0.1)
-        assert process.pid is not None and process.pid != os.getpid()
-        assert process.start(midi, piece.chords, piece.bars)() == expected
-        with pytest.raises(InputError, match="not a MIDI file"):
-            process.start(b"RIFF1234", piece.chords, piece.bars)()
-    finally:
-        process.close()
-    assert process.start(midi, piece.chords, piece.bars)() == expected  # closed: drawn here again

@@ -75,6 +75,12 @@ PHRASINGS: list[tuple[str, dict[str, object]]] = [
     ("16 bars in C♯ minor ♫ ♫", {"bars": 16, "key": "C#m"}),  # decoration is not a word
     ("🎺 blues", {"instrument": "trumpet", "progression": "blues"}),
     ("something chill", {"tempo": 100}),
+    ("Play 'Autumn Leaves' in G minor", {"progression": "autumn", "key": "Gm"}),
+    ('"Blue Bossa" on flute', {"progression": "blue-bossa", "instrument": "flute"}),
+    ("2 choruses of blues", {"bars": 24, "progression": "blues"}),
+    ("a chorus of rhythm changes", {"bars": 32, "progression": "rhythm-changes"}),
+    ("one chorus", {"bars": 32}),
+    ("so what in D dorian", {"progression": "modal", "key": "Dm"}),
 ]
 
 
@@ -374,3 +380,20 @@ def test_summary_names_what_was_asked() -> None:
 
 def test_one_bar_reads_as_one_bar() -> None:
     assert parse_request_text("1 bar").understood == ("1 bar",)
+
+
+@pytest.mark.parametrize("text", ["1" * 1999, "seed " + "9" * 1990, "at " + "9" * 1990])
+def test_a_huge_number_is_refused_in_a_short_message(text: str) -> None:
+    """The refusal must fit a Discord message (2,000 characters) with room to spare."""
+    with pytest.raises(RequestError) as caught:
+        build_request(text)
+    assert len(str(caught.value)) < 300 and "…" in str(caught.value)
+
+
+def test_junk_gets_examples_without_an_empty_list_of_what_was_understood() -> None:
+    with pytest.raises(RequestError) as caught:
+        build_request("purple monkey dishwasher")
+    assert str(caught.value) == (
+        "I didn't understand 'purple', 'monkey', 'dishwasher'. Try for example: 8 bars ballad in F at 70 bpm "
+        "— or blues in Bb on vibes, seed 42."
+    )
