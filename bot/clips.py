@@ -2,14 +2,14 @@
 
 :func:`make_clip` runs the stages one worker thread needs after composing: arrange the piece for the
 band (:mod:`model.arrange`), render and encode the audio with the two overlapping (FluidSynth renders
-the next block while ffmpeg encodes the last one on the other core), then draw the piano roll. The
+the next block while ffmpeg encodes the last one on the other core), and draw the piano roll. The
 Discord adapter and the console both post the resulting :class:`Clip`.
 
-The picture (~40 ms) is drawn after the audio, on this thread. Drawing it meanwhile did not pay on
-this 2-core VM: a drawing thread holds the GIL that FluidSynth's driving loop needs at every MIDI
-event, so rendering waited about as long as the drawing took; a child process drawing while the
-audio rendered slowed the render about as much (the two vCPUs slow each other when both are busy);
-see docs/BENCHMARKS.md ``## Bot``.
+The picture (~40 ms) is drawn on this thread once the last audio block is handed to ffmpeg, while
+ffmpeg still works through the audio buffered in its pipe: ffmpeg is another process, so the two do not
+share the GIL. Drawing earlier did not pay on this 2-core VM: a drawing thread holds the GIL that
+FluidSynth's driving loop needs at every MIDI event, and a child process drawing while the audio
+rendered slowed the render about as much (see docs/BENCHMARKS.md ``## Bot``).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ STAGES = ("arranging", "rendering", "encoding", "drawing")
 
 @dataclass(frozen=True)
 class Clip:
-    """One finished clip. ``timings`` maps stage to wall seconds: "arrange", "render", "encode"
-    (the encoder's work left once rendering ended; the rest overlapped it) and "draw"."""
+    """One finished clip. ``timings`` maps stage to wall seconds: "arrange", "render", "draw" (after the
+    render, while ffmpeg catches up) and "encode" (the encoder's work left after that)."""
 
     audio: bytes
     audio_format: AudioFormat
@@ -79,18 +79,23 @@ def make_clip(
     announce("rendering")
     stream = renderer.stream(arrangement.midi)
 
-    def rendered_then_encoding(blocks: Iterator[PCM]) -> Iterator[PCM]:
+    png = b""
+
+    def rendered_then_drawn(blocks: Iterator[PCM]) -> Iterator[PCM]:
+        """The audio blocks; after the last one, while ffmpeg (another process, so no GIL to share)
+        still works through the buffered audio, the piano roll is drawn."""
+        nonlocal png
         yield from blocks
         lap("render")
         announce("encoding")
+        announce("drawing")
+        png = piano_roll(arrangement.midi, piece.chords, piece.bars)
+        lap("draw")
 
     encoded = encode_stream(
-        rendered_then_encoding(stream.blocks), stream.frames, stream.sample_rate, audio_format, max_bytes
+        rendered_then_drawn(stream.blocks), stream.frames, stream.sample_rate, audio_format, max_bytes
     )
     lap("encode")
-    announce("drawing")
-    png = piano_roll(arrangement.midi, piece.chords, piece.bars)
-    lap("draw")
     return Clip(
         audio=encoded.data,
         audio_format=audio_format,
