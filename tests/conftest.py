@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.render import Renderer
+from model.compose import Composer
 from model.paths import shared_data_dir
 
 
@@ -16,3 +19,17 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"shared data not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def composer() -> Composer:
+    """The shipped model, loaded once (it is immutable and thread-safe)."""
+    return Composer.load()
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Iterator[Renderer]:
+    """A FluidSynth renderer with the soundfont loaded, shared by one module's tests."""
+    renderer = Renderer()
+    yield renderer
+    renderer.close()

@@ -75,11 +75,6 @@ def parse(data: bytes) -> Parsed:
 
 
 @pytest.fixture(scope="module")
-def composer() -> Composer:
-    return Composer.load()
-
-
-@pytest.fixture(scope="module")
 def pieces(composer: Composer) -> list[Piece]:
     """Pieces over different harmony: two chords a bar, long chords, minor keys, odd qualities."""
     return [

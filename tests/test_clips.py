@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import subprocess
-from collections.abc import Iterator
 
 import matplotlib.image
 import numpy as np
@@ -19,18 +18,6 @@ from model.compose import Composer
 
 RATE = 48000
 Decoded = npt.NDArray[np.float64]
-
-
-@pytest.fixture(scope="module")
-def renderer() -> Iterator[Renderer]:
-    renderer = Renderer()
-    yield renderer
-    renderer.close()
-
-
-@pytest.fixture(scope="module")
-def composer() -> Composer:
-    return Composer.load()
 
 
 def _decode(clip: Clip) -> Decoded:

@@ -18,11 +18,6 @@ from model.piece import TICKS_PER_BAR, Piece
 KEYS = ("C", "Bb", "F#", "Eb", "A", "Dm", "G", "Cm", "Db", "E", "Abm", "B")
 
 
-@pytest.fixture(scope="module")
-def composer() -> Composer:
-    return Composer.load()
-
-
 def _melody(piece: Piece) -> list[tuple[int | None, int, int]]:
     return [(n.pitch, n.start, n.duration) for n in piece.melody]
 

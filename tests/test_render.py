@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import mido
@@ -17,18 +16,6 @@ from model.errors import InputError
 from model.midi import piece_to_midi
 
 RATE = DEFAULT_SAMPLE_RATE
-
-
-@pytest.fixture(scope="module")
-def renderer() -> Iterator[Renderer]:
-    renderer = Renderer()
-    yield renderer
-    renderer.close()
-
-
-@pytest.fixture(scope="module")
-def composer() -> Composer:
-    return Composer.load()
 
 
 def _dbfs(pcm: PCM) -> float:
