@@ -38,6 +38,7 @@ _IONIAN = (0, 2, 4, 5, 7, 9, 11)
 _LYDIAN = (0, 2, 4, 6, 7, 9, 11)
 _MIXOLYDIAN = (0, 2, 4, 5, 7, 9, 10)
 _DORIAN = (0, 2, 3, 5, 7, 9, 10)
+_AEOLIAN = (0, 2, 3, 5, 7, 8, 10)
 _MELODIC_MINOR = (0, 2, 3, 5, 7, 9, 11)
 _LOCRIAN_NAT2 = (0, 2, 3, 5, 6, 8, 10)
 _DIMINISHED_WH = (0, 2, 3, 5, 6, 8, 9, 11)
@@ -194,10 +195,30 @@ class Key:
         tonics = _SHARP_MINOR_TONICS if self.minor else _SHARP_MAJOR_TONICS
         return self.tonic in tonics
 
-    def spell(self, pitch_class: int) -> str:
-        """Name a pitch class the way this key's signature would (F# in D major, Gb in Db)."""
-        names = SHARP_NAMES if self.uses_sharps else FLAT_NAMES
-        return names[pitch_class % 12]
+    def spell(self, pitch_class: int, quality: str | None = None) -> str:
+        """Name a pitch class as a lead sheet in this key would: notes of the key by its signature (F# in
+        D major, Gb in Db); the others by their usual function: the flat II, III, VI and VII with flats
+        (Eb7 in D major, not D#7), also the major 3rd of a minor key (Gb7 in D minor); the raised 6th of
+        a minor key with a sharp (F#m7b5 in A minor). The tritone above the tonic, and the raised 7th of a
+        minor key, depend on the chord built on them (``quality``): sharp under minor and diminished
+        chords (F#m7b5 in C, G#dim7 in A minor), flat under the rest (tritone substitutes: Gb7 in C, Gb7
+        in G minor)."""
+        degree = (pitch_class - self.tonic) % 12
+        if degree in (_AEOLIAN if self.minor else _IONIAN):
+            sharp = self.uses_sharps
+        elif quality is not None and quality.startswith("dim"):
+            sharp = True  # passing diminished chords rise to the next degree: C#dim7 between C and Dm7
+        elif self.minor and degree == 9:
+            sharp = True
+        elif degree == 6 or (self.minor and degree == 11):
+            sharp = (
+                quality is None
+                or quality.startswith("dim")
+                or (quality.startswith("m") and not quality.startswith("maj"))
+            )
+        else:
+            sharp = False
+        return (SHARP_NAMES if sharp else FLAT_NAMES)[pitch_class % 12]
 
     @property
     def name(self) -> str:
@@ -245,7 +266,7 @@ class ChordSymbol:
     def name(self, key: Key | None = None) -> str:
         """Spelled symbol, e.g. ``Bbmaj7`` or ``D7/F#``; spelling follows ``key`` (flats if none)."""
         speller = key or Key(0)
-        text = speller.spell(self.root) + self.quality
+        text = speller.spell(self.root, self.quality) + self.quality
         if self.bass is not None and self.bass != self.root:
             text += "/" + speller.spell(self.bass)
         return text

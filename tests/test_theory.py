@@ -43,3 +43,21 @@ def test_unreadable_chords_say_so(text: str) -> None:
 def test_unreadable_keys_say_so(text: str) -> None:
     with pytest.raises(TheoryError, match="not a key"):
         parse_key(text)
+
+
+@pytest.mark.parametrize(
+    ("chord", "key", "spelled"),
+    [
+        ("Eb7", "D", "Eb7"),  # flat III in a sharp key: not D#7
+        ("Bbmaj7", "E", "Bbmaj7"),
+        ("F#m7b5", "C", "F#m7b5"),  # raised IV under a half-diminished chord
+        ("Gb7", "C", "Gb7"),  # the tritone substitute of C7's V
+        ("G#dim7", "Am", "G#dim7"),  # leading-tone diminished in minor
+        ("Gb7", "Gm", "Gb7"),  # a tritone substitute on the minor key's 7th degree
+        ("F#7", "D", "F#7"),  # diatonic notes follow the key signature
+        ("Db7", "Bb", "Db7"),
+        ("C#dim7", "C", "C#dim7"),  # a passing diminished chord rises
+    ],
+)
+def test_chord_roots_are_spelled_as_a_lead_sheet_in_the_key_would(chord: str, key: str, spelled: str) -> None:
+    assert parse_chord(chord).name(parse_key(key)) == spelled
