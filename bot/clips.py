@@ -77,7 +77,7 @@ def make_clip(
     arrangement = arrange(piece, options)
     lap("arrange")
     announce("rendering")
-    stream = renderer.stream(arrangement.midi)
+    stream = renderer.stream(arrangement.parsed)
 
     png = b""
 
@@ -89,7 +89,7 @@ def make_clip(
         lap("render")
         announce("encoding")
         announce("drawing")
-        png = piano_roll(arrangement.midi, piece.chords, piece.bars)
+        png = piano_roll(arrangement.parsed, piece.chords, piece.bars)
         lap("draw")
 
     encoded = encode_stream(

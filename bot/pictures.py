@@ -240,7 +240,7 @@ def _roll(width: int, height: int) -> _Roll:
 
 
 def piano_roll(
-    midi: bytes, chords: Sequence[Chord], bars: int, *, width: int = 1200, height: int = 400
+    midi: bytes | mido.MidiFile, chords: Sequence[Chord], bars: int, *, width: int = 1200, height: int = 400
 ) -> bytes:
     """A ``width`` x ``height`` PNG of ``midi``'s pitched tracks with bar lines and chords named.
 

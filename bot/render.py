@@ -139,7 +139,9 @@ class Renderer:
         """Free the synth and the soundfont memory."""
         self._synth.delete()
 
-    def render(self, midi: bytes, max_seconds: float = MAX_SECONDS, max_events: int = MAX_EVENTS) -> PCM:
+    def render(
+        self, midi: bytes | mido.MidiFile, max_seconds: float = MAX_SECONDS, max_events: int = MAX_EVENTS
+    ) -> PCM:
         """``midi`` as int16 stereo frames (n, 2) peaking at -1 dBFS at most, ending 2 s after the last note.
 
         Raises :class:`~model.errors.InputError` for corrupt, empty, note-less, too long or too busy MIDI.
@@ -148,7 +150,7 @@ class Renderer:
         return np.concatenate(list(stream.blocks))
 
     def stream(
-        self, midi: bytes, max_seconds: float = MAX_SECONDS, max_events: int = MAX_EVENTS
+        self, midi: bytes | mido.MidiFile, max_seconds: float = MAX_SECONDS, max_events: int = MAX_EVENTS
     ) -> RenderStream:
         """Like :meth:`render`, but the audio comes in blocks while it renders.
 

@@ -31,7 +31,7 @@ import math
 import random
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from statistics import median
 
@@ -216,6 +216,9 @@ class Arrangement:
     seconds: float
     tracks: tuple[TrackInfo, ...]
     options: ArrangeOptions
+    # The same MIDI as mido objects, so in-process readers (renderer, piano roll) skip parsing the
+    # bytes again (~6 ms each per 16-bar clip). Read-only by convention.
+    parsed: mido.MidiFile = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -716,4 +719,4 @@ def _write(
     buffer = io.BytesIO()
     midi.save(file=buffer)
     seconds = mido.tick2second(end, TICKS_PER_QUARTER, tempo)
-    return Arrangement(buffer.getvalue(), seconds, tuple(tracks), options)
+    return Arrangement(buffer.getvalue(), seconds, tuple(tracks), options, midi)

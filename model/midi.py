@@ -99,9 +99,14 @@ def piece_to_midi(piece: Piece) -> bytes:
 
 
 def read_midi(
-    data: bytes | Path, max_bytes: int = MAX_MIDI_BYTES, max_events: int = MAX_MIDI_EVENTS
+    data: bytes | Path | mido.MidiFile, max_bytes: int = MAX_MIDI_BYTES, max_events: int = MAX_MIDI_EVENTS
 ) -> mido.MidiFile:
-    """Parse MIDI from bytes or a file, refusing empty, oversized, corrupt or note-less input."""
+    """Parse MIDI from bytes or a file, refusing empty, oversized, corrupt or note-less input.
+
+    An already parsed :class:`mido.MidiFile` (one jazzbot wrote itself, e.g. an arrangement's) skips the
+    decoding, the costly part, but still gets the event and note checks."""
+    if isinstance(data, mido.MidiFile):
+        return _checked(data, max_events)
     if isinstance(data, Path):
         path = data
         try:
@@ -121,6 +126,10 @@ def read_midi(
         midi = mido.MidiFile(file=io.BytesIO(data))
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, KeySignatureError) as error:
         raise InputError(f"the MIDI file is damaged and cannot be read ({error}); export it again.") from None
+    return _checked(midi, max_events)
+
+
+def _checked(midi: mido.MidiFile, max_events: int) -> mido.MidiFile:
     events = sum(len(track) for track in midi.tracks)
     if events > max_events:
         raise InputError(f"the MIDI file has {events:,} events; files up to {max_events:,} events work.")
