@@ -30,10 +30,11 @@ _COLUMNS = (
 
 
 class ClipNotFound(InputError):
-    """No clip with that id in this server."""
+    """No clip with that id here (in this server, or among the console's and direct messages' clips)."""
 
-    def __init__(self, clip_id: int) -> None:
-        super().__init__(f"There is no clip #{clip_id} in this server; it may have been made somewhere else.")
+    def __init__(self, clip_id: int, in_server: bool = True) -> None:
+        where = "in this server" if in_server else "here"
+        super().__init__(f"There is no clip #{clip_id} {where}; it may have been made somewhere else.")
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ class ClipStore:
             self._conn, f"SELECT {_COLUMNS} FROM clips WHERE id = ? AND guild_id IS ?", (clip_id, guild_id)
         )
         if row is None:
-            raise ClipNotFound(clip_id)
+            raise ClipNotFound(clip_id, in_server=guild_id is not None)
         return _stored(row)
 
     async def by_user(self, guild_id: int | None, user_id: int, limit: int = 25) -> list[StoredClip]:

@@ -57,7 +57,8 @@ async def test_clips_are_scoped_by_server(conn: aiosqlite.Connection, clip: Clip
     in_console = await store.add(user_id=5, guild_id=None, channel_id=None, request=JazzRequest(), clip=clip)
     assert (await store.get(in_console.id, None)).id == in_console.id
     for clip_id, guild in ((in_guild.id, 8), (in_guild.id, None), (in_console.id, 7), (999, 7)):
-        with pytest.raises(ClipNotFound, match=f"no clip #{clip_id} in this server"):
+        where = "here" if guild is None else "in this server"
+        with pytest.raises(ClipNotFound, match=f"no clip #{clip_id} {where}"):
             await store.get(clip_id, guild)
 
 

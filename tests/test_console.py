@@ -79,7 +79,7 @@ async def test_button_commands_work_on_the_console(services: Services, tmp_path:
         ("/jazz bars=lots", "Bars must be a whole number"),
         ("/jazz qwerty zxcv please", "didn't understand 'qwerty', 'zxcv'"),
         ('/jazz progression="| Dm7 G7', "check the double quotes"),
-        ("/extend 42", "no clip #42"),
+        ("/extend 42", "There is no clip #42 here;"),
         ("/extend 99999999999999999999999", "There is no clip #99999999999999999999999"),
         ("/vary", "needs a clip number"),
         ("/frobnicate", "Unknown command /frobnicate"),
