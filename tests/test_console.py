@@ -11,7 +11,7 @@ from pathlib import Path
 
 import mido
 import pytest
-from matplotlib.image import imread
+from PIL import Image
 
 from bot.console import Console, split_options
 from bot.services import Services, open_services
@@ -57,8 +57,8 @@ async def test_jazz_writes_a_playable_clip_and_prints_a_summary(services: Servic
     assert decoded_seconds(paths["audio"]) > 2 * 4 * 60 / 72  # two bars at 72 bpm, plus the tail
     midi = mido.MidiFile(paths["midi"])
     assert sum(1 for track in midi.tracks for m in track if m.type == "note_on" and m.velocity) > 0
-    height, width, _ = imread(paths["image"]).shape
-    assert (width, height) == (1200, 400)
+    with Image.open(paths["image"]) as picture:
+        assert (picture.format, picture.size) == ("PNG", (1200, 400))
 
 
 async def test_button_commands_work_on_the_console(services: Services, tmp_path: Path) -> None:

@@ -8,8 +8,7 @@ from collections import Counter
 
 import mido
 import pytest
-from matplotlib.colors import to_rgb
-from PIL import Image
+from PIL import Image, ImageColor
 
 from bot.pictures import BACKGROUND, ROLE_STYLE, chord_labels, piano_roll
 from model.arrange import ArrangeOptions, arrange
@@ -25,7 +24,7 @@ def piece() -> Piece:
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
-    red, green, blue = (round(channel * 255) for channel in to_rgb(colour))
+    red, green, blue = ImageColor.getrgb(colour)[:3]
     return red, green, blue
 
 
