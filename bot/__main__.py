@@ -76,7 +76,7 @@ def freeze_startup_objects() -> None:
     """Move everything imported so far out of the cyclic garbage collector's sight.
 
     Those objects live as long as the process. A full collection runs on whichever thread allocates,
-    often a worker drawing a piano roll, and holds the GIL (so the event loop) while it scans: without
+    often a worker building MIDI or a clip, and holds the GIL (so the event loop) while it scans: without
     the ~100,000 startup objects a generation-2 pass takes about half as long.
     """
     gc.freeze()
