@@ -19,7 +19,8 @@ RUN apt-get update \
 WORKDIR /src
 
 # Dependencies first, from pyproject.toml alone with empty packages, so editing the code does not
-# reinstall them; then the project itself without touching its dependencies.
+# reinstall them; then the project itself without touching its dependencies. The `train` extra
+# (TensorFlow, music21, matplotlib) stays out: the bot runs the shipped model with NumPy.
 COPY pyproject.toml README.md ./
 RUN mkdir bot model bench \
     && touch bot/__init__.py model/__init__.py bench/__init__.py \

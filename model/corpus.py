@@ -31,6 +31,7 @@ from typing import Any
 
 from model.chord_recognition import recognise
 from model.errors import InputError
+from model.extras import require_training_libraries
 from model.grammar import encode_song, is_note
 from model.paths import shared_data_dir
 from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Chord, Note
@@ -188,9 +189,9 @@ def _checked_bytes(path: Path) -> bytes:
 
 def _parse(path: Path) -> tuple[tuple[Song, ...], str | None]:
     """(songs, None) or ((), reason it has none). Raises InputError for unreadable files."""
-    import music21
-
     _, parts = _load_score(path)
+    import music21  # installed: _load_score checked
+
     if not parts:
         return (), "no parts with notes"
     note_count = sum(len(part.recurse().notes) for part in parts)
@@ -222,7 +223,9 @@ class LeadSheet:
 
 
 def _load_score(path: Path) -> tuple[Any, list[Any]]:
-    """The parsed music21 stream and its parts; InputError when music21 cannot read the file."""
+    """The parsed music21 stream and its parts; InputError when music21 is missing or cannot read the
+    file."""
+    require_training_libraries("music21")
     import music21
 
     try:

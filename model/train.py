@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from model.errors import InputError
+from model.extras import require_training_libraries
 from model.paths import DEFAULT_MODEL_DIR
 
 log = logging.getLogger(__name__)
@@ -271,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from model.corpus import load_corpus
 
     try:
+        require_training_libraries("keras", "music21", "matplotlib")
         corpus = load_corpus(args.data)
         meta = train(corpus.sequences, args.out, options)
     except InputError as error:

@@ -99,15 +99,16 @@ def test_check_opens_everything(tmp_path: Path) -> None:
     assert done.stdout.startswith("ok: ")
 
 
-def test_the_bot_process_never_imports_tensorflow_keras_or_music21(tmp_path: Path) -> None:
-    """Both adapters loaded and a clip made, in one process: the heavy training libraries stay out."""
+def test_the_bot_process_never_imports_the_training_libraries(tmp_path: Path) -> None:
+    """Both adapters loaded and a clip made, in one process: the heavy training libraries (the ``train``
+    extra, which a deployment does not install) stay out."""
     script = (
         "import asyncio, sys\n"
         "import bot.discord_app, bot.discord_challenges\n"
         "from bot.__main__ import run_console\n"
         "from bot.settings import load_settings\n"
         "assert asyncio.run(run_console(load_settings(env_file=None), '/jazz 2 bars seed=3')) == 0\n"
-        "print(sorted(m for m in ('tensorflow', 'keras', 'music21') if m in sys.modules))\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'music21', 'matplotlib') if m in sys.modules))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script],
