@@ -24,7 +24,7 @@ from bot.clip_store import StoredClip
 from bot.clips import Clip
 from bot.console_challenges import MAX_NUMBER, handle_challenge
 from bot.failures import ReportedFailure, new_request_id
-from bot.jazz import Requester
+from bot.jazz import Remake, Requester
 from bot.jobs import Progress
 from bot.requests import FIELDS, RequestError, build_request, ignored_note, parse_request_text
 from bot.services import Services
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 PROMPT = "jazzbot> "
 CONSOLE_USER_ID = 0
+_REMAKES: dict[str, Remake] = {"/regenerate": "regenerate", "/extend": "extend", "/vary": "vary"}
 HELP = """\
 Commands:
   /jazz <request> [name=value ...]   compose a clip, e.g. /jazz 8 bars ballad in F at 70 bpm
@@ -145,10 +146,9 @@ class Console:
             made = await self._clip(lambda progress: jazz.compose(self._who, request, progress))
             note = ignored_note(parsed)
             return Reply(f"{made.text}\nnote: {note}") if note else made
-        if command in ("/regenerate", "/extend", "/vary"):
-            clip_id = _clip_number(command, args)
-            action = {"/regenerate": jazz.regenerate, "/extend": jazz.extend, "/vary": jazz.vary}[command]
-            return await self._clip(lambda progress: action(self._who, clip_id, progress))
+        if command in _REMAKES:
+            clip_id, kind = _clip_number(command, args), _REMAKES[command]
+            return await self._clip(lambda progress: jazz.remake(kind, self._who, clip_id, progress))
         if command == "/challenge":
             return await self._challenge(args)
         if command in ("/help", "help", "?"):

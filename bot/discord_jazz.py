@@ -27,7 +27,7 @@ from bot.clips import Clip
 from bot.discord_buttons import ClipAction, clip_view
 from bot.discord_errors import NO_MENTIONS, describe_failure, refusals
 from bot.failures import new_request_id
-from bot.jazz import Requester
+from bot.jazz import Remake, Requester
 from bot.jobs import Progress, ProgressCallback
 from bot.requests import MAX_TEXT_CHARS, build_request, ignored_note, parse_request_text
 from bot.services import Services
@@ -280,6 +280,13 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
     return jazz
 
 
+_REMAKES: dict[ClipAction, Remake] = {
+    ClipAction.REGENERATE: "regenerate",
+    ClipAction.EXTEND: "extend",
+    ClipAction.VARY: "vary",
+}
+
+
 async def on_clip_button(
     services: Services, interaction: discord.Interaction, action: ClipAction, clip_id: int
 ) -> None:
@@ -288,14 +295,10 @@ async def on_clip_button(
     if action is ClipAction.SUBMIT:
         await _submit(services, interaction, who, clip_id)
         return
-    remake = {
-        ClipAction.REGENERATE: services.jazz.regenerate,
-        ClipAction.EXTEND: services.jazz.extend,
-        ClipAction.VARY: services.jazz.vary,
-    }[action]
+    kind = _REMAKES[action]
 
     async def job(progress: ProgressCallback) -> tuple[StoredClip, Clip]:
-        return await remake(who, clip_id, progress, follow_up(interaction))
+        return await services.jazz.remake(kind, who, clip_id, progress, follow_up(interaction))
 
     await deliver(interaction, services, job)
 

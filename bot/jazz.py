@@ -71,47 +71,19 @@ class JazzService:
         """A new clip for ``request``; ``interaction`` is (application id, token) for follow-ups."""
         return await self._make("compose", who, request, progress, interaction)
 
-    async def regenerate(
-        self,
-        who: Requester,
-        clip_id: int,
-        progress: ProgressCallback | None = None,
-        interaction: tuple[int, str] | None = None,
-    ) -> tuple[StoredClip, Clip]:
-        """Clip ``clip_id`` made again with a new seed."""
-        return await self._remake("regenerate", who, clip_id, progress, interaction)
-
-    async def extend(
-        self,
-        who: Requester,
-        clip_id: int,
-        progress: ProgressCallback | None = None,
-        interaction: tuple[int, str] | None = None,
-    ) -> tuple[StoredClip, Clip]:
-        """Clip ``clip_id`` with :data:`EXTEND_BARS` more bars; :class:`TooLong` past the bar limit."""
-        return await self._remake("extend", who, clip_id, progress, interaction)
-
-    async def vary(
-        self,
-        who: Requester,
-        clip_id: int,
-        progress: ProgressCallback | None = None,
-        interaction: tuple[int, str] | None = None,
-    ) -> tuple[StoredClip, Clip]:
-        """Clip ``clip_id``'s chords with a new melody."""
-        return await self._remake("vary", who, clip_id, progress, interaction)
-
     async def attach_message(self, clip_id: int, message_id: int) -> None:
         await self._clips.set_message(clip_id, message_id)
 
-    async def _remake(
+    async def remake(
         self,
         kind: Remake,
         who: Requester,
         clip_id: int,
-        progress: ProgressCallback | None,
-        interaction: tuple[int, str] | None,
+        progress: ProgressCallback | None = None,
+        interaction: tuple[int, str] | None = None,
     ) -> tuple[StoredClip, Clip]:
+        """Clip ``clip_id`` regenerated (new seed), extended by :data:`EXTEND_BARS` (:class:`TooLong`
+        past the bar limit) or varied (same chords, new melody); see the module doc."""
         stored = await self._clips.get(clip_id, who.guild_id)
         request = self._remade_request(kind, stored)
         return await self._make(kind, who, request, progress, interaction, parent=stored.id)

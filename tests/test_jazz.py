@@ -10,11 +10,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from bot.clip_store import ClipNotFound
-from bot.jazz import Requester, TooLong
+from bot.jazz import Remake, Requester, TooLong
 from bot.job_store import INTERRUPTED
 from bot.jobs import Cooldown
 from bot.requests import JazzRequest
@@ -58,18 +59,18 @@ async def test_clips_are_recorded_and_buttons_work_after_a_restart(services: Ser
         again = await services.clips.get(stored.id, GUILD)
         assert again.message_id == 987654321 and again.request == stored.request
 
-        regenerated, regen_clip = await services.jazz.regenerate(BOB, stored.id)
+        regenerated, regen_clip = await services.jazz.remake("regenerate", BOB, stored.id)
         assert regenerated.user_id == BOB.user_id and regenerated.parent_id == stored.id
         assert replace(regenerated.request, seed=None) == request
         assert regen_clip.piece.seed != clip.piece.seed
 
-        extended, longer = await services.jazz.extend(BOB, stored.id)
+        extended, longer = await services.jazz.remake("extend", BOB, stored.id)
         assert extended.request.bars == 12 and extended.request.seed == clip.piece.seed
         assert longer.piece.melody[: len(clip.piece.melody)] == clip.piece.melody
         assert all(n.start >= 4 * TICKS_PER_BAR for n in longer.piece.melody[len(clip.piece.melody) :])
         assert longer.piece.chords[: len(clip.piece.chords)] == clip.piece.chords
 
-        varied, variation = await services.jazz.vary(ALICE, stored.id)
+        varied, variation = await services.jazz.remake("vary", ALICE, stored.id)
         assert variation.piece.seed != clip.piece.seed
         assert variation.piece.chords == clip.piece.chords
         assert variation.piece.melody != clip.piece.melody
@@ -83,16 +84,16 @@ async def test_clips_are_recorded_and_buttons_work_after_a_restart(services: Ser
 async def test_vary_keeps_the_chords_the_seed_picked(services: Services) -> None:
     stored, clip = await services.jazz.compose(ALICE, JazzRequest(bars=2, seed=99))
     assert stored.request.progression is None and stored.progression == clip.piece.progression
-    _, variation = await services.jazz.vary(ALICE, stored.id)
+    _, variation = await services.jazz.remake("vary", ALICE, stored.id)
     assert variation.piece.progression == clip.piece.progression
     assert variation.piece.chords == clip.piece.chords
 
 
 async def test_another_servers_clip_is_not_found(services: Services) -> None:
     stored, _ = await services.jazz.compose(ALICE, JazzRequest(bars=1, seed=5))
-    for action in (services.jazz.regenerate, services.jazz.extend, services.jazz.vary):
+    for kind in get_args(Remake):
         with pytest.raises(ClipNotFound, match=f"no clip #{stored.id} in this server"):
-            await action(STRANGER, stored.id)
+            await services.jazz.remake(kind, STRANGER, stored.id)
     with pytest.raises(ClipNotFound):
         await services.clips.get(stored.id + 1, GUILD)
 
@@ -100,7 +101,7 @@ async def test_another_servers_clip_is_not_found(services: Services) -> None:
 async def test_extend_refuses_beyond_the_bar_limit(services: Services) -> None:
     stored, _ = await services.jazz.compose(ALICE, JazzRequest(bars=6, seed=5, tempo=240))
     with pytest.raises(TooLong, match="already 6 bars; clips can be up to 12 bars"):
-        await services.jazz.extend(ALICE, stored.id)
+        await services.jazz.remake("extend", ALICE, stored.id)
 
 
 async def test_jobs_are_recorded_and_interrupted_ones_are_failed_at_restart(services: Services) -> None:
