@@ -1,9 +1,10 @@
 """The Discord bot: everything heavy is ready before the first command arrives.
 
 ``setup_hook`` (run once, after login and before the gateway connects) opens the services, which loads
-the composer and checks the soundfont, registers ``/jazz``, the persistent clip buttons and the challenge
-commands, syncs the commands (instantly to the dev guilds when configured, globally otherwise) and tells
-the users of jobs a crash interrupted, where Discord still accepts the interaction's token.
+the composer and checks the soundfont, registers ``/jazz``, ``/help``, the persistent clip buttons and
+the challenge commands, syncs the commands (instantly to the dev guilds when configured, globally
+otherwise) and tells the users of jobs a crash interrupted, where Discord still accepts the interaction's
+token.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from discord.ext import commands
 from bot.discord_buttons import ClipAction, ClipButton
 from bot.discord_challenges import ChallengeCog
 from bot.discord_errors import NO_MENTIONS, JazzCommandTree
+from bot.discord_help import help_command
 from bot.discord_jazz import jazz_command, on_clip_button
 from bot.requests import prepare_parser
 from bot.services import Services, open_services
@@ -57,6 +59,7 @@ class JazzBot(commands.Bot):
         self._services = services = await open_services(self.settings, clock=self._clock)
         await asyncio.to_thread(prepare_parser)
         self.tree.add_command(jazz_command(services))
+        self.tree.add_command(help_command(services))
         self.add_dynamic_items(ClipButton)
         await self.add_cog(ChallengeCog(self, services.challenges, self.settings.moderator_role, self._clock))
         await self.sync_commands()
