@@ -1,21 +1,28 @@
 # Two entry points for a fresh Debian machine: `make run` and `make test`.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+BOT_STAMP := $(VENV)/.installed-bot
+DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: setup run test lint typecheck unit train evaluate bench clean
 
-setup: $(STAMP)
-
-$(STAMP): pyproject.toml scripts/install-system-packages.sh
+# The bot alone (`pip install -e .`, ~150 MB): what `make run` needs.
+$(BOT_STAMP): pyproject.toml scripts/install-system-packages.sh
 	bash scripts/install-system-packages.sh
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+# Everything: the bot, the `train` extra (TensorFlow, music21, matplotlib) and the dev tools.
+$(DEV_STAMP): $(BOT_STAMP)
 	$(PY) -m pip install -q -e '.[dev]'
-	touch $(STAMP)
+	touch $@
+
+setup: $(DEV_STAMP)
 
 # The bot on Discord when DISCORD_TOKEN is set (environment or .env), else the local console.
-run: setup
+run: $(BOT_STAMP)
 	$(PY) -m bot
 
 test: lint typecheck unit

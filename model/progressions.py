@@ -418,7 +418,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not folder.is_dir():
             print(f"error: {folder} not found; --build needs the shared standards (or --standards DIR).")
             return 2
-        progressions = build(folder)
+        try:
+            progressions = build(folder)
+        except InputError as error:
+            print(f"error: {error}")
+            return 2
         PROGRESSIONS_FILE.parent.mkdir(parents=True, exist_ok=True)
         PROGRESSIONS_FILE.write_text(to_json(progressions))
         library.cache_clear()

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from model import train
+from model import progressions, train
 from model.arrange import arrange
 from model.compose import Composer
 from model.corpus import load_corpus
 from model.extras import TRAIN_EXTRA, MissingExtraError, require_training_libraries
+from model.paths import PROGRESSIONS_FILE
 
 
 def test_a_missing_library_is_named_with_the_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,3 +51,13 @@ def test_composing_and_arranging_need_none_of_the_training_libraries(monkeypatch
         monkeypatch.setitem(sys.modules, name, None)
     piece = Composer.load().compose(bars=4, seed=2)
     assert piece.melody and arrange(piece).midi.startswith(b"MThd")
+
+
+def test_rebuilding_the_progression_table_without_music21_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], shared_data: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "music21", None)
+    before = PROGRESSIONS_FILE.read_bytes()
+    assert progressions.main(["--build", "--standards", str(shared_data / "standards")]) == 2
+    assert "music21 is not installed" in capsys.readouterr().out
+    assert PROGRESSIONS_FILE.read_bytes() == before  # the shipped table is untouched
