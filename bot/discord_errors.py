@@ -44,6 +44,11 @@ def _user_message(error: BaseException) -> str | None:
         return "That command only works in a server channel."
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or "You can't use that command here."
+    if isinstance(error, discord.Forbidden):  # a channel override took a permission the bot needs
+        return (
+            "I'm not allowed to post that in this channel. A moderator can let me View Channel, Send "
+            "Messages, Embed Links and Attach Files here, or ask me in another channel."
+        )
     if isinstance(error, discord.HTTPException) and error.status == PAYLOAD_TOO_LARGE:
         # The audio format is the server's setting (JAZZBOT_AUDIO_FORMAT), not something a member can pick.
         return "The clip came out larger than Discord accepts in this channel; please try fewer bars."

@@ -52,6 +52,19 @@ async def test_a_too_large_upload_gets_a_friendly_explanation(simcord_env: Any, 
     assert "mp3" not in result.response.content  # the format is the server's setting, not the member's
 
 
+async def test_a_channel_that_forbids_the_upload_gets_told_which_permissions_help(
+    simcord_env: Any, scene: Any
+) -> None:
+    channel, alice, bob = scene
+    simcord_env.inject_error("POST", "/webhooks/*", status=403, code=50013, message="Missing Permissions")
+
+    result = await alice.slash(channel, "jazz", bars=QUICK_BARS)
+
+    assert result.ephemeral and "I'm not allowed to post that in this channel" in result.response.content
+    assert "Attach Files" in result.response.content and "request id" not in result.response.content
+    assert channel.history(viewer=bob) == []
+
+
 async def test_the_tree_handler_answers_when_the_command_itself_fails(
     simcord_env: Any, scene: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
