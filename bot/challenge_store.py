@@ -558,18 +558,6 @@ class ChallengeStore:
             )
             return VoteReceipt(challenge_id, entry_id, entry["max_votes"] - int(row[0]))
 
-    async def votes_of(self, guild_id: int, challenge_id: int, voter_id: int) -> list[int]:
-        """The entries a member voted for in a challenge."""
-        async with (
-            self._reading() as conn,
-            conn.execute(
-                "SELECT entry_id FROM votes WHERE guild_id = ? AND challenge_id = ? AND voter_id = ?"
-                " ORDER BY cast_at",
-                (guild_id, challenge_id, voter_id),
-            ) as cursor,
-        ):
-            return [row[0] for row in await cursor.fetchall()]
-
     async def leaderboard(self, guild_id: int, challenge_id: int) -> list[Standing]:
         """Entries by votes, most first; ties go to the earlier submission."""
         async with self._reading() as conn:

@@ -489,9 +489,6 @@ class ChallengeService:
     async def unvote(self, guild_id: int, user_id: int, entry_id: int) -> VoteReceipt:
         return await self.store.unvote(guild_id, entry_id, user_id)
 
-    async def my_votes(self, guild_id: int, user_id: int, challenge_id: int) -> list[int]:
-        return await self.store.votes_of(guild_id, challenge_id, user_id)
-
     async def leaderboard(self, guild_id: int, challenge_id: int | None = None) -> Leaderboard:
         challenge = await self.challenge(guild_id, challenge_id)
         if challenge.hide_leaderboard and challenge.phase in RUNNING_PHASES:

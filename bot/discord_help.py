@@ -22,10 +22,14 @@ TUNES_NAMED = 6
 
 
 def queue_text(services: Services) -> str:
-    """The workers and the wait queue right now: "1 of 2 players busy, none waiting"."""
+    """The workers and the wait queue right now: "1 of 2 players busy, none waiting", and when all are
+    busy, how soon a clip asked for now would start."""
     queue, workers = services.queue, services.settings.workers
     waiting = f"{queue.waiting} waiting" if queue.waiting else "none waiting"
-    return f"{queue.running} of {workers} players busy, {waiting}"
+    text = f"{queue.running} of {workers} players busy, {waiting}"
+    if queue.running < workers:
+        return text
+    return f"{text}; a clip asked for now starts in ~{max(1, round(queue.estimate_wait()))} s"
 
 
 def help_embed(services: Services) -> discord.Embed:

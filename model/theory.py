@@ -166,14 +166,6 @@ _KEY_RE = re.compile(
 )
 
 
-def parse_pitch_class(name: str) -> int:
-    """``"Bb"`` -> 10. Accepts a letter with an optional ``#``/``b`` (or ♯/♭)."""
-    match = re.fullmatch(r"\s*([A-Ga-g])([#b♯♭]?)\s*", name)
-    if not match:
-        raise TheoryError(f"'{name}' is not a note name (try C, F#, Bb).")
-    return _pitch_class(match.group(1), match.group(2))
-
-
 def _pitch_class(letter: str, accidental: str) -> int:
     pc = PITCH_CLASSES[letter.upper()]
     if accidental in ("#", "♯"):

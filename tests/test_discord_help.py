@@ -47,7 +47,7 @@ async def test_help_shows_the_queue_as_it_is_and_this_bots_bar_limit(simcord_env
     result = await alice.slash(channel, "help")
 
     fields = embed_fields(result.response)
-    assert fields["Right now"] == "1 of 1 players busy, 1 waiting"
+    assert fields["Right now"].startswith("1 of 1 players busy, 1 waiting; a clip asked for now starts in ~")
     assert "bars (1–32)" in fields["Make a clip"]
     for other in others:
         await other
