@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 
 import mido
+import numpy as np
 import pytest
 from PIL import Image, ImageColor
 
@@ -101,3 +102,18 @@ def test_a_thread_draws_each_picture_as_if_it_were_its_first(piece: Piece) -> No
     thread.start()
     thread.join()
     assert on_a_fresh_thread == [other] and other != first
+
+
+def _marks(png: bytes, box: tuple[int, int, int, int]) -> int:
+    """How many pixels in ``box`` (left, top, right, bottom) are not the background."""
+    region = np.asarray(Image.open(io.BytesIO(png)).convert("RGB").crop(box))
+    return int((region != _rgb(BACKGROUND)).any(axis=2).sum())
+
+
+def test_bars_are_numbered_from_the_first_chord_so_a_count_in_bar_has_no_number(piece: Piece) -> None:
+    two_bars = Composer.load().compose(bars=2, seed=3)
+    png = piano_roll(arrange(two_bars, ArrangeOptions(count_in=True, ending=False)).midi, two_bars.chords, 2)
+    # three bars across the 1200 px picture (the plot runs from x=40 to x=1188); numbers sit under it
+    assert _marks(png, (60, 380, 400, 400)) == 0  # the count-in bar: no number
+    assert _marks(png, (450, 380, 780, 400)) > 0  # bar 1
+    assert _marks(png, (830, 380, 1170, 400)) > 0  # bar 2
