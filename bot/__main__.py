@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.console import Console
-from bot.database import SchemaTooNewError
-from bot.services import StartupError, open_services
-from bot.settings import Settings, SettingsError, load_settings
+from bot.console.app import Console
+from bot.services.settings import Settings, SettingsError, load_settings
+from bot.services.startup import StartupError, open_services
+from bot.store.database import SchemaTooNewError
 from model.errors import InputError
 
 log = logging.getLogger("bot")
@@ -66,7 +66,7 @@ async def check(settings: Settings) -> int:
 
 
 async def _run_discord(settings: Settings) -> int:
-    from bot.discord_app import run_discord  # discord.py is only needed with a token
+    from bot.discord.app import run_discord  # discord.py is only needed with a token
 
     await run_discord(settings)
     return 0

@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable
 
-from bot.clips import Clip
-from bot.jazz import JazzService
-from bot.jobs import JobQueue
-from bot.requests import JazzRequest
-from bot.services import Services
+from bot.audio.clips import Clip
+from bot.core.requests import JazzRequest
+from bot.services.jazz import JazzService
+from bot.services.jobs import JobQueue
+from bot.services.startup import Services
 
 BUG = "synth on fire"
 

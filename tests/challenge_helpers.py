@@ -15,8 +15,8 @@ import aiosqlite
 import mido
 import pytest
 
-from bot.database import open_database
-from bot.requests import JazzRequest
+from bot.core.requests import JazzRequest
+from bot.store.database import open_database
 
 GUILD, OTHER_GUILD, CHANNEL, MOD = 111, 222, 333, 9
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.render import Renderer
+from bot.audio.render import Renderer
 from model.compose import Composer
 from model.paths import shared_data_dir
 

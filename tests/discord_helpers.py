@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from bot.discord_app import JazzBot
-from bot.jazz import Requester
-from bot.requests import JazzRequest
-from bot.settings import Settings
+from bot.core.requests import JazzRequest
+from bot.discord.app import JazzBot
+from bot.services.jazz import Requester
+from bot.services.settings import Settings
 
 QUICK_BARS = 4  # clips in these tests are short: the flow is under test, not the music
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.challenge_scheduler import Announcement, ChallengeScheduler
-from bot.challenge_store import Challenge, ChallengeStore
-from bot.challenges import ChallengeService, Results
-from bot.clip_store import ClipStore
-from bot.database import open_database
-from bot.settings import Settings
+from bot.services.challenge_scheduler import Announcement, ChallengeScheduler
+from bot.services.challenges import ChallengeService, Results
+from bot.services.settings import Settings
+from bot.store.challenges import Challenge, ChallengeStore
+from bot.store.clips import ClipStore
+from bot.store.database import open_database
 from tests.challenge_helpers import CHANNEL, GUILD, MOD, Clock
 
 

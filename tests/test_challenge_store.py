@@ -18,7 +18,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.challenge_store import (
+from bot.store.challenges import (
     ChallengeNotFound,
     ChallengeRefused,
     ChallengeStore,
@@ -27,7 +27,13 @@ from bot.challenge_store import (
     VoteRefusal,
     VoteRefused,
 )
-from bot.database import MIGRATIONS_DIR, apply_migrations, list_migrations, open_database, schema_version
+from bot.store.database import (
+    MIGRATIONS_DIR,
+    apply_migrations,
+    list_migrations,
+    open_database,
+    schema_version,
+)
 from model.errors import InputError
 from tests.challenge_helpers import (  # noqa: F401  (fixtures, used by name)
     CHANNEL,
@@ -368,8 +374,8 @@ async def test_concurrent_votes_over_the_cap_are_refused_exactly(store: Challeng
 _VOTE_STORM = """
 import asyncio, random, sys
 from pathlib import Path
-from bot.challenge_store import ChallengeStore
-from bot.database import open_database
+from bot.store.challenges import ChallengeStore
+from bot.store.database import open_database
 
 async def main() -> None:
     conn = await open_database(Path(sys.argv[1]))

@@ -1,5 +1,6 @@
 # ruff: noqa: F811  (pytest fixtures imported from tests.challenge_helpers are used by name)
-"""The challenge rules (bot.challenges) on a real SQLite file: every refusal says why and changes nothing."""
+"""The challenge rules (bot.services.challenges) on a real SQLite file: every refusal says why and changes
+nothing."""
 
 from __future__ import annotations
 
@@ -9,16 +10,8 @@ from datetime import UTC, datetime, timedelta
 import aiosqlite
 import pytest
 
-from bot.challenge_store import (
-    Challenge,
-    ChallengeRefused,
-    ChallengeStore,
-    SubmissionRefused,
-    VoteRefusal,
-    VoteRefused,
-)
-from bot.challenge_text import TextStyle, challenge_text, profile_text, results_text
-from bot.challenges import (
+from bot.services.challenge_text import TextStyle, challenge_text, profile_text, results_text
+from bot.services.challenges import (
     ChallengeService,
     NotAllowed,
     check_link,
@@ -26,8 +19,16 @@ from bot.challenges import (
     parse_deadline,
     parse_duration,
 )
-from bot.clip_store import ClipNotFound, ClipStore
-from bot.settings import Settings
+from bot.services.settings import Settings
+from bot.store.challenges import (
+    Challenge,
+    ChallengeRefused,
+    ChallengeStore,
+    SubmissionRefused,
+    VoteRefusal,
+    VoteRefused,
+)
+from bot.store.clips import ClipNotFound, ClipStore
 from model.errors import InputError
 from tests.challenge_helpers import (  # noqa: F401  (fixtures, used by name)
     CHANNEL,

@@ -9,12 +9,12 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.clip_store import ClipNotFound, ClipStore
-from bot.clips import Clip
-from bot.database import open_database
-from bot.requests import JazzRequest
-from bot.settings import Settings
-from bot.studio import Studio
+from bot.audio.clips import Clip
+from bot.core.requests import JazzRequest
+from bot.services.settings import Settings
+from bot.services.studio import Studio
+from bot.store.clips import ClipNotFound, ClipStore
+from bot.store.database import open_database
 from model.compose import Composer
 
 

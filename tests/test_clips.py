@@ -11,8 +11,8 @@ import numpy.typing as npt
 import pytest
 from PIL import Image
 
-from bot.clips import STAGES, AudioFormat, Clip, make_clip
-from bot.render import TAIL_SECONDS, Renderer
+from bot.audio.clips import STAGES, AudioFormat, Clip, make_clip
+from bot.audio.render import TAIL_SECONDS, Renderer
 from model.arrange import ArrangeOptions
 from model.compose import Composer
 

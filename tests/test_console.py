@@ -13,9 +13,9 @@ import mido
 import pytest
 from PIL import Image
 
-from bot.console import Console, split_options
-from bot.services import Services, open_services
-from bot.settings import Settings
+from bot.console.app import Console, split_options
+from bot.services.settings import Settings
+from bot.services.startup import Services, open_services
 from tests.buggy_studio import BUG, buggy_studio
 
 

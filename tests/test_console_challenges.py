@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.console import Console
-from bot.console_challenges import handle_challenge
-from bot.jazz import Requester
-from bot.services import Services, open_services
-from bot.settings import Settings
+from bot.console.app import Console
+from bot.console.challenges import handle_challenge
+from bot.services.jazz import Requester
+from bot.services.settings import Settings
+from bot.services.startup import Services, open_services
 from tests.challenge_helpers import Clock, clock, tiny_midi  # noqa: F401  (clock: a fixture)
 
 BOB = Requester(2, "bob")

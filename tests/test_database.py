@@ -8,7 +8,13 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.database import SchemaTooNewError, apply_migrations, list_migrations, open_database, schema_version
+from bot.store.database import (
+    SchemaTooNewError,
+    apply_migrations,
+    list_migrations,
+    open_database,
+    schema_version,
+)
 
 MIGRATIONS = list_migrations()
 

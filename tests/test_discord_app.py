@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 import simcord
 
-from bot.database import open_database
-from bot.discord_app import INTERRUPTED_TEXT, JazzBot
-from bot.job_store import JobStore
-from bot.render import DEFAULT_SOUNDFONT
-from bot.requests import JazzRequest
+from bot.audio.render import DEFAULT_SOUNDFONT
+from bot.core.requests import JazzRequest
+from bot.discord.app import INTERRUPTED_TEXT, JazzBot
+from bot.store.database import open_database
+from bot.store.jobs import JobStore
 from tests.discord_helpers import (
     QUICK_BARS,
     Bots,

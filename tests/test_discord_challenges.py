@@ -13,7 +13,7 @@ from typing import Any
 import discord
 import pytest
 
-from bot.discord_app import JazzBot
+from bot.discord.app import JazzBot
 from tests.challenge_helpers import tiny_midi
 from tests.discord_helpers import QUICK_BARS, Bots, bots, button_labels, settings_overrides
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.discord_jazz import progression_field
+from bot.discord.jazz import progression_field
 from tests.discord_helpers import (
     QUICK_BARS,
     bots,

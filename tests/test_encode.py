@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from bot.encode import MIN_MAX_BYTES, EncodeError, Format, encode, encode_stream
-from bot.render import DEFAULT_SAMPLE_RATE, PCM, TAIL_SECONDS, Renderer
+from bot.audio.encode import MIN_MAX_BYTES, EncodeError, Format, encode, encode_stream
+from bot.audio.render import DEFAULT_SAMPLE_RATE, PCM, TAIL_SECONDS, Renderer
 from model.compose import Composer
 from model.errors import InputError
 from model.midi import piece_to_midi

@@ -14,13 +14,13 @@ from typing import get_args
 
 import pytest
 
-from bot.clip_store import ClipNotFound
-from bot.jazz import Remake, Requester, TooLong
-from bot.job_store import INTERRUPTED
-from bot.jobs import Cooldown
-from bot.requests import JazzRequest
-from bot.services import Services, StartupError, open_services
-from bot.settings import Settings
+from bot.core.requests import JazzRequest
+from bot.services.jazz import Remake, Requester, TooLong
+from bot.services.jobs import Cooldown
+from bot.services.settings import Settings
+from bot.services.startup import Services, StartupError, open_services
+from bot.store.clips import ClipNotFound
+from bot.store.jobs import INTERRUPTED
 from model.piece import TICKS_PER_BAR
 
 GUILD, OTHER_GUILD, CHANNEL = 111, 222, 333

@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bot.clips import Clip
-from bot.jobs import STATES, Cooldown, JobFailed, JobQueue, Progress, QueueFull, UserLimit
-from bot.requests import JazzRequest
-from bot.settings import Settings
-from bot.studio import Studio
+from bot.audio.clips import Clip
+from bot.core.requests import JazzRequest
+from bot.services.jobs import STATES, Cooldown, JobFailed, JobQueue, Progress, QueueFull, UserLimit
+from bot.services.settings import Settings
+from bot.services.studio import Studio
 from model.compose import Composer
 from model.errors import InputError
 
@@ -212,7 +212,7 @@ async def test_a_job_that_raises_fails_alone_and_the_queue_serves_the_rest(
     gated = GatedStudio(studio)
     gated.fail_with = {13: RuntimeError("synth on fire"), 14: InputError("that chart has no chords")}
     queue = make_queue(gated, clock, workers=2)
-    caplog.set_level(logging.ERROR, logger="bot.jobs")
+    caplog.set_level(logging.ERROR, logger="bot.services.jobs")
     gated.gate.set()
     results = await asyncio.wait_for(
         asyncio.gather(*(queue.run(seed, small(seed)) for seed in (12, 13, 14, 15)), return_exceptions=True),

@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from bot.loudness import CEILING_DBFS, MAX_BOOST_DB, PeakLimiter, clip_gain
+from bot.audio.loudness import CEILING_DBFS, MAX_BOOST_DB, PeakLimiter, clip_gain
 
 RATE = 48000
 CEILING = 32767 * 10 ** (CEILING_DBFS / 20)

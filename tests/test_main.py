@@ -104,9 +104,9 @@ def test_the_bot_process_never_imports_the_training_libraries(tmp_path: Path) ->
     extra, which a deployment does not install) stay out."""
     script = (
         "import asyncio, sys\n"
-        "import bot.discord_app, bot.discord_challenges\n"
+        "import bot.discord.app, bot.discord.challenges\n"
         "from bot.__main__ import run_console\n"
-        "from bot.settings import load_settings\n"
+        "from bot.services.settings import load_settings\n"
         "assert asyncio.run(run_console(load_settings(env_file=None), '/jazz 2 bars seed=3')) == 0\n"
         "print(sorted(m for m in ('tensorflow', 'keras', 'music21', 'matplotlib') if m in sys.modules))\n"
     )

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageColor
 
-from bot.pictures import BACKGROUND, ROLE_STYLE, chord_labels, piano_roll
+from bot.audio.pictures import BACKGROUND, ROLE_STYLE, chord_labels, piano_roll
 from model.arrange import ArrangeOptions, arrange
 from model.compose import Composer
 from model.errors import InputError

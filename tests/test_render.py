@@ -9,7 +9,7 @@ import mido
 import numpy as np
 import pytest
 
-from bot.render import DEFAULT_SAMPLE_RATE, PCM, TAIL_SECONDS, Renderer, RenderError
+from bot.audio.render import DEFAULT_SAMPLE_RATE, PCM, TAIL_SECONDS, Renderer, RenderError
 from model.arrange import ArrangeOptions, arrange
 from model.compose import Composer
 from model.errors import InputError

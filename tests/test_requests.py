@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.requests import (
+from bot.core.requests import (
     EXAMPLES,
     JazzRequest,
     RequestError,
@@ -333,7 +333,7 @@ def test_text_request_shape() -> None:
 
 def test_every_alias_reaches_a_real_name() -> None:
     """Aliases whose target disappeared from model.arrange or the library would silently stop working."""
-    from bot.requests import _INSTRUMENT_ALIASES, _PROGRESSION_ALIASES, _STYLE_ALIASES
+    from bot.core.requests import _INSTRUMENT_ALIASES, _PROGRESSION_ALIASES, _STYLE_ALIASES
 
     for alias, instrument in _INSTRUMENT_ALIASES.items():
         assert build_request(f"on {alias}").instrument == instrument

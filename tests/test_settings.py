@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, SettingsError, load_settings, setting_names
+from bot.services.settings import Settings, SettingsError, load_settings, setting_names
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
 
@@ -147,7 +147,7 @@ def test_describe_summarises_the_settings() -> None:
 
 
 def test_misspelt_variable_is_logged_with_a_suggestion(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.settings"):
+    with caplog.at_level(logging.WARNING, logger="bot.services.settings"):
         settings = load_settings({"JAZZBOT_WORKER": "3", "JAZZBOT_SHARED_DATA": "/x"}, env_file=None)
     assert settings.workers == Settings().workers
     assert "JAZZBOT_WORKER is not a jazzbot setting" in caplog.text

@@ -21,19 +21,19 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.challenge_store import ChallengeStore
-from bot.challenges import ChallengeService
-from bot.clip_store import ClipStore
-from bot.clips import Clip
-from bot.database import open_database
-from bot.encode import FFMPEG_PACKAGE
-from bot.jazz import JazzService
-from bot.job_store import JobStore
-from bot.jobs import JobQueue
-from bot.render import DEFAULT_SOUNDFONT, SOUNDFONT_PACKAGE, Renderer
-from bot.requests import JazzRequest
-from bot.settings import Settings
-from bot.studio import Studio
+from bot.audio.clips import Clip
+from bot.audio.encode import FFMPEG_PACKAGE
+from bot.audio.render import DEFAULT_SOUNDFONT, SOUNDFONT_PACKAGE, Renderer
+from bot.core.requests import JazzRequest
+from bot.services.challenges import ChallengeService
+from bot.services.jazz import JazzService
+from bot.services.jobs import JobQueue
+from bot.services.settings import Settings
+from bot.services.studio import Studio
+from bot.store.challenges import ChallengeStore
+from bot.store.clips import ClipStore
+from bot.store.database import open_database
+from bot.store.jobs import JobStore
 from model.compose import Composer
 from model.paths import DEFAULT_MODEL_DIR
 

@@ -14,7 +14,7 @@ The callback runs in a task :meth:`JobQueue.run` starts, so it sees the caller's
 
 A job that raises ends with that error delivered to its caller: an :class:`~model.errors.InputError` as
 is, anything else logged with its traceback under the job's short id and delivered as :class:`JobFailed`
-(a :class:`~bot.failures.ReportedFailure`); the queue goes on serving the others either way. Estimates
+(a :class:`~bot.core.failures.ReportedFailure`); the queue goes on serving the others either way. Estimates
 come from the durations of recent jobs.
 """
 
@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from bot.failures import ReportedFailure, new_request_id
+from bot.core.failures import ReportedFailure, new_request_id
 from model.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ STATES = ("queued", "composing", "arranging", "rendering", "encoding", "drawing"
 
 
 class Maker(Protocol[R_contra, T_co]):
-    """What the workers run (:class:`bot.studio.Studio`): blocking, called from a worker thread."""
+    """What the workers run (:class:`bot.services.studio.Studio`): blocking, called from a worker thread."""
 
     def make(self, request: R_contra, on_stage: Callable[[str], None]) -> T_co: ...
 

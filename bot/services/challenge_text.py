@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.challenge_store import Challenge, Entry, RemovedEntry, VoteReceipt
-from bot.challenges import Leaderboard, Profile, Results
+from bot.services.challenges import Leaderboard, Profile, Results
+from bot.store.challenges import Challenge, Entry, RemovedEntry, VoteReceipt
 
 _PHASE_WORDS = {
     "submissions": "taking submissions",

@@ -21,8 +21,8 @@ from typing import TypeVar, get_args
 
 from dotenv import dotenv_values
 
-from bot.encode import MIN_MAX_BYTES
-from bot.encode import Format as AudioFormat
+from bot.audio.encode import MIN_MAX_BYTES
+from bot.audio.encode import Format as AudioFormat
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class Settings:
 
     discord_token: str | None = field(default=None, repr=False)  # DISCORD_TOKEN; never logged or echoed
     database: Path = Path("data/jazzbot.db")  # JAZZBOT_DATABASE
-    soundfont: Path | None = None  # JAZZBOT_SOUNDFONT (None: bot.render's default)
+    soundfont: Path | None = None  # JAZZBOT_SOUNDFONT (None: bot.audio.render's default)
     audio_format: AudioFormat = "ogg"  # JAZZBOT_AUDIO_FORMAT ogg|mp3
     max_upload_bytes: int = 10 * 1024 * 1024  # JAZZBOT_MAX_UPLOAD_BYTES
     max_bars: int = 64  # JAZZBOT_MAX_BARS (1..64)

@@ -22,7 +22,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.challenge_store import (
+from bot.store.challenges import (
     DEFAULT_MAX_VOTES,
     RUNNING_PHASES,
     Challenge,
@@ -41,7 +41,7 @@ from model.errors import InputError
 from model.midi import MAX_MIDI_BYTES, read_midi
 
 if TYPE_CHECKING:  # the clip store pulls in rendering; the rules only call its methods
-    from bot.clip_store import ClipStore, StoredClip
+    from bot.store.clips import ClipStore, StoredClip
 
 CONSOLE_GUILD = 0
 MAX_TITLE, MAX_PROMPT, MAX_NOTE, MAX_REASON = 100, 2000, 1000, 500
@@ -57,7 +57,7 @@ AUDIO_SUFFIXES = (".ogg", ".opus", ".mp3", ".wav", ".flac", ".m4a")
 
 
 class ChallengeSettings(Protocol):
-    """The settings the rules read (``bot.settings.Settings`` has them)."""
+    """The settings the rules read (``bot.services.settings.Settings`` has them)."""
 
     @property
     def moderator_role(self) -> str | None: ...

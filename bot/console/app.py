@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from bot.clip_store import StoredClip
-from bot.clips import Clip
-from bot.console_challenges import MAX_NUMBER, handle_challenge
-from bot.failures import ReportedFailure, new_request_id
-from bot.jazz import Remake, Requester
-from bot.jobs import Progress
-from bot.requests import FIELDS, RequestError, build_request, ignored_note, parse_request_text
-from bot.services import Services
+from bot.audio.clips import Clip
+from bot.console.challenges import MAX_NUMBER, handle_challenge
+from bot.core.failures import ReportedFailure, new_request_id
+from bot.core.requests import FIELDS, RequestError, build_request, ignored_note, parse_request_text
+from bot.services.jazz import Remake, Requester
+from bot.services.jobs import Progress
+from bot.services.startup import Services
+from bot.store.clips import StoredClip
 from model.errors import InputError
 from model.progressions import library
 
@@ -160,7 +160,7 @@ class Console:
         return Reply(f"Unknown command {command}; /help lists the commands.", ok=False)
 
     async def _challenge(self, args: str) -> Reply:
-        """``/challenge ...``: the challenge rules, as text (bot.console_challenges)."""
+        """``/challenge ...``: the challenge rules, as text (bot.console.challenges)."""
         return Reply(await handle_challenge(self._services, self._who, args))
 
     async def _clip(

@@ -19,14 +19,14 @@ from collections.abc import Callable
 import discord
 from discord.ext import commands
 
-from bot.discord_buttons import ClipAction, ClipButton
-from bot.discord_challenges import ChallengeCog
-from bot.discord_errors import NO_MENTIONS, JazzCommandTree
-from bot.discord_help import help_command
-from bot.discord_jazz import jazz_command, on_clip_button
-from bot.requests import prepare_parser
-from bot.services import Services, open_services
-from bot.settings import Settings, SettingsError
+from bot.core.requests import prepare_parser
+from bot.discord.buttons import ClipAction, ClipButton
+from bot.discord.challenges import ChallengeCog
+from bot.discord.errors import NO_MENTIONS, JazzCommandTree
+from bot.discord.help import help_command
+from bot.discord.jazz import jazz_command, on_clip_button
+from bot.services.settings import Settings, SettingsError
+from bot.services.startup import Services, open_services
 
 log = logging.getLogger(__name__)
 

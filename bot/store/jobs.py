@@ -15,8 +15,8 @@ from typing import Literal
 
 import aiosqlite
 
-from bot.database import fetch_one, fetch_returned, from_row
-from bot.requests import JazzRequest
+from bot.core.requests import JazzRequest
+from bot.store.database import fetch_one, fetch_returned, from_row
 
 JobKind = Literal["compose", "regenerate", "extend", "vary"]
 JobState = Literal["queued", "running", "done", "failed"]

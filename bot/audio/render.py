@@ -5,7 +5,7 @@ loads it once and is reused. The synth is driven event by event: between two eve
 exactly the samples that elapse, so tempo changes are honoured because event times come from mido's
 tempo-aware playback order. :meth:`Renderer.stream` hands the audio out in blocks of
 :data:`BLOCK_SECONDS` as it is rendered, so an encoder can work on one block while the next renders;
-the clip's length is known before the first block. Loudness comes from :mod:`bot.loudness`: the first
+the clip's length is known before the first block. Loudness comes from :mod:`bot.audio.loudness`: the first
 seconds of the band set the clip's gain (so only those are held back, not the whole clip) and a
 look-ahead limiter holds the peak at -1 dBFS. Clips end :data:`TAIL_SECONDS` after the last note-off,
 with a short fade so the cut-off reverb does not click.
@@ -28,7 +28,7 @@ import mido
 import numpy as np
 import numpy.typing as npt
 
-from bot.loudness import BAND_GAIN, PREVIEW_SECONDS, PeakLimiter, clip_gain
+from bot.audio.loudness import BAND_GAIN, PREVIEW_SECONDS, PeakLimiter, clip_gain
 from model.errors import InputError
 from model.midi import read_midi
 

@@ -3,9 +3,9 @@
 :class:`ChallengeCog` is added in ``JazzBot.setup_hook``. It registers the persistent buttons (Play,
 Vote, take-back and page turns are :class:`discord.ui.DynamicItem` s whose state is the ``custom_id``
 plus SQLite, so they work on old messages after any restart) and runs the deadline task
-(:class:`~bot.challenge_scheduler.ChallengeScheduler`) while it is loaded, posting into each challenge's
-channel. Refusals reach the user privately with the reason (the tree's error handler for commands,
-:func:`~bot.discord_errors.report_failure` for buttons); nothing the bot posts can ping anyone.
+(:class:`~bot.services.challenge_scheduler.ChallengeScheduler`) while it is loaded, posting into each
+challenge's channel. Refusals reach the user privately with the reason (the tree's error handler for commands,
+:func:`~bot.discord.errors.report_failure` for buttons); nothing the bot posts can ping anyone.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.challenge_scheduler import ChallengeScheduler
-from bot.challenge_store import Challenge, Entry, VoteRefusal, VoteRefused
-from bot.challenge_text import (
+from bot.discord.errors import NO_MENTIONS, refusals, report_failure, send_private
+from bot.services.challenge_scheduler import ChallengeScheduler
+from bot.services.challenge_text import (
     TextStyle,
     challenge_text,
     entry_line,
@@ -37,7 +37,7 @@ from bot.challenge_text import (
     vote_text,
     voting_opened_text,
 )
-from bot.challenges import (
+from bot.services.challenges import (
     MAX_NOTE,
     MAX_PROMPT,
     MAX_REASON,
@@ -47,7 +47,7 @@ from bot.challenges import (
     Results,
     file_kind,
 )
-from bot.discord_errors import NO_MENTIONS, refusals, report_failure, send_private
+from bot.store.challenges import Challenge, Entry, VoteRefusal, VoteRefused
 from model.errors import InputError
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Every failure a Discord user can cause ends as one friendly ephemeral message, never a stack trace.
 
 A user-fixable error (:class:`~model.errors.InputError`, which includes the job queue's ``Busy``) is shown
-as is. So is a :class:`~bot.failures.ReportedFailure` (a job that died of a bug), whose traceback is
+as is. So is a :class:`~bot.core.failures.ReportedFailure` (a job that died of a bug), whose traceback is
 already logged under the id its message shows. Anything else is a bug: the user gets an apology with a
 short request id and the log gets a line with the same id and the traceback, so a screenshot of the
 message is enough to find the log entry.
@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 import discord
 from discord import app_commands
 
-from bot.failures import ReportedFailure, new_request_id
+from bot.core.failures import ReportedFailure, new_request_id
 from model.errors import InputError
 
 log = logging.getLogger(__name__)

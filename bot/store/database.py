@@ -1,7 +1,7 @@
 """Opening the jazzbot SQLite file: connection settings, versioned schema migrations, and the row
 plumbing the stores share (:func:`fetch_one`, :func:`fetch_returned`, :func:`from_row`).
 
-Migrations live in ``bot/migrations/NNNN_name.sql``. The database's ``PRAGMA user_version`` holds the
+Migrations live in ``bot/store/migrations/NNNN_name.sql``. The database's ``PRAGMA user_version`` holds the
 number of the last one applied; at open, every newer file runs in order, each inside its own transaction
 together with the ``user_version`` bump, so a failed migration leaves the file exactly at the previous
 version.

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.encode import DEFAULT_MAX_BYTES, PCM, encode_stream
-from bot.pictures import piano_roll
-from bot.render import Renderer
+from bot.audio.encode import DEFAULT_MAX_BYTES, PCM, encode_stream
+from bot.audio.pictures import piano_roll
+from bot.audio.render import Renderer
 from model.arrange import ArrangeOptions, arrange
 from model.piece import Piece
 

@@ -1,7 +1,7 @@
 """What both adapters (Discord and the console) call to make clips: compose, regenerate, extend, vary.
 
-Each call records a job row, runs the request on the :class:`~bot.jobs.JobQueue`, records the clip and
-marks the job done (or failed, with the message the user saw). The seed is resolved here, before the
+Each call records a job row, runs the request on the :class:`~bot.services.jobs.JobQueue`, records the clip
+and marks the job done (or failed, with the message the user saw). The seed is resolved here, before the
 job is queued, so the job row already says exactly what will be made.
 
 - Regenerate: the clip's request with a new seed (a progression the seed picked may change too).
@@ -20,11 +20,11 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from bot.clip_store import ClipStore, StoredClip
-from bot.clips import Clip
-from bot.job_store import JobKind, JobStore
-from bot.jobs import JobQueue, Progress, ProgressCallback
-from bot.requests import JazzRequest
+from bot.audio.clips import Clip
+from bot.core.requests import JazzRequest
+from bot.services.jobs import JobQueue, Progress, ProgressCallback
+from bot.store.clips import ClipStore, StoredClip
+from bot.store.jobs import JobKind, JobStore
 from model.compose import MAX_SEED
 from model.errors import InputError
 

@@ -12,8 +12,8 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.discord_errors import NO_MENTIONS
-from bot.services import Services
+from bot.discord.errors import NO_MENTIONS
+from bot.services.startup import Services
 from model.arrange import LEAD_INSTRUMENTS, STYLES
 from model.progressions import library
 

@@ -3,11 +3,12 @@
 Every change runs in one ``BEGIN IMMEDIATE`` transaction, so checks and writes see the same state even
 with other processes on the file. Within this process an :class:`asyncio.Lock` serialises transactions on
 the shared connection (two coroutines cannot interleave statements inside one SQLite transaction).
-The schema (``bot/migrations``) enforces the same rules again; the checks here exist to give a clear reason.
+The schema (``bot/store/migrations``) enforces the same rules again; the checks here exist to give a clear
+reason.
 
 Phases follow the clock: a challenge is in its voting phase from the submission deadline on and closed
 from the voting deadline on, whatever its stored ``phase`` says. The deadline task
-(:mod:`bot.challenge_scheduler`) only catches the stored phase up and makes the announcements, so the
+(:mod:`bot.services.challenge_scheduler`) only catches the stored phase up and makes the announcements, so the
 rules hold even while that task is late or the bot was down.
 """
 
@@ -24,7 +25,7 @@ from typing import Any, Literal
 
 import aiosqlite
 
-from bot.database import fetch_one, fetch_returned, from_row
+from bot.store.database import fetch_one, fetch_returned, from_row
 from model.errors import InputError
 
 EntryKind = Literal["midi", "audio", "clip", "link"]
@@ -185,7 +186,7 @@ RETURNING votes.challenge_id,
 
 
 class ChallengeStore:
-    """All challenge reads and writes for one open database (see :func:`bot.database.open_database`)."""
+    """All challenge reads and writes for one open database (see :func:`bot.store.database.open_database`)."""
 
     def __init__(self, conn: aiosqlite.Connection, clock: Callable[[], float] = time.time) -> None:
         self._conn = conn

@@ -1,7 +1,7 @@
 """The worker-thread side of a job: compose a piece and turn it into a clip. No asyncio here.
 
 One :class:`Studio` serves every worker thread. The composer is immutable and thread-safe; a FluidSynth
-:class:`~bot.render.Renderer` is not, so each worker thread gets its own, made on the thread's first job
+:class:`~bot.audio.render.Renderer` is not, so each worker thread gets its own, made on the thread's first job
 and kept for the life of the studio (the soundfont's samples are cached by FluidSynth, so the second and
 later renderers load in a few milliseconds).
 """
@@ -13,15 +13,15 @@ import threading
 import time
 from collections.abc import Callable
 
-from bot.clips import Clip, make_clip
-from bot.render import Renderer
-from bot.requests import JazzRequest
-from bot.settings import Settings
+from bot.audio.clips import Clip, make_clip
+from bot.audio.render import Renderer
+from bot.core.requests import JazzRequest
+from bot.services.settings import Settings
 from model.compose import Composer
 
 
 class Studio:
-    """Makes clips for :class:`~bot.jobs.JobQueue` workers: ``make(request, on_stage) -> Clip``."""
+    """Makes clips for :class:`~bot.services.jobs.JobQueue` workers: ``make(request, on_stage) -> Clip``."""
 
     def __init__(self, composer: Composer, settings: Settings) -> None:
         self._composer = composer

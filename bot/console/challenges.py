@@ -1,7 +1,7 @@
 """``/challenge ...`` in the local console: the same rules as on Discord, as text.
 
 The console is one operator on their own machine, so they count as a moderator, play guild
-:data:`~bot.challenges.CONSOLE_GUILD` and see announcements (voting open, results) in the reply to
+:data:`~bot.services.challenges.CONSOLE_GUILD` and see announcements (voting open, results) in the reply to
 whichever command they type after a deadline passed — once, like the Discord post.
 
 Arguments are words and ``key=value`` pairs, quoted like a shell: ``/challenge start title="Wizard of
@@ -17,9 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.challenge_scheduler import ChallengeScheduler
-from bot.challenge_store import Challenge
-from bot.challenge_text import (
+from bot.services.challenge_scheduler import ChallengeScheduler
+from bot.services.challenge_text import (
     TextStyle,
     challenge_text,
     entries_text,
@@ -31,11 +30,12 @@ from bot.challenge_text import (
     vote_text,
     voting_opened_text,
 )
-from bot.challenges import CONSOLE_GUILD, ChallengeService, Results, file_kind
+from bot.services.challenges import CONSOLE_GUILD, ChallengeService, Results, file_kind
+from bot.store.challenges import Challenge
 from model.errors import InputError
 
 if TYPE_CHECKING:
-    from bot.jazz import Requester
+    from bot.services.jazz import Requester
 
 MAX_NUMBER = 2**63 - 1  # SQLite's largest integer: no id is larger, and a larger one cannot be looked up
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 
 import aiosqlite
 
-from bot.clips import Clip
-from bot.database import fetch_one, fetch_returned, from_row
-from bot.requests import JazzRequest
+from bot.audio.clips import Clip
+from bot.core.requests import JazzRequest
+from bot.store.database import fetch_one, fetch_returned, from_row
 from model.errors import InputError
 
 DEFAULT_MAX_STORED_AUDIO = 8 * 1024 * 1024
@@ -68,7 +68,7 @@ def _stored(row: aiosqlite.Row) -> StoredClip:
 
 
 class ClipStore:
-    """Clip reads and writes on one open database (:func:`bot.database.open_database`).
+    """Clip reads and writes on one open database (:func:`bot.store.database.open_database`).
 
     Every method is a single SQL statement, so it is atomic without an explicit transaction.
     """

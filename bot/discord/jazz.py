@@ -7,7 +7,7 @@ placeholder then shows the queue position and the stage, edited at most once per
 and only when the text changes, and finally says how long it took (or, on failure, why). The clip itself
 goes out as one public message: the audio (which Discord plays inline), the ``.mid``, an embed with the
 piano roll and the clip's facts, and the buttons. All composing, rendering and encoding happens in the job
-queue's worker threads behind :class:`~bot.jazz.JazzService`; nothing here blocks the event loop.
+queue's worker threads behind :class:`~bot.services.jazz.JazzService`; nothing here blocks the event loop.
 """
 
 from __future__ import annotations
@@ -22,16 +22,16 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.clip_store import StoredClip
-from bot.clips import Clip
-from bot.discord_buttons import ClipAction, clip_view
-from bot.discord_errors import NO_MENTIONS, describe_failure, refusals
-from bot.failures import new_request_id
-from bot.jazz import Remake, Requester
-from bot.jobs import Progress, ProgressCallback
-from bot.requests import MAX_TEXT_CHARS, build_request, ignored_note, parse_request_text
-from bot.services import Services
-from bot.settings import MAX_BARS_LIMIT
+from bot.audio.clips import Clip
+from bot.core.failures import new_request_id
+from bot.core.requests import MAX_TEXT_CHARS, build_request, ignored_note, parse_request_text
+from bot.discord.buttons import ClipAction, clip_view
+from bot.discord.errors import NO_MENTIONS, describe_failure, refusals
+from bot.services.jazz import Remake, Requester
+from bot.services.jobs import Progress, ProgressCallback
+from bot.services.settings import MAX_BARS_LIMIT
+from bot.services.startup import Services
+from bot.store.clips import StoredClip
 from model.arrange import LEAD_INSTRUMENTS, STYLES
 from model.compose import MAX_TEMPERATURE, MAX_TEMPO, MIN_TEMPO
 from model.errors import InputError
@@ -180,7 +180,7 @@ async def deliver(
     interaction: discord.Interaction, services: Services, job: ClipJob, note: str | None = None
 ) -> None:
     """Defer, run ``job`` with a progress placeholder, post the clip; every failure ends in the
-    placeholder as a friendly message (bugs with a request id, see :mod:`bot.discord_errors`).
+    placeholder as a friendly message (bugs with a request id, see :mod:`bot.discord.errors`).
     ``note`` (what the request left out) is added to the final word of the placeholder."""
     await interaction.response.defer(ephemeral=True, thinking=True)
     clock = asyncio.get_running_loop().time

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from bot.challenge_store import Challenge
-from bot.challenges import ChallengeService, Results
+from bot.services.challenges import ChallengeService, Results
+from bot.store.challenges import Challenge
 
 log = logging.getLogger(__name__)
 
