@@ -10,7 +10,7 @@ from pathlib import Path
 
 import mido
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 120  # a safety net for a hung process, not a measurement
 
 

@@ -1,4 +1,4 @@
-# ruff: noqa: F401, F811  (pytest fixtures imported from tests.discord_helpers are used by name)
+# ruff: noqa: F401, F811  (pytest fixtures imported from tests.bot.discord_helpers are used by name)
 """The bot as a whole on a simulated Discord: busy answers, a failing job, restarts, command sync."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from bot.core.requests import JazzRequest
 from bot.discord.app import INTERRUPTED_TEXT, JazzBot
 from bot.store.database import open_database
 from bot.store.jobs import JobStore
-from tests.discord_helpers import (
+from tests.bot.discord_helpers import (
     QUICK_BARS,
     Bots,
     background_clip,

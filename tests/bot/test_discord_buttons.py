@@ -1,4 +1,4 @@
-# ruff: noqa: F401, F811  (pytest fixtures imported from tests.discord_helpers are used by name)
+# ruff: noqa: F401, F811  (pytest fixtures imported from tests.bot.discord_helpers are used by name)
 """The buttons under a clip keep working across restarts: their state is the custom_id plus SQLite."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.discord_helpers import (
+from tests.bot.discord_helpers import (
     QUICK_BARS,
     Bots,
     bots,

@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.challenge_helpers are used by name)
+# ruff: noqa: F811  (pytest fixtures imported from tests.bot.challenge_helpers are used by name)
 """Challenge storage on a real SQLite file: migrations, vote rules, guild scoping, concurrency."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from bot.store.database import (
     schema_version,
 )
 from model.errors import InputError
-from tests.challenge_helpers import (  # noqa: F401  (fixtures, used by name)
+from tests.bot.challenge_helpers import (  # noqa: F401  (fixtures, used by name)
     CHANNEL,
     GUILD,
     MOD,
@@ -412,7 +412,7 @@ async def test_sigkill_in_a_vote_storm_keeps_every_acknowledged_vote(tmp_path: P
 
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-c", _VOTE_STORM, str(path), str(GUILD), ",".join(map(str, entries)),
-        stdout=asyncio.subprocess.PIPE, cwd=Path(__file__).parent.parent,
+        stdout=asyncio.subprocess.PIPE, cwd=Path(__file__).parents[2],
     )  # fmt: skip
     assert child.stdout is not None
     acknowledged: set[tuple[int, int]] = set()

@@ -1,4 +1,4 @@
-# ruff: noqa: F401, F811  (pytest fixtures imported from tests.discord_helpers are used by name)
+# ruff: noqa: F401, F811  (pytest fixtures imported from tests.bot.discord_helpers are used by name)
 """Failures the user did not cause still end in one friendly private message, with a request id that
 matches a log line carrying the traceback."""
 
@@ -12,8 +12,8 @@ import discord
 import pytest
 from discord import app_commands
 
-from tests.buggy_studio import BUG, buggy_studio
-from tests.discord_helpers import QUICK_BARS, bots, scene, settings_overrides, simcord_bot
+from tests.bot.buggy_studio import BUG, buggy_studio
+from tests.bot.discord_helpers import QUICK_BARS, bots, scene, settings_overrides, simcord_bot
 
 REQUEST_ID = re.compile(r"request id `([0-9a-f]{6})`")
 

@@ -1,4 +1,4 @@
-# ruff: noqa: F401, F811  (pytest fixtures imported from tests.discord_helpers are used by name)
+# ruff: noqa: F401, F811  (pytest fixtures imported from tests.bot.discord_helpers are used by name)
 """``/help`` on a simulated Discord: a private card built from what the bot really has, queue included."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 from model.arrange import LEAD_INSTRUMENTS, STYLES
 from model.progressions import library
-from tests.discord_helpers import (
+from tests.bot.discord_helpers import (
     background_clip,
     bots,
     embed_fields,

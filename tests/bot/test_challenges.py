@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.challenge_helpers are used by name)
+# ruff: noqa: F811  (pytest fixtures imported from tests.bot.challenge_helpers are used by name)
 """The challenge rules (bot.services.challenges) on a real SQLite file: every refusal says why and changes
 nothing."""
 
@@ -30,7 +30,7 @@ from bot.store.challenges import (
 )
 from bot.store.clips import ClipNotFound, ClipStore
 from model.errors import InputError
-from tests.challenge_helpers import (  # noqa: F401  (fixtures, used by name)
+from tests.bot.challenge_helpers import (  # noqa: F401  (fixtures, used by name)
     CHANNEL,
     GUILD,
     MOD,

@@ -1,4 +1,4 @@
-# ruff: noqa: F401, F811  (pytest fixtures imported from tests.discord_helpers are used by name)
+# ruff: noqa: F401, F811  (pytest fixtures imported from tests.bot.discord_helpers are used by name)
 """``/challenge`` on a real discord.py bot, driven offline by simcord, on a real SQLite file.
 
 The bot's clock follows simcord's virtual clock, so ``advance_time`` moves the challenge deadlines and
@@ -14,8 +14,8 @@ import discord
 import pytest
 
 from bot.discord.app import JazzBot
-from tests.challenge_helpers import tiny_midi
-from tests.discord_helpers import QUICK_BARS, Bots, bots, button_labels, settings_overrides
+from tests.bot.challenge_helpers import tiny_midi
+from tests.bot.discord_helpers import QUICK_BARS, Bots, bots, button_labels, settings_overrides
 
 DAY = 86400.0
 

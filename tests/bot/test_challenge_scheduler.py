@@ -19,7 +19,7 @@ from bot.services.settings import Settings
 from bot.store.challenges import Challenge, ChallengeStore
 from bot.store.clips import ClipStore
 from bot.store.database import open_database
-from tests.challenge_helpers import CHANNEL, GUILD, MOD, Clock
+from tests.bot.challenge_helpers import CHANNEL, GUILD, MOD, Clock
 
 
 class Recorder:

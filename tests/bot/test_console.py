@@ -16,7 +16,7 @@ from PIL import Image
 from bot.console.app import Console, split_options
 from bot.services.settings import Settings
 from bot.services.startup import Services, open_services
-from tests.buggy_studio import BUG, buggy_studio
+from tests.bot.buggy_studio import BUG, buggy_studio
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-# ruff: noqa: F401, F811  (pytest fixtures imported from tests.discord_helpers are used by name)
+# ruff: noqa: F401, F811  (pytest fixtures imported from tests.bot.discord_helpers are used by name)
 """``/jazz`` on a simulated Discord (simcord drives the real discord.py client offline), with the real
 composer, FluidSynth, ffmpeg and a SQLite file: what a user sees, from the first acknowledgement on."""
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.discord.jazz import progression_field
-from tests.discord_helpers import (
+from tests.bot.discord_helpers import (
     QUICK_BARS,
     bots,
     button_labels,

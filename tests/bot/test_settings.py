@@ -162,7 +162,7 @@ def test_setting_names_cover_every_field() -> None:
     assert "JAZZBOT_MIN_ACCOUNT_AGE_DAYS" in names
 
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_env_example_lists_every_setting_and_loads_uncommented(tmp_path: Path) -> None:
