@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import shlex
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.services.challenge_scheduler import ChallengeScheduler
 from bot.services.challenge_text import (
@@ -31,6 +32,7 @@ from bot.services.challenge_text import (
     voting_opened_text,
 )
 from bot.services.challenges import CONSOLE_GUILD, ChallengeService, Results, file_kind
+from bot.services.startup import Services
 from bot.store.challenges import Challenge
 from model.errors import InputError
 
@@ -162,71 +164,142 @@ def _save(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
+@dataclass(frozen=True)
+class _Call:
+    """One ``/challenge`` command being run: who asked, the words after the command's name, where
+    files go and how names and dates are written."""
+
+    service: ChallengeService
+    who: Requester
+    rest: str
+    out_dir: Path
+    style: TextStyle
+
+    def words(self, *allowed: str) -> tuple[list[str], dict[str, str]]:
+        """The positional words and the ``key=value`` options, refusing an option not in ``allowed``."""
+        return _split(self.rest, set(allowed))
+
+
+async def _start(call: _Call) -> str:
+    _, options = call.words("title", "prompt", "submit", "vote", "votes", "hidden")
+    missing = [key for key in ("title", "prompt", "submit", "vote") if key not in options]
+    if missing:
+        raise InputError(f"`/challenge start` needs {', '.join(missing)}; see `/challenge help`.")
+    challenge = await call.service.start(
+        CONSOLE_GUILD, 0, call.who.user_id, is_moderator=True, title=options["title"],
+        prompt=options["prompt"], submit_by=options["submit"], vote_by=options["vote"],
+        max_votes=_number(options.get("votes", "3"), "number of votes"),
+        hide_leaderboard=_yes(options.get("hidden", "no")),
+    )  # fmt: skip
+    return challenge_text(challenge, call.style)
+
+
+async def _submit_entry(call: _Call) -> str:
+    return await _submit(call.service, call.who, call.words("file", "clip", "link", "title", "note")[1])
+
+
+async def _entries(call: _Call) -> str:
+    challenge_id = _optional_number(call.words()[0], "challenge")
+    return entries_text(*await call.service.entries(CONSOLE_GUILD, challenge_id), call.style)
+
+
+async def _leaderboard(call: _Call) -> str:
+    challenge_id = _optional_number(call.words()[0], "challenge")
+    return leaderboard_text(await call.service.leaderboard(CONSOLE_GUILD, challenge_id), call.style)
+
+
+async def _info(call: _Call) -> str:
+    challenge_id = _optional_number(call.words()[0], "challenge")
+    return challenge_text(await call.service.challenge(CONSOLE_GUILD, challenge_id), call.style)
+
+
+async def _history(call: _Call) -> str:
+    call.words()  # no options
+    return history_text(await call.service.history(CONSOLE_GUILD), call.style)
+
+
+async def _profile(call: _Call) -> str:
+    member = _optional_number(call.words()[0], "member")
+    user_id = call.who.user_id if member is None else member
+    return profile_text(await call.service.profile(CONSOLE_GUILD, user_id), call.style)
+
+
+async def _play_entry(call: _Call) -> str:
+    return await _play(call.service, _one_number(call.words()[0], "entry", "play"), call.out_dir)
+
+
+async def _vote(call: _Call) -> str:
+    entry_id = _one_number(call.words()[0], "entry", "vote")
+    return vote_text(await call.service.vote(CONSOLE_GUILD, call.who.user_id, entry_id))
+
+
+async def _unvote(call: _Call) -> str:
+    entry_id = _one_number(call.words()[0], "entry", "unvote")
+    return vote_text(await call.service.unvote(CONSOLE_GUILD, call.who.user_id, entry_id), taken_back=True)
+
+
+async def _close(call: _Call) -> str:
+    call.words()  # no options
+    closed = await call.service.close(CONSOLE_GUILD, is_moderator=True)
+    return f"Closed **{closed.title}**."
+
+
+async def _cancel(call: _Call) -> str:
+    positional, options = call.words("reason")
+    reason = _reason(positional, options, "/challenge cancel not enough entries")
+    cancelled = await call.service.cancel(CONSOLE_GUILD, is_moderator=True, reason=reason)
+    return results_text(await call.service.results(cancelled), call.style)
+
+
+async def _remove_entry(call: _Call) -> str:
+    positional, options = call.words("reason")
+    entry_id = _one_number(positional[:1], "entry", "remove-entry")
+    reason = _reason(positional[1:], options, "/challenge remove-entry 3 off topic")
+    removed = await call.service.remove_entry(
+        CONSOLE_GUILD, call.who.user_id, entry_id, is_moderator=True, reason=reason
+    )
+    return f"Removed entry #{entry_id}. The author is told: {removed_text(removed)}"
+
+
+COMMANDS: dict[str, Callable[[_Call], Awaitable[str]]] = {
+    "start": _start,
+    "submit": _submit_entry,
+    "entries": _entries,
+    "leaderboard": _leaderboard,
+    "info": _info,
+    "history": _history,
+    "profile": _profile,
+    "play": _play_entry,
+    "vote": _vote,
+    "unvote": _unvote,
+    "close": _close,
+    "cancel": _cancel,
+    "remove-entry": _remove_entry,
+}
+"""Each ``/challenge`` command's name and what runs it (``help`` and no command show :data:`HELP`)."""
+
+
 async def _run(service: ChallengeService, who: Requester, words: str, out_dir: Path, style: TextStyle) -> str:
     command, _, rest = words.strip().partition(" ")
     command = command.lower()
-    guild = CONSOLE_GUILD
     if command in ("", "help"):
         return HELP
-    if command == "start":
-        _, options = _split(rest, {"title", "prompt", "submit", "vote", "votes", "hidden"})
-        missing = [key for key in ("title", "prompt", "submit", "vote") if key not in options]
-        if missing:
-            raise InputError(f"`/challenge start` needs {', '.join(missing)}; see `/challenge help`.")
-        challenge = await service.start(
-            guild, 0, who.user_id, is_moderator=True, title=options["title"], prompt=options["prompt"],
-            submit_by=options["submit"], vote_by=options["vote"],
-            max_votes=_number(options.get("votes", "3"), "number of votes"),
-            hide_leaderboard=_yes(options.get("hidden", "no")),
-        )  # fmt: skip
-        return challenge_text(challenge, style)
-    if command == "submit":
-        return await _submit(service, who, _split(rest, {"file", "clip", "link", "title", "note"})[1])
-    positional, options = _split(rest, {"reason"} if command in ("cancel", "remove-entry") else set())
-    if command in ("entries", "leaderboard", "info"):
-        challenge_id = _optional_number(positional, "challenge")
-        if command == "entries":
-            return entries_text(*await service.entries(guild, challenge_id), style)
-        if command == "leaderboard":
-            return leaderboard_text(await service.leaderboard(guild, challenge_id), style)
-        return challenge_text(await service.challenge(guild, challenge_id), style)
-    if command == "history":
-        return history_text(await service.history(guild), style)
-    if command == "profile":
-        member = _optional_number(positional, "member")
-        return profile_text(await service.profile(guild, who.user_id if member is None else member), style)
-    if command == "play":
-        return await _play(service, _one_number(positional, "entry", command), out_dir)
-    if command == "vote":
-        return vote_text(await service.vote(guild, who.user_id, _one_number(positional, "entry", command)))
-    if command == "unvote":
-        entry_id = _one_number(positional, "entry", command)
-        return vote_text(await service.unvote(guild, who.user_id, entry_id), taken_back=True)
-    if command == "close":
-        closed = await service.close(guild, is_moderator=True)
-        return f"Closed **{closed.title}**."
-    if command == "cancel":
-        reason = _reason(positional, options, "/challenge cancel not enough entries")
-        cancelled = await service.cancel(guild, is_moderator=True, reason=reason)
-        return results_text(await service.results(cancelled), style)
-    if command == "remove-entry":
-        entry_id = _one_number(positional[:1], "entry", "remove-entry")
-        reason = _reason(positional[1:], options, "/challenge remove-entry 3 off topic")
-        removed = await service.remove_entry(guild, who.user_id, entry_id, is_moderator=True, reason=reason)
-        return f"Removed entry #{entry_id}. The author is told: {removed_text(removed)}"
-    raise InputError(f"There is no `/challenge {command}`.\n{HELP}")
+    run = COMMANDS.get(command)
+    if run is None:
+        raise InputError(f"There is no `/challenge {command}`.\n{HELP}")
+    return await run(_Call(service, who, rest, out_dir, style))
 
 
-async def handle_challenge(services: Any, who: Requester, args: str) -> str:
+async def handle_challenge(services: Services, who: Requester, args: str) -> str:
     """The console's reply to ``/challenge <args>``: announcements that fell due, then the command's
     answer. A refusal raises :class:`InputError` (carrying any announcements made before it)."""
-    service: ChallengeService = services.challenges
+    service = services.challenges
     style = _style(who)
     announcer = _Collected(style, service)
     scheduler = ChallengeScheduler(service, announcer)
     await scheduler.run_due()
     try:
-        reply = await _run(service, who, args, Path(services.settings.out_dir), style)
+        reply = await _run(service, who, args, services.settings.out_dir, style)
     except InputError as refused:
         raise InputError(_plain("\n\n".join([*announcer.posts, str(refused)]))) from None
     before = len(announcer.posts)
