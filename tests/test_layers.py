@@ -75,7 +75,9 @@ def violations(sources: Mapping[str, tuple[str, bool]]) -> list[str]:
 
 def project_sources() -> dict[str, tuple[str, bool]]:
     paths = [*sorted((REPO / "bot").rglob("*.py")), *sorted((REPO / "model").rglob("*.py"))]
-    return {module_name(path): (path.read_text(encoding="utf-8"), path.name == "__init__.py") for path in paths}
+    return {
+        module_name(path): (path.read_text(encoding="utf-8"), path.name == "__init__.py") for path in paths
+    }
 
 
 def test_imports_run_from_the_adapters_down_to_the_model() -> None:

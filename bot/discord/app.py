@@ -85,11 +85,7 @@ class JazzBot(commands.Bot):
             if not (fresh and job.interaction_token and job.application_id):
                 log.info("job %d was interrupted; its user can no longer be told", job.id)
                 continue
-            # The same follow-up webhook discord.Interaction builds (type 3: an application's webhook).
-            webhook = discord.Webhook.from_state(
-                {"id": job.application_id, "type": 3, "token": job.interaction_token},
-                self._connection,
-            )
+            webhook = interaction_followup(self, job.application_id, job.interaction_token)
             try:
                 await webhook.send(INTERRUPTED_TEXT, ephemeral=True, allowed_mentions=NO_MENTIONS)
             except discord.HTTPException as error:
@@ -111,6 +107,20 @@ class JazzBot(commands.Bot):
                 self._services = None
         finally:
             await super().close()
+
+
+def interaction_followup(client: discord.Client, application_id: int, token: str) -> discord.Webhook:
+    """The follow-up webhook of an interaction known only by its stored application id and token: the
+    one ``discord.Interaction.followup`` builds (type 3, an application's webhook), with the client's
+    HTTP session.
+
+    discord.py has no public way to make it: ``Webhook.partial`` makes an incoming webhook (type 1),
+    which discord.py refuses to send ephemeral messages from, and ``Interaction.followup`` needs the live
+    interaction, gone after a restart. So this calls what ``Interaction.followup`` calls, the undocumented
+    ``Webhook.from_state`` with the client's private ``_connection``; tests/bot/test_discord_app.py
+    fails first if a discord.py update changes either, or makes ``partial`` able to do the job.
+    """
+    return discord.Webhook.from_state({"id": application_id, "type": 3, "token": token}, client._connection)
 
 
 async def run_discord(settings: Settings) -> None:

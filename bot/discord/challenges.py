@@ -194,7 +194,8 @@ class DiscordAnnouncer:
             return None
         return channel
 
-    async def _send(self, challenge: Challenge, **message: Any) -> None:
+    async def post(self, challenge: Challenge, **message: Any) -> None:
+        """Post ``message`` (``channel.send``'s arguments) in the challenge's channel, pinging no one."""
         channel = await self._channel(challenge)
         if channel is None:
             return
@@ -208,7 +209,7 @@ class DiscordAnnouncer:
     async def voting_opened(self, challenge: Challenge) -> None:
         _, entries = await self._cog.service.entries(challenge.guild_id, challenge.id)
         embed, view = await self._cog.entries_page(challenge.guild_id, challenge.id, 1)
-        await self._send(
+        await self.post(
             challenge,
             content=voting_opened_text(challenge, len(entries), DISCORD_STYLE),
             embed=embed,
@@ -225,7 +226,7 @@ class DiscordAnnouncer:
             if file is not None and media.data is not None and len(media.data) <= room:
                 files.append(file)
                 room -= len(media.data)
-        await self._send(results.challenge, content=results_text(results, DISCORD_STYLE), files=files)
+        await self.post(results.challenge, content=results_text(results, DISCORD_STYLE), files=files)
 
 
 @app_commands.guild_only()
@@ -511,7 +512,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
             cancelled = await self.service.cancel(
                 _guild(interaction), is_moderator=self._is_moderator(interaction), reason=reason
             )
-            await DiscordAnnouncer(self)._send(
+            await DiscordAnnouncer(self).post(
                 cancelled, content=results_text(await self.service.results(cancelled), DISCORD_STYLE)
             )
             await send_private(

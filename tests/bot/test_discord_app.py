@@ -4,17 +4,21 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import discord
 import pytest
 import simcord
+from discord.state import ConnectionState
 
 from bot.audio.render import DEFAULT_SOUNDFONT
 from bot.core.requests import JazzRequest
-from bot.discord.app import INTERRUPTED_TEXT, JazzBot
+from bot.discord.app import INTERRUPTED_TEXT, JazzBot, interaction_followup
 from bot.store.database import open_database
 from bot.store.jobs import JobStore
 from tests.bot.discord_helpers import (
@@ -175,6 +179,19 @@ async def test_the_user_of_an_interrupted_button_job_is_told_after_a_restart(
 
     clip, notice = clicked.followups
     assert not clip.ephemeral and notice.ephemeral and notice.content == INTERRUPTED_TEXT
+
+
+async def test_the_private_discord_api_behind_interrupted_notices_still_works(simcord_bot: JazzBot) -> None:
+    """``interaction_followup`` relies on discord.py's undocumented ``Webhook.from_state`` and
+    ``Client._connection`` because ``Webhook.partial`` cannot send ephemeral messages; this fails when a
+    discord.py update changes any of the three (then see its docstring)."""
+    assert list(inspect.signature(discord.Webhook.from_state).parameters) == ["data", "state"]
+    assert isinstance(simcord_bot._connection, ConnectionState)
+    webhook = interaction_followup(simcord_bot, 1234, "a-token")
+    assert (webhook.type, webhook.id, webhook.token) == (discord.WebhookType.application, 1234, "a-token")
+    async with aiohttp.ClientSession() as session:  # refused before any request is made
+        with pytest.raises(ValueError, match="ephemeral"):
+            await discord.Webhook.partial(1234, "a-token", session=session).send("hi", ephemeral=True)
 
 
 DEV_GUILD = 1_400_000_000_000_000_000
