@@ -22,14 +22,13 @@ WORKDIR /src
 # reinstall them; then the project itself without touching its dependencies. The `train` extra
 # (TensorFlow, music21, matplotlib) stays out: the bot runs the shipped model with NumPy.
 COPY pyproject.toml README.md ./
-RUN mkdir bot model bench \
-    && touch bot/__init__.py model/__init__.py bench/__init__.py \
+RUN mkdir bot model \
+    && touch bot/__init__.py model/__init__.py \
     && pip install . \
     && pip uninstall -y jazzbot \
-    && rm -rf bot model bench build ./*.egg-info
+    && rm -rf bot model build ./*.egg-info
 COPY bot ./bot
 COPY model ./model
-COPY bench ./bench
 RUN pip install --no-deps . && rm -rf build ./*.egg-info
 
 # An unprivileged user; the database (and console output) live on the /data volume.

@@ -14,7 +14,7 @@ $(BOT_STAMP): pyproject.toml scripts/install-system-packages.sh
 	$(PY) -m pip install -q -e .
 	touch $@
 
-# Everything: the bot, the `train` extra (TensorFlow, music21, matplotlib) and the dev tools.
+# Everything: the bot, the `train` extra (TensorFlow, music21, matplotlib), the `bench` extra and the dev tools.
 $(DEV_STAMP): $(BOT_STAMP)
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
