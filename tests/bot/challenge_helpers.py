@@ -1,22 +1,16 @@
-"""Shared by the challenge tests: ids, a settable clock and a database opened on a real file.
-
-The fixtures (``conn``, ``clock``) are used by importing them into a test module by name.
-"""
+"""Shared by the challenge tests: ids, a settable clock, a tiny MIDI file and a clip row (the ``clock``
+and ``conn`` fixtures are in ``tests/bot/conftest.py``)."""
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiosqlite
 import mido
-import pytest
 
 from bot.core.requests import JazzRequest
-from bot.store.database import open_database
 
 GUILD, OTHER_GUILD, CHANNEL, MOD = 111, 222, 333, 9
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -38,19 +32,6 @@ class Clock:
 
     def at(self, epoch: float) -> None:
         self.now = datetime.fromtimestamp(epoch, UTC)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    """A migrated database on a real file in the test's directory."""
-    connection = await open_database(tmp_path / "jazzbot.sqlite3")
-    yield connection
-    await connection.close()
 
 
 def tiny_midi() -> bytes:

@@ -1,20 +1,18 @@
 """Shared set-up for the Discord tests: real bots on a real SQLite file, driven offline by simcord.
 
-The fixtures are imported by the ``tests/test_discord_*.py`` modules. Every bot a test starts (a restart
-makes a new one on the same database) is recorded in :class:`Bots` and closed at teardown, which
-finishes its jobs and closes its database. A test changes the settings by parametrizing
-``settings_overrides``.
+The fixtures built on these (``bots``, ``simcord_bot``, ``scene``) are in ``tests/bot/conftest.py``.
+Every bot a test starts (a restart makes a new one on the same database) is recorded in :class:`Bots`
+and closed at teardown, which finishes its jobs and closes its database. A test changes the settings by
+parametrizing ``settings_overrides``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.core.requests import JazzRequest
 from bot.discord.app import JazzBot
@@ -53,33 +51,6 @@ class Bots:
     async def close(self) -> None:
         for bot in self.made:
             await bot.close()
-
-
-@pytest.fixture
-def settings_overrides() -> dict[str, Any]:
-    return {}
-
-
-@pytest.fixture
-async def bots(tmp_path: Path, settings_overrides: dict[str, Any]) -> AsyncIterator[Bots]:
-    made = Bots(quick_settings(tmp_path, **settings_overrides))
-    yield made
-    await made.close()
-
-
-@pytest.fixture
-def simcord_bot(bots: Bots) -> JazzBot:
-    return bots.new()
-
-
-@pytest.fixture
-def scene(simcord_env: Any) -> tuple[Any, Any, Any]:
-    """A guild's #jam channel with two members, alice and bob."""
-    guild = simcord_env.create_guild("Jazz Club")
-    channel = guild.create_text_channel("jam")
-    alice = guild.add_member(simcord_env.create_user("alice"))
-    bob = guild.add_member(simcord_env.create_user("bob"))
-    return channel, alice, bob
 
 
 def embed_fields(message: Any) -> dict[str, str]:

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.bot.challenge_helpers are used by name)
 """Challenge storage on a real SQLite file: migrations, vote rules, guild scoping, concurrency."""
 
 from __future__ import annotations
@@ -35,18 +34,7 @@ from bot.store.database import (
     schema_version,
 )
 from model.errors import InputError
-from tests.bot.challenge_helpers import (  # noqa: F401  (fixtures, used by name)
-    CHANNEL,
-    GUILD,
-    MOD,
-    OTHER_GUILD,
-    START,
-    SUBMIT_BY,
-    VOTE_BY,
-    Clock,
-    clock,
-    conn,
-)
+from tests.bot.challenge_helpers import CHANNEL, GUILD, MOD, OTHER_GUILD, START, SUBMIT_BY, VOTE_BY, Clock
 
 
 @pytest.fixture

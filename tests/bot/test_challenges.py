@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.bot.challenge_helpers are used by name)
 """The challenge rules (bot.services.challenges) on a real SQLite file: every refusal says why and changes
 nothing."""
 
@@ -30,7 +29,7 @@ from bot.store.challenges import (
 )
 from bot.store.clips import ClipNotFound, ClipStore
 from model.errors import InputError
-from tests.bot.challenge_helpers import (  # noqa: F401  (fixtures, used by name)
+from tests.bot.challenge_helpers import (
     CHANNEL,
     GUILD,
     MOD,
@@ -40,8 +39,6 @@ from tests.bot.challenge_helpers import (  # noqa: F401  (fixtures, used by name
     VOTE_BY,
     Clock,
     add_clip,
-    clock,
-    conn,
     tiny_midi,
 )
 

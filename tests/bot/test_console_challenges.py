@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.bot.challenge_helpers are used by name)
 """``/challenge`` in the console, on real services with an injected clock: the whole life of a challenge."""
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from bot.console.challenges import handle_challenge
 from bot.services.jazz import Requester
 from bot.services.settings import Settings
 from bot.services.startup import Services, open_services
-from tests.bot.challenge_helpers import Clock, clock, tiny_midi  # noqa: F401  (clock: a fixture)
+from tests.bot.challenge_helpers import Clock, tiny_midi
 
 BOB = Requester(2, "bob")
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F401, F811  (pytest fixtures imported from tests.bot.discord_helpers are used by name)
 """The bot as a whole on a simulated Discord: busy answers, a failing job, restarts, command sync."""
 
 from __future__ import annotations
@@ -25,13 +24,9 @@ from tests.bot.discord_helpers import (
     QUICK_BARS,
     Bots,
     background_clip,
-    bots,
     embed_fields,
     interaction_token,
     quick_settings,
-    scene,
-    settings_overrides,
-    simcord_bot,
     until,
 )
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F401, F811  (pytest fixtures imported from tests.bot.discord_helpers are used by name)
 """The buttons under a clip keep working across restarts: their state is the custom_id plus SQLite."""
 
 from __future__ import annotations
@@ -7,16 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.bot.discord_helpers import (
-    QUICK_BARS,
-    Bots,
-    bots,
-    button_labels,
-    embed_fields,
-    scene,
-    settings_overrides,
-    simcord_bot,
-)
+from tests.bot.discord_helpers import QUICK_BARS, Bots, button_labels, embed_fields
 
 
 def _bars_of_chart(chart: str) -> list[str]:

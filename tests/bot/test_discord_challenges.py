@@ -1,4 +1,3 @@
-# ruff: noqa: F401, F811  (pytest fixtures imported from tests.bot.discord_helpers are used by name)
 """``/challenge`` on a real discord.py bot, driven offline by simcord, on a real SQLite file.
 
 The bot's clock follows simcord's virtual clock, so ``advance_time`` moves the challenge deadlines and
@@ -15,7 +14,7 @@ import pytest
 
 from bot.discord.app import JazzBot
 from tests.bot.challenge_helpers import tiny_midi
-from tests.bot.discord_helpers import QUICK_BARS, Bots, bots, button_labels, settings_overrides
+from tests.bot.discord_helpers import QUICK_BARS, Bots, button_labels
 
 DAY = 86400.0
 

@@ -1,10 +1,8 @@
-# ruff: noqa: F401, F811  (pytest fixtures imported from tests.bot.discord_helpers are used by name)
 """Failures the user did not cause still end in one friendly private message, with a request id that
 matches a log line carrying the traceback."""
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -13,7 +11,7 @@ import pytest
 from discord import app_commands
 
 from tests.bot.buggy_studio import BUG, buggy_studio
-from tests.bot.discord_helpers import QUICK_BARS, bots, scene, settings_overrides, simcord_bot
+from tests.bot.discord_helpers import QUICK_BARS
 
 REQUEST_ID = re.compile(r"request id `([0-9a-f]{6})`")
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F401, F811  (pytest fixtures imported from tests.bot.discord_helpers are used by name)
 """``/help`` on a simulated Discord: a private card built from what the bot really has, queue included."""
 
 from __future__ import annotations
@@ -9,15 +8,7 @@ import pytest
 
 from model.arrange import LEAD_INSTRUMENTS, STYLES
 from model.progressions import library
-from tests.bot.discord_helpers import (
-    background_clip,
-    bots,
-    embed_fields,
-    scene,
-    settings_overrides,
-    simcord_bot,
-    until,
-)
+from tests.bot.discord_helpers import background_clip, embed_fields, until
 
 
 async def test_help_is_private_and_tells_how_to_ask_for_a_clip(simcord_env: Any, scene: Any) -> None:

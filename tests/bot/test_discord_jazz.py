@@ -1,4 +1,3 @@
-# ruff: noqa: F401, F811  (pytest fixtures imported from tests.bot.discord_helpers are used by name)
 """``/jazz`` on a simulated Discord (simcord drives the real discord.py client offline), with the real
 composer, FluidSynth, ffmpeg and a SQLite file: what a user sees, from the first acknowledgement on."""
 
@@ -9,15 +8,7 @@ from typing import Any
 import pytest
 
 from bot.discord.jazz import progression_field
-from tests.bot.discord_helpers import (
-    QUICK_BARS,
-    bots,
-    button_labels,
-    embed_fields,
-    scene,
-    settings_overrides,
-    simcord_bot,
-)
+from tests.bot.discord_helpers import QUICK_BARS, button_labels, embed_fields
 
 DEFERRED_WITH_SOURCE = 5  # Discord's interaction callback type for "thinking..."
 EPHEMERAL = 64
