@@ -4,7 +4,9 @@ nothing."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiosqlite
 import pytest
@@ -51,8 +53,8 @@ def service(conn: aiosqlite.Connection, clock: Clock) -> ChallengeService:
     return ChallengeService(ChallengeStore(conn, clock), ClipStore(conn, clock), settings, clock)
 
 
-async def start(service: ChallengeService, guild: int = GUILD, **options: object) -> Challenge:
-    arguments: dict[str, object] = {
+async def start(service: ChallengeService, guild: int = GUILD, **options: Any) -> Challenge:
+    arguments: dict[str, Any] = {
         "is_moderator": True,
         "title": "Wizard of the week",
         "prompt": "A clip in any genre",
@@ -60,7 +62,7 @@ async def start(service: ChallengeService, guild: int = GUILD, **options: object
         "vote_by": "2d",
     }
     arguments.update(options)
-    return await service.start(guild, CHANNEL, MOD, **arguments)  # type: ignore[arg-type]
+    return await service.start(guild, CHANNEL, MOD, **arguments)
 
 
 async def snapshot(conn: aiosqlite.Connection) -> list[object]:
@@ -72,10 +74,12 @@ async def snapshot(conn: aiosqlite.Connection) -> list[object]:
     return rows
 
 
-async def refused(conn: aiosqlite.Connection, attempt: object, error: type[Exception], match: str) -> None:
+async def refused(
+    conn: aiosqlite.Connection, attempt: Awaitable[object], error: type[Exception], match: str
+) -> None:
     before = await snapshot(conn)
     with pytest.raises(error, match=match):
-        await attempt  # type: ignore[misc]
+        await attempt
     assert await snapshot(conn) == before
 
 
@@ -173,7 +177,7 @@ async def test_only_moderators_start_close_cancel_and_remove(
 async def test_start_refuses_bad_input_and_changes_nothing(
     conn: aiosqlite.Connection, service: ChallengeService
 ) -> None:
-    for options, error, match in [
+    bad_starts: list[tuple[dict[str, Any], type[Exception], str]] = [
         ({"title": "@everyone WIN BIG"}, InputError, "cannot mention"),
         ({"title": "<@&55> <@&56>"}, InputError, "cannot mention"),
         ({"prompt": "ping @here now"}, InputError, "cannot mention"),
@@ -183,7 +187,8 @@ async def test_start_refuses_bad_input_and_changes_nothing(
         ({"vote_by": "3650d"}, InputError, "a year"),
         ({"max_votes": 0}, InputError, "between 1 and 25"),
         ({"max_votes": 26}, InputError, "between 1 and 25"),
-    ]:
+    ]
+    for options, error, match in bad_starts:
         await refused(conn, start(service, **options), error, match)
     assert await service.running(GUILD) is None
 
@@ -277,7 +282,7 @@ async def test_no_submissions_after_the_deadline_or_without_a_challenge(
 # --- votes -------------------------------------------------------------------------------------------
 
 
-async def voting(service: ChallengeService, clock: Clock, authors: range, **options: object) -> list[int]:
+async def voting(service: ChallengeService, clock: Clock, authors: range, **options: Any) -> list[int]:
     """Start a challenge, enter a link for each author (a minute apart), move on to its voting phase."""
     challenge = await start(service, **options)
     ids = []

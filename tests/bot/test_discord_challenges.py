@@ -190,12 +190,13 @@ async def test_refusals_are_private_say_why_and_change_nothing(simcord_env: Any,
     ]:
         result = await club.alice.slash(club.channel, "challenge submit", **options)
         assert result.ephemeral and reason in result.response.content
-    for command, options in [
+    moderators_only: list[tuple[str, dict[str, object]]] = [
         ("close", {}),
         ("cancel", {"reason": "no"}),
         ("remove-entry", {"entry": 1, "reason": "x"}),
-    ]:
-        result = await club.bob.slash(club.channel, f"challenge {command}", **options)
+    ]
+    for command, fields in moderators_only:
+        result = await club.bob.slash(club.channel, f"challenge {command}", **fields)
         assert result.ephemeral and "Only members with Manage Server" in result.response.content
     entries = await club.bob.slash(club.channel, "challenge entries")
     assert "No entries yet." in entries.response.embeds[0].description

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from model.compose import MAX_SEED, ComposeRequest
 from model.progressions import get_progression, library
 from model.theory import parse_key
 
-PHRASINGS: list[tuple[str, dict[str, object]]] = [
+PHRASINGS: list[tuple[str, dict[str, object] | None]] = [
     ("16 bars", {"bars": 16}),
     ("16", {"bars": 16}),
     ("/jazz 16 bars", {"bars": 16}),
@@ -200,7 +201,7 @@ def test_a_broken_chart_names_the_bar() -> None:
         (None, {"seed": "9" * 5000}, "Seed must be a whole number, not '999"),
     ],
 )
-def test_out_of_range_values(text: str | None, options: dict[str, object], expected: str) -> None:
+def test_out_of_range_values(text: str | None, options: dict[str, Any], expected: str) -> None:
     with pytest.raises(RequestError) as caught:
         build_request(text, **options)
     assert expected in str(caught.value)
