@@ -77,7 +77,7 @@ def freeze_startup_objects() -> None:
 
     Those objects live as long as the process. A full collection runs on whichever thread allocates,
     often a worker building MIDI or a clip, and holds the GIL (so the event loop) while it scans: without
-    the ~100,000 startup objects a generation-2 pass takes about half as long.
+    the startup objects (around a hundred thousand) a generation-2 pass is much shorter.
     """
     gc.freeze()
 

@@ -5,9 +5,9 @@ band (:mod:`model.arrange`), render and encode the audio with the two overlappin
 the next block while ffmpeg encodes the last one on the other core), and draw the piano roll. The
 Discord adapter and the console both post the resulting :class:`Clip`.
 
-The picture (~3 ms) is drawn on this thread once the last audio block is handed to ffmpeg, while
-ffmpeg still works through the ~12 ms of audio buffered in its pipe, so it costs a clip no time: what
-the user waits for beyond rendering and encoding is composing and arranging (~18 ms).
+The picture is drawn on this thread once the last audio block is handed to ffmpeg, while ffmpeg still
+works through the audio buffered in its pipe, so it costs a clip next to no time: what the user waits
+for beyond rendering and encoding is composing and arranging (figures in docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations

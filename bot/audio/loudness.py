@@ -1,14 +1,12 @@
 """Loudness without the whole clip: a gain set from a short preview, and a look-ahead peak limiter.
 
-Peak-normalising needs the finished clip before the first sample can go to the encoder, which rules
-out streaming render and encode. Instead the renderer holds back the first :data:`PREVIEW_SECONDS` of
-the band playing (~35 ms of rendering), and :func:`clip_gain` puts that preview's peak at
-:data:`CEILING_DBFS`; every later block gets the same gain, and :class:`PeakLimiter` pulls the
-transients that rise above the preview's peak down to the ceiling. Clips therefore peak at -1 dBFS
-and never clip, and a jazz guitar (FluidR3's is loud and spiky) gets a lower gain instead of being
-limited all the way through. Measured on 36 arrangements (3 styles x 6 leads x 2 tempi) against one
-fixed gain for all: RMS loudness spread 1.8 dB (standard deviation) instead of 2.5 dB, the deepest
-limiting 4.1 dB instead of 6.4 dB (on single transients).
+Peak-normalising needs the finished clip before the first sample can go to the encoder, which rules out
+streaming render and encode. Instead the renderer holds back the first :data:`PREVIEW_SECONDS` of the
+band playing, and :func:`clip_gain` puts that preview's peak at :data:`CEILING_DBFS`; every later block
+gets the same gain, and :class:`PeakLimiter` pulls the transients that rise above the preview's peak down
+to the ceiling. Clips therefore peak at -1 dBFS and never clip, and a jazz guitar (FluidR3's is loud and
+spiky) gets a lower gain instead of being limited all the way through (measured against one fixed gain
+for all in docs/BENCHMARKS.md).
 
 The limiter computes its gain in dB per sample with two vectorised running minima instead of a
 per-sample loop: the attack lowers the gain along a straight dB ramp that reaches every loud sample's

@@ -7,12 +7,12 @@ starts, taken from the conductor track's ``marker`` events when the MIDI has the
 writes one per chord, already shifted by a count-in), else from the chords passed in. The pitch axis
 names every C (C4 is middle C) with a faint line across.
 
-Speed: a picture is drawn for every clip, on the worker thread, in the few milliseconds ffmpeg needs
-to finish the audio (see :mod:`bot.audio.clips`), so it is painted straight into a NumPy array of palette
-indices: notes, lines and the legend are axis-aligned rectangles (slice assignments), text is a
-FreeType mask rendered once per string and size and cached, blended into a ramp of palette entries
-between the background and the text colour. An 8-bit palette PNG encodes in a fifth of the time of an
-RGB one. 16 bars: ~3 ms (matplotlib took ~30 ms even with blitting).
+Speed: a picture is drawn for every clip, on the worker thread, while ffmpeg finishes the audio (see
+:mod:`bot.audio.clips`), so it is painted straight into a NumPy array of palette indices: notes, lines
+and the legend are axis-aligned rectangles (slice assignments), text is a FreeType mask rendered once per
+string and size and cached, blended into a ramp of palette entries between the background and the text
+colour, and an 8-bit palette PNG encodes much faster than an RGB one (figures, and what matplotlib took,
+in docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations

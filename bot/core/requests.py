@@ -346,7 +346,7 @@ def parse_request_text(text: str) -> TextRequest:
 
 
 def prepare_parser() -> None:
-    """Build the phrase table now (about 0.1 s) instead of on the event loop at the first request."""
+    """Build the phrase table now instead of on the event loop at the first request (it takes a while)."""
     _phrases()
 
 

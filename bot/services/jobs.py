@@ -43,7 +43,7 @@ R_contra = TypeVar("R_contra", contravariant=True)
 T_co = TypeVar("T_co", covariant=True)
 
 DEFAULT_JOB_SECONDS = 2.0
-"""The estimated duration of a job before any has finished (a 16-bar clip takes about 1 s)."""
+"""The estimated duration of a job before any has finished: a guess on the slow side for a 16-bar clip."""
 RECENT_JOBS = 20
 """Estimates average the durations of this many most recent successful jobs."""
 
