@@ -194,7 +194,7 @@ DEV_GUILD = 1_400_000_000_000_000_000
 
 async def test_commands_sync_to_the_dev_guilds_only_when_configured(tmp_path: Path) -> None:
     settings = quick_settings(tmp_path, dev_guild_ids=(DEV_GUILD,))
-    await (await open_database(settings.database)).close()  # see tests/discord_helpers.py: bots
+    await (await open_database(settings.database)).close()  # see tests/bot/conftest.py: bots
     bot = JazzBot(settings)
     env = simcord.Env(bot)
     dev = env.create_guild("Dev", id=DEV_GUILD)
