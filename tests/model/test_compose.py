@@ -114,7 +114,7 @@ def test_composing_never_imports_tensorflow_keras_or_music21() -> None:
         "piece_to_midi(Composer.load().compose(bars=4, seed=1))\n"
         "print(sorted(m for m in ('tensorflow', 'keras', 'music21') if m in sys.modules))\n"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=root
     )
