@@ -300,9 +300,11 @@ def _build(name: str, melody: list[dict[str, str]], beats: list[dict[str, str]])
     bars = max(last_beat, notes[-1].start) // bar_ticks + 1
     end = bars * bar_ticks
     last = notes[-1]
-    notes[-1] = Note(last.pitch, last.start, max(GRID, min(last.duration, end - last.start)), last.velocity)
+    notes[-1] = Note(last.pitch, last.start, min(last.duration, end - last.start), last.velocity)  # >= GRID
     chords, unknown = _chords(beats, beat_tick, notes)
     durations = [float(row["duration"]) for row in beats if float(row["duration"]) > 0]
+    if not durations:
+        raise SkipSolo("the beat track has no beat durations (no tempo)")
     performer_id = name.split("_", 1)[0]
     spellings = {
         r["chord"].strip() for r in [*melody, *beats] if r.get("chord", "").strip() not in ("", "NC")
@@ -313,7 +315,7 @@ def _build(name: str, melody: list[dict[str, str]], beats: list[dict[str, str]])
         performer=performer_name(performer_id),
         title=title_of(name),
         era=performer_era(performer_id),
-        tempo=round(statistics.median(60.0 / d for d in durations), 2) if durations else 0.0,
+        tempo=round(statistics.median(60.0 / d for d in durations), 2),
         beats_per_bar=numerator,
         bars=bars,
         notes=tuple(notes),
