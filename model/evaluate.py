@@ -38,6 +38,7 @@ from model.melody_metrics import (
     windowed_pitch_class_entropy,
 )
 from model.metrics import (
+    COPY_RUN_LIMIT,
     CopyIndex,
     class_shares,
     distinctness,
@@ -53,7 +54,6 @@ from model.paths import DEFAULT_MODEL_DIR, shared_data_dir
 from model.two_sample import FloatArray, classifier_accuracy, mgeval_overlaps
 from model.wjazzd import Solo, load_solos, split
 
-COPY_LIMIT = 12  # the goal: a piece copies fewer than 12 notes from any training melody
 DISTINCTNESS_SEEDS = 10
 NGRAM_ORDERS = (3, 5)
 MIN_CLASSIFIER_PIECES = 20
@@ -239,9 +239,9 @@ def figure_table(columns: Sequence[Column]) -> str:
     )
     rows.append(
         [
-            f"pieces copying < {COPY_LIMIT} notes",
+            f"pieces copying < {COPY_RUN_LIMIT} notes",
             *(
-                f"{sum(r < COPY_LIMIT for r in c.copies) / len(c.copies) * 100:.0f}%" if c.copies else "-"
+                f"{sum(r < COPY_RUN_LIMIT for r in c.copies) / len(c.copies) * 100:.0f}%" if c.copies else "-"
                 for c in columns
             ),
             ">= 99%",

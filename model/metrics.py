@@ -17,7 +17,7 @@ from model.chord_recognition import recognise
 from model.grammar import GRID, chord_at, classify
 from model.piece import TICKS_PER_BAR, Chord, Note
 
-COPY_RUN_LIMIT = 16  # the issue's bar: a piece should not copy 16 consecutive notes
+COPY_RUN_LIMIT = 12  # issue 10: a piece copies fewer than 12 consecutive notes from any training melody
 
 
 def sounding(notes: Sequence[Note]) -> list[Note]:
