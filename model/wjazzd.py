@@ -13,7 +13,7 @@ not in these positions, so a swung eighth pair is two straight eighths here, as 
 Chords come from the beat track (one symbol per beat, equal neighbours merged; ``NC`` beats are gaps)
 and are mapped from WJazzD's syntax onto the project's closed quality table
 (:func:`parse_wjazzd_chord`). Parsed solos are cached (gzipped JSON in
-:func:`model.corpus.cache_dir`, one file per folder, an entry per pair keyed by the SHA-256 of its
+:func:`model.paths.cache_dir`, one file per folder, an entry per pair keyed by the SHA-256 of its
 two files and :data:`CACHE_FORMAT`).
 
 Data: "Weimar Jazz Database" (Jazzomat Research Project, HfM Franz Liszt Weimar), Open Database
@@ -37,10 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from model.chord_recognition import recognise
-from model.corpus import cache_dir
 from model.errors import InputError
 from model.grammar import GRID, quantise
-from model.paths import shared_data_dir
+from model.paths import cache_dir, shared_data_dir
 from model.piece import TICKS_PER_QUARTER, Chord, Note
 from model.soloists import ERAS, performer_era, performer_name, split_camel_case
 from model.theory import PITCH_CLASSES, ChordSymbol, TheoryError
@@ -301,9 +300,11 @@ def _build(name: str, melody: list[dict[str, str]], beats: list[dict[str, str]])
     bars = max(last_beat, notes[-1].start) // bar_ticks + 1
     end = bars * bar_ticks
     last = notes[-1]
-    notes[-1] = Note(last.pitch, last.start, max(GRID, min(last.duration, end - last.start)), last.velocity)
+    notes[-1] = Note(last.pitch, last.start, min(last.duration, end - last.start), last.velocity)  # >= GRID
     chords, unknown = _chords(beats, beat_tick, notes)
     durations = [float(row["duration"]) for row in beats if float(row["duration"]) > 0]
+    if not durations:
+        raise SkipSolo("the beat track has no beat durations (no tempo)")
     performer_id = name.split("_", 1)[0]
     spellings = {
         r["chord"].strip() for r in [*melody, *beats] if r.get("chord", "").strip() not in ("", "NC")
@@ -314,7 +315,7 @@ def _build(name: str, melody: list[dict[str, str]], beats: list[dict[str, str]])
         performer=performer_name(performer_id),
         title=title_of(name),
         era=performer_era(performer_id),
-        tempo=round(statistics.median(60.0 / d for d in durations), 2) if durations else 0.0,
+        tempo=round(statistics.median(60.0 / d for d in durations), 2),
         beats_per_bar=numerator,
         bars=bars,
         notes=tuple(notes),
@@ -597,3 +598,40 @@ def split(names: Iterable[str], valid_share: float = 0.1) -> tuple[list[str], li
         fraction = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") / 2**64
         (valid if fraction < valid_share else train).append(name)
     return train, valid
+
+
+# ---- summary ------------------------------------------------------------------------------------
+
+
+def summary(corpus: SoloCorpus) -> str:
+    """Counts per era, chord spellings, the split and the skipped pairs, as a plain-text table."""
+    solos = corpus.solos
+    lines = [
+        f"Weimar Jazz Database: {len(solos)} solos by {len({s.performer_id for s in solos})} soloists, "
+        f"{sum(s.bars for s in solos):,} bars, {sum(len(s.notes) for s in solos):,} notes "
+        f"({len(corpus.skipped)} of {len(solos) + len(corpus.skipped)} pairs skipped)",
+        f"  {'era':12} {'soloists':>8} {'solos':>6} {'bars':>7} {'notes':>8} {'in spans':>8}",
+    ]
+    for era in ERAS:
+        group = [s for s in solos if s.era == era]
+        lines.append(
+            f"  {era:12} {len({s.performer_id for s in group}):>8} {len(group):>6} "
+            f"{sum(s.bars for s in group):>7,} {sum(len(s.notes) for s in group):>8,} "
+            f"{sum(span.bars for s in group for span in s.spans()):>8,}"
+        )
+    spellings = {spelling for s in solos for spelling in s.spellings}
+    unknown = {spelling for s in solos for spelling in s.unknown_chords}
+    lines.append(
+        f"  chord spellings: {len(spellings)} distinct, {len(spellings - unknown)} mapped onto project "
+        f"qualities, {len(unknown)} recognised from notes or left as gaps{': ' if unknown else ''}"
+        + ", ".join(sorted(unknown))
+    )
+    meters = Counter(f"{s.beats_per_bar}/4" for s in solos)
+    lines.append("  meters: " + ", ".join(f"{meter} {count}" for meter, count in sorted(meters.items())))
+    train, valid = split(s.name for s in solos)
+    lines.append(f"  split by solo (SHA-256 of the name): {len(train)} train, {len(valid)} validation")
+    if corpus.skipped:
+        lines.append("  skipped:")
+        lines.extend(f"    {name:44} {reason}" for name, reason in sorted(corpus.skipped.items()))
+    lines.append(f"  {CREDIT}")
+    return "\n".join(lines)

@@ -6,11 +6,13 @@ import csv
 import gzip
 import json
 import logging
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from model.corpus import main as corpus_cli
 from model.grammar import GRID
 from model.theory import ChordSymbol, TheoryError
 from model.wjazzd import (
@@ -262,6 +264,26 @@ def test_unusable_pairs_are_skipped_with_their_reason(
             tmp_path / "melody" / "Nobody_NoNotes_FINAL.csv",
             tmp_path / "beats" / "Nobody_NoNotes_FINAL_beattrack.csv",
         )
+
+
+def test_the_command_line_summarises_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    arpeggio = [
+        melody_row(bar, beat, pitch)
+        for bar in (1, 2)
+        for beat, pitch in zip((1, 2, 3, 4), (60, 64, 67, 70), strict=True)
+    ]
+    write_pair(tmp_path, "CharlieParker_Some=Tune-1", arpeggio, beat_rows(2, chord="Cweird"))
+    write_pair(tmp_path, "Nobody_NoNotes", [], beat_rows(2))
+    assert corpus_cli(["--wjazzd", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 solos by 1 soloists, 2 bars, 8 notes (1 of 2 pairs skipped)" in out
+    assert re.search(r"bebop\s+1\s+1\s+2\s+8\s+2", out)
+    assert "chord spellings: 2 distinct, 1 mapped onto project qualities, 1 recognised" in out
+    assert re.search(r"Nobody_NoNotes_FINAL.csv\s+no notes", out)
+    assert '"Weimar Jazz Database"' in out and "Open Database License" in out
+    assert "Lead sheets" not in out  # --wjazzd alone summarises that folder only
+    assert corpus_cli(["--wjazzd", str(tmp_path / "missing")]) == 2
+    assert "not a WJazzD folder" in capsys.readouterr().out
 
 
 def test_a_folder_without_melodies_is_refused(tmp_path: Path) -> None:
