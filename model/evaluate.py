@@ -49,7 +49,7 @@ from model.metrics import (
     repeated_share,
     shape,
 )
-from model.ngram import KneserNey
+from model.ngram import KneserNey, Token
 from model.paths import DEFAULT_MODEL_DIR, shared_data_dir
 from model.two_sample import FloatArray, classifier_accuracy, mgeval_overlaps
 from model.wjazzd import Solo, load_solos, split
@@ -142,25 +142,33 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class HeldOutTokens:
-    """The n-gram baseline's material: the LSTM's own training and held-out token sequences, its
-    vocabulary, and the LSTM's held-out NLL on them (nats per token; None when unknown)."""
+    """The n-gram baseline's material: the LSTM's own training and held-out token sequences (any
+    hashable tokens: strings or ids), its vocabulary, and the LSTM's held-out NLL on those held-out
+    sequences (nats per token; None when unknown)."""
 
-    train: tuple[tuple[str, ...], ...]
-    valid: tuple[tuple[str, ...], ...]
-    vocabulary: tuple[str, ...]
+    train: tuple[tuple[Token, ...], ...]
+    valid: tuple[tuple[Token, ...], ...]
+    vocabulary: tuple[Token, ...]
     lstm_nll: float | None
     source: str
 
 
-def held_out_tokens(model_dir: Path, corpus: Corpus) -> HeldOutTokens:
-    """HOOK for a new composer: the tokens and held-out NLL of the model in ``model_dir``.
+def held_out_tokens(
+    model_dir: Path, corpus: Corpus | None, train_solos: Sequence[Solo], valid_solos: Sequence[Solo]
+) -> HeldOutTokens | None:
+    """HOOK for a new composer: the tokens and held-out NLL of the model in ``model_dir`` (None: no
+    NLL table).
 
-    For the shipped grammar model: ``model.train``'s own split of the corpus songs (same share and
-    seed, so the same held-out songs) and the Keras validation loss of its best epoch from
-    ``meta.json`` (windows of ``window`` tokens over those songs).
+    For the shipped grammar model: ``model.train``'s own split of the lead-sheet songs (same share
+    and seed, so the same held-out songs) and the Keras validation loss of its best epoch from
+    ``meta.json`` (windows of ``window`` tokens over those songs); the solos are not its material.
+    A model trained on the solos builds its sequences from ``train_solos`` / ``valid_solos`` with its
+    own encoder instead.
     """
     from model.train import DEFAULTS, split_songs, unique_sequences
 
+    if corpus is None:
+        return None
     songs = unique_sequences(corpus.sequences)
     train, valid = split_songs(songs, DEFAULTS.validation_share, DEFAULTS.seed)
     meta_file = model_dir / "meta.json"
@@ -173,7 +181,7 @@ def held_out_tokens(model_dir: Path, corpus: Corpus) -> HeldOutTokens:
         tuple(valid),
         vocabulary,
         float(nll) if nll is not None else None,
-        f"grammar tokens of the training corpus, {len(train)} songs / {len(valid)} held out",
+        f"grammar tokens of the lead sheets, {len(train)} songs / {len(valid)} held out",
     )
 
 
@@ -382,9 +390,9 @@ def evaluate(n: int, model_dir: Path, sources: Sources, progress: Progress) -> s
     table = figure_table(columns)
     two_sample = two_sample_tables(real.pieces, columns[1:], progress)
     parts = [table, two_sample]
-    if corpus is not None and composer is not None:
+    tokens = held_out_tokens(model_dir, corpus, train_solos, valid_solos) if composer is not None else None
+    if tokens is not None:
         progress("n-gram baseline")
-        tokens = held_out_tokens(model_dir, corpus)
         parts.append(
             markdown_table([f"held-out NLL, nats/token ({tokens.source})", "NLL", "goal"], nll_rows(tokens))
         )

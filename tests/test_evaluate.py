@@ -128,3 +128,18 @@ def test_the_report_has_every_row_of_the_issue_for_real_solos_jazzbot_and_deepja
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     assert evaluate.main(["--n", "0"]) == 2
     assert evaluate.main(["--wjazzd", str(tmp_path), "--quiet"]) == 2
+
+
+def test_nll_rows_put_the_lstm_beside_the_best_n_gram_for_any_token_type() -> None:
+    train = tuple(tuple([0, 1, 2, 3] * 10) for _ in range(5))  # token ids, as a new encoder may give
+    tokens = evaluate.HeldOutTokens(train, ((0, 1, 2, 3, 0, 1),), tuple(range(6)), 0.5, "ids")
+    rows = {row[0]: row[1:] for row in evaluate.nll_rows(tokens)}
+    best = min(
+        float(rows["3-gram, interpolated Kneser-Ney"][0]), float(rows["5-gram, interpolated Kneser-Ney"][0])
+    )
+    assert 0 < best < 1.0  # a cycle of four is easy to predict
+    assert rows["LSTM"][0] == "0.500"
+    ratio, goal = rows["LSTM / best n-gram"]
+    assert float(ratio) == pytest.approx(0.5 / best, rel=0.05) and goal == "<= 0.85"
+    unknown = evaluate.HeldOutTokens(train, ((0, 1),), (), None, "ids")
+    assert [row[0] for row in evaluate.nll_rows(unknown)][-1] == "LSTM"
