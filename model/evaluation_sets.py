@@ -41,17 +41,21 @@ class Sample:
 
 
 class Progress:
-    """One stderr line rewritten in place: ``evaluate: composing 16-bar pieces 12/50``."""
+    """Progress on stderr: one line rewritten in place on a terminal (``evaluate: composing 16-bar
+    pieces 12/50``), only finished stages when stderr is a file."""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
+        self.live = enabled and sys.stderr.isatty()
 
     def __call__(self, stage: str, done: int | None = None, total: int | None = None) -> None:
-        if not self.enabled:
+        finished = done is None or done == total
+        if not self.enabled or not (finished or self.live):
             return
         count = f" {done}/{total}" if done is not None and total is not None else ""
-        end = "\n" if done is None or done == total else ""
-        sys.stderr.write(f"\r\033[Kevaluate: {stage}{count}{end}")
+        prefix = "\r\033[K" if self.live else ""
+        end = "\n" if finished else ""
+        sys.stderr.write(f"{prefix}evaluate: {stage}{count}{end}")
         sys.stderr.flush()
 
 

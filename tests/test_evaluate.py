@@ -143,3 +143,14 @@ def test_nll_rows_put_the_lstm_beside_the_best_n_gram_for_any_token_type() -> No
     assert float(ratio) == pytest.approx(0.5 / best, rel=0.05) and goal == "<= 0.85"
     unknown = evaluate.HeldOutTokens(train, ((0, 1),), (), None, "ids")
     assert [row[0] for row in evaluate.nll_rows(unknown)][-1] == "LSTM"
+
+
+def test_progress_to_a_file_shows_finished_stages_only(capsys: pytest.CaptureFixture[str]) -> None:
+    progress = Progress()
+    progress("reading WJazzD solos")
+    for done in range(1, 4):
+        progress("composing 16-bar pieces", done, 3)
+    Progress(enabled=False)("silent")
+    assert (
+        capsys.readouterr().err == "evaluate: reading WJazzD solos\nevaluate: composing 16-bar pieces 3/3\n"
+    )
