@@ -87,3 +87,10 @@ def test_block_and_melody_note_at_the_same_onset_are_told_apart() -> None:
     track = split_mixed_track([*block, *melody])
     assert track.melody == tuple(melody)
     assert [c.name for c in track.chords] == ["Cmaj7"]
+
+
+def test_copied_runs_tell_a_semitone_from_a_whole_tone_down() -> None:
+    # Python hashes -1 and -2 alike; the index must not
+    index = CopyIndex([shape(line([72, 71, 70, 69, 68, 67]))])
+    assert index.longest_copied_run(line([72, 70, 68, 66, 64, 62])) == 1
+    assert index.longest_copied_run(line([60, 59, 58, 57])) == 4
