@@ -34,6 +34,7 @@ if [ "${1:-}" = --inside ]; then
   # A TLS-intercepting proxy's CA (this host's local certificates), so pip in the chroot trusts what pip
   # on this host trusts; the project's own install adds Debian's ca-certificates around it.
   if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+    mkdir -p "$root/usr/local/share/ca-certificates"
     cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
   fi
 
