@@ -95,7 +95,9 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   if [ -n "${child:-}" ] && kill -0 "$child" 2>/dev/null; then
-    kill "$child" 2>/dev/null || true
+    # unshare ignores SIGTERM while it waits; SIGKILL makes it kill its child (--kill-child), the pid
+    # namespace's first process, and with it every process and mount of the check.
+    kill -KILL "$child" 2>/dev/null || true
     wait "$child" 2>/dev/null || true
   fi
   if grep -q " $tmp/" /proc/self/mountinfo; then
