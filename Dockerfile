@@ -10,11 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
-# FluidSynth renders the band with the General MIDI soundfont; ffmpeg encodes Opus/MP3.
-RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        fluidsynth fluid-soundfont-gm ffmpeg libfluidsynth3 \
-    && rm -rf /var/lib/apt/lists/*
+# FluidSynth renders the band with the General MIDI soundfont; ffmpeg encodes Opus/MP3. The same script
+# (and so the same package list) as ./jazzbot and the Makefile; the image has its own Python.
+COPY scripts/install-system-packages.sh /tmp/
+RUN sh /tmp/install-system-packages.sh \
+    && rm -rf /var/lib/apt/lists/* /tmp/install-system-packages.sh
 
 WORKDIR /src
 
