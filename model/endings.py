@@ -6,15 +6,18 @@ rewrites at most the last two bars so that every piece lands:
 
 * the last bar already starts on the tonic chord (the chart resolves there): that chord is held
   for the whole bar, nothing else changes;
-* otherwise the last bar becomes the tune's tonic chord held for the whole bar, and the bar before
-  becomes ii-V (major: ``ii7 V7``; minor: ``iiø V7b9``) unless it already ends on a cadential
-  chord (V7 in any colour, its tritone substitute bII7, or the leading-tone diminished chord) or
-  holds only the tonic (the chart resolved a bar early, so the last bar just holds it);
+* otherwise the last bar becomes the tune's tonic chord held for the whole bar. The bar before
+  stays when it already ends on a cadential chord (V7 in any colour, its tritone substitute bII7,
+  the leading-tone diminished chord, a chord over the fifth) or holds only the tonic (the chart
+  resolved a bar early, so the last bar just holds it); else it becomes the chart's own last bar
+  when that one ends on a cadential chord (Solar's ``Dm7b5 G7alt`` turnaround, a bar early), else
+  ii-V (major: ``ii7 V7``; minor: ``iiø V7b9``);
 * a one-bar piece that does not start on the tonic becomes ``V I`` inside that bar.
 
 The tonic chord is the tune's own: the tonic-quality chord on the key's root that the chart holds
-longest (``Gm6`` in Autumn Leaves, ``Cm69`` in Solar); a chart with none but dominant sevenths on
-its root (a blues) ends on that seventh chord; a chart with neither ends on a plain 6 / m6 chord.
+longest (``Gm6`` in Autumn Leaves, ``Cm6`` (written Cm69) in Solar); a chart with none but
+dominant sevenths on its root (a blues) ends on that seventh chord; a chart with neither ends on a
+plain 6 / m6 chord.
 """
 
 from __future__ import annotations
@@ -70,8 +73,11 @@ def is_tonic(chord: ChordSymbol, key: Key, tonic: ChordSymbol) -> bool:
 
 
 def is_cadential(chord: ChordSymbol, key: Key) -> bool:
-    """``chord`` leads to the tonic: V7 (any colour), its tritone substitute, or vii°7."""
+    """``chord`` leads to the tonic: V7 (any colour), its tritone substitute, vii°7, or any chord
+    over the fifth in the bass (ii/V is a V11, I/V the cadential six-four)."""
     degree = (chord.root - key.tonic) % 12
+    if chord.bass is not None and (chord.bass - key.tonic) % 12 == FIFTH:
+        return True
     if chord.quality in DOMINANT_QUALITIES:
         return degree in (FIFTH, TRITONE_SUB)
     return degree == LEADING_TONE and chord.quality in ("dim", "dim7")
@@ -97,8 +103,9 @@ def end_on_tonic(bars: Sequence[Bar], key: Key, tonic: ChordSymbol, beats: int) 
         five = ChordSymbol((key.tonic + FIFTH) % 12, "7")
         ending[-1] = ((five, beats // 2), (tonic, beats - beats // 2))
         return ending
+    last, before = ending[-1], ending[-2]
     ending[-1] = ((tonic, beats),)
-    before = ending[-2]
-    if not (is_cadential(before[-1][0], key) or all(is_tonic(c, key, tonic) for c, _ in before)):
-        ending[-2] = cadence_bar(key, beats)
+    if is_cadential(before[-1][0], key) or all(is_tonic(chord, key, tonic) for chord, _ in before):
+        return ending
+    ending[-2] = last if is_cadential(last[-1][0], key) else cadence_bar(key, beats)
     return ending

@@ -30,7 +30,7 @@ from model.theory import ChordSymbol, Key, TheoryError, parse_key
 SUPPORTED_METERS = {(4, 4): 4, (2, 2): 4, (3, 4): 3}
 """TimeSig -> beats (quarter notes) per bar, for the meters the tune library keeps."""
 
-# Every quality spelling in the corpus (148 of them), mapped onto jazzbot's closed table
+# Every quality spelling in the corpus (122 of them), mapped onto jazzbot's closed table
 # (model.theory.QUALITIES). Colours jazzbot has no quality for fold into the nearest one that keeps
 # the chord's function and its defining tones: added 9ths and 2nds into the triad, 11ths and 13ths
 # into the 9th chord, b5 into #11 (same pitch), several alterations into 7alt or the one kept.
@@ -215,7 +215,8 @@ def read_chart(text: str, name: str = "chart") -> Chart:
     cells: list[str] = []
     for line in text.splitlines():
         if "|" in line:
-            cells.extend(line.split("|")[:-1] if line.rstrip().endswith("|") else line.split("|"))
+            body = line.strip().removeprefix("|").removesuffix("|")
+            cells.extend(body.split("|"))
         elif "=" in line and not cells:
             field, _, value = line.partition("=")
             header[_field(field)] = value.strip()

@@ -7,8 +7,8 @@ The corpus says nothing about tempo or groove, so the tags are derived, by this 
   a Brazilian / Latin composer (Jobim, Bonfá, Donato, Gilberto, Menescal, Valle, Lins, Pozo,
   Puente, Santamaría, Tjader, ...).
 * ``blues``: "blues" in the title, or the 12-bar blues form (I in bar 1, IV in bar 5, I in bar 11).
-* ``rhythm-changes``: a 32-bar major tune whose bridge (bars 17-24) runs III7 VI7 II7 V7, two bars
-  each.
+* ``rhythm-changes``: a 32-bar major tune opening on I with two chords in bar 2, whose bridge
+  (bars 17-24) runs III7 VI7 II7 V7, two bars each (a ii-V in place of a dominant counts).
 * ``up-tempo``: rhythm changes, a bebop composer (Parker, Gillespie, Powell, Stitt, Navarro, ...),
   or a fast word in the title (bop, bounce, jump, flight, ...).
 * ``ballad``: none of the above (and 4 beats a bar), and a ballad word in the title (love, night,
@@ -102,12 +102,15 @@ def _is_blues(key: Key, bars: Sequence[Bar]) -> bool:
 
 
 def _is_rhythm_changes(key: Key, bars: Sequence[Bar]) -> bool:
-    if len(bars) != 32 or key.minor:
+    """32 bars, major, opening on I with two chords in bar 2 (the A section's I-vi-ii-V), and each
+    two-bar pair of the bridge holding a dominant on III, VI, II, V."""
+    if len(bars) != 32 or key.minor or _root(bars, 0, key) != 0 or len(bars[1]) < 2:
         return False
-    bridge = [bars[i][0][0] for i in (16, 18, 20, 22)]
-    return all(chord.quality in DOMINANT_QUALITIES for chord in bridge) and [
-        (chord.root - key.tonic) % 12 for chord in bridge
-    ] == [MAJOR_THIRD, MAJOR_SIXTH, MAJOR_SECOND, FIFTH]
+    for first, degree in zip((16, 18, 20, 22), (MAJOR_THIRD, MAJOR_SIXTH, MAJOR_SECOND, FIFTH), strict=True):
+        pair = [chord for bar in bars[first : first + 2] for chord, _ in bar]
+        if not any(c.quality in DOMINANT_QUALITIES and (c.root - key.tonic) % 12 == degree for c in pair):
+            return False
+    return True
 
 
 def _busy(bars: Sequence[Bar]) -> float:

@@ -71,6 +71,7 @@ def build(folder: Path) -> tuple[list[Tune], list[tuple[str, str]]]:
     tunes: list[Tune] = []
     skipped: list[tuple[str, str]] = []
     seen: Counter[str] = Counter()
+    titles: set[str] = set()
     first_composer: dict[str, str] = {}
     for path in sorted(folder.glob("*.txt")):
         try:
@@ -80,13 +81,12 @@ def build(folder: Path) -> tuple[list[Tune], list[tuple[str, str]]]:
             continue
         slug = slugify(chart.title)
         seen[slug] += 1
-        title = chart.title
-        if seen[slug] == 1:
-            first_composer[slug] = chart.composer
-        elif chart.composer != first_composer[slug]:
-            title = f"{chart.title} ({chart.composer})"
-        else:
-            title = f"{chart.title} (version {seen[slug]})"
+        first_composer.setdefault(slug, chart.composer)
+        choices = [chart.title, f"{chart.title} (version {seen[slug]})"]
+        if chart.composer != first_composer[slug]:
+            choices.insert(1, f"{chart.title} ({chart.composer})")
+        title = next(choice for choice in choices if choice not in titles)
+        titles.add(title)
         tags = style_tags(chart.title, chart.composer, chart.key, chart.beats_per_bar, chart.bars)
         tunes.append(
             Tune(
