@@ -247,6 +247,7 @@ def test_a_tune_plays_in_its_own_key_unless_one_is_asked() -> None:
 def test_library_first_then_tunes_then_close_library_spellings() -> None:
     assert resolve("blues").label == "blues"
     assert resolve("Giant Steps").label == "giant-steps"  # the library's own lead sheet
+    assert resolve("giant step").progression == get_progression("giant-steps")  # its label plays it again
     assert resolve("jazz-bluse").label == "jazz-blues"
     assert resolve("| Dm7 G7 | Cmaj7 |").label == "| Dm7 G7 | Cmaj7 |"
     with pytest.raises(TuneError, match="closest titles"):

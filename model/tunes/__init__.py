@@ -111,11 +111,9 @@ def resolve(text: str, key: Key | None = None, meters: tuple[int, ...] = (4,)) -
 
 
 def _named(text: str) -> tuple[Progression, str]:
-    wanted = slugify(text)
-    titled = {slugify(p.title): p for p in library().values()}
-    if wanted in library() or wanted in titled:
-        progression = library().get(wanted) or titled[wanted]
-        return progression, progression.slug
+    titled = {slugify(p.title): p for p in library().values()} | library()
+    if slugify(text) in titled:
+        return titled[slugify(text)], titled[slugify(text)].slug
     try:
         tune = find_tune(text)
     except TuneError as missing:
@@ -124,6 +122,8 @@ def _named(text: str) -> tuple[Progression, str]:
         except InputError:
             raise missing from None
         return progression, progression.slug
+    if tune.slug in titled:  # "giant step" finds the tune; the library's own Giant Steps wins its name
+        return titled[tune.slug], titled[tune.slug].slug
     return tune.progression, tune.slug
 
 

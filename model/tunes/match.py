@@ -17,9 +17,10 @@ from __future__ import annotations
 import bisect
 import difflib
 import heapq
+import itertools
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from model.tunes.styles import plain
 
@@ -54,7 +55,8 @@ class TitleIndex:
                     entries.setdefault(key, position)  # the first title keeps a shared name
         self._keys = sorted(entries)
         self._positions = [entries[key] for key in self._keys]
-        self._spaced = [" " + key for key in self._keys]
+        self._joined = "\n".join(self._keys)  # searched with str.find: C speed for autocomplete
+        self._starts = list(itertools.accumulate((len(key) + 1 for key in self._keys[:-1]), initial=0))
         self._postings: dict[str, list[int]] = {}
         for index, key in enumerate(self._keys):
             for pair in sorted(_pairs(key)):
@@ -71,7 +73,7 @@ class TitleIndex:
         prefixed = self._prefixed(query, start)
         if prefixed:
             return self._title(min(prefixed, key=lambda i: (len(self._keys[i]), i)))
-        worded = [i for i, spaced in enumerate(self._spaced) if " " + query in spaced]
+        worded = list(self._containing(" " + query))
         if worded:
             return self._title(min(worded, key=lambda i: (len(self._keys[i]), i)))
         best = self._typo_ranking(query, TYPO_CUTOFF, 1)
@@ -90,13 +92,30 @@ class TitleIndex:
         query = normalise(prefix)
         if not query:
             return sorted(set(self.titles), key=str.casefold)[:limit]
-        order = self._prefixed(query, bisect.bisect_left(self._keys, query))
-        order += [i for i, spaced in enumerate(self._spaced) if " " + query in spaced[1:]]
-        order += [i for i, key in enumerate(self._keys) if query in key]
-        if not order and len(query) > 2:
-            order = [i for i, share in self._sharing(query) if share >= FUZZY_SHARE]
+        worded = " " + query
+        order = itertools.chain(  # lazily: a short prefix fills the list from the first part alone
+            self._prefixed(query, bisect.bisect_left(self._keys, query)),
+            self._containing(worded),
+            self._containing(query),
+        )
+        found = self._first_titles(order, limit)
+        if not found and len(query) > 2:
+            found = self._first_titles(
+                (i for i, share in self._sharing(query) if share >= FUZZY_SHARE), limit
+            )
+        return found
+
+    def _containing(self, needle: str) -> Iterator[int]:
+        """Indexes of the keys containing ``needle``, in key order."""
+        at = self._joined.find(needle)
+        while at >= 0:
+            index = bisect.bisect_right(self._starts, at) - 1
+            yield index
+            at = self._joined.find(needle, self._starts[index] + len(self._keys[index]) + 1)
+
+    def _first_titles(self, indexes: Iterable[int], limit: int) -> list[str]:
         found: list[str] = []
-        for index in order:
+        for index in indexes:
             title = self._title(index)
             if title not in found:
                 found.append(title)
