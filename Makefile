@@ -47,6 +47,7 @@ bench: setup
 	$(PY) -m bench.compose
 	$(PY) -m bench.render
 	$(PY) -m bench.store
+	$(PY) -m bench.tunes
 	$(PY) -m bench.bot
 
 clean:
