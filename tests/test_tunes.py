@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
@@ -274,6 +275,9 @@ def test_pick_tune_fits_the_style(style: str) -> None:
         assert style != "swing" or "latin" not in tune.styles
     assert len({tune.slug for tune in picked}) > 10
     assert pick_tune(style, np.random.default_rng(1)) == pick_tune(style, np.random.default_rng(1))
+    assert pick_tune(style, random.Random(5)) == pick_tune(style, random.Random(5))
+    for minor in (False, True):
+        assert all(pick_tune(style, random.Random(s), minor).key.minor == minor for s in range(10))
     with pytest.raises(TuneError, match="try ballad"):
         pick_tune("polka", rng)
 

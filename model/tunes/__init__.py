@@ -14,6 +14,7 @@ committed table :mod:`model.tunes.table`. This module is what the composer and t
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import TYPE_CHECKING
@@ -143,21 +144,23 @@ def in_four(progression: Progression) -> Progression:
     return replace(progression, bars=tuple(bars), beats_per_bar=4)
 
 
-def pick_tune(style: str, rng: np.random.Generator) -> Tune:
-    """A tune that fits ``style`` (see :data:`STYLE_POOLS`), drawn with ``rng``."""
+def pick_tune(style: str, rng: random.Random | np.random.Generator, minor: bool | None = None) -> Tune:
+    """A tune that fits ``style`` (see :data:`STYLE_POOLS`), drawn with ``rng`` (the same seed
+    picks the same tune); ``minor`` True or False keeps to tunes in that mode ("a ballad in Eb"
+    should not come out in Eb minor)."""
     if style not in STYLE_POOLS:
         raise TuneError(f"no tunes for the style '{style}'; try {', '.join(STYLE_POOLS)}.")
-    pool = sorted(
-        (
-            tune
-            for tune in tunes().values()
-            if set(tune.styles) & set(STYLE_POOLS[style]) and (style == "waltz" or tune.beats_per_bar == 4)
-        ),
-        key=lambda tune: tune.slug,
-    )
-    if style == "swing":
-        pool = [tune for tune in pool if "latin" not in tune.styles]
-    return pool[int(rng.integers(len(pool)))]
+    wanted = set(STYLE_POOLS[style])
+    pool = [
+        tune
+        for _, tune in sorted(tunes().items())
+        if wanted & set(tune.styles)
+        and (style == "waltz" or tune.beats_per_bar == 4)
+        and (style != "swing" or "latin" not in tune.styles)
+        and minor in (None, tune.key.minor)
+    ]
+    index = rng.randrange(len(pool)) if isinstance(rng, random.Random) else int(rng.integers(len(pool)))
+    return pool[index]
 
 
 def describe(label: str) -> str:
