@@ -251,7 +251,7 @@ def test_library_first_then_tunes_then_close_library_spellings() -> None:
     assert resolve("giant step").progression == get_progression("giant-steps")  # its label plays it again
     assert resolve("jazz-bluse").label == "jazz-blues"
     assert resolve("| Dm7 G7 | Cmaj7 |").label == "| Dm7 G7 | Cmaj7 |"
-    with pytest.raises(TuneError, match="closest titles"):
+    with pytest.raises(TuneError, match="no progression or tune called 'zzqx zzqx'; the closest titles are"):
         resolve("zzqx zzqx")
 
 

@@ -117,11 +117,14 @@ def _named(text: str) -> tuple[Progression, str]:
         return titled[slugify(text)], titled[slugify(text)].slug
     try:
         tune = find_tune(text)
-    except TuneError as missing:
+    except TuneError:
         try:
             progression = get_progression(text)
         except InputError:
-            raise missing from None
+            closest = ", ".join(_tune_index().closest(text))
+            raise TuneError(
+                f"no progression or tune called '{text.strip()}'; the closest titles are {closest}."
+            ) from None
         return progression, progression.slug
     if tune.slug in titled:  # "giant step" finds the tune; the library's own Giant Steps wins its name
         return titled[tune.slug], titled[tune.slug].slug
