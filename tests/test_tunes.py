@@ -220,6 +220,7 @@ def test_suggest_for_autocomplete() -> None:
     assert suggest("autum lea")[0] == "Autumn Leaves"
     assert suggest("stella")[0] == "Stella By Starlight"
     assert suggest("blues")[0] == "12-bar blues"  # the library's blues by its slug
+    assert {"12-bar blues", "Blue Bossa", "Blue Monk"} <= set(suggest("blu"))  # the library first
     assert "The Girl From Ipanema" in suggest("ipan")
     assert len(suggest("")) == 25 and len(suggest("a", limit=5)) == 5
     assert suggest("xqzw") == []
@@ -271,6 +272,7 @@ def test_pick_tune_fits_the_style(style: str) -> None:
     picked = [pick_tune(style, rng) for _ in range(30)]
     for tune in picked:
         assert set(tune.styles) & set(STYLE_POOLS[style]), (style, tune.title, tune.styles)
+        assert resolve(tune.slug, meters=(3, 4)).progression == tune.progression  # its slug plays it
         assert tune.beats_per_bar == (3 if style == "waltz" else 4)
         assert style != "swing" or "latin" not in tune.styles
     assert len({tune.slug for tune in picked}) > 10

@@ -70,7 +70,14 @@ def _all_index() -> TitleIndex:
     return TitleIndex(
         [p.title for p in progressions] + list(_by_title()),
         [(p.slug.replace("-", " "), p.title) for p in progressions],
+        preferred=len(progressions),
     )
+
+
+@cache
+def _library_names() -> dict[str, Progression]:
+    """Library progressions by slug and by slugified title: these names resolve to the library."""
+    return {slugify(p.title): p for p in library().values()} | library()
 
 
 def find_tune(text: str) -> Tune:
@@ -112,7 +119,7 @@ def resolve(text: str, key: Key | None = None, meters: tuple[int, ...] = (4,)) -
 
 
 def _named(text: str) -> tuple[Progression, str]:
-    titled = {slugify(p.title): p for p in library().values()} | library()
+    titled = _library_names()
     if slugify(text) in titled:
         return titled[slugify(text)], titled[slugify(text)].slug
     try:
@@ -161,6 +168,7 @@ def pick_tune(style: str, rng: random.Random | np.random.Generator, minor: bool 
         and (style == "waltz" or tune.beats_per_bar == 4)
         and (style != "swing" or "latin" not in tune.styles)
         and minor in (None, tune.key.minor)
+        and tune.slug not in _library_names()  # its slug would play the library's chart instead
     ]
     index = rng.randrange(len(pool)) if isinstance(rng, random.Random) else int(rng.integers(len(pool)))
     return pool[index]

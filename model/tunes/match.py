@@ -7,9 +7,9 @@ before it ("Nancy (with the Laughing Face" by "nancy"). :meth:`TitleIndex.find` 
 the exact title, the shortest title starting with the query, the shortest title with a word
 starting with the query, then the closest spelling (difflib ratio >= :data:`TYPO_CUTOFF` against
 the whole title or its start, among the titles sharing most letter pairs with the query).
-:meth:`TitleIndex.suggest` lists titles starting with the query, then titles with a word starting
-with it, then titles containing it, and only when none of those match, titles holding most of the
-query's letter pairs (a typo while typing).
+:meth:`TitleIndex.suggest` lists titles starting with the query (preferred ones first), then
+titles with a word starting with it, then titles containing it, and only when none of those match,
+titles holding most of the query's letter pairs (a typo while typing).
 """
 
 from __future__ import annotations
@@ -41,10 +41,14 @@ def _pairs(text: str) -> frozenset[str]:
 
 class TitleIndex:
     """Display titles (unique) searchable by :meth:`find` and :meth:`suggest`; ``aliases`` maps
-    other names to a title (a library slug: "blues" finds "12-bar blues")."""
+    other names to a title (a library slug: "blues" finds "12-bar blues"); the first ``preferred``
+    titles come first among the titles starting with a prefix (the library before the tunes)."""
 
-    def __init__(self, titles: Sequence[str], aliases: Sequence[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self, titles: Sequence[str], aliases: Sequence[tuple[str, str]] = (), preferred: int = 0
+    ) -> None:
         self.titles = tuple(titles)
+        self._preferred = preferred
         position_of = {title: position for position, title in enumerate(self.titles)}
         names = [(title, position) for position, title in enumerate(self.titles)]
         names += [(alias, position_of[title]) for alias, title in aliases]
@@ -93,8 +97,9 @@ class TitleIndex:
         if not query:
             return sorted(set(self.titles), key=str.casefold)[:limit]
         worded = " " + query
+        prefixed = self._prefixed(query, bisect.bisect_left(self._keys, query))
         order = itertools.chain(  # lazily: a short prefix fills the list from the first part alone
-            self._prefixed(query, bisect.bisect_left(self._keys, query)),
+            sorted(prefixed, key=lambda i: (self._positions[i] >= self._preferred, i)),
             self._containing(worded),
             self._containing(query),
         )
