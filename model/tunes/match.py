@@ -18,6 +18,7 @@ import bisect
 import difflib
 import heapq
 import itertools
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -105,9 +106,7 @@ class TitleIndex:
         )
         found = self._first_titles(order, limit)
         if not found and len(query) > 2:
-            found = self._first_titles(
-                (i for i, share in self._sharing(query) if share >= FUZZY_SHARE), limit
-            )
+            found = self._first_titles(self._sharing(query, FUZZY_SHARE, limit), limit)
         return found
 
     def _containing(self, needle: str) -> Iterator[int]:
@@ -135,22 +134,23 @@ class TitleIndex:
         end = bisect.bisect_left(self._keys, query + "\uffff", lo=start)
         return list(range(start, end))
 
-    def _sharing(self, query: str) -> list[tuple[int, float]]:
-        """(key index, share of the query's letter pairs it holds), most sharing first, ties to the
-        earlier key; keys sharing none are left out."""
+    def _sharing(self, query: str, share: float, most: int) -> list[int]:
+        """Up to ``most`` keys holding at least ``share`` of the query's letter pairs (and at least
+        one), most sharing first, ties to the earlier key."""
         wanted = _pairs(query)
         counts: Counter[int] = Counter()
         for pair in wanted:
             counts.update(self._postings.get(pair, ()))
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        return [(index, count / len(wanted)) for index, count in ranked]
+        needed = max(1, math.ceil(share * len(wanted)))
+        held = [(-count, index) for index, count in counts.items() if count >= needed]
+        return [index for _, index in heapq.nsmallest(most, held)]
 
     def _typo_ranking(self, query: str, floor: float, count: int) -> list[int]:
         """The ``count`` keys spelled most like ``query`` (difflib ratio against the whole key or its
         first ``len(query)`` letters, at least ``floor``), best first, ties to the earlier key. Only
         the :data:`TYPO_CANDIDATES` keys sharing most letter pairs with the query are compared, and
         difflib's cheap upper bounds skip most of those without the full comparison."""
-        candidates = sorted(index for index, _ in self._sharing(query)[:TYPO_CANDIDATES])
+        candidates = sorted(self._sharing(query, 0.0, TYPO_CANDIDATES))
         matcher = difflib.SequenceMatcher(None, "", query)
         best: list[tuple[float, int]] = []  # min-heap of (score, -index)
         for index in candidates or range(len(self._keys)):
