@@ -9,6 +9,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = PACKAGE_DIR / "data"
 DEFAULT_MODEL_DIR = DATA_DIR / "default_model"
 PROGRESSIONS_FILE = DATA_DIR / "progressions.json"
+TUNES_FILE = DATA_DIR / "tunes.json.gz"
 
 
 def shared_data_dir() -> Path:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from model.endings import ENDING_BARS
 from tests.bot.discord_helpers import QUICK_BARS, Bots, button_labels, embed_fields
 
 
@@ -26,8 +27,9 @@ async def test_regenerate_and_extend_work_after_a_restart(simcord_env: Any, scen
     assert extended.ephemeral and extended.response.content.startswith("✅ Done in")
     longer = embed_fields(extended.followups[0])
     assert (longer["Bars"], longer["Seed"]) == (str(QUICK_BARS + 8), "5")
+    kept = QUICK_BARS - ENDING_BARS  # the original's last bars were its ending cadence
     original_bars = _bars_of_chart(embed_fields(first)["Progression"])
-    assert _bars_of_chart(longer["Progression"])[:QUICK_BARS] == original_bars
+    assert _bars_of_chart(longer["Progression"])[:kept] == original_bars[:kept]
     again = embed_fields(regenerated.followups[0])
     assert again["Bars"] == str(QUICK_BARS) and again["Seed"] != "5"
     assert first.embeds[0].footer.text == "clip #1"
