@@ -29,7 +29,7 @@ from bot.services.jobs import Progress
 from bot.services.startup import Services
 from bot.store.clips import StoredClip
 from model.errors import InputError
-from model.progressions import library
+from model.tunes import describe
 
 log = logging.getLogger(__name__)
 
@@ -211,8 +211,8 @@ def summary(stored: StoredClip, clip: Clip, seconds: float, paths: dict[str, Pat
     """The lines the console prints for a finished clip."""
     piece = clip.piece
     bars = f"{piece.bars} bar{'' if piece.bars == 1 else 's'}"
-    known = library().get(piece.progression or "")
-    tune = f" ({known.title})" if known is not None else ""
+    label = piece.progression or ""
+    tune = f" ({describe(label)})" if label and "|" not in label else ""
     lines = [
         f"clip #{stored.id}: {bars} in {piece.key.name}, {piece.tempo} bpm, {clip.options.style}, "
         f"{clip.options.lead}, seed {piece.seed}, temperature {piece.temperature:g}, made in {seconds:.1f} s",

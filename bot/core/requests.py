@@ -27,11 +27,11 @@ from functools import cache
 from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, STYLES, ArrangeOptions
 from model.compose import MAX_BARS, MAX_SEED, MAX_TEMPERATURE, MAX_TEMPO, MIN_BARS, MIN_TEMPO, ComposeRequest
 from model.errors import InputError
-from model.progressions import get_progression, library, parse_chart
+from model.progressions import chorus_bars, library, parse_chart
 from model.theory import parse_key
+from model.tunes import pick_tune, resolve, tunes
 
 SONG_FORM_BARS = 32  # a chorus of a standard (AABA) when no tune is named
-DEFAULT_KEY = "C"  # what the composer plays when no key is asked for (in its progression's mode)
 
 MAX_TEXT_CHARS = 2000
 EXAMPLES = (
@@ -116,9 +116,9 @@ _INSTRUMENT_ALIASES = {
     "trumpets": "trumpet",
     "horn": "trumpet",
 }
-_PROGRESSION_ALIASES = {
-    "autumn leaves": "autumn",
-    "countdown": "coltrane-changes",
+_PROGRESSION_ALIASES = {  # a library slug or a tune's slug (model.tunes)
+    "autumn leaves": "autumn-leaves",
+    "countdown": "countdown",
     "trane changes": "coltrane-changes",
     "251": "ii-v-i",
     "2 5 1": "ii-v-i",
@@ -128,7 +128,7 @@ _PROGRESSION_ALIASES = {
     "minor 251": "minor-ii-v-i",
     "minor 2 5 1": "minor-ii-v-i",
     "minor ii v i": "minor-ii-v-i",
-    "so what": "modal",
+    "so what": "so-what",
     "rhythm": "rhythm-changes",
 }
 _PROGRESSION_SUFFIXES = ("changes", "progression", "chords")
@@ -196,7 +196,7 @@ class JazzRequest:
     """A validated request, fully resolved except the seed (None: the composer draws one).
 
     Construction checks every field and canonicalises names (key "bb" -> "Bb", style "bossa nova"
-    -> "bossa", instrument "vibes" -> "vibraphone", progression "Autumn Leaves" -> "autumn", and
+    -> "bossa", instrument "vibes" -> "vibraphone", progression "Autumn Leaves" -> "autumn-leaves", and
     "blues" in a minor key -> "minor-blues"), so a ``dataclasses.replace`` (Extend's ``bars + 8``)
     is checked too.
     """
@@ -269,19 +269,20 @@ class JazzRequest:
         return cls(**data)
 
     def compose_request(self) -> ComposeRequest:
-        """The composer's arguments; the tempo defaults to the style's usual tempo.
+        """The composer's arguments; the tempo defaults to the style's usual tempo, the key to the
+        tune's own (None).
 
-        Without a progression the composer would pick any tune by the seed and label the piece in
-        that tune's mode, so "a ballad in Eb" could come out in Eb minor. When a key was asked for
-        (and the seed is known, so the same seed still gives the same clip), the tune is picked here
-        by the seed among those in the asked mode.
+        Without a progression (and with the seed known, so the same seed still gives the same clip)
+        a tune fitting the style is picked here by the seed (:func:`model.tunes.pick_tune`: a ballad
+        picks a ballad-friendly tune, bossa a Latin one), among those in the asked mode when a key
+        was asked for, so "a ballad in Eb" never comes out in Eb minor.
         """
         tempo = self.tempo if self.tempo is not None else DEFAULT_TEMPI[self.style]
         progression = self.progression
-        if progression is None and self.key is not None and self.seed is not None:
-            progression = _progression_in_mode(parse_key(self.key).minor, self.seed)
-        key = self.key or DEFAULT_KEY
-        return ComposeRequest(self.bars, tempo, key, progression, self.temperature, self.seed)
+        if progression is None and self.seed is not None:
+            minor = None if self.key is None else parse_key(self.key).minor
+            progression = pick_tune(self.style, random.Random(self.seed), minor).slug
+        return ComposeRequest(self.bars, tempo, self.key, progression, self.temperature, self.seed)
 
     def summary(self) -> str:
         """A short description for lists and titles: "16 bars of swing in Bb"."""
@@ -469,10 +470,8 @@ def _is_word(text: str) -> bool:
 
 def _chorus_bars(progression: object) -> int:
     """Bars in one chorus: once through the tune, or a 32-bar song form when no tune was named."""
-    if isinstance(progression, str) and "|" in progression:
-        return len(parse_chart(progression).bars)
-    if isinstance(progression, str) and progression in library():
-        return len(library()[progression].bars)
+    if isinstance(progression, str):
+        return chorus_bars(resolve(progression).progression)
     return SONG_FORM_BARS
 
 
@@ -536,7 +535,7 @@ def _phrases() -> _PhraseTable:
             if not re.match(r"\s*\d", title):  # "12-bar blues": "12-bar" is read as the length
                 _add_progression_phrase(values, title, slug)
     for alias, slug in _PROGRESSION_ALIASES.items():
-        if slug in library():
+        if slug in library() or slug in tunes():
             _add_progression_phrase(values, alias, slug)
     values.update({_normal(word): ("tempo", tempo) for word, tempo in _TEMPO_WORDS.items()})
     values.update({_normal(word): ("temperature", value) for word, value in _TEMPERATURE_WORDS.items()})
@@ -610,12 +609,6 @@ def _resolve_name(
     raise RequestError(f"There is no {field} '{shown}'; choose one of: {', '.join(names)}.")
 
 
-def _progression_in_mode(minor: bool, seed: int) -> str:
-    """A library tune in the given mode, picked by ``seed`` (the same seed picks the same tune)."""
-    slugs = sorted(slug for slug, progression in library().items() if progression.key.minor == minor)
-    return random.Random(seed).choice(slugs)
-
-
 def _resolve_progression(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise RequestError(
@@ -627,7 +620,7 @@ def _resolve_progression(value: object) -> str:
     if known is not None and known[0] == "progression":
         return str(known[1])
     try:
-        return get_progression(value).slug  # slug, title, unique prefix or a close spelling
+        return resolve(value).label  # library slug or title, a tune's title (typos forgiven)
     except InputError as error:  # lists the nearest names
         raise RequestError(_capitalised(str(error))) from None
 

@@ -35,7 +35,7 @@ from bot.store.clips import StoredClip
 from model.arrange import LEAD_INSTRUMENTS, STYLES
 from model.compose import MAX_TEMPERATURE, MAX_TEMPO, MIN_TEMPO
 from model.errors import InputError
-from model.progressions import library
+from model.tunes import describe, suggest
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +154,7 @@ def clip_embed(stored: StoredClip, clip: Clip, seconds: float) -> discord.Embed:
 def progression_field(progression: str | None, chart: str) -> str:
     """The tune's title and slug (a typed chart has neither: the chart says it all) above the chart as
     played, cut to fit an embed field inside its code block so the block still closes."""
-    tune = library().get(progression or "")
-    source = f"{tune.title} · `{tune.slug}`\n" if tune is not None else ""
+    source = f"{describe(progression)} · `{progression}`\n" if progression and "|" not in progression else ""
     fence = "```"
     return f"{source}{fence}{_truncate(chart, MAX_FIELD - len(source) - 2 * len(fence))}{fence}"
 
@@ -217,11 +216,9 @@ async def progression_choices(
     choices: list[app_commands.Choice[str]] = []
     if "|" in typed and len(typed) <= MAX_CHOICE_VALUE:  # a longer chart is sent as typed
         choices.append(app_commands.Choice(name=typed, value=typed))
-    wanted = typed.lower()
-    for slug, progression in library().items():
-        if wanted in slug or wanted in progression.title.lower():
-            choices.append(app_commands.Choice(name=progression.title, value=slug))
-    return choices[:MAX_CHOICES]
+    for title in suggest(typed, MAX_CHOICES - len(choices)):
+        choices.append(app_commands.Choice(name=title, value=title))
+    return choices
 
 
 def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:

@@ -101,7 +101,7 @@ async def test_same_seed_gives_the_same_midi(scene: Any) -> None:
         ({"request": "purple monkey dishwasher"}, "I didn't understand 'purple', 'monkey', 'dishwasher'"),
         ({"request": "200 bars in F"}, "at most 64 bars, not 200"),
         ({"key": "H#"}, "'H#' is not a key"),
-        ({"progression": "no such tune at all"}, "No progression called 'no such tune at all'"),
+        ({"progression": "no such tune at all"}, "No progression or tune called 'no such tune at all'"),
     ],
 )
 async def test_bad_options_and_junk_text_get_a_private_error_and_no_clip(
@@ -121,9 +121,11 @@ async def test_progression_autocomplete_offers_library_tunes_and_typed_charts(sc
     channel, alice, _ = scene
 
     blues = await alice.autocomplete(channel, "jazz", "progression", "blu")
+    autumn = await alice.autocomplete(channel, "jazz", "progression", "autum lea")
     chart = await alice.autocomplete(channel, "jazz", "progression", "| Dm7 | G7 | Cmaj7 |")
 
-    assert {"blues", "blue-bossa", "minor-blues"} <= {choice["value"] for choice in blues}
+    assert {"12-bar blues", "Blue Bossa", "Blue Monk"} <= {choice["value"] for choice in blues}
+    assert autumn[0]["value"] == "Autumn Leaves"
     assert chart[0]["value"] == "| Dm7 | G7 | Cmaj7 |"
 
 
@@ -140,10 +142,14 @@ async def test_a_typed_chart_is_played(scene: Any) -> None:
 async def test_a_library_tune_is_named_above_its_chart(scene: Any) -> None:
     channel, alice, _ = scene
 
-    result = await alice.slash(channel, "jazz", bars=QUICK_BARS, progression="blues")
+    blues = await alice.slash(channel, "jazz", bars=QUICK_BARS, progression="blues")
+    autumn = await alice.slash(channel, "jazz", bars=QUICK_BARS, progression="autum leaves")
 
-    title, chart = embed_fields(result.followups[0])["Progression"].split("\n", 1)
-    assert title == "12-bar blues · `blues`" and chart == "```| C7 | F7 | C7 | C7 |```"
+    title, chart = embed_fields(blues.followups[0])["Progression"].split("\n", 1)
+    assert title == "12-bar blues · `blues`" and chart == "```| F7 | Bb7 | F7 | F7 |```"  # its own key
+    title, chart = embed_fields(autumn.followups[0])["Progression"].split("\n", 1)
+    assert title == "Autumn Leaves (Joseph Kosma) · `autumn-leaves`"
+    assert chart == "```| Cm7 | F7 | Am7b5 D7b9 | Gm6 |```"  # G minor, its own key, ending on the tonic
 
 
 def test_a_long_chart_is_cut_inside_its_code_block() -> None:

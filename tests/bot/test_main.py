@@ -61,7 +61,7 @@ def test_the_prompt_runs_commands_until_end_of_input(tmp_path: Path) -> None:
     done = run_bot(tmp_path, stdin="/help\n/jazz 1 bar seed=2\n/frobnicate\n")
     assert done.returncode == 0, done.stderr
     assert "jazzbot> " in done.stdout and "/jazz <request>" in done.stdout
-    assert "clip #1: 1 bar in C" in done.stdout
+    assert "clip #1: 1 bar in " in done.stdout  # the picked tune's own key
     assert "Unknown command /frobnicate" in done.stdout
 
 

@@ -19,8 +19,9 @@ from bot.core.requests import (
 )
 from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, STYLES, ArrangeOptions
 from model.compose import MAX_SEED, ComposeRequest
-from model.progressions import get_progression, library
+from model.progressions import library
 from model.theory import parse_key
+from model.tunes import find_tune, resolve
 
 PHRASINGS: list[tuple[str, dict[str, object] | None]] = [
     ("16 bars", {"bars": 16}),
@@ -42,7 +43,7 @@ PHRASINGS: list[tuple[str, dict[str, object] | None]] = [
     ("something hot", {"temperature": 1.4}),
     ("keep it cool", None),  # "keep" is not a word the parser knows
     ("cool", {"temperature": 0.7}),
-    ("autumn leaves", {"progression": "autumn"}),
+    ("autumn leaves", {"progression": "autumn-leaves"}),
     ("Coltrane changes", {"progression": "coltrane-changes"}),
     ("ii-V-I", {"progression": "ii-v-i"}),
     ("a 2-5-1 in Eb", {"progression": "ii-v-i", "key": "Eb"}),
@@ -76,12 +77,12 @@ PHRASINGS: list[tuple[str, dict[str, object] | None]] = [
     ("16 bars in C♯ minor ♫ ♫", {"bars": 16, "key": "C#m"}),  # decoration is not a word
     ("🎺 blues", {"instrument": "trumpet", "progression": "blues"}),
     ("something chill", {"tempo": 100}),
-    ("Play 'Autumn Leaves' in G minor", {"progression": "autumn", "key": "Gm"}),
+    ("Play 'Autumn Leaves' in G minor", {"progression": "autumn-leaves", "key": "Gm"}),
     ('"Blue Bossa" on flute', {"progression": "blue-bossa", "instrument": "flute"}),
     ("2 choruses of blues", {"bars": 24, "progression": "blues"}),
     ("a chorus of rhythm changes", {"bars": 32, "progression": "rhythm-changes"}),
     ("one chorus", {"bars": 32}),
-    ("so what in D dorian", {"progression": "modal", "key": "Dm"}),
+    ("so what in D dorian", {"progression": "so-what", "key": "Dm"}),
 ]
 
 
@@ -195,7 +196,7 @@ def test_a_broken_chart_names_the_bar() -> None:
         (None, {"key": "H"}, "'H' is not a key"),
         (None, {"style": "polka"}, "There is no style 'polka'; choose one of: "),
         (None, {"instrument": "kazoo"}, "There is no instrument 'kazoo'; choose one of: "),
-        (None, {"progression": "zzzzqqq"}, "No progression called 'zzzzqqq'"),
+        (None, {"progression": "zzzzqqq"}, "No progression or tune called 'zzzzqqq'"),
         (None, {"bars": "many"}, "Bars must be a whole number, not 'many'"),
         (None, {"temperature": "warm"}, "Temperature must be a number like 0.8"),
         (None, {"seed": "9" * 5000}, "Seed must be a whole number, not '999"),
@@ -231,7 +232,7 @@ def test_typed_options_win_over_text() -> None:
         tempo=200,
         key="Ebm",
         style="bossa",
-        progression="autumn",
+        progression="autumn-leaves",
         temperature=1.2,
         seed=99,
         instrument="trumpet",
@@ -365,13 +366,19 @@ def test_an_asked_key_is_played_in_its_own_mode(text: str) -> None:
         request = build_request(text, seed=seed)
         composed = request.compose_request()
         assert composed.progression is not None
-        assert get_progression(composed.progression).key.minor == parse_key(str(request.key)).minor
+        assert resolve(composed.progression).key.minor == parse_key(str(request.key)).minor
         assert composed == build_request(text, seed=seed).compose_request()  # same seed, same tune
 
 
-def test_without_a_key_the_composer_picks_the_tune_and_plays_it_from_c() -> None:
-    composed = build_request("16 bars", seed=3).compose_request()
-    assert (composed.key, composed.progression) == ("C", None)
+@pytest.mark.parametrize(
+    ("text", "tags"), [("ballad", {"ballad"}), ("bossa", {"latin"}), ("16 bars", {"medium", "up-tempo"})]
+)
+def test_without_a_tune_one_fitting_the_style_is_picked_in_its_own_key(text: str, tags: set[str]) -> None:
+    for seed in range(12):
+        composed = build_request(text, seed=seed).compose_request()
+        assert composed.key is None and composed.progression is not None
+        assert tags & set(find_tune(composed.progression).styles)
+        assert composed == build_request(text, seed=seed).compose_request()  # same seed, same tune
 
 
 def test_summary_names_what_was_asked() -> None:
