@@ -24,8 +24,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from bot.core.limits import MAX_INTEGER, MIN_TEMPERATURE
+from bot.core.text import literal, visible
 from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, STYLES, ArrangeOptions
-from model.compose import MAX_BARS, MAX_SEED, MAX_TEMPERATURE, MAX_TEMPO, MIN_BARS, MIN_TEMPO, ComposeRequest
+from model.compose import MAX_BARS, MAX_TEMPERATURE, MAX_TEMPO, MIN_BARS, MIN_TEMPO, ComposeRequest
 from model.errors import InputError
 from model.progressions import get_progression, library, parse_chart
 from model.theory import parse_key
@@ -34,6 +36,8 @@ SONG_FORM_BARS = 32  # a chorus of a standard (AABA) when no tune is named
 DEFAULT_KEY = "C"  # what the composer plays when no key is asked for (in its progression's mode)
 
 MAX_TEXT_CHARS = 2000
+MAX_SEED = MAX_INTEGER  # the same limit for a typed option, free text and the console
+MAX_ECHO = 300  # characters of a message from elsewhere (the chart reader's) quoting what was typed
 EXAMPLES = (
     "16 bars",
     "8 bars ballad in F at 70 bpm",
@@ -218,11 +222,12 @@ class JazzRequest:
         if (
             isinstance(temperature, bool)
             or not isinstance(temperature, int | float)
-            or not 0 < temperature <= MAX_TEMPERATURE
+            or not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE
         ):
             raise RequestError(
-                f"Temperature must be above 0 and at most {MAX_TEMPERATURE:g} (1.0 is the model's own taste, "
-                f"lower is tamer, higher is wilder), not {_shown(temperature)}. Example: temperature 0.8"
+                f"Temperature must be from {MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g} (1.0 is the model's "
+                "own taste, lower is tamer, higher is wilder), "
+                f"not {_shown(temperature)}. Example: temperature 0.8"
             )
         if self.seed is not None:
             _check_whole("seed", self.seed, 0, MAX_SEED, "seed 42")
@@ -477,11 +482,13 @@ def _chorus_bars(progression: object) -> int:
 
 
 def _chart(text: str) -> str:
+    chart = " ".join(visible(text).split())  # no NUL, ANSI escapes or other control characters to echo
     try:
-        parse_chart(text)
-    except InputError as error:  # names the bad bar
-        raise RequestError(f"{_capitalised(str(error))} Example: | Dm7 G7 | Cmaj7 | at 140 bpm") from None
-    return " ".join(text.split())
+        parse_chart(chart)
+    except InputError as error:  # names the bad bar, quoting it (a bar may be long)
+        reason = literal(_capitalised(str(error)), MAX_ECHO)
+        raise RequestError(f"{reason} Example: | Dm7 G7 | Cmaj7 | at 140 bpm") from None
+    return chart
 
 
 def _named_number(match: re.Match[str]) -> tuple[str, object]:
@@ -711,9 +718,8 @@ def _quote(word: str) -> str:
 
 
 def _shown_text(text: str, limit: int = 60) -> str:
-    """User text made safe to echo: no mentions, code fences or control characters, and short."""
-    clean = "".join(char for char in text if char.isprintable()).replace("`", "'").replace("@", "@\u200b")
-    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+    """User text made safe to echo: shown literally (no markdown, mentions or control characters), short."""
+    return literal(text, limit)
 
 
 def _shown(value: object) -> str:

@@ -23,6 +23,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.text import fit, link, literal
 from bot.discord.errors import NO_MENTIONS, refusals, report_failure, send_private
 from bot.services.challenge_scheduler import ChallengeScheduler
 from bot.services.challenge_text import (
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 4  # entries per page: a row of buttons each, plus a row for the page turns
 MAX_EMBED_TEXT = 4096
+MAX_EMBED_TITLE = 256
 MAX_POST_FILES_BYTES = 10 * 1024 * 1024  # what a bot may attach to one message without boosts
 DISCORD_STYLE = TextStyle(member=lambda user_id: f"<@{user_id}>", moment=lambda epoch: f"<t:{int(epoch)}:f>")
 
@@ -155,16 +157,17 @@ def _entries_embed(challenge: Challenge, entries: list[Entry], page: int, pages:
         challenge.phase == "voting" and not challenge.hide_leaderboard
     )
     lines = [entry_line(entry, DISCORD_STYLE, show_votes) for entry in entries] or ["No entries yet."]
-    embed = discord.Embed(title=f"Entries: {challenge.title}"[:256], description="\n\n".join(lines))
+    embed = discord.Embed(
+        title=fit(f"Entries: {literal(challenge.title)}", MAX_EMBED_TITLE),
+        description=fit("\n\n".join(lines), MAX_EMBED_TEXT),
+    )
     embed.set_footer(text=f"Page {page}/{pages} · challenge #{challenge.id} · {challenge.phase}")
     return embed
 
 
 def _card(text: str) -> discord.Embed:
     """Longer texts (a prompt, a leaderboard) go in an embed, which holds 4,096 characters."""
-    return discord.Embed(
-        description=text if len(text) <= MAX_EMBED_TEXT else text[: MAX_EMBED_TEXT - 1] + "…"
-    )
+    return discord.Embed(description=fit(text, MAX_EMBED_TEXT))
 
 
 def _attachment(name: str | None, data: bytes | None) -> discord.File | None:
@@ -286,7 +289,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
             media = await self.service.entry_media(guild, entry_id)
             file = _attachment(media.filename, media.data)
             if file is None:
-                await send_private(interaction, f"Entry #{entry_id} is a link: <{media.link}>")
+                await send_private(interaction, f"Entry #{entry_id} is a link: {link(media.link or '')}")
             else:
                 await interaction.response.send_message(
                     file=file, ephemeral=True, allowed_mentions=NO_MENTIONS
@@ -403,7 +406,8 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
                 entry = await self.service.submit_link(guild, user, link, title, note)
             await send_private(
                 interaction,
-                f"Entry #{entry.id} “{entry.title}” is in. Submitting again replaces it until the deadline.",
+                f"Entry #{entry.id} “{literal(entry.title)}” is in. "
+                "Submitting again replaces it until the deadline.",
             )
 
     @submit.autocomplete("clip")
@@ -500,7 +504,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
             )
             self.scheduler.wake()
             await send_private(
-                interaction, f"Closed “{closed.title}”; the results go to <#{closed.channel_id}>."
+                interaction, f"Closed “{literal(closed.title)}”; the results go to <#{closed.channel_id}>."
             )
 
     @app_commands.command(name="cancel", description="Call the challenge off, with a reason (moderators).")
@@ -517,7 +521,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
             )
             await send_private(
                 interaction,
-                f"Cancelled “{cancelled.title}”; the reason is posted in <#{cancelled.channel_id}>.",
+                f"Cancelled “{literal(cancelled.title)}”; the reason is posted in <#{cancelled.channel_id}>.",
             )
 
     @app_commands.command(
@@ -546,7 +550,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
                 told = "they were told by direct message"
             except discord.HTTPException as error:
                 log.info("could not DM the author of removed entry %s: %s", entry, error)
-            await send_private(interaction, f"Removed entry #{entry} “{removed.title}”; {told}.")
+            await send_private(interaction, f"Removed entry #{entry} “{literal(removed.title)}”; {told}.")
 
     async def _post(self, interaction: discord.Interaction, text: str) -> None:
         await interaction.response.send_message(embed=_card(text), allowed_mentions=NO_MENTIONS)

@@ -24,7 +24,9 @@ from discord import app_commands
 
 from bot.audio.clips import Clip
 from bot.core.failures import new_request_id
-from bot.core.requests import MAX_TEXT_CHARS, build_request, ignored_note, parse_request_text
+from bot.core.limits import MIN_TEMPERATURE
+from bot.core.requests import MAX_SEED, MAX_TEXT_CHARS, build_request, ignored_note, parse_request_text
+from bot.core.text import literal
 from bot.discord.buttons import ClipAction, clip_view
 from bot.discord.errors import NO_MENTIONS, describe_failure, refusals
 from bot.services.jazz import Remake, Requester
@@ -43,9 +45,7 @@ MIN_EDIT_INTERVAL = 1.5  # seconds between two edits of the progress placeholder
 MAX_CHOICES = 25  # Discord's limit for choices and autocomplete suggestions
 MAX_CHOICE_VALUE = 100  # Discord's limit for a choice's value
 MAX_FIELD = 1024  # Discord's limit for an embed field's value
-MIN_TEMPERATURE = 0.05
 MAX_KEY_TEXT = 20  # "F# harmonic minor" fits
-MAX_SEED = 2**53 - 1  # Discord integer options are limited to JavaScript's safe integers
 
 ClipJob = Callable[[ProgressCallback], Awaitable[tuple[StoredClip, Clip]]]
 
@@ -309,7 +309,7 @@ async def _submit(services: Services, interaction: discord.Interaction, who: Req
         if services.challenges is None or who.guild_id is None:
             raise InputError("Challenges run in servers only, and none is open here right now.")
         entry = await services.challenges.submit_clip(who.guild_id, who.user_id, clip_id)
-        text = f"🏆 Clip #{clip_id} is in the challenge as “{entry.title}”. Good luck!"
+        text = f"🏆 Clip #{clip_id} is in the challenge as “{literal(entry.title)}”. Good luck!"
     except Exception as error:
         text = describe_failure(error, new_request_id())
     await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)

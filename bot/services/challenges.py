@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from bot.core.text import literal, shorten, visible
 from bot.store.challenges import (
     DEFAULT_MAX_VOTES,
     RUNNING_PHASES,
@@ -124,26 +124,30 @@ def parse_deadline(text: str, now: datetime, after: datetime | None = None) -> d
 # --- text from members --------------------------------------------------------------------------------
 
 _MASS_MENTION = re.compile(r"@\s*(everyone|here)\b|<@&\d+>", re.IGNORECASE)
-_MEMBER_MENTION = re.compile(r"<(@!?|#)(\d+)>")
 
 
-def clean_text(text: str, what: str, limit: int, *, multiline: bool = False, required: bool = True) -> str:
-    """Member-written text for posts: no pings of @everyone, @here or roles (refused), other mention
-    markup neutralised, control characters dropped, at most ``limit`` characters."""
-    kept = "".join(
-        ch if ch == "\n" and multiline else " " if ch.isspace() else ch
-        for ch in text
-        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf")
-    )
+def clean_text(
+    text: str, what: str, limit: int, *, multiline: bool = False, required: bool = True, typed: bool = True
+) -> str:
+    """Member-written text as stored: control and format characters dropped, whitespace tidied, at most
+    ``limit`` characters. Text the member ``typed`` may not mention @everyone, @here or roles (refused:
+    it would read as a ping in the bot's voice even though nothing pings); text derived from something
+    else (a file name, a link's host) is never refused for that. Posts show the text through
+    :func:`bot.core.text.literal`, which escapes markdown and mentions."""
+    kept = visible(text, multiline=multiline)
     cleaned = kept.strip() if multiline else " ".join(kept.split())
-    if _MASS_MENTION.search(cleaned):
+    if typed and _MASS_MENTION.search(cleaned):
         raise InputError(f"The {what} cannot mention @everyone, @here or roles; write it without the @.")
-    cleaned = _MEMBER_MENTION.sub(lambda m: f"<\u2060{m.group(1)}{m.group(2)}>", cleaned)
     if required and not cleaned:
         raise InputError(f"The {what} is empty; write a few words.")
     if len(cleaned) > limit:
+        if not typed:
+            return shorten(cleaned, limit)
         raise InputError(f"The {what} is {len(cleaned)} characters long; at most {limit} fit.")
     return cleaned
+
+
+_UNSAFE_IN_LINK = re.compile(r"[<>\"'`|*\\\[\]()^{}]|[^\x21-\x7e]")
 
 
 def check_link(url: str) -> str:
@@ -152,7 +156,7 @@ def check_link(url: str) -> str:
     text = url.strip()
     if len(text) > MAX_LINK_LENGTH:
         raise InputError(f"That link is {len(text)} characters long; links up to {MAX_LINK_LENGTH} work.")
-    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
+    if any(ch.isspace() or not visible(ch).strip() for ch in text):
         raise InputError("Links cannot contain spaces or control characters.")
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https"):
@@ -163,7 +167,20 @@ def check_link(url: str) -> str:
         raise InputError("That link's port is not a number.") from None
     if not parts.hostname or "@" in parts.netloc:
         raise InputError("That link has no host name (or hides one behind `name@`); paste the full address.")
-    return urlunsplit(parts._replace(scheme=parts.scheme.lower()))
+    if _UNSAFE_IN_LINK.search(parts.netloc):
+        raise InputError(
+            "That link's host name has characters a host name cannot have; paste the full address."
+        )
+    # Characters that could close the link's <...> in a post or start markdown are percent-encoded
+    # (servers read %XX as the character; what the link points at is unchanged).
+    path, query, fragment = (
+        _UNSAFE_IN_LINK.sub(_percent, part) for part in (parts.path, parts.query, parts.fragment)
+    )
+    return urlunsplit((parts.scheme.lower(), parts.netloc, path, query, fragment))
+
+
+def _percent(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group(0).encode())
 
 
 def _clean_filename(filename: str) -> str:
@@ -219,6 +236,15 @@ class Leaderboard:
 
 
 @dataclass(frozen=True)
+class Tie:
+    """Entries that tied for a place: the first :data:`TIES_NAMED` titles, how many more, their votes."""
+
+    titles: tuple[str, ...]
+    others: int
+    votes: int
+
+
+@dataclass(frozen=True)
 class Results:
     """How a challenge ended: winner and runner-up (entries with at least one vote), and how ties went."""
 
@@ -227,7 +253,7 @@ class Results:
     runner_up: Entry | None
     entries: int
     votes: int
-    tie_notes: tuple[str, ...]
+    ties: tuple[Tie, ...]
 
 
 @dataclass(frozen=True)
@@ -257,19 +283,14 @@ class Profile:
     removed: list[RemovedEntry]
 
 
-def _tie_notes(ranked: list[Entry], placed: list[Entry]) -> tuple[str, ...]:
-    notes = []
+def _ties(ranked: list[Entry], placed: list[Entry]) -> tuple[Tie, ...]:
+    ties = []
     for place, entry in enumerate(placed):
         tied = [other for other in ranked if other.votes == entry.votes]
         if len(tied) > 1 and (place == 0 or entry.votes != placed[0].votes):
-            names = ", ".join(f"“{other.title}”" for other in tied[:TIES_NAMED])
-            if len(tied) > TIES_NAMED:
-                names += f" and {len(tied) - TIES_NAMED} more"
-            notes.append(
-                f"{names} tied on {entry.votes} vote{'s' * (entry.votes != 1)}; "
-                "the earlier submission places higher."
-            )
-    return tuple(notes)
+            titles = tuple(other.title for other in tied[:TIES_NAMED])
+            ties.append(Tie(titles, max(0, len(tied) - TIES_NAMED), entry.votes))
+    return tuple(ties)
 
 
 class ChallengeService:
@@ -380,7 +401,9 @@ class ChallengeService:
         if found is None:
             running = await self.store.running_challenge(guild_id)
             if running is not None:
-                raise SubmissionRefused(f"Submissions for “{running.title}” are closed; voting is on.")
+                raise SubmissionRefused(
+                    f"Submissions for “{literal(running.title)}” are closed; voting is on."
+                )
             raise SubmissionRefused("No challenge is taking submissions in this server right now.")
         return found
 
@@ -407,7 +430,7 @@ class ChallengeService:
             raise InputError(f"That file does not look like {suffix[1:].upper()} audio; export it again.")
         stored_name = _clean_filename(filename)
         given_stem = PurePath(filename.replace("\\", "/")).stem
-        clean_title = clean_text(title or given_stem, "title", MAX_TITLE)
+        clean_title = clean_text(title or given_stem, "title", MAX_TITLE, typed=bool(title))
         clean_note = clean_text(note, "note", MAX_NOTE, multiline=True, required=False)
         challenge = await self._submission_target(guild_id)
         return await self.store.submit_entry(
@@ -429,7 +452,7 @@ class ChallengeService:
         if clip.user_id != user_id:
             raise SubmissionRefused(f"Clip #{clip_id} was made by someone else; submit one of your own.")
         default_title = f"Clip #{clip.id}: {clip.request.summary()}"
-        clean_title = clean_text(title or default_title, "title", MAX_TITLE)
+        clean_title = clean_text(title or default_title, "title", MAX_TITLE, typed=bool(title))
         clean_note = clean_text(note, "note", MAX_NOTE, multiline=True, required=False)
         challenge = await self._submission_target(guild_id)
         return await self.store.submit_entry(
@@ -441,7 +464,9 @@ class ChallengeService:
     ) -> Entry:
         """A link to code or a page (http/https only)."""
         link = check_link(url)
-        clean_title = clean_text(title or urlsplit(link).hostname or link, "title", MAX_TITLE)
+        clean_title = clean_text(
+            title or urlsplit(link).hostname or link, "title", MAX_TITLE, typed=bool(title)
+        )
         clean_note = clean_text(note, "note", MAX_NOTE, multiline=True, required=False)
         challenge = await self._submission_target(guild_id)
         return await self.store.submit_entry(
@@ -510,7 +535,7 @@ class ChallengeService:
             runner_up=placed[1] if len(placed) > 1 else None,
             entries=len(ranked),
             votes=sum(entry.votes for entry in ranked),
-            tie_notes=_tie_notes(ranked, placed),
+            ties=_ties(ranked, placed),
         )
 
     async def history(self, guild_id: int, limit: int = 10) -> list[Results]:

@@ -21,11 +21,10 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from bot.audio.clips import Clip
-from bot.core.requests import JazzRequest
+from bot.core.requests import MAX_SEED, JazzRequest
 from bot.services.jobs import JobQueue, Progress, ProgressCallback
 from bot.store.clips import ClipStore, StoredClip
 from bot.store.jobs import JobKind, JobStore
-from model.compose import MAX_SEED
 from model.errors import InputError
 
 EXTEND_BARS = 8

@@ -15,6 +15,7 @@ from bot.services.challenge_text import TextStyle, challenge_text, profile_text,
 from bot.services.challenges import (
     ChallengeService,
     NotAllowed,
+    Tie,
     check_link,
     clean_text,
     parse_deadline,
@@ -122,7 +123,8 @@ def test_member_text_never_pings_and_keeps_its_length() -> None:
     for pinging in ("@everyone look", "hi @here", "@EVERYONE", "<@&123456> fans", "@\u200beveryone"):
         with pytest.raises(InputError, match="cannot mention @everyone"):
             clean_text(pinging, "title", 100)
-    assert clean_text("for <@42> and <#7>", "title", 100) == "for <\u2060@42> and <\u2060#7>"
+    assert clean_text("for <@42> and <#7>", "title", 100) == "for <@42> and <#7>"  # escaped when shown
+    assert clean_text("@everyone", "title", 100, typed=False) == "@everyone"  # derived: shown, not refused
     assert clean_text("  two\nlines\tand\x00 bell\x07 ", "title", 100) == "two lines and bell"
     assert clean_text("para one\n\npara two", "prompt", 100, multiline=True) == "para one\n\npara two"
     with pytest.raises(InputError, match="101 characters"):
@@ -360,7 +362,7 @@ async def test_results_name_winner_and_runner_up_and_state_ties(
     results = await service.results(closed)
     assert results.winner is not None and results.runner_up is not None
     assert (results.winner.id, results.runner_up.id) == (entries[2], entries[1])
-    assert (results.entries, results.votes, results.tie_notes) == (4, 7, ())
+    assert (results.entries, results.votes, results.ties) == (4, 7, ())
 
     tied = await voting(service, clock, range(1, 4))  # submitted 1 min apart: 1, then 2, then 3
     for voter in (50, 51):
@@ -384,7 +386,10 @@ async def test_runner_up_tie_is_stated_and_no_votes_means_no_winner(
     await service.vote(GUILD, 52, entries[1])
     results = await service.results(await service.close(GUILD, is_moderator=True))
     assert results.runner_up is not None and results.runner_up.id == entries[0]
-    assert results.tie_notes == ("“T1”, “T2” tied on 1 vote; the earlier submission places higher.",)
+    assert results.ties == (Tie(("T1", "T2"), 0, 1),)
+    assert "Tie: “T1”, “T2” tied on 1 vote; the earlier submission places higher." in results_text(
+        results, STYLE
+    )
 
     await voting(service, clock, range(1, 3))
     results = await service.results(await service.close(GUILD, is_moderator=True))

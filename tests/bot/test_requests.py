@@ -10,6 +10,7 @@ import pytest
 
 from bot.core.requests import (
     EXAMPLES,
+    MAX_SEED,
     JazzRequest,
     RequestError,
     TextRequest,
@@ -18,7 +19,7 @@ from bot.core.requests import (
     parse_request_text,
 )
 from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, STYLES, ArrangeOptions
-from model.compose import MAX_SEED, ComposeRequest
+from model.compose import ComposeRequest
 from model.progressions import get_progression, library
 from model.theory import parse_key
 
@@ -184,13 +185,13 @@ def test_a_broken_chart_names_the_bar() -> None:
         ("40 bars", {"max_bars": 32}, "at most 32 bars, not 40"),
         ("16 bars at 500 bpm", {}, "Tempo must be a whole number from 40 to 320, not 500"),
         ("at 39 bpm", {}, "from 40 to 320, not 39"),
-        ("temperature 0", {}, "Temperature must be above 0 and at most 3"),
-        ("temperature 3.5", {}, "Temperature must be above 0 and at most 3"),
+        ("temperature 0", {}, "Temperature must be from 0.05 to 3"),
+        ("temperature 3.5", {}, "Temperature must be from 0.05 to 3"),
         ("seed -1", {}, f"Seed must be a whole number from 0 to {MAX_SEED}"),
         (f"seed {MAX_SEED + 1}", {}, f"from 0 to {MAX_SEED}"),
         (None, {"bars": 0}, "Bars must be a whole number from 1 to 64"),
         (None, {"tempo": 1000}, "from 40 to 320, not 1000"),
-        (None, {"temperature": -1.0}, "Temperature must be above 0"),
+        (None, {"temperature": -1.0}, "Temperature must be from 0.05"),
         (None, {"seed": -5}, "Seed must be a whole number"),
         (None, {"key": "H"}, "'H' is not a key"),
         (None, {"style": "polka"}, "There is no style 'polka'; choose one of: "),
