@@ -23,6 +23,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.limits import MAX_INTEGER, in_range
 from bot.core.text import fit, link, literal
 from bot.discord.errors import NO_MENTIONS, refusals, report_failure, send_private
 from bot.services.challenge_scheduler import ChallengeScheduler
@@ -90,7 +91,7 @@ def _cog(interaction: discord.Interaction) -> ChallengeCog:
 
 class EntryButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"challenge:(?P<action>play|vote|unvote):(?P<entry>[0-9]+)",
+    template=r"challenge:(?P<action>play|vote|unvote):(?P<entry>[0-9]{1,25})",
 ):
     """Play, Vote or "take my vote back" for one entry."""
 
@@ -113,6 +114,8 @@ class EntryButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
+            if not in_range(self.entry_id):  # a forged id, too large for SQLite
+                raise InputError(f"There is no entry #{self.entry_id} in this server.")
             await _cog(interaction).on_entry_button(interaction, self.action, self.entry_id)
         except Exception as error:
             await report_failure(interaction, error)
@@ -120,7 +123,7 @@ class EntryButton(
 
 class PageButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"challenge:page:(?P<challenge>[0-9]+):(?P<page>[0-9]+)",
+    template=r"challenge:page:(?P<challenge>[0-9]{1,25}):(?P<page>[0-9]{1,25})",
 ):
     """Turns the entries message to another page (edits it in place)."""
 
@@ -145,6 +148,8 @@ class PageButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
+            if not (in_range(self.challenge_id) and in_range(self.page)):  # forged
+                raise InputError("There is no such page of entries.")
             cog = _cog(interaction)
             embed, view = await cog.entries_page(_guild(interaction), self.challenge_id, self.page)
             await interaction.response.edit_message(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
@@ -384,7 +389,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
         self,
         interaction: discord.Interaction,
         file: discord.Attachment | None = None,
-        clip: int | None = None,
+        clip: app_commands.Range[int, 1, MAX_INTEGER] | None = None,
         link: str | None = None,
         title: app_commands.Range[str, 1, MAX_TITLE] | None = None,
         note: app_commands.Range[str, 0, MAX_NOTE] = "",
@@ -453,14 +458,18 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
     @app_commands.command(name="vote", description="Vote for an entry (by its number).")
     @app_commands.describe(entry="The entry's number, as in /challenge entries (type to search titles)")
     @app_commands.autocomplete(entry=_entry_choices)
-    async def vote(self, interaction: discord.Interaction, entry: int) -> None:
+    async def vote(
+        self, interaction: discord.Interaction, entry: app_commands.Range[int, 1, MAX_INTEGER]
+    ) -> None:
         async with refusals(interaction):
             await self._vote(interaction, _guild(interaction), entry, take_back=False)
 
     @app_commands.command(name="unvote", description="Take back your vote for an entry.")
     @app_commands.describe(entry="The entry's number, as in /challenge entries (type to search titles)")
     @app_commands.autocomplete(entry=_entry_choices)
-    async def unvote(self, interaction: discord.Interaction, entry: int) -> None:
+    async def unvote(
+        self, interaction: discord.Interaction, entry: app_commands.Range[int, 1, MAX_INTEGER]
+    ) -> None:
         async with refusals(interaction):
             await self._vote(interaction, _guild(interaction), entry, take_back=True)
 
@@ -533,7 +542,10 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
     )
     @app_commands.autocomplete(entry=_entry_choices)
     async def remove_entry(
-        self, interaction: discord.Interaction, entry: int, reason: app_commands.Range[str, 1, MAX_REASON]
+        self,
+        interaction: discord.Interaction,
+        entry: app_commands.Range[int, 1, MAX_INTEGER],
+        reason: app_commands.Range[str, 1, MAX_REASON],
     ) -> None:
         async with refusals(interaction):
             removed = await self.service.remove_entry(

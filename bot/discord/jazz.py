@@ -26,7 +26,7 @@ from bot.audio.clips import Clip
 from bot.core.failures import new_request_id
 from bot.core.limits import MIN_TEMPERATURE
 from bot.core.requests import MAX_SEED, MAX_TEXT_CHARS, build_request, ignored_note, parse_request_text
-from bot.core.text import literal
+from bot.core.text import fit, literal
 from bot.discord.buttons import ClipAction, clip_view
 from bot.discord.errors import NO_MENTIONS, describe_failure, refusals
 from bot.services.jazz import Remake, Requester
@@ -96,7 +96,7 @@ class StatusMessage:
 
     async def _edit(self, text: str) -> None:
         try:
-            await self._interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+            await self._interaction.edit_original_response(content=fit(text), allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as error:  # progress is best effort: the clip still comes
             log.debug("could not update the progress message: %s", error)
         self._shown = text
@@ -312,4 +312,4 @@ async def _submit(services: Services, interaction: discord.Interaction, who: Req
         text = f"🏆 Clip #{clip_id} is in the challenge as “{literal(entry.title)}”. Good luck!"
     except Exception as error:
         text = describe_failure(error, new_request_id())
-    await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+    await interaction.edit_original_response(content=fit(text), allowed_mentions=NO_MENTIONS)

@@ -6,6 +6,7 @@ fires the deadline task's (virtual) sleep: no real waiting.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +14,8 @@ import discord
 import pytest
 
 from bot.discord.app import JazzBot
+from bot.discord.buttons import ClipAction, ClipButton
+from bot.discord.challenges import EntryButton, PageButton
 from tests.bot.challenge_helpers import tiny_midi
 from tests.bot.discord_helpers import QUICK_BARS, Bots, button_labels
 
@@ -274,7 +277,7 @@ async def test_clips_are_offered_and_entered_and_moderators_can_remove_and_cance
     clicked = await club.bob.click(bobs_clip, label="Submit to challenge")
     assert clicked.ephemeral and "Clip #2 is in the challenge" in said(clicked)
     listed = (await club.observer.slash(club.channel, "challenge entries")).response.embeds[0].description
-    assert "**#1 Blue in F**" in listed and "**#2 Clip #2: 4 bars of swing**" in listed
+    assert "**#1 Blue in F**" in listed and "**#2 Clip \\#2\\: 4 bars of swing**" in listed
     suggested = await club.mod.autocomplete(club.channel, "challenge remove-entry", "entry", "blue")
     assert [(choice["name"], choice["value"]) for choice in suggested] == [("#1 · Blue in F", 1)]
 
@@ -289,3 +292,103 @@ async def test_clips_are_offered_and_entered_and_moderators_can_remove_and_cance
     assert public(club)[-1].content == "❌ **Wizard of the week** was cancelled: Server maintenance"
     info = await club.bob.slash(club.channel, "challenge info")
     assert "Cancelled: Server maintenance" in said(info)
+
+
+def payload(tag: str, *, pings: bool = False, lines: bool = False) -> str:
+    """Member text that would be markdown, a masked link, a spoiler, tags or (with ``pings``) mass pings
+    if the bot posted it raw; ``tag`` marks which field it went into. ``lines`` adds line-start markdown."""
+    text = f"**B{tag}** __U{tag}__ ~~S{tag}~~ `C{tag}` [L{tag}](https://e.example/x) ||X{tag}|| <@42> <#43>"
+    text += " <t:0:R>" + (" @everyone @here <@&44>" if pings else "")
+    return f"# H{tag}\n-# T{tag}\n> Q{tag}\n- I{tag}\n1. N{tag}\n{text}" if lines else text
+
+
+_RAW = ("**B", "__U", "~~S", "`C", "[L", "](", "||X", "<@42", "<#43", "<@&44", "<t:0", "@everyone", "@here")
+_LINE_MARKDOWN = re.compile(r"^(#|-#|>|-|\d+\.)\s+[HTQIN]\w", re.MULTILINE)
+
+
+def sent_texts(simcord_env: Any) -> list[str]:
+    """Every text the bot sent to Discord: message and reply content, embed titles, descriptions,
+    fields and footers, progress edits and direct messages."""
+    texts: list[str] = []
+
+    def walk(value: Any, key: str = "") -> None:
+        if isinstance(value, dict):
+            for name, item in value.items():
+                walk(item, name)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, key)
+        elif isinstance(value, str) and key in ("content", "title", "description", "value", "text", "name"):
+            texts.append(value)
+
+    for request in simcord_env.http_requests:
+        if "/messages" in request.path or "/callback" in request.path or "/webhooks/" in request.path:
+            walk(request.json)
+    return texts
+
+
+def rendered_raw(text: str) -> list[str]:
+    """The markdown, link, tag and ping openers left in ``text`` once its escaped characters are set
+    aside: what Discord would render instead of showing literally."""
+    unescaped = re.sub(r"\\[^\w\s]", "¤", text)
+    found = [token for token in _RAW if token in unescaped]
+    return found + _LINE_MARKDOWN.findall(unescaped)
+
+
+async def test_member_text_shows_literally_in_every_post(simcord_env: Any, club: Any) -> None:
+    await start(club, title=payload("ti"), prompt=payload("pr", lines=True))
+    file_name = f"{payload('fi', pings=True)}.mid".replace("/", "")
+    entered = await club.alice.slash(
+        club.channel, "challenge submit", file=(file_name, tiny_midi()), note=payload("no", lines=True)
+    )
+    assert "is in" in said(entered), said(entered)  # a file's name is shown, never refused for a ping
+    await club.bob.slash(
+        club.channel,
+        "challenge submit",
+        link="https://a.example/>[Lx](https://evil.example)",
+        title=payload("li"),
+    )
+    await club.carol.slash(club.channel, "jazz", bars=QUICK_BARS, seed=1)
+    for request in (f"{QUICK_BARS} bars {payload('ja')}", f"| Dm7 {payload('ch')} | C |"):
+        refused = await club.carol.slash(club.channel, "jazz", request=request)
+        assert refused.ephemeral and "Example" in said(refused)
+    await club.carol.slash(club.channel, "challenge submit", clip=1, title=payload("cl"))
+    await club.mod.slash(club.channel, "challenge remove-entry", entry=3, reason=payload("re"))
+    for who in (club.alice, club.bob, club.mod):
+        for command in ("entries", "leaderboard", "info", "profile"):
+            await who.slash(club.channel, f"challenge {command}")
+    await simcord_env.advance_time(3 * DAY)
+    late = await club.carol.slash(club.channel, "challenge submit", link="https://b.example")
+    assert "are closed" in said(late)
+    await club.bob.slash(club.channel, "challenge vote", entry=1)
+    await club.alice.slash(club.channel, "challenge vote", entry=2)
+    await club.mod.slash(club.channel, "challenge close")
+    await simcord_env.advance_time(60)
+    await club.mod.slash(club.channel, "challenge history")
+    await start(club, title=payload("se"))
+    await club.mod.slash(club.channel, "challenge cancel", reason=payload("ca"))
+    await club.bob.slash(club.channel, "challenge history")
+
+    texts = sent_texts(simcord_env)
+    for tag in ("ti", "pr", "fi", "no", "li", "cl", "re", "se", "ca", "ch"):
+        assert any(f"B{tag}" in text for text in texts), f"the {tag} payload was never shown"
+    for text in texts:
+        assert rendered_raw(text) == [], text
+    assert any("%3E%5BLx%5D" in text for text in texts)  # the link cannot break out of its <...>
+    assert "​everyone" in "".join(texts)  # shown, with a zero-width space after the @
+
+
+async def test_a_forged_button_id_too_large_for_sqlite_is_refused_kindly(
+    club: Any, simcord_bot: JazzBot
+) -> None:
+    channel = simcord_bot.get_channel(club.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    view = discord.ui.View(timeout=None)
+    view.add_item(ClipButton(ClipAction.EXTEND, 2**64))
+    view.add_item(EntryButton("vote", 2**70))
+    view.add_item(PageButton(2**64, 1, "Next ▶"))
+    forged = await channel.send("forged", view=view)
+    message = next(post for post in public(club) if post.id == forged.id)
+    for label in ("Extend +8 bars", "🗳 Vote #1180591620717411303424", "Next ▶"):
+        answer = await club.alice.click(message, label=label)
+        assert answer.ephemeral and "There is no" in answer.response.content, answer.response.content
