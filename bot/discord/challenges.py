@@ -399,7 +399,10 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
             if sum(source is not None for source in (file, clip, link)) != 1:
                 raise InputError("Submit exactly one of: a file, one of your clips, or a link.")
             if file is not None:
-                file_kind(file.filename, file.size)  # refuse oversized or odd files before downloading them
+                # The cheap checks (type and size by the attachment's metadata, an open challenge, the
+                # member's rate limit) come before the download and the scan.
+                file_kind(file.filename, file.size)
+                await self.service.check_submission(guild, user)
                 await interaction.response.defer(ephemeral=True, thinking=True)
                 entry = await self.service.submit_file(
                     guild, user, file.filename, await file.read(), title, note

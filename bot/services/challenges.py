@@ -11,7 +11,7 @@ a guild.
 
 from __future__ import annotations
 
-import asyncio
+import math
 import re
 import time
 from collections.abc import Callable
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.core.text import literal, shorten, visible
+from bot.services.uploads import MidiScanner
 from bot.store.challenges import (
     DEFAULT_MAX_VOTES,
     RUNNING_PHASES,
@@ -38,7 +39,7 @@ from bot.store.challenges import (
     VoteRefused,
 )
 from model.errors import InputError
-from model.midi import MAX_MIDI_BYTES, read_midi
+from model.midi import MAX_MIDI_BYTES
 
 if TYPE_CHECKING:  # the clip store pulls in rendering; the rules only call its methods
     from bot.store.clips import ClipStore, StoredClip
@@ -52,6 +53,8 @@ MAX_FILENAME = 100
 LONGEST_CHALLENGE = timedelta(days=365)
 SHORTEST_PHASE = timedelta(minutes=1)
 TIES_NAMED = 5  # a tie note names this many entries, then counts the rest
+SUBMITS_PER_WINDOW, SUBMIT_WINDOW = 3, 60.0  # a member's submissions per window of seconds
+FORGET_SUBMITTERS_AFTER = 10_000  # past this many remembered members, those outside the window go
 MIDI_SUFFIXES = (".mid", ".midi")
 AUDIO_SUFFIXES = (".ogg", ".opus", ".mp3", ".wav", ".flac", ".m4a")
 
@@ -190,6 +193,11 @@ def _clean_filename(filename: str) -> str:
     return safe if len(safe) <= MAX_FILENAME else f"{stem[: MAX_FILENAME - len(suffix) - 1]}{dot}{suffix}"
 
 
+def _file_title(filename: str) -> str:
+    """A title for an entry submitted without one: the file's name without its folder and suffix."""
+    return PurePath(filename.replace("\\", "/")).stem
+
+
 def _looks_like_audio(suffix: str, data: bytes) -> bool:
     if suffix in (".ogg", ".opus"):
         return data.startswith(b"OggS")
@@ -307,6 +315,8 @@ class ChallengeService:
         self._clips = clips
         self._settings = settings
         self._clock = clock
+        self._scanner = MidiScanner()
+        self._submits: dict[tuple[int, int], list[float]] = {}  # (guild, member) -> recent submit times
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -407,6 +417,35 @@ class ChallengeService:
             raise SubmissionRefused("No challenge is taking submissions in this server right now.")
         return found
 
+    def _check_rate(self, guild_id: int, user_id: int) -> None:
+        """Refuse a member's submission past :data:`SUBMITS_PER_WINDOW` in :data:`SUBMIT_WINDOW` seconds."""
+        now = self._clock()
+        recent = [
+            moment for moment in self._submits.get((guild_id, user_id), []) if now - moment < SUBMIT_WINDOW
+        ]
+        self._submits[(guild_id, user_id)] = recent
+        if len(recent) >= SUBMITS_PER_WINDOW:
+            wait = math.ceil(recent[0] + SUBMIT_WINDOW - now)
+            raise SubmissionRefused(f"Slow down: you can submit again in {max(1, wait)} s.")
+
+    async def check_submission(self, guild_id: int, user_id: int) -> Challenge:
+        """What adapters ask before downloading an upload: a challenge is open here and the member is
+        within the submit rate limit (the cheap checks; nothing is recorded)."""
+        challenge = await self._submission_target(guild_id)
+        self._check_rate(guild_id, user_id)
+        return challenge
+
+    async def _admit(self, guild_id: int, user_id: int) -> Challenge:
+        """:meth:`check_submission`, then count this submission against the member's rate limit."""
+        challenge = await self.check_submission(guild_id, user_id)
+        self._submits.setdefault((guild_id, user_id), []).append(self._clock())
+        if len(self._submits) > FORGET_SUBMITTERS_AFTER:
+            now = self._clock()
+            self._submits = {
+                key: times for key, times in self._submits.items() if now - times[-1] < SUBMIT_WINDOW
+            }
+        return challenge
+
     async def submit_file(
         self,
         guild_id: int,
@@ -416,23 +455,19 @@ class ChallengeService:
         title: str | None = None,
         note: str = "",
     ) -> Entry:
-        """A MIDI or audio file; MIDI is parsed (safely, in a worker thread: a file of several MB
-        takes a while) so a renamed non-MIDI file is refused."""
+        """A MIDI or audio file. The cheap checks come first (size and type by name, an open challenge,
+        the rate limit); then a MIDI file is scanned (bounded, one at a time, off the event loop: see
+        :mod:`bot.services.uploads`) and an audio file's first bytes are checked, so a renamed file is
+        refused."""
         kind = file_kind(filename, len(data))
+        clean_title = clean_text(title or _file_title(filename), "title", MAX_TITLE, typed=bool(title))
+        clean_note = clean_text(note, "note", MAX_NOTE, multiline=True, required=False)
+        challenge = await self._admit(guild_id, user_id)
         suffix = PurePath(filename).suffix.lower()
         if kind == "midi":
-            try:
-                await asyncio.to_thread(read_midi, data)
-            except InputError as error:  # the reader's words start lower case, some with an empty "()"
-                reason = str(error).replace(" ()", "")
-                raise InputError(reason[:1].upper() + reason[1:]) from None
+            await self._scanner.check(data)
         elif not _looks_like_audio(suffix, data):
             raise InputError(f"That file does not look like {suffix[1:].upper()} audio; export it again.")
-        stored_name = _clean_filename(filename)
-        given_stem = PurePath(filename.replace("\\", "/")).stem
-        clean_title = clean_text(title or given_stem, "title", MAX_TITLE, typed=bool(title))
-        clean_note = clean_text(note, "note", MAX_NOTE, multiline=True, required=False)
-        challenge = await self._submission_target(guild_id)
         return await self.store.submit_entry(
             guild_id,
             challenge.id,
@@ -440,7 +475,7 @@ class ChallengeService:
             clean_title,
             kind,
             payload=data,
-            filename=stored_name,
+            filename=_clean_filename(filename),
             note=clean_note,
         )
 
@@ -454,7 +489,7 @@ class ChallengeService:
         default_title = f"Clip #{clip.id}: {clip.request.summary()}"
         clean_title = clean_text(title or default_title, "title", MAX_TITLE, typed=bool(title))
         clean_note = clean_text(note, "note", MAX_NOTE, multiline=True, required=False)
-        challenge = await self._submission_target(guild_id)
+        challenge = await self._admit(guild_id, user_id)
         return await self.store.submit_entry(
             guild_id, challenge.id, user_id, clean_title, "clip", reference=str(clip.id), note=clean_note
         )
@@ -468,7 +503,7 @@ class ChallengeService:
             title or urlsplit(link).hostname or link, "title", MAX_TITLE, typed=bool(title)
         )
         clean_note = clean_text(note, "note", MAX_NOTE, multiline=True, required=False)
-        challenge = await self._submission_target(guild_id)
+        challenge = await self._admit(guild_id, user_id)
         return await self.store.submit_entry(
             guild_id, challenge.id, user_id, clean_title, "link", reference=link, note=clean_note
         )

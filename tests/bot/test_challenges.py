@@ -13,6 +13,8 @@ import pytest
 
 from bot.services.challenge_text import TextStyle, challenge_text, profile_text, results_text
 from bot.services.challenges import (
+    SUBMIT_WINDOW,
+    SUBMITS_PER_WINDOW,
     ChallengeService,
     NotAllowed,
     Tie,
@@ -227,7 +229,10 @@ async def test_file_submissions_are_checked_and_stored(
     midi = tiny_midi()
     for attempt, match in [
         (service.submit_file(GUILD, 1, "huge.mid", b"MThd" + bytes(50 * 2**20)), "50.0 MiB"),
-        (service.submit_file(GUILD, 1, "fake.mid", b"<html>not midi</html>"), "not a MIDI file"),
+        (
+            service.submit_file(GUILD, 1, "fake.mid", b"<html>not midi</html>"),
+            "damaged or not a standard MIDI file",
+        ),
         (service.submit_file(GUILD, 1, "broken.mid", midi[:20]), "damaged|no notes"),
         (service.submit_file(GUILD, 1, "song.mp3", b"RIFF....WAVE"), "does not look like MP3"),
         (service.submit_file(GUILD, 1, "tool.exe", b"MZ"), "not a file challenges take"),
@@ -235,6 +240,7 @@ async def test_file_submissions_are_checked_and_stored(
         (service.submit_file(GUILD, 1, "x.mid", midi, title="@here listen"), "cannot mention"),
     ]:
         await refused(conn, attempt, InputError, match)
+        clock.advance(minutes=1)  # each scanned attempt counts against the member's rate limit
 
     entry = await service.submit_file(GUILD, 1, "../../My Tune!.mid", midi, note="first take")
     assert (entry.kind, entry.filename, entry.title, entry.note) == (
@@ -248,6 +254,22 @@ async def test_file_submissions_are_checked_and_stored(
     assert (replaced.id, replaced.kind, replaced.title) == (entry.id, "audio", "Take two")
     media = await service.entry_media(GUILD, entry.id)
     assert (media.filename, media.data) == ("take2.ogg", b"OggS" + bytes(64))
+
+
+async def test_submissions_are_rate_limited_per_member_before_any_scan(
+    conn: aiosqlite.Connection, service: ChallengeService, clock: Clock
+) -> None:
+    await start(service)
+    for take in range(SUBMITS_PER_WINDOW):
+        await service.submit_link(GUILD, 1, f"https://a.example/{take}")
+    damaged = b"MThd" + bytes(1_900_000)  # would be scanned if admitted
+    await refused(conn, service.submit_file(GUILD, 1, "x.mid", damaged), SubmissionRefused, "again in 60 s")
+    await refused(conn, service.check_submission(GUILD, 1), SubmissionRefused, "Slow down")
+    await service.submit_link(GUILD, 2, "https://b.example")  # another member is not held up
+    clock.advance(seconds=SUBMIT_WINDOW)
+    assert (
+        await service.submit_link(GUILD, 1, "https://a.example/late")
+    ).reference == "https://a.example/late"
 
 
 async def test_link_and_clip_submissions(conn: aiosqlite.Connection, service: ChallengeService) -> None:

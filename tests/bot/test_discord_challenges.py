@@ -180,7 +180,7 @@ async def test_refusals_are_private_say_why_and_change_nothing(simcord_env: Any,
     posts = len(public(club))
     for file, reason in [
         (("big.mid", b"MThd" + bytes(20 * 2**20)), "20.0 MiB; MIDI entries up to 1.9 MiB"),
-        (("fake.mid", b"<html>not a tune</html>"), "not a MIDI file"),
+        (("fake.mid", b"<html>not a tune</html>"), "damaged or not a standard MIDI file"),
         (("tool.exe", b"MZ"), "not a file challenges take"),
     ]:
         result = await club.alice.slash(club.channel, "challenge submit", file=file)
