@@ -5,8 +5,9 @@ mido builds a Python object per event: a 1.9 MB file took 3-5 s of CPU and ~170 
 walks the bytes instead (chunk headers, delta times, running status, meta and sysex lengths), counts
 tracks, events and notes, and stops at the first of: :data:`MAX_TRACKS` tracks, :data:`MAX_EVENTS`
 events or :data:`SCAN_SECONDS` seconds. It allocates nothing per event, so memory stays at the file's
-own size. :class:`MidiScanner` runs scans on a worker thread one at a time, so twenty uploads at once
-cost the memory of one and the event loop keeps running.
+own size. :class:`MidiScanner` runs one scan at a time on the event loop in steps of
+:data:`STEP_EVENTS` events, handing the loop back between steps: a thread would hold the GIL for its
+whole switch interval and, on a busy host, stall the loop for tens of milliseconds at a time.
 
 Every failure is the same friendly :class:`~model.errors.InputError` (the reason is for the log), never
 a parser's internals such as "list index out of range".
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Generator
 from dataclasses import dataclass
 
 from model.errors import InputError
@@ -25,8 +27,8 @@ log = logging.getLogger(__name__)
 
 MAX_TRACKS = 256
 MAX_EVENTS = 200_000  # the composer's reader takes as many (model.midi.MAX_MIDI_EVENTS)
-SCAN_SECONDS = 2.0
-_CHECK_EVERY = 4096  # events between two looks at the clock
+SCAN_SECONDS = 5.0
+STEP_EVENTS = 512  # events scanned between two turns of the event loop (a few milliseconds)
 DAMAGED = (
     "This MIDI file is damaged or not a standard MIDI file; export it again as a .mid "
     "(Standard MIDI File) and send that."
@@ -57,8 +59,21 @@ def scan_midi(
 ) -> MidiSummary:
     """Walk ``data`` as a Standard MIDI File; :class:`MidiRefused` if it is not one, is too big in
     tracks or events, takes longer than ``seconds`` or has no notes."""
+    steps = scan_steps(data, max_tracks, max_events, seconds)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def scan_steps(
+    data: bytes, max_tracks: int, max_events: int, seconds: float
+) -> Generator[None, None, MidiSummary]:
+    """:func:`scan_midi` in steps, as :class:`MidiScanner` drives it: yields every :data:`STEP_EVENTS`
+    events."""
     try:
-        summary = _walk(memoryview(data), max_tracks, max_events, time.monotonic() + seconds)
+        summary = yield from _walk(memoryview(data), max_tracks, max_events, time.monotonic() + seconds)
     except _Damaged as damaged:
         raise MidiRefused(reason=str(damaged)) from None
     if summary.notes == 0:
@@ -66,7 +81,9 @@ def scan_midi(
     return summary
 
 
-def _walk(data: memoryview, max_tracks: int, max_events: int, deadline: float) -> MidiSummary:
+def _walk(
+    data: memoryview, max_tracks: int, max_events: int, deadline: float
+) -> Generator[None, None, MidiSummary]:
     size = len(data)
     if size < 14 or bytes(data[:4]) != b"MThd":
         raise _Damaged("no MThd header")
@@ -90,7 +107,7 @@ def _walk(data: memoryview, max_tracks: int, max_events: int, deadline: float) -
         if kind != b"MTrk":
             continue  # other chunk types are allowed and skipped
         tracks += 1
-        track_events, track_notes = _track(data, start, end, max_events - events, deadline)
+        track_events, track_notes = yield from _track(data, start, end, max_events - events, deadline)
         events += track_events
         notes += track_notes
     if tracks == 0:
@@ -98,7 +115,9 @@ def _walk(data: memoryview, max_tracks: int, max_events: int, deadline: float) -
     return MidiSummary(tracks, events, notes)
 
 
-def _track(data: memoryview, position: int, end: int, events_left: int, deadline: float) -> tuple[int, int]:
+def _track(
+    data: memoryview, position: int, end: int, events_left: int, deadline: float
+) -> Generator[None, None, tuple[int, int]]:
     """Events and notes of one MTrk chunk's body, ``data[position:end]``."""
     events = notes = 0
     status = 0
@@ -152,23 +171,31 @@ def _track(data: memoryview, position: int, end: int, events_left: int, deadline
             raise MidiRefused(
                 f"This MIDI file has more than {MAX_EVENTS:,} events; send a shorter one.", "events"
             )
-        if events % _CHECK_EVERY == 0 and time.monotonic() > deadline:
-            raise MidiRefused("This MIDI file takes too long to read; send a shorter one.", "time")
+        if events % STEP_EVENTS == 0:
+            if time.monotonic() > deadline:
+                raise MidiRefused("This MIDI file takes too long to read; send a shorter one.", "time")
+            yield
     if position > end:
         raise _Damaged("last event runs past the track")
     return events, notes
 
 
 class MidiScanner:
-    """Runs :func:`scan_midi` on a worker thread, one scan at a time (the rest wait their turn)."""
+    """Runs :func:`scan_midi` one scan at a time (the rest wait their turn), in steps that hand the
+    event loop back between them."""
 
     def __init__(self) -> None:
         self._one_at_a_time = asyncio.Semaphore(1)
 
     async def check(self, data: bytes) -> MidiSummary:
         async with self._one_at_a_time:
+            steps = scan_steps(data, MAX_TRACKS, MAX_EVENTS, SCAN_SECONDS)
             try:
-                return await asyncio.to_thread(scan_midi, data)
+                while True:
+                    next(steps)
+                    await asyncio.sleep(0)
+            except StopIteration as done:
+                return done.value
             except MidiRefused as refused:
                 log.info("MIDI upload refused: %s", refused.reason)
                 raise
