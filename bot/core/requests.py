@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from bot.core.limits import MAX_INTEGER, MIN_TEMPERATURE
-from bot.core.text import literal, visible
+from bot.core.text import literal, shorten, visible
 from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, STYLES, ArrangeOptions
 from model.compose import MAX_BARS, MAX_TEMPERATURE, MAX_TEMPO, MIN_BARS, MIN_TEMPO, ComposeRequest
 from model.errors import InputError
@@ -156,6 +156,7 @@ _NUMBER = (
     + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 )
 _NAMED_NUMBERS = {
+    "bar": "bars",
     "bars": "bars",
     "length": "bars",
     "tempo": "tempo",
@@ -164,7 +165,14 @@ _NAMED_NUMBERS = {
     "temperature": "temperature",
     "temp": "temperature",
 }
-_DECIMAL = r"-?(?:\d+(?:[.,]\d+)?|[.,]\d+)"
+_KEYWORD = r"bars?|measures?|length|tempo|bpm|seed"
+_KEYWORD_FIELD = {"bar": "bars", "measure": "bars", "measures": "bars"}
+_KEYWORD_PAIR = re.compile(rf"\b({_KEYWORD})\s*(?:of\s*)?(\d+)\b", re.IGNORECASE)
+_KEYWORD_FIRST_CHAIN = re.compile(
+    rf"\b(?:{_KEYWORD})\s*(?:of\s*)?\d+(?:\s+(?:{_KEYWORD})\s*(?:of\s*)?\d+)+\b", re.IGNORECASE
+)
+_ENDS_WITH_NUMBER = re.compile(rf"(?:\b(?:{_NUMBER})|\d)\s*-?\s*\Z", re.IGNORECASE)
+_DECIMAL = r"-?(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:e[-+]?\d+)?"
 _ACCIDENTAL = r"#|♯|♭|b|-?sharp|-?flat"
 _MINOR_MODES = ("m", "min", "minor", "dorian", "aeolian")
 _MODE = r"minor|major|min|maj|dorian|aeolian|m"
@@ -331,6 +339,7 @@ def parse_request_text(text: str) -> TextRequest:
     reader.take(_CHART, lambda m: ("progression", _chart(m.group(0))))
     reader.take(rf"\b({'|'.join(_NAMED_NUMBERS)})\s*[=:]\s*({_DECIMAL})(?![\d.])", _named_number)
     reader.rest = _SEPARATOR.sub(" ", reader.rest)  # "key=Bb", "style: ballad" read like "key Bb"
+    reader.take_pairs(_KEYWORD_FIRST_CHAIN, _keyword_first_pairs)
     reader.take(r"\bseed\s*(?:#|no\.?|number)?\s*(-?\d+)\b", lambda m: ("seed", int(m.group(1))))
     reader.take(
         rf"\b(?:temperature|temp)\s*(?:of\s*)?({_DECIMAL})(?![\d.])",
@@ -439,6 +448,21 @@ class _Reader:
 
         self.rest = regex.sub(replace, self.rest)
 
+    def take_pairs(
+        self, pattern: re.Pattern[str], pairs: Callable[[re.Match[str]], list[tuple[str, object, str]] | None]
+    ) -> None:
+        """Like :meth:`take` for a handler that reads several (field, value, phrase) from one match."""
+
+        def replace(match: re.Match[str]) -> str:
+            found = pairs(match)
+            if found is None:
+                return match.group(0)
+            for name, value, phrase in found:
+                self._set(name, value, phrase)
+            return " "
+
+        self.rest = pattern.sub(replace, self.rest)
+
     def _set(self, name: str, value: object, phrase: str) -> None:
         if name in self.values and self.values[name] != value:
             raise RequestError(
@@ -494,7 +518,19 @@ def _chart(text: str) -> str:
 def _named_number(match: re.Match[str]) -> tuple[str, object]:
     """ "tempo=120", "bars: 8" (console style): unambiguous even beside "120 bars"."""
     text = match.group(2).replace(",", ".")
-    return _NAMED_NUMBERS[match.group(1).lower()], float(text) if "." in text else int(text)
+    return _NAMED_NUMBERS[match.group(1).lower()], float(text) if any(c in text for c in ".eE") else int(text)
+
+
+def _keyword_first_pairs(match: re.Match[str]) -> list[tuple[str, object, str]] | None:
+    """ "tempo 60 bars 48": a chain that starts with a keyword pairs each number with the keyword before
+    it (not "60 bars" and "tempo ... 48"). A chain after a number ("16 bars 120 bpm") is left to the
+    number-first readings."""
+    if _ENDS_WITH_NUMBER.search(match.string, 0, match.start()):
+        return None
+    return [
+        (_NAMED_NUMBERS[_KEYWORD_FIELD.get(word.lower(), word.lower())], int(number), f"{word} {number}")
+        for word, number in _KEYWORD_PAIR.findall(match.group(0))
+    ]
 
 
 def _number(text: str) -> int:
@@ -693,10 +729,11 @@ def _unknown_words(parsed: TextRequest) -> str:
     """The unknown words, quoted, each with the closest known phrase when one is close."""
     vocabulary = sorted(set(_phrases().values) | {"bars", "bpm", "tempo", "seed", "temperature"})
     shown = []
-    for word in parsed.not_understood[:8]:
+    unique = list({word.lower(): word for word in reversed(parsed.not_understood)}.values())[::-1]
+    for word in unique[:8]:
         close = difflib.get_close_matches(word.lower(), vocabulary, n=1, cutoff=0.75)
         shown.append(_quote(word) + (f" (did you mean '{close[0]}'?)" if close else ""))
-    more = len(parsed.not_understood) - len(shown)
+    more = len(unique) - len(shown)
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
@@ -723,4 +760,6 @@ def _shown_text(text: str, limit: int = 60) -> str:
 
 
 def _shown(value: object) -> str:
+    if isinstance(value, int | float):  # a number needs no escaping, only shortening
+        return shorten(repr(value), 40)
     return _shown_text(repr(value), 40)

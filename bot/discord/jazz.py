@@ -303,11 +303,28 @@ async def on_clip_button(
     await deliver(interaction, services, job)
 
 
+async def _retire_submit_button(interaction: discord.Interaction, clip_id: int) -> None:
+    """Take the Submit button off a clip message once no challenge takes entries (best effort: the
+    refusal is what matters)."""
+    if interaction.message is None:
+        return
+    try:
+        await interaction.message.edit(view=clip_view(clip_id, submit=False))
+    except discord.HTTPException as error:
+        log.info("could not take the Submit button off clip %s: %s", clip_id, error)
+
+
 async def _submit(services: Services, interaction: discord.Interaction, who: Requester, clip_id: int) -> None:
     await interaction.response.defer(ephemeral=True, thinking=True)
     try:
         if services.challenges is None or who.guild_id is None:
             raise InputError("Challenges run in servers only, and none is open here right now.")
+        if await services.challenges.open_challenge(who.guild_id) is None:
+            await _retire_submit_button(interaction, clip_id)
+            raise InputError(
+                "This challenge has closed to entries, so the Submit button no longer works "
+                "(I have taken it off this clip)."
+            )
         entry = await services.challenges.submit_clip(who.guild_id, who.user_id, clip_id)
         text = f"🏆 Clip #{clip_id} is in the challenge as “{literal(entry.title)}”. Good luck!"
     except Exception as error:

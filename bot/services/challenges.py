@@ -483,7 +483,7 @@ class ChallengeService:
         self, guild_id: int, user_id: int, clip_id: int, title: str | None = None, note: str = ""
     ) -> Entry:
         """One of the member's own jazzbot clips made in this server."""
-        clip = await self._clips.get(clip_id, None if guild_id == CONSOLE_GUILD else guild_id)
+        clip = await self._clips.get(clip_id, None if guild_id == CONSOLE_GUILD else guild_id, user_id)
         if clip.user_id != user_id:
             raise SubmissionRefused(f"Clip #{clip_id} was made by someone else; submit one of your own.")
         default_title = f"Clip #{clip.id}: {clip.request.summary()}"
@@ -527,8 +527,8 @@ class ChallengeService:
             return EntryMedia(None, None, entry.reference)
         if entry.kind == "clip":
             assert entry.reference is not None
-            clip = await self._clips.get(
-                int(entry.reference), None if guild_id == CONSOLE_GUILD else guild_id
+            clip = await self._clips.get(  # an entry's clip is its author's
+                int(entry.reference), None if guild_id == CONSOLE_GUILD else guild_id, entry.author_id
             )
             if clip.audio:
                 return EntryMedia(f"entry-{entry.id}-clip-{clip.id}.{clip.audio_format}", clip.audio, None)

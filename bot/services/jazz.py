@@ -83,7 +83,7 @@ class JazzService:
     ) -> tuple[StoredClip, Clip]:
         """Clip ``clip_id`` regenerated (new seed), extended by :data:`EXTEND_BARS` (:class:`TooLong`
         past the bar limit) or varied (same chords, new melody); see the module doc."""
-        stored = await self._clips.get(clip_id, who.guild_id)
+        stored = await self._clips.get(clip_id, who.guild_id, who.user_id)
         request = self._remade_request(kind, stored)
         return await self._make(kind, who, request, progress, interaction, parent=stored.id)
 
