@@ -456,7 +456,9 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
     ) -> None:
         async with refusals(interaction):
             embed, view = await self.entries_page(_guild(interaction), None, page)
-            await interaction.response.send_message(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+            await interaction.response.send_message(
+                embed=embed, view=view, ephemeral=self._only_asker(interaction), allowed_mentions=NO_MENTIONS
+            )
 
     @app_commands.command(name="vote", description="Vote for an entry (by its number).")
     @app_commands.describe(entry="The entry's number, as in /challenge entries (type to search titles)")
@@ -480,7 +482,9 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
     async def leaderboard(self, interaction: discord.Interaction) -> None:
         async with refusals(interaction):
             board = await self.service.leaderboard(_guild(interaction))
-            await self._post(interaction, leaderboard_text(board, DISCORD_STYLE))
+            await self._post(
+                interaction, leaderboard_text(board, DISCORD_STYLE), ephemeral=self._only_asker(interaction)
+            )
 
     @app_commands.command(name="info", description="The current (or latest) challenge.")
     async def info(self, interaction: discord.Interaction) -> None:
@@ -567,5 +571,13 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
                 log.info("could not DM the author of removed entry %s: %s", entry, error)
             await send_private(interaction, f"Removed entry #{entry} “{literal(removed.title)}”; {told}.")
 
-    async def _post(self, interaction: discord.Interaction, text: str) -> None:
-        await interaction.response.send_message(embed=_card(text), allowed_mentions=NO_MENTIONS)
+    def _only_asker(self, interaction: discord.Interaction, ephemeral: bool | None = None) -> bool:
+        """Whether a list (entries, leaderboard) goes to the asker alone: ``ephemeral`` when given (a
+        per-server setting can pass it), else private for members, so one member's look does not fill
+        the channel, and public for moderators, who post it for everyone."""
+        return ephemeral if ephemeral is not None else not self._is_moderator(interaction)
+
+    async def _post(self, interaction: discord.Interaction, text: str, ephemeral: bool = False) -> None:
+        await interaction.response.send_message(
+            embed=_card(text), ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
+        )

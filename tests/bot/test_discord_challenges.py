@@ -141,7 +141,7 @@ async def test_a_challenge_from_announcement_to_results(simcord_env: Any, club: 
     link = await club.bob.click(voting, label="▶ Play #2")
     assert "<https://github.com/bob/tune>" in link.response.content
     board = await club.bob.slash(club.channel, "challenge leaderboard")
-    assert "1. **my tune** by <@" in said(board) and "— 2 votes" in said(board)
+    assert board.ephemeral and "1. **my tune** by <@" in said(board) and "— 2 votes" in said(board)
 
     await simcord_env.advance_time(2 * DAY)  # the voting deadline passes
     results = public(club)[-1]
@@ -202,8 +202,10 @@ async def test_refusals_are_private_say_why_and_change_nothing(simcord_env: Any,
         result = await club.bob.slash(club.channel, f"challenge {command}", **fields)
         assert result.ephemeral and "Only members with Manage Server" in result.response.content
     entries = await club.bob.slash(club.channel, "challenge entries")
-    assert "No entries yet." in entries.response.embeds[0].description
-    assert len(public(club)) == posts + 1  # only the entries list was posted
+    assert entries.ephemeral and "No entries yet." in entries.response.embeds[0].description
+    assert len(public(club)) == posts  # nothing was posted: a member's look at the entries is private
+    shown = await club.mod.slash(club.channel, "challenge entries")
+    assert not shown.ephemeral and len(public(club)) == posts + 1  # a moderator's is for everyone
 
 
 @pytest.mark.parametrize("settings_overrides", [{"moderator_role": "Jazz mods", "min_account_age_days": 400}])
