@@ -192,6 +192,7 @@ _KEY_ALONE = re.compile(
     r"(?P<letter3>[a-g])(?P<acc3>[#♯♭]))(?P<mode>m|min|maj)?(?![\w#♯♭])"
 )
 _FOLLOWS_BARE_A = re.compile(r"\s*(?:$|[,.;!?)]|\d|(?:at|with|on|for|and|please)\b)", re.IGNORECASE)
+_LONG_QUOTE = re.compile(r"'([^']{41,})'")  # a long bar quoted in the chart reader's message
 _CHART = re.compile(r"\|.*\|", re.DOTALL)
 _SEPARATOR = re.compile(r"\s*[=:]\s*")
 _PHRASE_SEPARATOR = r"[\s\-_/,.]+"
@@ -510,7 +511,8 @@ def _chart(text: str) -> str:
     try:
         parse_chart(chart)
     except InputError as error:  # names the bad bar, quoting it (a bar may be long)
-        reason = literal(_capitalised(str(error)), MAX_ECHO)
+        quoted_short = _LONG_QUOTE.sub(lambda m: f"'{shorten(m.group(1), 40)}'", str(error))
+        reason = literal(_capitalised(quoted_short), MAX_ECHO)
         raise RequestError(f"{reason} Example: | Dm7 G7 | Cmaj7 | at 140 bpm") from None
     return chart
 
