@@ -27,7 +27,7 @@ ELLIPSIS = "…"
 # list ("1. ") at the start of a line.
 _MARKDOWN = re.compile(r"([\\*_~|`>#\-+\[\]()<:])|(?m:^(\s*\d+)(\.)(?=\s))")
 _MASS_PING = re.compile(r"@(?=everyone|here)", re.IGNORECASE)
-_PLAIN = re.compile(r"\\([^\w\s])|\*\*|`")
+_PLAIN = re.compile(r"\\([^\w\s]|_)|\*\*|`")
 
 
 def visible(text: str, *, multiline: bool = False) -> str:

@@ -332,7 +332,7 @@ def sent_texts(simcord_env: Any) -> list[str]:
 def rendered_raw(text: str) -> list[str]:
     """The markdown, link, tag and ping openers left in ``text`` once its escaped characters are set
     aside: what Discord would render instead of showing literally."""
-    unescaped = re.sub(r"\\[^\w\s]", "¤", text)
+    unescaped = re.sub(r"\\(?:[^\w\s]|_)", "¤", text)
     found = [token for token in _RAW if token in unescaped]
     return found + _LINE_MARKDOWN.findall(unescaped)
 
