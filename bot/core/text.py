@@ -21,11 +21,11 @@ MAX_CONTENT = 2000  # a message's content
 MAX_EMBED_DESCRIPTION = 4096
 ELLIPSIS = "…"
 
-# Punctuation that starts or ends some Discord markdown: emphasis * _ ~, spoilers |, code `, quotes >,
-# headings and subtext # -, lists - +, masked links [ ] ( ), tags < > (mentions, channels, roles,
-# timestamps, custom emoji), emoji :shortcodes:, and the backslash itself; and the dot of a numbered
-# list ("1. ") at the start of a line.
-_MARKDOWN = re.compile(r"([\\*_~|`>#\-+\[\]()<:])|(?m:^(\s*\d+)(\.)(?=\s))")
+# Punctuation that starts or ends some Discord markdown anywhere in a line: emphasis * _ ~, spoilers |,
+# code `, masked links [ ] ( ), tags < (mentions, channels, roles, timestamps, custom emoji, commands),
+# and the backslash itself. At the start of a line (or of the member's text) also: headings and subtext
+# # -#, quotes >, lists - + and "1. ".
+_MARKDOWN = re.compile(r"([\\*_~|`\[\]()<])|(?m:^(\s*)([#>+\-]|\d+\.(?=\s)))")
 _MASS_PING = re.compile(r"@(?=everyone|here)", re.IGNORECASE)
 _PLAIN = re.compile(r"\\([^\w\s]|_)|\*\*|`")
 
@@ -55,8 +55,15 @@ def literal(text: str, limit: int | None = None, *, multiline: bool = False) -> 
     clean = visible(text, multiline=multiline)
     if limit is not None:
         clean = shorten(clean, limit)
-    escaped = _MARKDOWN.sub(lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\.", clean)
+    escaped = _MARKDOWN.sub(_escape, clean)
     return _MASS_PING.sub("@\u200b", escaped)
+
+
+def _escape(match: re.Match[str]) -> str:
+    if match.group(1):
+        return f"\\{match.group(1)}"
+    mark = match.group(3)
+    return f"{match.group(2)}{mark[:-1]}\\." if mark.endswith(".") else f"{match.group(2)}\\{mark}"
 
 
 def link(url: str) -> str:

@@ -207,6 +207,8 @@ class DiscordAnnouncer:
         channel = await self._channel(challenge)
         if channel is None:
             return
+        if isinstance(message.get("content"), str):
+            message["content"] = fit(message["content"])
         try:
             await channel.send(allowed_mentions=NO_MENTIONS, **message)
         except (discord.NotFound, discord.Forbidden) as error:
@@ -565,7 +567,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
             told = "they can also see it with `/challenge profile`"
             try:
                 author = self.bot.get_user(removed.author_id) or await self.bot.fetch_user(removed.author_id)
-                await author.send(removed_text(removed), allowed_mentions=NO_MENTIONS)
+                await author.send(fit(removed_text(removed)), allowed_mentions=NO_MENTIONS)
                 told = "they were told by direct message"
             except discord.HTTPException as error:
                 log.info("could not DM the author of removed entry %s: %s", entry, error)

@@ -106,7 +106,7 @@ async def test_submit_after_the_challenge_closed_says_so_and_goes_away(simcord_e
 
     assert late.ephemeral and "This challenge has closed to entries" in late.response.content
     [posted] = channel.history(viewer=bob)
-    assert [child.label for row in posted.components for child in row.children] == [  # type: ignore[union-attr]
+    assert [child.label for row in posted.components for child in row.children] == [
         "Regenerate",
         "Extend +8 bars",
         "Vary",

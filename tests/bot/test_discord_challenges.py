@@ -279,7 +279,7 @@ async def test_clips_are_offered_and_entered_and_moderators_can_remove_and_cance
     clicked = await club.bob.click(bobs_clip, label="Submit to challenge")
     assert clicked.ephemeral and "Clip #2 is in the challenge" in said(clicked)
     listed = (await club.observer.slash(club.channel, "challenge entries")).response.embeds[0].description
-    assert "**#1 Blue in F**" in listed and "**#2 Clip \\#2\\: 4 bars of swing**" in listed
+    assert "**#1 Blue in F**" in listed and "**#2 Clip #2: 4 bars of swing**" in listed
     suggested = await club.mod.autocomplete(club.channel, "challenge remove-entry", "entry", "blue")
     assert [(choice["name"], choice["value"]) for choice in suggested] == [("#1 · Blue in F", 1)]
 
