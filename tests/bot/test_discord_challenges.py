@@ -13,6 +13,7 @@ from typing import Any
 import discord
 import pytest
 
+from bench.uploads import dense_midi
 from bot.discord.app import JazzBot
 from bot.discord.buttons import ClipAction, ClipButton
 from bot.discord.challenges import EntryButton, PageButton
@@ -394,3 +395,32 @@ async def test_a_forged_button_id_too_large_for_sqlite_is_refused_kindly(
     for label in ("Extend +8 bars", "🗳 Vote #1180591620717411303424", "Next ▶"):
         answer = await club.alice.click(message, label=label)
         assert answer.ephemeral and "There is no" in answer.response.content, answer.response.content
+
+
+async def test_uploads_are_refused_before_their_download_when_cheap_checks_fail(
+    simcord_env: Any, club: Any
+) -> None:
+    cdn = simcord_env.backend.cdn
+    downloads: list[str] = []
+    fetch = cdn.get
+
+    def counted(url: str) -> Any:
+        downloads.append(url)
+        return fetch(url)
+
+    cdn.get = counted
+    big = dense_midi()  # 1.92 MB of notes: seconds of parsing for mido
+    members = [simcord_env.guild.add_member(simcord_env.create_user(f"u{n}")) for n in range(20)]
+    for member in members:
+        refused = await member.slash(club.channel, "challenge submit", file=("big.mid", big))
+        assert refused.ephemeral and "No challenge is taking submissions" in said(refused)
+    assert downloads == []
+
+    await start(club)
+    for take in range(3):
+        await club.alice.slash(club.channel, "challenge submit", link=f"https://a.example/{take}")
+    limited = await club.alice.slash(club.channel, "challenge submit", file=("big.mid", big))
+    assert limited.ephemeral and "Slow down: you can submit again in" in said(limited)
+    assert downloads == []
+    scanned = await club.bob.slash(club.channel, "challenge submit", file=("big.mid", big))
+    assert "more than 200,000 events" in said(scanned) and len(downloads) == 1
