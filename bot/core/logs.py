@@ -32,6 +32,7 @@ TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{18,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{
 _LONG_RUN = re.compile(rf"[A-Za-z0-9_-]{{{LONG_RUN},}}")
 _BLOB = re.compile(rf"""b(?:'(?:[^'\\]|\\.){{{BLOB_CHARS},}}'|"(?:[^"\\]|\\.){{{BLOB_CHARS},}}")""")
 REDACTED = "<redacted>"
+_MARK = "jazzbot_scrubbed"  # set on the handler configure_logging installs
 
 
 def looks_secret(text: str) -> bool:
@@ -85,11 +86,15 @@ def _without_parameters(arg: object) -> object:
 def configure_logging(
     level: str, secrets: Iterable[str | None] = (), stream: TextIO | None = None
 ) -> logging.Handler:
-    """Log to ``stream`` (stderr) at ``level`` through a :class:`Scrubber`; returns the handler."""
+    """Log to ``stream`` (stderr) at ``level`` through a :class:`Scrubber`; returns the handler. A second
+    call replaces the handler the first one installed (``main`` may run more than once in a process)."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     handler.addFilter(Scrubber(secrets))
     root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _MARK, False)]:
+        root.removeHandler(old)
+    setattr(handler, _MARK, True)
     root.addHandler(handler)
     root.setLevel(level)
     return handler
