@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.console.app import Console
+from bot.core.logs import configure_logging
 from bot.services.settings import Settings, SettingsError, load_settings
 from bot.services.startup import StartupError, open_services
 from bot.store.database import SchemaTooNewError
@@ -89,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"jazzbot: {error}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, secrets=[settings.discord_token])
     log.info("settings: %s", settings.describe())
     freeze_startup_objects()
     try:

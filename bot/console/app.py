@@ -24,6 +24,7 @@ from bot.audio.clips import Clip
 from bot.console.challenges import MAX_NUMBER, handle_challenge
 from bot.core.failures import ReportedFailure, new_request_id
 from bot.core.requests import FIELDS, RequestError, build_request, ignored_note, parse_request_text
+from bot.core.text import plain
 from bot.services.jazz import Remake, Requester
 from bot.services.jobs import Progress
 from bot.services.startup import Services
@@ -126,7 +127,9 @@ class Console:
         command = command.lower()
         try:
             return await self._dispatch(command, args.strip())
-        except (InputError, ReportedFailure) as error:  # a ReportedFailure is logged already
+        except InputError as error:  # worded for Discord: member text in it is escaped
+            return Reply(plain(str(error)), ok=False)
+        except ReportedFailure as error:  # logged already
             return Reply(str(error), ok=False)
         except Exception:
             request_id = new_request_id()

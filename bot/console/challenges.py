@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.core.limits import MAX_INTEGER
+from bot.core.text import literal, plain
 from bot.services.challenge_scheduler import ChallengeScheduler
 from bot.services.challenge_text import (
     TextStyle,
@@ -39,7 +41,7 @@ from model.errors import InputError
 if TYPE_CHECKING:
     from bot.services.jazz import Requester
 
-MAX_NUMBER = 2**63 - 1  # SQLite's largest integer: no id is larger, and a larger one cannot be looked up
+MAX_NUMBER = MAX_INTEGER  # no id is larger (and SQLite could not look up one past 2^63 - 1)
 
 HELP = """/challenge commands:
   start title=".." prompt=".." submit=3d vote=2d [votes=3] [hidden=yes]   (dates like 2026-12-01 work too)
@@ -144,9 +146,8 @@ async def _submit(service: ChallengeService, who: Requester, options: dict[str, 
         entry = await service.submit_clip(guild, who.user_id, clip_id, title, note)
     else:
         entry = await service.submit_link(guild, who.user_id, options["link"], title, note)
-    return (
-        f"Entry #{entry.id} “{entry.title}” is in. Submitting again replaces it while submissions are open."
-    )
+    title = literal(entry.title)
+    return f"Entry #{entry.id} “{title}” is in. Submitting again replaces it while submissions are open."
 
 
 async def _play(service: ChallengeService, entry_id: int, out_dir: Path) -> str:
@@ -241,7 +242,7 @@ async def _unvote(call: _Call) -> str:
 async def _close(call: _Call) -> str:
     call.words()  # no options
     closed = await call.service.close(CONSOLE_GUILD, is_moderator=True)
-    return f"Closed **{closed.title}**."
+    return f"Closed **{literal(closed.title)}**."
 
 
 async def _cancel(call: _Call) -> str:
@@ -301,12 +302,7 @@ async def handle_challenge(services: Services, who: Requester, args: str) -> str
     try:
         reply = await _run(service, who, args, services.settings.out_dir, style)
     except InputError as refused:
-        raise InputError(_plain("\n\n".join([*announcer.posts, str(refused)]))) from None
+        raise InputError(plain("\n\n".join([*announcer.posts, str(refused)]))) from None
     before = len(announcer.posts)
     await scheduler.run_due()  # a close posts its results right away
-    return _plain("\n\n".join([*announcer.posts[:before], reply, *announcer.posts[before:]]))
-
-
-def _plain(text: str) -> str:
-    """Discord's markdown (bold, inline code) dropped: a terminal would show the asterisks."""
-    return text.replace("**", "").replace("`", "")
+    return plain("\n\n".join([*announcer.posts[:before], reply, *announcer.posts[before:]]))

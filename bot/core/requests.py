@@ -24,8 +24,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from bot.core.limits import MAX_INTEGER, MIN_TEMPERATURE
+from bot.core.text import literal, shorten, visible
 from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, STYLES, ArrangeOptions
-from model.compose import MAX_BARS, MAX_SEED, MAX_TEMPERATURE, MAX_TEMPO, MIN_BARS, MIN_TEMPO, ComposeRequest
+from model.compose import MAX_BARS, MAX_TEMPERATURE, MAX_TEMPO, MIN_BARS, MIN_TEMPO, ComposeRequest
 from model.errors import InputError
 from model.progressions import chorus_bars, library, parse_chart
 from model.theory import parse_key
@@ -34,6 +36,8 @@ from model.tunes import pick_tune, resolve, tunes
 SONG_FORM_BARS = 32  # a chorus of a standard (AABA) when no tune is named
 
 MAX_TEXT_CHARS = 2000
+MAX_SEED = MAX_INTEGER  # the same limit for a typed option, free text and the console
+MAX_ECHO = 300  # characters of a message from elsewhere (the chart reader's) quoting what was typed
 EXAMPLES = (
     "16 bars",
     "8 bars ballad in F at 70 bpm",
@@ -152,6 +156,7 @@ _NUMBER = (
     + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 )
 _NAMED_NUMBERS = {
+    "bar": "bars",
     "bars": "bars",
     "length": "bars",
     "tempo": "tempo",
@@ -160,7 +165,14 @@ _NAMED_NUMBERS = {
     "temperature": "temperature",
     "temp": "temperature",
 }
-_DECIMAL = r"-?(?:\d+(?:[.,]\d+)?|[.,]\d+)"
+_KEYWORD = r"bars?|measures?|length|tempo|bpm|seed"
+_KEYWORD_FIELD = {"bar": "bars", "measure": "bars", "measures": "bars"}
+_KEYWORD_PAIR = re.compile(rf"\b({_KEYWORD})\s*(?:of\s*)?(\d+)\b", re.IGNORECASE)
+_KEYWORD_FIRST_CHAIN = re.compile(
+    rf"\b(?:{_KEYWORD})\s*(?:of\s*)?\d+(?:\s+(?:{_KEYWORD})\s*(?:of\s*)?\d+)+\b", re.IGNORECASE
+)
+_ENDS_WITH_NUMBER = re.compile(rf"(?:\b(?:{_NUMBER})|\d)\s*-?\s*\Z", re.IGNORECASE)
+_DECIMAL = r"-?(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:e[-+]?\d+)?"
 _ACCIDENTAL = r"#|♯|♭|b|-?sharp|-?flat"
 _MINOR_MODES = ("m", "min", "minor", "dorian", "aeolian")
 _MODE = r"minor|major|min|maj|dorian|aeolian|m"
@@ -180,6 +192,7 @@ _KEY_ALONE = re.compile(
     r"(?P<letter3>[a-g])(?P<acc3>[#♯♭]))(?P<mode>m|min|maj)?(?![\w#♯♭])"
 )
 _FOLLOWS_BARE_A = re.compile(r"\s*(?:$|[,.;!?)]|\d|(?:at|with|on|for|and|please)\b)", re.IGNORECASE)
+_LONG_QUOTE = re.compile(r"'([^']{41,})'")  # a long bar quoted in the chart reader's message
 _CHART = re.compile(r"\|.*\|", re.DOTALL)
 _SEPARATOR = re.compile(r"\s*[=:]\s*")
 _PHRASE_SEPARATOR = r"[\s\-_/,.]+"
@@ -218,11 +231,12 @@ class JazzRequest:
         if (
             isinstance(temperature, bool)
             or not isinstance(temperature, int | float)
-            or not 0 < temperature <= MAX_TEMPERATURE
+            or not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE
         ):
             raise RequestError(
-                f"Temperature must be above 0 and at most {MAX_TEMPERATURE:g} (1.0 is the model's own taste, "
-                f"lower is tamer, higher is wilder), not {_shown(temperature)}. Example: temperature 0.8"
+                f"Temperature must be from {MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g} (1.0 is the model's "
+                "own taste, lower is tamer, higher is wilder), "
+                f"not {_shown(temperature)}. Example: temperature 0.8"
             )
         if self.seed is not None:
             _check_whole("seed", self.seed, 0, MAX_SEED, "seed 42")
@@ -327,6 +341,7 @@ def parse_request_text(text: str) -> TextRequest:
     reader.take(_CHART, lambda m: ("progression", _chart(m.group(0))))
     reader.take(rf"\b({'|'.join(_NAMED_NUMBERS)})\s*[=:]\s*({_DECIMAL})(?![\d.])", _named_number)
     reader.rest = _SEPARATOR.sub(" ", reader.rest)  # "key=Bb", "style: ballad" read like "key Bb"
+    reader.take_pairs(_KEYWORD_FIRST_CHAIN, _keyword_first_pairs)
     reader.take(r"\bseed\s*(?:#|no\.?|number)?\s*(-?\d+)\b", lambda m: ("seed", int(m.group(1))))
     reader.take(
         rf"\b(?:temperature|temp)\s*(?:of\s*)?({_DECIMAL})(?![\d.])",
@@ -435,6 +450,21 @@ class _Reader:
 
         self.rest = regex.sub(replace, self.rest)
 
+    def take_pairs(
+        self, pattern: re.Pattern[str], pairs: Callable[[re.Match[str]], list[tuple[str, object, str]] | None]
+    ) -> None:
+        """Like :meth:`take` for a handler that reads several (field, value, phrase) from one match."""
+
+        def replace(match: re.Match[str]) -> str:
+            found = pairs(match)
+            if found is None:
+                return match.group(0)
+            for name, value, phrase in found:
+                self._set(name, value, phrase)
+            return " "
+
+        self.rest = pattern.sub(replace, self.rest)
+
     def _set(self, name: str, value: object, phrase: str) -> None:
         if name in self.values and self.values[name] != value:
             raise RequestError(
@@ -476,17 +506,32 @@ def _chorus_bars(progression: object) -> int:
 
 
 def _chart(text: str) -> str:
+    chart = " ".join(visible(text).split())  # no NUL, ANSI escapes or other control characters to echo
     try:
-        parse_chart(text)
-    except InputError as error:  # names the bad bar
-        raise RequestError(f"{_capitalised(str(error))} Example: | Dm7 G7 | Cmaj7 | at 140 bpm") from None
-    return " ".join(text.split())
+        parse_chart(chart)
+    except InputError as error:  # names the bad bar, quoting it (a bar may be long)
+        quoted_short = _LONG_QUOTE.sub(lambda m: f"'{shorten(m.group(1), 40)}'", str(error))
+        reason = literal(_capitalised(quoted_short), MAX_ECHO)
+        raise RequestError(f"{reason} Example: | Dm7 G7 | Cmaj7 | at 140 bpm") from None
+    return chart
 
 
 def _named_number(match: re.Match[str]) -> tuple[str, object]:
     """ "tempo=120", "bars: 8" (console style): unambiguous even beside "120 bars"."""
     text = match.group(2).replace(",", ".")
-    return _NAMED_NUMBERS[match.group(1).lower()], float(text) if "." in text else int(text)
+    return _NAMED_NUMBERS[match.group(1).lower()], float(text) if any(c in text for c in ".eE") else int(text)
+
+
+def _keyword_first_pairs(match: re.Match[str]) -> list[tuple[str, object, str]] | None:
+    """ "tempo 60 bars 48": a chain that starts with a keyword pairs each number with the keyword before
+    it (not "60 bars" and "tempo ... 48"). A chain after a number ("16 bars 120 bpm") is left to the
+    number-first readings."""
+    if _ENDS_WITH_NUMBER.search(match.string, 0, match.start()):
+        return None
+    return [
+        (_NAMED_NUMBERS[_KEYWORD_FIELD.get(word.lower(), word.lower())], int(number), f"{word} {number}")
+        for word, number in _KEYWORD_PAIR.findall(match.group(0))
+    ]
 
 
 def _number(text: str) -> int:
@@ -679,10 +724,11 @@ def _unknown_words(parsed: TextRequest) -> str:
     """The unknown words, quoted, each with the closest known phrase when one is close."""
     vocabulary = sorted(set(_phrases().values) | {"bars", "bpm", "tempo", "seed", "temperature"})
     shown = []
-    for word in parsed.not_understood[:8]:
+    unique = list({word.lower(): word for word in reversed(parsed.not_understood)}.values())[::-1]
+    for word in unique[:8]:
         close = difflib.get_close_matches(word.lower(), vocabulary, n=1, cutoff=0.75)
         shown.append(_quote(word) + (f" (did you mean '{close[0]}'?)" if close else ""))
-    more = len(parsed.not_understood) - len(shown)
+    more = len(unique) - len(shown)
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
@@ -704,10 +750,11 @@ def _quote(word: str) -> str:
 
 
 def _shown_text(text: str, limit: int = 60) -> str:
-    """User text made safe to echo: no mentions, code fences or control characters, and short."""
-    clean = "".join(char for char in text if char.isprintable()).replace("`", "'").replace("@", "@\u200b")
-    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+    """User text made safe to echo: shown literally (no markdown, mentions or control characters), short."""
+    return literal(text, limit)
 
 
 def _shown(value: object) -> str:
+    if isinstance(value, int | float):  # a number needs no escaping, only shortening
+        return shorten(repr(value), 40)
     return _shown_text(repr(value), 40)

@@ -14,6 +14,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import discord
 
+from bot.core.limits import in_range
+from bot.discord.errors import send_private
+
 
 class ClipAction(Enum):
     """A button's action; the value is what goes into the ``custom_id``."""
@@ -42,7 +45,7 @@ class ClipButtonHandler(Protocol):
         """Handle the click; must answer the interaction and report its own failures."""
 
 
-_TEMPLATE = r"jazz:(?P<action>" + "|".join(action.value for action in ClipAction) + r"):(?P<clip>[0-9]+)"
+_TEMPLATE = r"jazz:(?P<action>" + "|".join(action.value for action in ClipAction) + r"):(?P<clip>[0-9]{1,25})"
 
 
 class ClipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_TEMPLATE):
@@ -66,7 +69,9 @@ class ClipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_TEMPL
 
     async def callback(self, interaction: discord.Interaction) -> None:
         client = interaction.client
-        if isinstance(client, ClipButtonHandler):
+        if not in_range(self.clip_id):  # a forged id, too large for SQLite
+            await send_private(interaction, f"There is no clip #{self.clip_id}.")
+        elif isinstance(client, ClipButtonHandler):
             await client.on_clip_button(interaction, self.action, self.clip_id)
 
 

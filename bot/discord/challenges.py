@@ -23,6 +23,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.limits import MAX_INTEGER, in_range
+from bot.core.text import fit, link, literal
 from bot.discord.errors import NO_MENTIONS, refusals, report_failure, send_private
 from bot.services.challenge_scheduler import ChallengeScheduler
 from bot.services.challenge_text import (
@@ -54,6 +56,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 4  # entries per page: a row of buttons each, plus a row for the page turns
 MAX_EMBED_TEXT = 4096
+MAX_EMBED_TITLE = 256
 MAX_POST_FILES_BYTES = 10 * 1024 * 1024  # what a bot may attach to one message without boosts
 DISCORD_STYLE = TextStyle(member=lambda user_id: f"<@{user_id}>", moment=lambda epoch: f"<t:{int(epoch)}:f>")
 
@@ -88,7 +91,7 @@ def _cog(interaction: discord.Interaction) -> ChallengeCog:
 
 class EntryButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"challenge:(?P<action>play|vote|unvote):(?P<entry>[0-9]+)",
+    template=r"challenge:(?P<action>play|vote|unvote):(?P<entry>[0-9]{1,25})",
 ):
     """Play, Vote or "take my vote back" for one entry."""
 
@@ -111,6 +114,8 @@ class EntryButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
+            if not in_range(self.entry_id):  # a forged id, too large for SQLite
+                raise InputError(f"There is no entry #{self.entry_id} in this server.")
             await _cog(interaction).on_entry_button(interaction, self.action, self.entry_id)
         except Exception as error:
             await report_failure(interaction, error)
@@ -118,7 +123,7 @@ class EntryButton(
 
 class PageButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"challenge:page:(?P<challenge>[0-9]+):(?P<page>[0-9]+)",
+    template=r"challenge:page:(?P<challenge>[0-9]{1,25}):(?P<page>[0-9]{1,25})",
 ):
     """Turns the entries message to another page (edits it in place)."""
 
@@ -143,6 +148,8 @@ class PageButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
+            if not (in_range(self.challenge_id) and in_range(self.page)):  # forged
+                raise InputError("There is no such page of entries.")
             cog = _cog(interaction)
             embed, view = await cog.entries_page(_guild(interaction), self.challenge_id, self.page)
             await interaction.response.edit_message(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
@@ -155,16 +162,17 @@ def _entries_embed(challenge: Challenge, entries: list[Entry], page: int, pages:
         challenge.phase == "voting" and not challenge.hide_leaderboard
     )
     lines = [entry_line(entry, DISCORD_STYLE, show_votes) for entry in entries] or ["No entries yet."]
-    embed = discord.Embed(title=f"Entries: {challenge.title}"[:256], description="\n\n".join(lines))
+    embed = discord.Embed(
+        title=fit(f"Entries: {literal(challenge.title)}", MAX_EMBED_TITLE),
+        description=fit("\n\n".join(lines), MAX_EMBED_TEXT),
+    )
     embed.set_footer(text=f"Page {page}/{pages} · challenge #{challenge.id} · {challenge.phase}")
     return embed
 
 
 def _card(text: str) -> discord.Embed:
     """Longer texts (a prompt, a leaderboard) go in an embed, which holds 4,096 characters."""
-    return discord.Embed(
-        description=text if len(text) <= MAX_EMBED_TEXT else text[: MAX_EMBED_TEXT - 1] + "…"
-    )
+    return discord.Embed(description=fit(text, MAX_EMBED_TEXT))
 
 
 def _attachment(name: str | None, data: bytes | None) -> discord.File | None:
@@ -199,6 +207,8 @@ class DiscordAnnouncer:
         channel = await self._channel(challenge)
         if channel is None:
             return
+        if isinstance(message.get("content"), str):
+            message["content"] = fit(message["content"])
         try:
             await channel.send(allowed_mentions=NO_MENTIONS, **message)
         except (discord.NotFound, discord.Forbidden) as error:
@@ -286,7 +296,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
             media = await self.service.entry_media(guild, entry_id)
             file = _attachment(media.filename, media.data)
             if file is None:
-                await send_private(interaction, f"Entry #{entry_id} is a link: <{media.link}>")
+                await send_private(interaction, f"Entry #{entry_id} is a link: {link(media.link or '')}")
             else:
                 await interaction.response.send_message(
                     file=file, ephemeral=True, allowed_mentions=NO_MENTIONS
@@ -381,7 +391,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
         self,
         interaction: discord.Interaction,
         file: discord.Attachment | None = None,
-        clip: int | None = None,
+        clip: app_commands.Range[int, 1, MAX_INTEGER] | None = None,
         link: str | None = None,
         title: app_commands.Range[str, 1, MAX_TITLE] | None = None,
         note: app_commands.Range[str, 0, MAX_NOTE] = "",
@@ -391,7 +401,10 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
             if sum(source is not None for source in (file, clip, link)) != 1:
                 raise InputError("Submit exactly one of: a file, one of your clips, or a link.")
             if file is not None:
-                file_kind(file.filename, file.size)  # refuse oversized or odd files before downloading them
+                # The cheap checks (type and size by the attachment's metadata, an open challenge, the
+                # member's rate limit) come before the download and the scan.
+                file_kind(file.filename, file.size)
+                await self.service.check_submission(guild, user)
                 await interaction.response.defer(ephemeral=True, thinking=True)
                 entry = await self.service.submit_file(
                     guild, user, file.filename, await file.read(), title, note
@@ -403,7 +416,8 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
                 entry = await self.service.submit_link(guild, user, link, title, note)
             await send_private(
                 interaction,
-                f"Entry #{entry.id} “{entry.title}” is in. Submitting again replaces it until the deadline.",
+                f"Entry #{entry.id} “{literal(entry.title)}” is in. "
+                "Submitting again replaces it until the deadline.",
             )
 
     @submit.autocomplete("clip")
@@ -444,19 +458,25 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
     ) -> None:
         async with refusals(interaction):
             embed, view = await self.entries_page(_guild(interaction), None, page)
-            await interaction.response.send_message(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+            await interaction.response.send_message(
+                embed=embed, view=view, ephemeral=self._only_asker(interaction), allowed_mentions=NO_MENTIONS
+            )
 
     @app_commands.command(name="vote", description="Vote for an entry (by its number).")
     @app_commands.describe(entry="The entry's number, as in /challenge entries (type to search titles)")
     @app_commands.autocomplete(entry=_entry_choices)
-    async def vote(self, interaction: discord.Interaction, entry: int) -> None:
+    async def vote(
+        self, interaction: discord.Interaction, entry: app_commands.Range[int, 1, MAX_INTEGER]
+    ) -> None:
         async with refusals(interaction):
             await self._vote(interaction, _guild(interaction), entry, take_back=False)
 
     @app_commands.command(name="unvote", description="Take back your vote for an entry.")
     @app_commands.describe(entry="The entry's number, as in /challenge entries (type to search titles)")
     @app_commands.autocomplete(entry=_entry_choices)
-    async def unvote(self, interaction: discord.Interaction, entry: int) -> None:
+    async def unvote(
+        self, interaction: discord.Interaction, entry: app_commands.Range[int, 1, MAX_INTEGER]
+    ) -> None:
         async with refusals(interaction):
             await self._vote(interaction, _guild(interaction), entry, take_back=True)
 
@@ -464,7 +484,9 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
     async def leaderboard(self, interaction: discord.Interaction) -> None:
         async with refusals(interaction):
             board = await self.service.leaderboard(_guild(interaction))
-            await self._post(interaction, leaderboard_text(board, DISCORD_STYLE))
+            await self._post(
+                interaction, leaderboard_text(board, DISCORD_STYLE), ephemeral=self._only_asker(interaction)
+            )
 
     @app_commands.command(name="info", description="The current (or latest) challenge.")
     async def info(self, interaction: discord.Interaction) -> None:
@@ -500,7 +522,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
             )
             self.scheduler.wake()
             await send_private(
-                interaction, f"Closed “{closed.title}”; the results go to <#{closed.channel_id}>."
+                interaction, f"Closed “{literal(closed.title)}”; the results go to <#{closed.channel_id}>."
             )
 
     @app_commands.command(name="cancel", description="Call the challenge off, with a reason (moderators).")
@@ -517,7 +539,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
             )
             await send_private(
                 interaction,
-                f"Cancelled “{cancelled.title}”; the reason is posted in <#{cancelled.channel_id}>.",
+                f"Cancelled “{literal(cancelled.title)}”; the reason is posted in <#{cancelled.channel_id}>.",
             )
 
     @app_commands.command(
@@ -529,7 +551,10 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
     )
     @app_commands.autocomplete(entry=_entry_choices)
     async def remove_entry(
-        self, interaction: discord.Interaction, entry: int, reason: app_commands.Range[str, 1, MAX_REASON]
+        self,
+        interaction: discord.Interaction,
+        entry: app_commands.Range[int, 1, MAX_INTEGER],
+        reason: app_commands.Range[str, 1, MAX_REASON],
     ) -> None:
         async with refusals(interaction):
             removed = await self.service.remove_entry(
@@ -542,11 +567,19 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
             told = "they can also see it with `/challenge profile`"
             try:
                 author = self.bot.get_user(removed.author_id) or await self.bot.fetch_user(removed.author_id)
-                await author.send(removed_text(removed), allowed_mentions=NO_MENTIONS)
+                await author.send(fit(removed_text(removed)), allowed_mentions=NO_MENTIONS)
                 told = "they were told by direct message"
             except discord.HTTPException as error:
                 log.info("could not DM the author of removed entry %s: %s", entry, error)
-            await send_private(interaction, f"Removed entry #{entry} “{removed.title}”; {told}.")
+            await send_private(interaction, f"Removed entry #{entry} “{literal(removed.title)}”; {told}.")
 
-    async def _post(self, interaction: discord.Interaction, text: str) -> None:
-        await interaction.response.send_message(embed=_card(text), allowed_mentions=NO_MENTIONS)
+    def _only_asker(self, interaction: discord.Interaction, ephemeral: bool | None = None) -> bool:
+        """Whether a list (entries, leaderboard) goes to the asker alone: ``ephemeral`` when given (a
+        per-server setting can pass it), else private for members, so one member's look does not fill
+        the channel, and public for moderators, who post it for everyone."""
+        return ephemeral if ephemeral is not None else not self._is_moderator(interaction)
+
+    async def _post(self, interaction: discord.Interaction, text: str, ephemeral: bool = False) -> None:
+        await interaction.response.send_message(
+            embed=_card(text), ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
+        )

@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 
 from bot.core.failures import ReportedFailure, new_request_id
+from bot.core.text import fit, literal
 from model.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ def _user_message(error: BaseException) -> str | None:
     if isinstance(error, InputError):
         return str(error)
     if isinstance(error, app_commands.TransformerError):
-        return f"I couldn't read `{error.value}` for one of the options; please check it and try again."
+        value = literal(str(error.value), 60)
+        return f"I couldn't read “{value}” for one of the options; please check it and try again."
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down a little: try again in ~{error.retry_after:.0f} s."
     if isinstance(error, app_commands.NoPrivateMessage):
@@ -77,6 +79,7 @@ async def send_private(interaction: discord.Interaction, text: str) -> None:
     After a defer the first follow-up replaces the "thinking" placeholder, which keeps its own
     visibility; our placeholders are always ephemeral, so the text stays private either way.
     """
+    text = fit(text)  # a refusal quoting a long chart must still fit one message
     if interaction.response.is_done():
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
     else:

@@ -24,7 +24,9 @@ from discord import app_commands
 
 from bot.audio.clips import Clip
 from bot.core.failures import new_request_id
-from bot.core.requests import MAX_TEXT_CHARS, build_request, ignored_note, parse_request_text
+from bot.core.limits import MIN_TEMPERATURE
+from bot.core.requests import MAX_SEED, MAX_TEXT_CHARS, build_request, ignored_note, parse_request_text
+from bot.core.text import fit, literal
 from bot.discord.buttons import ClipAction, clip_view
 from bot.discord.errors import NO_MENTIONS, describe_failure, refusals
 from bot.services.jazz import Remake, Requester
@@ -43,9 +45,7 @@ MIN_EDIT_INTERVAL = 1.5  # seconds between two edits of the progress placeholder
 MAX_CHOICES = 25  # Discord's limit for choices and autocomplete suggestions
 MAX_CHOICE_VALUE = 100  # Discord's limit for a choice's value
 MAX_FIELD = 1024  # Discord's limit for an embed field's value
-MIN_TEMPERATURE = 0.05
 MAX_KEY_TEXT = 20  # "F# harmonic minor" fits
-MAX_SEED = 2**53 - 1  # Discord integer options are limited to JavaScript's safe integers
 
 ClipJob = Callable[[ProgressCallback], Awaitable[tuple[StoredClip, Clip]]]
 
@@ -96,7 +96,7 @@ class StatusMessage:
 
     async def _edit(self, text: str) -> None:
         try:
-            await self._interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+            await self._interaction.edit_original_response(content=fit(text), allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as error:  # progress is best effort: the clip still comes
             log.debug("could not update the progress message: %s", error)
         self._shown = text
@@ -300,13 +300,30 @@ async def on_clip_button(
     await deliver(interaction, services, job)
 
 
+async def _retire_submit_button(interaction: discord.Interaction, clip_id: int) -> None:
+    """Take the Submit button off a clip message once no challenge takes entries (best effort: the
+    refusal is what matters)."""
+    if interaction.message is None:
+        return
+    try:
+        await interaction.message.edit(view=clip_view(clip_id, submit=False))
+    except discord.HTTPException as error:
+        log.info("could not take the Submit button off clip %s: %s", clip_id, error)
+
+
 async def _submit(services: Services, interaction: discord.Interaction, who: Requester, clip_id: int) -> None:
     await interaction.response.defer(ephemeral=True, thinking=True)
     try:
         if services.challenges is None or who.guild_id is None:
             raise InputError("Challenges run in servers only, and none is open here right now.")
+        if await services.challenges.open_challenge(who.guild_id) is None:
+            await _retire_submit_button(interaction, clip_id)
+            raise InputError(
+                "This challenge has closed to entries, so the Submit button no longer works "
+                "(I have taken it off this clip)."
+            )
         entry = await services.challenges.submit_clip(who.guild_id, who.user_id, clip_id)
-        text = f"🏆 Clip #{clip_id} is in the challenge as “{entry.title}”. Good luck!"
+        text = f"🏆 Clip #{clip_id} is in the challenge as “{literal(entry.title)}”. Good luck!"
     except Exception as error:
         text = describe_failure(error, new_request_id())
-    await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+    await interaction.edit_original_response(content=fit(text), allowed_mentions=NO_MENTIONS)

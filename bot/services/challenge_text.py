@@ -1,5 +1,9 @@
 """The words of challenge posts and replies, shared by the Discord and console adapters.
 
+Every member-written piece (titles, prompts, notes, reasons, links) goes through
+:func:`~bot.core.text.literal`, so it shows as typed and never as markdown, a masked link or a ping; the
+console turns the result into plain text with :func:`~bot.core.text.plain`.
+
 Each adapter supplies a :class:`TextStyle` for the two things that differ: how a member is named
 (a Discord mention — posted with pings switched off — or a plain name) and how a moment is written
 (a Discord timestamp that shows in the reader's time zone, or UTC).
@@ -10,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.services.challenges import Leaderboard, Profile, Results
+from bot.core.text import link, literal
+from bot.services.challenges import Leaderboard, Profile, Results, Tie
 from bot.store.challenges import Challenge, Entry, RemovedEntry, VoteReceipt
 
 _PHASE_WORDS = {
@@ -46,8 +51,8 @@ def _entries(count: int) -> str:
 def challenge_text(challenge: Challenge, style: TextStyle) -> str:
     """What ``info`` shows and the start announcement says."""
     lines = [
-        f"🏆 **{challenge.title}** (challenge #{challenge.id}, {_PHASE_WORDS[challenge.phase]})",
-        challenge.prompt,
+        f"🏆 **{literal(challenge.title)}** (challenge #{challenge.id}, {_PHASE_WORDS[challenge.phase]})",
+        literal(challenge.prompt, multiline=True),
         f"Submissions until {style.moment(challenge.submission_deadline)}; "
         f"voting until {style.moment(challenge.voting_deadline)}.",
         f"Each member has {_votes(challenge.max_votes)}; no votes for your own entry. "
@@ -58,13 +63,13 @@ def challenge_text(challenge: Challenge, style: TextStyle) -> str:
     elif challenge.phase == "voting":
         lines.append("Vote with the buttons under `/challenge entries` or `/challenge vote`.")
     if challenge.cancel_reason:
-        lines.append(f"Cancelled: {challenge.cancel_reason}")
+        lines.append(f"Cancelled: {literal(challenge.cancel_reason)}")
     return "\n".join(lines)
 
 
 def voting_opened_text(challenge: Challenge, entries: int, style: TextStyle) -> str:
     return (
-        f"🗳️ Voting is open for **{challenge.title}**: {_entries(entries)}, "
+        f"🗳️ Voting is open for **{literal(challenge.title)}**: {_entries(entries)}, "
         f"until {style.moment(challenge.voting_deadline)}. Each member has {_votes(challenge.max_votes)}; "
         "see them with `/challenge entries`."
     )
@@ -73,36 +78,34 @@ def voting_opened_text(challenge: Challenge, entries: int, style: TextStyle) -> 
 def entry_line(entry: Entry, style: TextStyle, show_votes: bool) -> str:
     counted = f" — {_votes(entry.votes)}" if show_votes else ""
     kind = _KIND_WORDS[entry.kind]
-    line = f"**#{entry.id} {entry.title}** by {style.member(entry.author_id)} ({kind}){counted}"
+    line = f"**#{entry.id} {literal(entry.title)}** by {style.member(entry.author_id)} ({kind}){counted}"
     if entry.kind == "link" and entry.reference:
-        line += f"\n<{entry.reference}>"
+        line += f"\n{link(entry.reference)}"
     if entry.note:
-        note = " ".join(entry.note.split())
-        line += f"\n> {note if len(note) <= NOTE_SHOWN else note[: NOTE_SHOWN - 1] + '…'}"
+        line += f"\n> {literal(' '.join(entry.note.split()), NOTE_SHOWN)}"
     return line
 
 
 def entries_text(challenge: Challenge, entries: list[Entry], style: TextStyle) -> str:
     if not entries:
-        return f"No entries yet for **{challenge.title}**."
+        return f"No entries yet for **{literal(challenge.title)}**."
     shown = not (challenge.hide_leaderboard and challenge.phase in ("submissions", "voting"))
     return "\n".join(
-        [f"Entries for **{challenge.title}** ({_PHASE_WORDS[challenge.phase]}):"]
+        [f"Entries for **{literal(challenge.title)}** ({_PHASE_WORDS[challenge.phase]}):"]
         + [entry_line(entry, style, shown and challenge.phase != "submissions") for entry in entries]
     )
 
 
 def leaderboard_text(board: Leaderboard, style: TextStyle) -> str:
-    title = board.challenge.title
+    title = literal(board.challenge.title)
     if board.hidden:
         return f"The leaderboard for **{title}** is hidden until voting closes."
     if not board.standings:
         return f"No entries yet for **{title}**."
     lines = [f"Leaderboard for **{title}** ({_PHASE_WORDS[board.challenge.phase]}):"]
     for place, standing in enumerate(board.standings[:LINES_SHOWN], 1):
-        lines.append(
-            f"{place}. **{standing.title}** by {style.member(standing.author_id)} — {_votes(standing.votes)}"
-        )
+        who = style.member(standing.author_id)
+        lines.append(f"{place}. **{literal(standing.title)}** by {who} — {_votes(standing.votes)}")
     return "\n".join(lines + _more(len(board.standings), "entries"))
 
 
@@ -110,18 +113,26 @@ def results_text(results: Results, style: TextStyle) -> str:
     """The results post: winner and runner-up with their votes, and how ties were broken."""
     challenge = results.challenge
     if challenge.phase == "cancelled":
-        return f"❌ **{challenge.title}** was cancelled: {challenge.cancel_reason}"
-    lines = [f"🏁 **{challenge.title}** is closed: {_entries(results.entries)}, {_votes(results.votes)}."]
+        return f"❌ **{literal(challenge.title)}** was cancelled: {literal(challenge.cancel_reason or '')}"
+    lines = [
+        f"🏁 **{literal(challenge.title)}** is closed: {_entries(results.entries)}, {_votes(results.votes)}."
+    ]
     if results.winner is None:
         lines.append("No votes were cast, so there is no winner this time.")
     for medal, label, entry in (("🥇", "Winner", results.winner), ("🥈", "Runner-up", results.runner_up)):
         if entry is not None:
             lines.append(
-                f"{medal} {label}: **{entry.title}** by {style.member(entry.author_id)} "
+                f"{medal} {label}: **{literal(entry.title)}** by {style.member(entry.author_id)} "
                 f"— {_votes(entry.votes)} (entry #{entry.id})"
             )
-    lines.extend(f"Tie: {note}" for note in results.tie_notes)
+    lines.extend(f"Tie: {_tie_text(tie)}" for tie in results.ties)
     return "\n".join(lines)
+
+
+def _tie_text(tie: Tie) -> str:
+    names = ", ".join(f"“{literal(title)}”" for title in tie.titles)
+    more = f" and {tie.others} more" if tie.others else ""
+    return f"{names}{more} tied on {_votes(tie.votes)}; the earlier submission places higher."
 
 
 def history_text(history: list[Results], style: TextStyle) -> str:
@@ -131,17 +142,19 @@ def history_text(history: list[Results], style: TextStyle) -> str:
     for results in history:
         challenge = results.challenge
         if challenge.phase == "cancelled":
-            outcome = f"cancelled ({challenge.cancel_reason})"
+            outcome = f"cancelled ({literal(challenge.cancel_reason or '')})"
         elif results.winner is None:
             outcome = "no winner"
         else:
-            outcome = f"won by {style.member(results.winner.author_id)} with “{results.winner.title}”"
-        lines.append(f"#{challenge.id} **{challenge.title}** — {outcome}")
+            outcome = (
+                f"won by {style.member(results.winner.author_id)} with “{literal(results.winner.title)}”"
+            )
+        lines.append(f"#{challenge.id} **{literal(challenge.title)}** — {outcome}")
     return "\n".join(lines)
 
 
 def removed_text(removed: RemovedEntry) -> str:
-    return f"Your entry “{removed.title}” was removed by a moderator: {removed.reason}"
+    return f"Your entry “{literal(removed.title)}” was removed by a moderator: {literal(removed.reason)}"
 
 
 def profile_text(profile: Profile, style: TextStyle) -> str:
@@ -153,7 +166,7 @@ def profile_text(profile: Profile, style: TextStyle) -> str:
     for item in profile.entries[:LINES_SHOWN]:
         place = {1: " 🥇", 2: " 🥈"}.get(item.place or 0, "")
         votes = f", {_votes(item.entry.votes)}" if item.votes_shown else ""
-        lines.append(f"• “{item.entry.title}” in **{item.challenge.title}**{votes}{place}")
+        lines.append(f"• “{literal(item.entry.title)}” in **{literal(item.challenge.title)}**{votes}{place}")
     lines.extend(_more(len(profile.entries), "entries"))
     lines.extend(f"• {removed_text(removed)}" for removed in profile.removed[:LINES_SHOWN])
     lines.extend(_more(len(profile.removed), "removed entries"))

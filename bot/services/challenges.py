@@ -11,10 +11,9 @@ a guild.
 
 from __future__ import annotations
 
-import asyncio
+import math
 import re
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,8 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from bot.core.text import literal, shorten, visible
+from bot.services.uploads import MidiScanner
 from bot.store.challenges import (
     DEFAULT_MAX_VOTES,
     RUNNING_PHASES,
@@ -38,7 +39,7 @@ from bot.store.challenges import (
     VoteRefused,
 )
 from model.errors import InputError
-from model.midi import MAX_MIDI_BYTES, read_midi
+from model.midi import MAX_MIDI_BYTES
 
 if TYPE_CHECKING:  # the clip store pulls in rendering; the rules only call its methods
     from bot.store.clips import ClipStore, StoredClip
@@ -52,6 +53,8 @@ MAX_FILENAME = 100
 LONGEST_CHALLENGE = timedelta(days=365)
 SHORTEST_PHASE = timedelta(minutes=1)
 TIES_NAMED = 5  # a tie note names this many entries, then counts the rest
+SUBMITS_PER_WINDOW, SUBMIT_WINDOW = 3, 60.0  # a member's submissions per window of seconds
+FORGET_SUBMITTERS_AFTER = 10_000  # past this many remembered members, those outside the window go
 MIDI_SUFFIXES = (".mid", ".midi")
 AUDIO_SUFFIXES = (".ogg", ".opus", ".mp3", ".wav", ".flac", ".m4a")
 
@@ -124,26 +127,30 @@ def parse_deadline(text: str, now: datetime, after: datetime | None = None) -> d
 # --- text from members --------------------------------------------------------------------------------
 
 _MASS_MENTION = re.compile(r"@\s*(everyone|here)\b|<@&\d+>", re.IGNORECASE)
-_MEMBER_MENTION = re.compile(r"<(@!?|#)(\d+)>")
 
 
-def clean_text(text: str, what: str, limit: int, *, multiline: bool = False, required: bool = True) -> str:
-    """Member-written text for posts: no pings of @everyone, @here or roles (refused), other mention
-    markup neutralised, control characters dropped, at most ``limit`` characters."""
-    kept = "".join(
-        ch if ch == "\n" and multiline else " " if ch.isspace() else ch
-        for ch in text
-        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf")
-    )
+def clean_text(
+    text: str, what: str, limit: int, *, multiline: bool = False, required: bool = True, typed: bool = True
+) -> str:
+    """Member-written text as stored: control and format characters dropped, whitespace tidied, at most
+    ``limit`` characters. Text the member ``typed`` may not mention @everyone, @here or roles (refused:
+    it would read as a ping in the bot's voice even though nothing pings); text derived from something
+    else (a file name, a link's host) is never refused for that. Posts show the text through
+    :func:`bot.core.text.literal`, which escapes markdown and mentions."""
+    kept = visible(text, multiline=multiline)
     cleaned = kept.strip() if multiline else " ".join(kept.split())
-    if _MASS_MENTION.search(cleaned):
+    if typed and _MASS_MENTION.search(cleaned):
         raise InputError(f"The {what} cannot mention @everyone, @here or roles; write it without the @.")
-    cleaned = _MEMBER_MENTION.sub(lambda m: f"<\u2060{m.group(1)}{m.group(2)}>", cleaned)
     if required and not cleaned:
         raise InputError(f"The {what} is empty; write a few words.")
     if len(cleaned) > limit:
+        if not typed:
+            return shorten(cleaned, limit)
         raise InputError(f"The {what} is {len(cleaned)} characters long; at most {limit} fit.")
     return cleaned
+
+
+_UNSAFE_IN_LINK = re.compile(r"[<>\"'`|*\\\[\]()^{}]|[^\x21-\x7e]")
 
 
 def check_link(url: str) -> str:
@@ -152,7 +159,7 @@ def check_link(url: str) -> str:
     text = url.strip()
     if len(text) > MAX_LINK_LENGTH:
         raise InputError(f"That link is {len(text)} characters long; links up to {MAX_LINK_LENGTH} work.")
-    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
+    if any(ch.isspace() or not visible(ch).strip() for ch in text):
         raise InputError("Links cannot contain spaces or control characters.")
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https"):
@@ -163,7 +170,20 @@ def check_link(url: str) -> str:
         raise InputError("That link's port is not a number.") from None
     if not parts.hostname or "@" in parts.netloc:
         raise InputError("That link has no host name (or hides one behind `name@`); paste the full address.")
-    return urlunsplit(parts._replace(scheme=parts.scheme.lower()))
+    if _UNSAFE_IN_LINK.search(parts.netloc):
+        raise InputError(
+            "That link's host name has characters a host name cannot have; paste the full address."
+        )
+    # Characters that could close the link's <...> in a post or start markdown are percent-encoded
+    # (servers read %XX as the character; what the link points at is unchanged).
+    path, query, fragment = (
+        _UNSAFE_IN_LINK.sub(_percent, part) for part in (parts.path, parts.query, parts.fragment)
+    )
+    return urlunsplit((parts.scheme.lower(), parts.netloc, path, query, fragment))
+
+
+def _percent(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group(0).encode())
 
 
 def _clean_filename(filename: str) -> str:
@@ -171,6 +191,11 @@ def _clean_filename(filename: str) -> str:
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "entry"
     stem, dot, suffix = safe.rpartition(".")
     return safe if len(safe) <= MAX_FILENAME else f"{stem[: MAX_FILENAME - len(suffix) - 1]}{dot}{suffix}"
+
+
+def _file_title(filename: str) -> str:
+    """A title for an entry submitted without one: the file's name without its folder and suffix."""
+    return PurePath(filename.replace("\\", "/")).stem
 
 
 def _looks_like_audio(suffix: str, data: bytes) -> bool:
@@ -219,6 +244,15 @@ class Leaderboard:
 
 
 @dataclass(frozen=True)
+class Tie:
+    """Entries that tied for a place: the first :data:`TIES_NAMED` titles, how many more, their votes."""
+
+    titles: tuple[str, ...]
+    others: int
+    votes: int
+
+
+@dataclass(frozen=True)
 class Results:
     """How a challenge ended: winner and runner-up (entries with at least one vote), and how ties went."""
 
@@ -227,7 +261,7 @@ class Results:
     runner_up: Entry | None
     entries: int
     votes: int
-    tie_notes: tuple[str, ...]
+    ties: tuple[Tie, ...]
 
 
 @dataclass(frozen=True)
@@ -257,19 +291,14 @@ class Profile:
     removed: list[RemovedEntry]
 
 
-def _tie_notes(ranked: list[Entry], placed: list[Entry]) -> tuple[str, ...]:
-    notes = []
+def _ties(ranked: list[Entry], placed: list[Entry]) -> tuple[Tie, ...]:
+    ties = []
     for place, entry in enumerate(placed):
         tied = [other for other in ranked if other.votes == entry.votes]
         if len(tied) > 1 and (place == 0 or entry.votes != placed[0].votes):
-            names = ", ".join(f"“{other.title}”" for other in tied[:TIES_NAMED])
-            if len(tied) > TIES_NAMED:
-                names += f" and {len(tied) - TIES_NAMED} more"
-            notes.append(
-                f"{names} tied on {entry.votes} vote{'s' * (entry.votes != 1)}; "
-                "the earlier submission places higher."
-            )
-    return tuple(notes)
+            titles = tuple(other.title for other in tied[:TIES_NAMED])
+            ties.append(Tie(titles, max(0, len(tied) - TIES_NAMED), entry.votes))
+    return tuple(ties)
 
 
 class ChallengeService:
@@ -286,6 +315,8 @@ class ChallengeService:
         self._clips = clips
         self._settings = settings
         self._clock = clock
+        self._scanner = MidiScanner()
+        self._submits: dict[tuple[int, int], list[float]] = {}  # (guild, member) -> recent submit times
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -380,9 +411,40 @@ class ChallengeService:
         if found is None:
             running = await self.store.running_challenge(guild_id)
             if running is not None:
-                raise SubmissionRefused(f"Submissions for “{running.title}” are closed; voting is on.")
+                raise SubmissionRefused(
+                    f"Submissions for “{literal(running.title)}” are closed; voting is on."
+                )
             raise SubmissionRefused("No challenge is taking submissions in this server right now.")
         return found
+
+    def _check_rate(self, guild_id: int, user_id: int) -> None:
+        """Refuse a member's submission past :data:`SUBMITS_PER_WINDOW` in :data:`SUBMIT_WINDOW` seconds."""
+        now = self._clock()
+        recent = [
+            moment for moment in self._submits.get((guild_id, user_id), []) if now - moment < SUBMIT_WINDOW
+        ]
+        self._submits[(guild_id, user_id)] = recent
+        if len(recent) >= SUBMITS_PER_WINDOW:
+            wait = math.ceil(recent[0] + SUBMIT_WINDOW - now)
+            raise SubmissionRefused(f"Slow down: you can submit again in {max(1, wait)} s.")
+
+    async def check_submission(self, guild_id: int, user_id: int) -> Challenge:
+        """What adapters ask before downloading an upload: a challenge is open here and the member is
+        within the submit rate limit (the cheap checks; nothing is recorded)."""
+        challenge = await self._submission_target(guild_id)
+        self._check_rate(guild_id, user_id)
+        return challenge
+
+    async def _admit(self, guild_id: int, user_id: int) -> Challenge:
+        """:meth:`check_submission`, then count this submission against the member's rate limit."""
+        challenge = await self.check_submission(guild_id, user_id)
+        self._submits.setdefault((guild_id, user_id), []).append(self._clock())
+        if len(self._submits) > FORGET_SUBMITTERS_AFTER:
+            now = self._clock()
+            self._submits = {
+                key: times for key, times in self._submits.items() if now - times[-1] < SUBMIT_WINDOW
+            }
+        return challenge
 
     async def submit_file(
         self,
@@ -393,23 +455,19 @@ class ChallengeService:
         title: str | None = None,
         note: str = "",
     ) -> Entry:
-        """A MIDI or audio file; MIDI is parsed (safely, in a worker thread: a file of several MB
-        takes a while) so a renamed non-MIDI file is refused."""
+        """A MIDI or audio file. The cheap checks come first (size and type by name, an open challenge,
+        the rate limit); then a MIDI file is scanned (bounded, one at a time, off the event loop: see
+        :mod:`bot.services.uploads`) and an audio file's first bytes are checked, so a renamed file is
+        refused."""
         kind = file_kind(filename, len(data))
+        clean_title = clean_text(title or _file_title(filename), "title", MAX_TITLE, typed=bool(title))
+        clean_note = clean_text(note, "note", MAX_NOTE, multiline=True, required=False)
+        challenge = await self._admit(guild_id, user_id)
         suffix = PurePath(filename).suffix.lower()
         if kind == "midi":
-            try:
-                await asyncio.to_thread(read_midi, data)
-            except InputError as error:  # the reader's words start lower case, some with an empty "()"
-                reason = str(error).replace(" ()", "")
-                raise InputError(reason[:1].upper() + reason[1:]) from None
+            await self._scanner.check(data)
         elif not _looks_like_audio(suffix, data):
             raise InputError(f"That file does not look like {suffix[1:].upper()} audio; export it again.")
-        stored_name = _clean_filename(filename)
-        given_stem = PurePath(filename.replace("\\", "/")).stem
-        clean_title = clean_text(title or given_stem, "title", MAX_TITLE)
-        clean_note = clean_text(note, "note", MAX_NOTE, multiline=True, required=False)
-        challenge = await self._submission_target(guild_id)
         return await self.store.submit_entry(
             guild_id,
             challenge.id,
@@ -417,7 +475,7 @@ class ChallengeService:
             clean_title,
             kind,
             payload=data,
-            filename=stored_name,
+            filename=_clean_filename(filename),
             note=clean_note,
         )
 
@@ -425,13 +483,13 @@ class ChallengeService:
         self, guild_id: int, user_id: int, clip_id: int, title: str | None = None, note: str = ""
     ) -> Entry:
         """One of the member's own jazzbot clips made in this server."""
-        clip = await self._clips.get(clip_id, None if guild_id == CONSOLE_GUILD else guild_id)
+        clip = await self._clips.get(clip_id, None if guild_id == CONSOLE_GUILD else guild_id, user_id)
         if clip.user_id != user_id:
             raise SubmissionRefused(f"Clip #{clip_id} was made by someone else; submit one of your own.")
         default_title = f"Clip #{clip.id}: {clip.request.summary()}"
-        clean_title = clean_text(title or default_title, "title", MAX_TITLE)
+        clean_title = clean_text(title or default_title, "title", MAX_TITLE, typed=bool(title))
         clean_note = clean_text(note, "note", MAX_NOTE, multiline=True, required=False)
-        challenge = await self._submission_target(guild_id)
+        challenge = await self._admit(guild_id, user_id)
         return await self.store.submit_entry(
             guild_id, challenge.id, user_id, clean_title, "clip", reference=str(clip.id), note=clean_note
         )
@@ -441,9 +499,11 @@ class ChallengeService:
     ) -> Entry:
         """A link to code or a page (http/https only)."""
         link = check_link(url)
-        clean_title = clean_text(title or urlsplit(link).hostname or link, "title", MAX_TITLE)
+        clean_title = clean_text(
+            title or urlsplit(link).hostname or link, "title", MAX_TITLE, typed=bool(title)
+        )
         clean_note = clean_text(note, "note", MAX_NOTE, multiline=True, required=False)
-        challenge = await self._submission_target(guild_id)
+        challenge = await self._admit(guild_id, user_id)
         return await self.store.submit_entry(
             guild_id, challenge.id, user_id, clean_title, "link", reference=link, note=clean_note
         )
@@ -467,8 +527,8 @@ class ChallengeService:
             return EntryMedia(None, None, entry.reference)
         if entry.kind == "clip":
             assert entry.reference is not None
-            clip = await self._clips.get(
-                int(entry.reference), None if guild_id == CONSOLE_GUILD else guild_id
+            clip = await self._clips.get(  # an entry's clip is its author's
+                int(entry.reference), None if guild_id == CONSOLE_GUILD else guild_id, entry.author_id
             )
             if clip.audio:
                 return EntryMedia(f"entry-{entry.id}-clip-{clip.id}.{clip.audio_format}", clip.audio, None)
@@ -510,7 +570,7 @@ class ChallengeService:
             runner_up=placed[1] if len(placed) > 1 else None,
             entries=len(ranked),
             votes=sum(entry.votes for entry in ranked),
-            tie_notes=_tie_notes(ranked, placed),
+            ties=_ties(ranked, placed),
         )
 
     async def history(self, guild_id: int, limit: int = 10) -> list[Results]:

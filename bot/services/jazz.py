@@ -21,11 +21,10 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from bot.audio.clips import Clip
-from bot.core.requests import JazzRequest
+from bot.core.requests import MAX_SEED, JazzRequest
 from bot.services.jobs import JobQueue, Progress, ProgressCallback
 from bot.store.clips import ClipStore, StoredClip
 from bot.store.jobs import JobKind, JobStore
-from model.compose import MAX_SEED
 from model.errors import InputError
 
 EXTEND_BARS = 8
@@ -84,7 +83,7 @@ class JazzService:
     ) -> tuple[StoredClip, Clip]:
         """Clip ``clip_id`` regenerated (new seed), extended by :data:`EXTEND_BARS` (:class:`TooLong`
         past the bar limit) or varied (same chords, new melody); see the module doc."""
-        stored = await self._clips.get(clip_id, who.guild_id)
+        stored = await self._clips.get(clip_id, who.guild_id, who.user_id)
         request = self._remade_request(kind, stored)
         return await self._make(kind, who, request, progress, interaction, parent=stored.id)
 

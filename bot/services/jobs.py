@@ -62,9 +62,11 @@ class Maker(Protocol[R_contra, T_co]):
 class Busy(InputError):
     """The job was not admitted; ``retry_after`` is the estimated number of seconds until it would be."""
 
+    wording = "{reason}: busy, try again in ~{seconds} s."
+
     def __init__(self, reason: str, retry_after: float) -> None:
         self.retry_after = max(retry_after, 0.0)
-        super().__init__(f"{reason}: busy, try again in ~{max(1, math.ceil(self.retry_after))} s.")
+        super().__init__(self.wording.format(reason=reason, seconds=max(1, math.ceil(self.retry_after))))
 
 
 class QueueFull(Busy):
@@ -76,7 +78,9 @@ class UserLimit(Busy):
 
 
 class Cooldown(Busy):
-    """The user's previous request was too recent."""
+    """The user's previous request was too recent (the bot is not busy: the member asked too soon)."""
+
+    wording = "Slow down: you can ask again in {seconds} s."
 
 
 class JobFailed(ReportedFailure):

@@ -23,6 +23,7 @@ from dotenv import dotenv_values
 
 from bot.audio.encode import MIN_MAX_BYTES
 from bot.audio.encode import Format as AudioFormat
+from bot.core.logs import Scrubber
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class Settings:
         """One line for the startup log; the token is only "set" or "not set"."""
         guilds = ",".join(map(str, self.dev_guild_ids)) or "none"
         age = f"{self.min_account_age_days} days" if self.min_account_age_days else "off"
-        return (
+        line = (
             f"token {'set' if self.discord_token else 'not set (console mode)'}; "
             f"database {self.database}; soundfont {self.soundfont or 'default'}; "
             f"audio {self.audio_format} up to {self.max_upload_bytes / 2**20:.1f} MiB; "
@@ -80,6 +81,8 @@ class Settings:
             f"dev guilds {guilds}; log {self.log_level}; out {self.out_dir}; "
             f"moderator role {self.moderator_role or 'none'}; min account age {age}"
         )
+        # A token pasted into the wrong variable must not reach the log with it.
+        return Scrubber([self.discord_token]).scrub(line)
 
 
 def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import aiosqlite
 
+from bot.core.text import literal
 from bot.store.database import fetch_one, fetch_returned, from_row
 from model.errors import InputError
 
@@ -265,7 +266,8 @@ class ChallengeStore:
             ):
                 if running.phase in RUNNING_PHASES:
                     raise ChallengeRefused(
-                        f"“{running.title}” is still running in this server; close or cancel it first."
+                        f"“{literal(running.title)}” is still running in this server; "
+                        "close or cancel it first."
                     )
                 # Its voting deadline passed but the deadline task has not caught up yet: close it now
                 # (its results still get posted, since results_posted_at stays empty).
@@ -316,7 +318,7 @@ class ChallengeStore:
         async with self._transaction() as conn:
             challenge = await self._one_challenge(conn, guild_id, challenge_id)
             if challenge.phase not in RUNNING_PHASES:
-                raise ChallengeRefused(f"“{challenge.title}” has already ended ({challenge.phase}).")
+                raise ChallengeRefused(f"“{literal(challenge.title)}” has already ended ({challenge.phase}).")
             await conn.execute(
                 "UPDATE challenges SET phase = ?, cancel_reason = ?, ended_at = ? WHERE id = ?",
                 (phase, reason, self._clock(), challenge_id),
@@ -401,7 +403,7 @@ class ChallengeStore:
         async with self._transaction() as conn:
             challenge = await self._one_challenge(conn, guild_id, challenge_id)
             if challenge.phase != "submissions":
-                raise SubmissionRefused(f"Submissions for “{challenge.title}” are closed.")
+                raise SubmissionRefused(f"Submissions for “{literal(challenge.title)}” are closed.")
             row = await fetch_returned(
                 conn,
                 "INSERT INTO entries (guild_id, challenge_id, author_id, title, note, kind, payload,"
@@ -458,7 +460,9 @@ class ChallengeStore:
             entry = found[0]
             challenge = await self._one_challenge(conn, guild_id, entry.challenge_id)
             if challenge.phase not in RUNNING_PHASES:
-                raise ChallengeRefused(f"“{challenge.title}” has ended; its entries and results are final.")
+                raise ChallengeRefused(
+                    f"“{literal(challenge.title)}” has ended; its entries and results are final."
+                )
             await conn.execute(
                 "INSERT INTO removed_entries (guild_id, challenge_id, author_id, title, reason, removed_by,"
                 " removed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

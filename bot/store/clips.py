@@ -3,7 +3,9 @@
 A clip row holds who asked where (guild, channel, user), the request with its seed resolved, the
 progression as the composer resolved it (Vary keeps the chords of a clip whose request let the seed pick
 them), the MIDI, the audio (unless larger than the store's cap), the chart and the message it was posted
-in. Lookups are scoped by guild: another server's clip id reads exactly like a missing one.
+in. Lookups are scoped: a server's clips are shared within that server, and clips made without one
+(direct messages, the console) belong to their user alone. Another scope's clip id reads exactly like a
+missing one.
 """
 
 from __future__ import annotations
@@ -119,10 +121,14 @@ class ClipStore:
         )
         return _stored(row)
 
-    async def get(self, clip_id: int, guild_id: int | None) -> StoredClip:
-        """Clip ``clip_id`` if it was made in ``guild_id`` (None: direct messages / the console)."""
+    async def get(self, clip_id: int, guild_id: int | None, user_id: int) -> StoredClip:
+        """Clip ``clip_id`` if it was made in ``guild_id`` or, without a guild (direct messages, the
+        console), by ``user_id``."""
         row = await fetch_one(
-            self._conn, f"SELECT {_COLUMNS} FROM clips WHERE id = ? AND guild_id IS ?", (clip_id, guild_id)
+            self._conn,
+            f"""SELECT {_COLUMNS} FROM clips
+                WHERE id = ? AND guild_id IS ? AND (guild_id IS NOT NULL OR user_id = ?)""",
+            (clip_id, guild_id, user_id),
         )
         if row is None:
             raise ClipNotFound(clip_id, in_server=guild_id is not None)

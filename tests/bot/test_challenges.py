@@ -13,8 +13,11 @@ import pytest
 
 from bot.services.challenge_text import TextStyle, challenge_text, profile_text, results_text
 from bot.services.challenges import (
+    SUBMIT_WINDOW,
+    SUBMITS_PER_WINDOW,
     ChallengeService,
     NotAllowed,
+    Tie,
     check_link,
     clean_text,
     parse_deadline,
@@ -122,7 +125,8 @@ def test_member_text_never_pings_and_keeps_its_length() -> None:
     for pinging in ("@everyone look", "hi @here", "@EVERYONE", "<@&123456> fans", "@\u200beveryone"):
         with pytest.raises(InputError, match="cannot mention @everyone"):
             clean_text(pinging, "title", 100)
-    assert clean_text("for <@42> and <#7>", "title", 100) == "for <\u2060@42> and <\u2060#7>"
+    assert clean_text("for <@42> and <#7>", "title", 100) == "for <@42> and <#7>"  # escaped when shown
+    assert clean_text("@everyone", "title", 100, typed=False) == "@everyone"  # derived: shown, not refused
     assert clean_text("  two\nlines\tand\x00 bell\x07 ", "title", 100) == "two lines and bell"
     assert clean_text("para one\n\npara two", "prompt", 100, multiline=True) == "para one\n\npara two"
     with pytest.raises(InputError, match="101 characters"):
@@ -225,7 +229,10 @@ async def test_file_submissions_are_checked_and_stored(
     midi = tiny_midi()
     for attempt, match in [
         (service.submit_file(GUILD, 1, "huge.mid", b"MThd" + bytes(50 * 2**20)), "50.0 MiB"),
-        (service.submit_file(GUILD, 1, "fake.mid", b"<html>not midi</html>"), "not a MIDI file"),
+        (
+            service.submit_file(GUILD, 1, "fake.mid", b"<html>not midi</html>"),
+            "damaged or not a standard MIDI file",
+        ),
         (service.submit_file(GUILD, 1, "broken.mid", midi[:20]), "damaged|no notes"),
         (service.submit_file(GUILD, 1, "song.mp3", b"RIFF....WAVE"), "does not look like MP3"),
         (service.submit_file(GUILD, 1, "tool.exe", b"MZ"), "not a file challenges take"),
@@ -233,6 +240,7 @@ async def test_file_submissions_are_checked_and_stored(
         (service.submit_file(GUILD, 1, "x.mid", midi, title="@here listen"), "cannot mention"),
     ]:
         await refused(conn, attempt, InputError, match)
+        clock.advance(minutes=1)  # each scanned attempt counts against the member's rate limit
 
     entry = await service.submit_file(GUILD, 1, "../../My Tune!.mid", midi, note="first take")
     assert (entry.kind, entry.filename, entry.title, entry.note) == (
@@ -246,6 +254,22 @@ async def test_file_submissions_are_checked_and_stored(
     assert (replaced.id, replaced.kind, replaced.title) == (entry.id, "audio", "Take two")
     media = await service.entry_media(GUILD, entry.id)
     assert (media.filename, media.data) == ("take2.ogg", b"OggS" + bytes(64))
+
+
+async def test_submissions_are_rate_limited_per_member_before_any_scan(
+    conn: aiosqlite.Connection, service: ChallengeService, clock: Clock
+) -> None:
+    await start(service)
+    for take in range(SUBMITS_PER_WINDOW):
+        await service.submit_link(GUILD, 1, f"https://a.example/{take}")
+    damaged = b"MThd" + bytes(1_900_000)  # would be scanned if admitted
+    await refused(conn, service.submit_file(GUILD, 1, "x.mid", damaged), SubmissionRefused, "again in 60 s")
+    await refused(conn, service.check_submission(GUILD, 1), SubmissionRefused, "Slow down")
+    await service.submit_link(GUILD, 2, "https://b.example")  # another member is not held up
+    clock.advance(seconds=SUBMIT_WINDOW)
+    assert (
+        await service.submit_link(GUILD, 1, "https://a.example/late")
+    ).reference == "https://a.example/late"
 
 
 async def test_link_and_clip_submissions(conn: aiosqlite.Connection, service: ChallengeService) -> None:
@@ -360,7 +384,7 @@ async def test_results_name_winner_and_runner_up_and_state_ties(
     results = await service.results(closed)
     assert results.winner is not None and results.runner_up is not None
     assert (results.winner.id, results.runner_up.id) == (entries[2], entries[1])
-    assert (results.entries, results.votes, results.tie_notes) == (4, 7, ())
+    assert (results.entries, results.votes, results.ties) == (4, 7, ())
 
     tied = await voting(service, clock, range(1, 4))  # submitted 1 min apart: 1, then 2, then 3
     for voter in (50, 51):
@@ -384,7 +408,10 @@ async def test_runner_up_tie_is_stated_and_no_votes_means_no_winner(
     await service.vote(GUILD, 52, entries[1])
     results = await service.results(await service.close(GUILD, is_moderator=True))
     assert results.runner_up is not None and results.runner_up.id == entries[0]
-    assert results.tie_notes == ("“T1”, “T2” tied on 1 vote; the earlier submission places higher.",)
+    assert results.ties == (Tie(("T1", "T2"), 0, 1),)
+    assert "Tie: “T1”, “T2” tied on 1 vote; the earlier submission places higher." in results_text(
+        results, STYLE
+    )
 
     await voting(service, clock, range(1, 3))
     results = await service.results(await service.close(GUILD, is_moderator=True))

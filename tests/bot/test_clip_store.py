@@ -48,18 +48,26 @@ async def test_a_clip_reads_back_as_recorded_with_its_seed_resolved(
     assert (added.midi, added.audio, added.audio_format) == (clip.midi, clip.audio, clip.audio_format)
     assert (added.message_id, added.created_at, added.parent_id) == (None, 1234.5, None)
     await store.set_message(added.id, 4242)
-    assert (await store.get(added.id, 7)).message_id == 4242
+    assert (await store.get(added.id, 7, 5)).message_id == 4242
 
 
 async def test_clips_are_scoped_by_server(conn: aiosqlite.Connection, clip: Clip) -> None:
     store = ClipStore(conn)
     in_guild = await store.add(user_id=5, guild_id=7, channel_id=9, request=JazzRequest(), clip=clip)
     in_console = await store.add(user_id=5, guild_id=None, channel_id=None, request=JazzRequest(), clip=clip)
-    assert (await store.get(in_console.id, None)).id == in_console.id
-    for clip_id, guild in ((in_guild.id, 8), (in_guild.id, None), (in_console.id, 7), (999, 7)):
+    assert (await store.get(in_console.id, None, 5)).id == in_console.id
+    assert (await store.get(in_guild.id, 7, 6)).id == in_guild.id  # a server's clips are shared there
+    for clip_id, guild, user in (
+        (in_guild.id, 8, 5),
+        (in_guild.id, None, 5),
+        (in_console.id, 7, 5),
+        (999, 7, 5),
+    ):
         where = "here" if guild is None else "in this server"
         with pytest.raises(ClipNotFound, match=f"no clip #{clip_id} {where}"):
-            await store.get(clip_id, guild)
+            await store.get(clip_id, guild, user)
+    with pytest.raises(ClipNotFound):  # without a server (DMs, the console), a clip is its user's alone
+        await store.get(in_console.id, None, 6)
 
 
 async def test_by_user_lists_newest_first_within_the_server(conn: aiosqlite.Connection, clip: Clip) -> None:

@@ -82,6 +82,13 @@ async def test_button_commands_work_on_the_console(services: Services, tmp_path:
         ("/extend 42", "There is no clip #42 here;"),
         ("/extend 99999999999999999999999", "There is no clip #99999999999999999999999"),
         ("/vary", "needs a clip number"),
+        ("/jazz temperature=1e-320", "Temperature must be from 0.05 to 3"),  # as the Discord option
+        ("/jazz 4 bars temperature 0.0000000001", "Temperature must be from 0.05 to 3"),
+        ("/jazz seed=9007199254740992", "Seed must be a whole number from 0 to 9007199254740991"),
+        (
+            "/jazz | Dm7 **G7** [x](https://e.example) |",
+            "Bar 1 'Dm7 **G7** [x](https://e.example)'",
+        ),  # as typed
         ("/frobnicate", "Unknown command /frobnicate"),
         ("16 bars in F", "Commands start with a slash, e.g. /jazz 16 bars in F"),
         ("hello there", "Commands start with a slash: try /jazz 16 bars in Bb, or /help for the list."),

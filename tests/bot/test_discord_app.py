@@ -93,7 +93,7 @@ async def test_asking_again_too_soon_gets_a_private_busy_message(scene: Any) -> 
     second = await alice.slash(channel, "jazz", bars=QUICK_BARS)
 
     assert len(first.followups) == 1
-    assert second.ephemeral and second.response.content.startswith("Slow down a little")
+    assert second.ephemeral and second.response.content.startswith("Slow down: you can ask again in ")
     assert not second.followups
 
 

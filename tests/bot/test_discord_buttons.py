@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import discord
 import pytest
 
+from bot.discord.app import JazzBot
+from bot.discord.buttons import ClipAction, ClipButton
 from model.endings import ENDING_BARS
 from tests.bot.discord_helpers import QUICK_BARS, Bots, button_labels, embed_fields
 
@@ -89,6 +92,42 @@ async def test_submit_appears_while_a_challenge_is_open_and_enters_the_clip(
     assert entered.ephemeral and entered.response.content.startswith(f"🏆 Clip #{clip_id(clip)} is in")
     [entry] = (await simcord_env.bot.services.challenges.entries(alice.guild.id))[1]
     assert (entry.author_id, entry.reference) == (alice.id, str(clip_id(clip)))
+
+
+async def test_submit_after_the_challenge_closed_says_so_and_goes_away(simcord_env: Any, scene: Any) -> None:
+    channel, alice, bob = scene
+    challenges = simcord_env.bot.services.challenges
+    await challenges.start(
+        alice.guild.id, channel.id, bob.id, is_moderator=True, title="Blues week", prompt="F",
+        submit_by="3d", vote_by="2d",
+    )  # fmt: skip
+    clip = (await alice.slash(channel, "jazz", bars=QUICK_BARS)).followups[0]
+    await challenges.close(alice.guild.id, is_moderator=True)
+
+    late = await alice.click(clip, label="Submit to challenge")
+
+    assert late.ephemeral and "This challenge has closed to entries" in late.response.content
+    [posted] = channel.history(viewer=bob)
+    assert [child.label for row in posted.components for child in row.children] == [
+        "Regenerate",
+        "Extend +8 bars",
+        "Vary",
+    ]
+
+
+async def test_a_direct_message_clip_is_its_user_s_alone(simcord_env: Any, simcord_bot: JazzBot) -> None:
+    alice = simcord_env.create_user("alice")
+    bob = simcord_env.create_user("bob")
+    hers = (await alice.slash("jazz", bars=QUICK_BARS, seed=2)).followups[0]
+    assert "Extend +8 bars" in button_labels(hers)
+    view = discord.ui.View(timeout=None)
+    view.add_item(ClipButton(ClipAction.EXTEND, clip_id(hers)))  # her clip's id under bob's own message
+    forged = await (await simcord_bot.fetch_user(bob.id)).send("forged", view=view)
+    message = next(post for post in bob.dm_channel.history(viewer=bob) if post.id == forged.id)
+
+    tried = await bob.click(message, label="Extend +8 bars")
+
+    assert f"There is no clip #{clip_id(hers)} here" in (tried.followups or [tried.response])[-1].content
 
 
 def clip_id(message: Any) -> int:

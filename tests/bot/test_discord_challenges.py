@@ -6,13 +6,17 @@ fires the deadline task's (virtual) sleep: no real waiting.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 import discord
 import pytest
 
+from bench.uploads import dense_midi
 from bot.discord.app import JazzBot
+from bot.discord.buttons import ClipAction, ClipButton
+from bot.discord.challenges import EntryButton, PageButton
 from tests.bot.challenge_helpers import tiny_midi
 from tests.bot.discord_helpers import QUICK_BARS, Bots, button_labels
 
@@ -138,7 +142,7 @@ async def test_a_challenge_from_announcement_to_results(simcord_env: Any, club: 
     link = await club.bob.click(voting, label="▶ Play #2")
     assert "<https://github.com/bob/tune>" in link.response.content
     board = await club.bob.slash(club.channel, "challenge leaderboard")
-    assert "1. **my tune** by <@" in said(board) and "— 2 votes" in said(board)
+    assert board.ephemeral and "1. **my tune** by <@" in said(board) and "— 2 votes" in said(board)
 
     await simcord_env.advance_time(2 * DAY)  # the voting deadline passes
     results = public(club)[-1]
@@ -177,7 +181,7 @@ async def test_refusals_are_private_say_why_and_change_nothing(simcord_env: Any,
     posts = len(public(club))
     for file, reason in [
         (("big.mid", b"MThd" + bytes(20 * 2**20)), "20.0 MiB; MIDI entries up to 1.9 MiB"),
-        (("fake.mid", b"<html>not a tune</html>"), "not a MIDI file"),
+        (("fake.mid", b"<html>not a tune</html>"), "damaged or not a standard MIDI file"),
         (("tool.exe", b"MZ"), "not a file challenges take"),
     ]:
         result = await club.alice.slash(club.channel, "challenge submit", file=file)
@@ -199,8 +203,10 @@ async def test_refusals_are_private_say_why_and_change_nothing(simcord_env: Any,
         result = await club.bob.slash(club.channel, f"challenge {command}", **fields)
         assert result.ephemeral and "Only members with Manage Server" in result.response.content
     entries = await club.bob.slash(club.channel, "challenge entries")
-    assert "No entries yet." in entries.response.embeds[0].description
-    assert len(public(club)) == posts + 1  # only the entries list was posted
+    assert entries.ephemeral and "No entries yet." in entries.response.embeds[0].description
+    assert len(public(club)) == posts  # nothing was posted: a member's look at the entries is private
+    shown = await club.mod.slash(club.channel, "challenge entries")
+    assert not shown.ephemeral and len(public(club)) == posts + 1  # a moderator's is for everyone
 
 
 @pytest.mark.parametrize("settings_overrides", [{"moderator_role": "Jazz mods", "min_account_age_days": 400}])
@@ -289,3 +295,132 @@ async def test_clips_are_offered_and_entered_and_moderators_can_remove_and_cance
     assert public(club)[-1].content == "❌ **Wizard of the week** was cancelled: Server maintenance"
     info = await club.bob.slash(club.channel, "challenge info")
     assert "Cancelled: Server maintenance" in said(info)
+
+
+def payload(tag: str, *, pings: bool = False, lines: bool = False) -> str:
+    """Member text that would be markdown, a masked link, a spoiler, tags or (with ``pings``) mass pings
+    if the bot posted it raw; ``tag`` marks which field it went into. ``lines`` adds line-start markdown."""
+    text = f"**B{tag}** __U{tag}__ ~~S{tag}~~ `C{tag}` [L{tag}](https://e.example/x) ||X{tag}|| <@42> <#43>"
+    text += " <t:0:R>" + (" @everyone @here <@&44>" if pings else "")
+    return f"# H{tag}\n-# T{tag}\n> Q{tag}\n- I{tag}\n1. N{tag}\n{text}" if lines else text
+
+
+_RAW = ("**B", "__U", "~~S", "`C", "[L", "](", "||X", "<@42", "<#43", "<@&44", "<t:0", "@everyone", "@here")
+_LINE_MARKDOWN = re.compile(r"^(#|-#|>|-|\d+\.)\s+[HTQIN]\w", re.MULTILINE)
+
+
+def sent_texts(simcord_env: Any) -> list[str]:
+    """Every text the bot sent to Discord: message and reply content, embed titles, descriptions,
+    fields and footers, progress edits and direct messages."""
+    texts: list[str] = []
+
+    def walk(value: Any, key: str = "") -> None:
+        if isinstance(value, dict):
+            for name, item in value.items():
+                walk(item, name)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, key)
+        elif isinstance(value, str) and key in ("content", "title", "description", "value", "text", "name"):
+            texts.append(value)
+
+    for request in simcord_env.http_requests:
+        if "/messages" in request.path or "/callback" in request.path or "/webhooks/" in request.path:
+            walk(request.json)
+    return texts
+
+
+def rendered_raw(text: str) -> list[str]:
+    """The markdown, link, tag and ping openers left in ``text`` once its escaped characters are set
+    aside: what Discord would render instead of showing literally."""
+    unescaped = re.sub(r"\\(?:[^\w\s]|_)", "¤", text)
+    found = [token for token in _RAW if token in unescaped]
+    return found + _LINE_MARKDOWN.findall(unescaped)
+
+
+async def test_member_text_shows_literally_in_every_post(simcord_env: Any, club: Any) -> None:
+    await start(club, title=payload("ti"), prompt=payload("pr", lines=True))
+    file_name = f"{payload('fi', pings=True)}.mid".replace("/", "")
+    entered = await club.alice.slash(
+        club.channel, "challenge submit", file=(file_name, tiny_midi()), note=payload("no", lines=True)
+    )
+    assert "is in" in said(entered), said(entered)  # a file's name is shown, never refused for a ping
+    await club.bob.slash(
+        club.channel,
+        "challenge submit",
+        link="https://a.example/>[Lx](https://evil.example)",
+        title=payload("li"),
+    )
+    await club.carol.slash(club.channel, "jazz", bars=QUICK_BARS, seed=1)
+    for request in (f"{QUICK_BARS} bars {payload('ja')}", f"| Dm7 {payload('ch')} | C |"):
+        refused = await club.carol.slash(club.channel, "jazz", request=request)
+        assert refused.ephemeral and "Example" in said(refused)
+    await club.carol.slash(club.channel, "challenge submit", clip=1, title=payload("cl"))
+    await club.mod.slash(club.channel, "challenge remove-entry", entry=3, reason=payload("re"))
+    for who in (club.alice, club.bob, club.mod):
+        for command in ("entries", "leaderboard", "info", "profile"):
+            await who.slash(club.channel, f"challenge {command}")
+    await simcord_env.advance_time(3 * DAY)
+    late = await club.carol.slash(club.channel, "challenge submit", link="https://b.example")
+    assert "are closed" in said(late)
+    await club.bob.slash(club.channel, "challenge vote", entry=1)
+    await club.alice.slash(club.channel, "challenge vote", entry=2)
+    await club.mod.slash(club.channel, "challenge close")
+    await simcord_env.advance_time(60)
+    await club.mod.slash(club.channel, "challenge history")
+    await start(club, title=payload("se"))
+    await club.mod.slash(club.channel, "challenge cancel", reason=payload("ca"))
+    await club.bob.slash(club.channel, "challenge history")
+
+    texts = sent_texts(simcord_env)
+    for tag in ("ti", "pr", "fi", "no", "li", "cl", "re", "se", "ca", "ch"):
+        assert any(f"B{tag}" in text for text in texts), f"the {tag} payload was never shown"
+    for text in texts:
+        assert rendered_raw(text) == [], text
+    assert any("%3E%5BLx%5D" in text for text in texts)  # the link cannot break out of its <...>
+    assert "​everyone" in "".join(texts)  # shown, with a zero-width space after the @
+
+
+async def test_a_forged_button_id_too_large_for_sqlite_is_refused_kindly(
+    club: Any, simcord_bot: JazzBot
+) -> None:
+    channel = simcord_bot.get_channel(club.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    view = discord.ui.View(timeout=None)
+    view.add_item(ClipButton(ClipAction.EXTEND, 2**64))
+    view.add_item(EntryButton("vote", 2**70))
+    view.add_item(PageButton(2**64, 1, "Next ▶"))
+    forged = await channel.send("forged", view=view)
+    message = next(post for post in public(club) if post.id == forged.id)
+    for label in ("Extend +8 bars", "🗳 Vote #1180591620717411303424", "Next ▶"):
+        answer = await club.alice.click(message, label=label)
+        assert answer.ephemeral and "There is no" in answer.response.content, answer.response.content
+
+
+async def test_uploads_are_refused_before_their_download_when_cheap_checks_fail(
+    simcord_env: Any, club: Any
+) -> None:
+    cdn = simcord_env.backend.cdn
+    downloads: list[str] = []
+    fetch = cdn.get
+
+    def counted(url: str) -> Any:
+        downloads.append(url)
+        return fetch(url)
+
+    cdn.get = counted
+    big = dense_midi()  # 1.92 MB of notes: seconds of parsing for mido
+    members = [simcord_env.guild.add_member(simcord_env.create_user(f"u{n}")) for n in range(20)]
+    for member in members:
+        refused = await member.slash(club.channel, "challenge submit", file=("big.mid", big))
+        assert refused.ephemeral and "No challenge is taking submissions" in said(refused)
+    assert downloads == []
+
+    await start(club)
+    for take in range(3):
+        await club.alice.slash(club.channel, "challenge submit", link=f"https://a.example/{take}")
+    limited = await club.alice.slash(club.channel, "challenge submit", file=("big.mid", big))
+    assert limited.ephemeral and "Slow down: you can submit again in" in said(limited)
+    assert downloads == []
+    scanned = await club.bob.slash(club.channel, "challenge submit", file=("big.mid", big))
+    assert "more than 200,000 events" in said(scanned) and len(downloads) == 1

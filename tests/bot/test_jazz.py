@@ -57,7 +57,7 @@ async def test_clips_are_recorded_and_buttons_work_after_a_restart(services: Ser
 
     services = await restart(services)
     try:
-        again = await services.clips.get(stored.id, GUILD)
+        again = await services.clips.get(stored.id, GUILD, ALICE.user_id)
         assert again.message_id == 987654321 and again.request == stored.request
 
         regenerated, regen_clip = await services.jazz.remake("regenerate", BOB, stored.id)
@@ -100,7 +100,7 @@ async def test_another_servers_clip_is_not_found(services: Services) -> None:
         with pytest.raises(ClipNotFound, match=f"no clip #{stored.id} in this server"):
             await services.jazz.remake(kind, STRANGER, stored.id)
     with pytest.raises(ClipNotFound):
-        await services.clips.get(stored.id + 1, GUILD)
+        await services.clips.get(stored.id + 1, GUILD, ALICE.user_id)
 
 
 async def test_extend_refuses_beyond_the_bar_limit(services: Services) -> None:
@@ -156,7 +156,7 @@ async def test_a_refused_request_says_when_to_retry_and_records_no_job(tmp_path:
     services = await open_services(settings_for(tmp_path, cooldown_seconds=3600.0))
     try:
         await services.jazz.compose(ALICE, JazzRequest(bars=1, seed=1))
-        with pytest.raises(Cooldown, match=r"busy, try again in ~\d+ s"):
+        with pytest.raises(Cooldown, match=r"Slow down: you can ask again in \d+ s"):
             await services.jazz.compose(ALICE, JazzRequest(bars=1, seed=2))
         await services.jazz.compose(BOB, JazzRequest(bars=1, seed=3))
         async with services.store_db.execute("SELECT user_id, state FROM jobs ORDER BY id") as cursor:

@@ -10,6 +10,8 @@ import pytest
 
 from bot.core.requests import (
     EXAMPLES,
+    MAX_SEED,
+    MAX_TEXT_CHARS,
     JazzRequest,
     RequestError,
     TextRequest,
@@ -18,7 +20,7 @@ from bot.core.requests import (
     parse_request_text,
 )
 from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, STYLES, ArrangeOptions
-from model.compose import MAX_SEED, ComposeRequest
+from model.compose import ComposeRequest
 from model.progressions import library
 from model.theory import parse_key
 from model.tunes import find_tune, resolve
@@ -185,13 +187,13 @@ def test_a_broken_chart_names_the_bar() -> None:
         ("40 bars", {"max_bars": 32}, "at most 32 bars, not 40"),
         ("16 bars at 500 bpm", {}, "Tempo must be a whole number from 40 to 320, not 500"),
         ("at 39 bpm", {}, "from 40 to 320, not 39"),
-        ("temperature 0", {}, "Temperature must be above 0 and at most 3"),
-        ("temperature 3.5", {}, "Temperature must be above 0 and at most 3"),
+        ("temperature 0", {}, "Temperature must be from 0.05 to 3"),
+        ("temperature 3.5", {}, "Temperature must be from 0.05 to 3"),
         ("seed -1", {}, f"Seed must be a whole number from 0 to {MAX_SEED}"),
         (f"seed {MAX_SEED + 1}", {}, f"from 0 to {MAX_SEED}"),
         (None, {"bars": 0}, "Bars must be a whole number from 1 to 64"),
         (None, {"tempo": 1000}, "from 40 to 320, not 1000"),
-        (None, {"temperature": -1.0}, "Temperature must be above 0"),
+        (None, {"temperature": -1.0}, "Temperature must be from 0.05"),
         (None, {"seed": -5}, "Seed must be a whole number"),
         (None, {"key": "H"}, "'H' is not a key"),
         (None, {"style": "polka"}, "There is no style 'polka'; choose one of: "),
@@ -405,3 +407,71 @@ def test_junk_gets_examples_without_an_empty_list_of_what_was_understood() -> No
         "I didn't understand 'purple', 'monkey', 'dishwasher'. Try for example: 8 bars ballad in F at 70 bpm "
         "— or blues in Bb on vibes, seed 42."
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "bars", "tempo"),
+    [
+        ("tempo 60 bars 48", 48, 60),  # a keyword-first chain: each number follows its keyword
+        ("bars 8 seed 5 tempo 90", 8, 90),
+        ("16 bars 120 bpm", 16, 120),  # number-first: each number comes before its keyword
+        ("sixteen bars tempo 120", 16, 120),
+        ("8 bars ballad in F at 70 bpm", 8, 70),
+    ],
+)
+def test_a_number_belongs_to_the_keyword_it_was_written_with(text: str, bars: int, tempo: int) -> None:
+    request = build_request(text)
+    assert (request.bars, request.tempo) == (bars, tempo)
+
+
+def test_unknown_words_are_listed_once_each() -> None:
+    note = ignored_note(parse_request_text("16 bars blues foo Foo foo zap in Bb"))
+    assert note is not None and note.count("'foo'") + note.count("'Foo'") == 1 and "'zap'" in note
+
+
+TINY = "0." + "0" * 319 + "1"  # 1e-320: below the smallest normal float, once crashed the composer
+
+
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        (f"temperature {TINY}", {}),
+        ("temperature 1e-320", {}),
+        ("temperature=1e-320", {}),
+        (None, {"temperature": "1e-320"}),  # console name=value
+        (None, {"temperature": 1e-320}),  # a typed option that slipped past Discord's minimum
+        (None, {"temperature": 0.04}),
+    ],
+)
+def test_odd_temperatures_are_refused_the_same_whatever_the_path(
+    text: str | None, options: dict[str, Any]
+) -> None:
+    with pytest.raises(RequestError, match=r"Temperature must be from 0\.05 to 3"):
+        build_request(text, **options)
+
+
+def test_seeds_have_one_limit_whatever_the_path() -> None:
+    assert MAX_SEED == 2**53 - 1  # what Discord's integer options allow
+    for accepted in (
+        build_request(f"seed {MAX_SEED}"),
+        build_request(seed=str(MAX_SEED)),
+        build_request(seed=MAX_SEED),
+    ):
+        assert accepted.seed == MAX_SEED
+    for text, options in (
+        (f"seed {MAX_SEED + 1}", {}),
+        (None, {"seed": str(MAX_SEED + 1)}),
+        (None, {"seed": 2**63 - 1}),
+    ):
+        with pytest.raises(RequestError, match=f"from 0 to {MAX_SEED}"):
+            build_request(text, **options)
+
+
+def test_a_broken_chart_is_echoed_short_and_without_control_characters() -> None:
+    chart = "| Dm7 \x00\x1b[31mG7 " + "Xq7 " * 450 + "|"
+    assert len(chart) < MAX_TEXT_CHARS
+    with pytest.raises(RequestError) as refused:
+        build_request(chart)
+    message = str(refused.value)
+    assert len(message) < 600 and "\x00" not in message and "\x1b" not in message
+    assert message.startswith("Bar 1") and "has 452 chords" in message  # the reason survives the cut
