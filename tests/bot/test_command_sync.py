@@ -107,4 +107,3 @@ def test_the_hash_follows_the_payload_not_the_order_commands_were_added() -> Non
 
     assert tree_hash(tree_payload(tree("a", "b"), None)) == tree_hash(tree_payload(tree("b", "a"), None))
     assert tree_hash(tree_payload(tree("a", "b"), None)) != tree_hash(tree_payload(tree("a", "c"), None))
-
