@@ -1,7 +1,7 @@
 """``/privacy``: a member sees what the bot stores about them and can delete it, after confirming.
 
 Everything is private (ephemeral). The confirmation is a short-lived view on that private message: only
-the member who asked sees it, and it stops working after :data:`CONFIRM_SECONDS`.
+the member who asked sees it, and after :data:`CONFIRM_SECONDS` its buttons go and the message says so.
 """
 
 from __future__ import annotations
@@ -29,10 +29,19 @@ def _moment(epoch: float) -> str:
 class ConfirmErase(discord.ui.View):
     """ "Delete my data" / "Keep it" under the member's private /privacy answer."""
 
-    def __init__(self, services: Services, user_id: int) -> None:
+    def __init__(self, services: Services, asked: discord.Interaction) -> None:
         super().__init__(timeout=CONFIRM_SECONDS)
         self._services = services
-        self._user_id = user_id
+        self._asked = asked
+        self._user_id = asked.user.id
+
+    async def on_timeout(self) -> None:
+        try:
+            await self._asked.edit_original_response(
+                content="Nothing was deleted; run /privacy again to decide.", view=None
+            )
+        except discord.HTTPException as error:  # the message may be gone; nothing was deleted either way
+            log.debug("could not close the /privacy question: %s", error)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         return interaction.user.id == self._user_id
@@ -69,7 +78,7 @@ def privacy_command(services: Services) -> app_commands.Command[Any, ..., None]:
                 return
             await interaction.response.send_message(
                 f"{text}\n\n{ERASE_POLICY}",
-                view=ConfirmErase(services, interaction.user.id),
+                view=ConfirmErase(services, interaction),
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )

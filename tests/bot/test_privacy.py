@@ -9,6 +9,7 @@ import aiosqlite
 import pytest
 
 from bot.core.requests import JazzRequest
+from bot.discord.privacy import CONFIRM_SECONDS
 from bot.services.challenge_text import TextStyle, history_text
 from bot.services.challenges import ChallengeService, Results
 from bot.services.privacy import member_name
@@ -183,6 +184,10 @@ async def test_privacy_on_discord_shows_then_deletes_after_confirmation(simcord_
     kept = await alice.click(shown.response, label="Keep it")
     assert kept.response.content == "Nothing was deleted."
     assert (await simcord_env.bot.services.privacy.report(alice.id)).clips == 1
+    unanswered = await alice.slash(channel, "privacy")
+    await simcord_env.advance_time(CONFIRM_SECONDS + 1)
+    closed = unanswered.response
+    assert closed.content == "Nothing was deleted; run /privacy again to decide." and not closed.components
 
     shown = await alice.slash(channel, "privacy")
     deleted = await alice.click(shown.response, label="Delete my data")
