@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import aiosqlite
 import pytest
 
 from bot.core.requests import JazzRequest
+from bot.discord.challenges import ChallengeCog
 from bot.discord.privacy import CONFIRM_SECONDS
 from bot.services.challenge_text import TextStyle, history_text
 from bot.services.challenges import ChallengeService, Results
@@ -25,6 +27,7 @@ from tests.bot.challenge_helpers import CHANNEL, GUILD, MOD, Clock, add_clip, ti
 from tests.bot.discord_helpers import QUICK_BARS
 
 ALICE, BOB, CAROL, DAVE = 424_242_424, 2, 3, 4
+DAY = 86400.0
 STYLE = TextStyle(member=lambda user_id: member_name(user_id, lambda known: f"@{known}"), moment=str)
 
 
@@ -199,3 +202,39 @@ async def test_privacy_on_discord_shows_then_deletes_after_confirmation(simcord_
     assert "There is no clip #1 in this server" in gone.response.content
     total = await fetch_returned(simcord_env.bot.services.store_db, "SELECT count(*) FROM clips")
     assert total[0] == 1
+
+
+async def test_results_still_posted_when_the_winner_erased_their_data_before_the_post(
+    simcord_env: Any, scene: Any
+) -> None:
+    """The bot was down at the voting deadline, and the winner erased their data before the results
+    went out: the post names "a former member" and attaches nothing of theirs."""
+    channel, alice, bob = scene
+    bot = simcord_env.bot
+    now = time.time()
+    conn = bot.services.store_db
+    await conn.execute(
+        "INSERT INTO challenges (id, guild_id, channel_id, created_by, title, prompt, phase, created_at,"
+        " submission_deadline, voting_deadline, voting_announced_at) VALUES (1, ?, ?, ?, 'Blues', 'p',"
+        " 'voting', ?, ?, ?, ?)",
+        (alice.guild.id, channel.id, bob.id, now - 5 * DAY, now - 2 * DAY, now - 3600, now - 2 * DAY),
+    )
+    await conn.execute(
+        "INSERT INTO entries (id, guild_id, challenge_id, author_id, title, kind, payload, filename,"
+        " submitted_at) VALUES (1, ?, 1, ?, 'alice tune', 'midi', ?, 'alice.mid', ?)",
+        (alice.guild.id, alice.id, tiny_midi(), now - 4 * DAY),
+    )
+    await conn.execute(
+        "INSERT INTO votes (guild_id, challenge_id, entry_id, entry_author_id, voter_id, cast_at)"
+        " VALUES (?, 1, 1, ?, ?, ?)",
+        (alice.guild.id, alice.id, bob.id, now - DAY),
+    )
+
+    assert (await bot.services.privacy.erase(alice.id)).votes_retired == 0
+    cog = bot.get_cog(ChallengeCog.__cog_name__)
+    assert isinstance(cog, ChallengeCog)
+    await cog.scheduler.run_due()
+
+    posted = channel.history(viewer=bob)[-1]
+    assert "🥇 Winner: **alice tune** by a former member — 1 vote (entry #1)" in posted.content
+    assert posted.attachments == [] and not cog.scheduler.failed
