@@ -30,3 +30,9 @@ CREATE TABLE command_syncs (
 -- Votes in an ended challenge whose voters deleted their data (/privacy): the vote rows are gone, the
 -- count they gave stays, so announced results never change. vote_count = count(votes) + retired_votes.
 ALTER TABLE entries ADD COLUMN retired_votes INTEGER NOT NULL DEFAULT 0 CHECK (retired_votes >= 0);
+
+-- Deleting a clip makes SQLite look for clips made from it and jobs that made it (ON DELETE SET NULL);
+-- without these indexes each deleted clip scans both tables (bench.privacy: 40 of 20,000 clips erased in
+-- 0.8-1.4 s without them, 60-100 ms with them).
+CREATE INDEX clips_by_parent ON clips (parent_id);
+CREATE INDEX jobs_by_clip ON jobs (clip_id);
