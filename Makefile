@@ -53,6 +53,7 @@ bench: setup
 	$(PY) -m bench.compose
 	$(PY) -m bench.render
 	$(PY) -m bench.store
+	$(PY) -m bench.privacy
 	$(PY) -m bench.bot
 
 clean:
