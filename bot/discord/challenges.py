@@ -337,7 +337,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
         prompt="What to make",
         submit_by="Submission deadline: a duration like 3d, 36h, 90m, or a UTC date like 2026-12-01T18:00",
         vote_by="Voting deadline: a duration after the submission deadline (2d), or a UTC date",
-        channel="Where to announce it and post the results (default: here)",
+        channel="Where to announce it and post the results (default: the /settings channel, else here)",
         max_votes="Votes per member (default 3)",
         hide_leaderboard="Hide vote counts until voting closes",
     )
