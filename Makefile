@@ -54,6 +54,7 @@ bench: setup
 	$(PY) -m bench.render
 	$(PY) -m bench.store
 	$(PY) -m bench.tunes
+	$(PY) -m bench.privacy
 	$(PY) -m bench.bot
 
 clean:

@@ -4,13 +4,19 @@
 spaces: ``progression="| Dm7 G7 | Cmaj7 |"``) writes the clip's audio, MIDI and piano-roll PNG to the
 output directory and prints their paths with a summary. ``/regenerate N``, ``/extend N`` and ``/vary N``
 do what the buttons under a Discord clip do. Bad input gets the friendly message, never a traceback.
+
+The console plays several members so a challenge, votes included, can be tried offline: ``as alice
+/challenge vote 1`` runs one command as alice, ``/as alice`` switches to her until ``/as you``. A
+member's id comes from their name (:func:`member_id`), so it is the same after a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import re
 import shlex
 import sys
 import threading
@@ -22,9 +28,11 @@ from typing import TextIO
 
 from bot.audio.clips import Clip
 from bot.console.challenges import MAX_NUMBER, handle_challenge
+from bot.console.privacy import handle_privacy
 from bot.core.failures import ReportedFailure, new_request_id
 from bot.core.requests import FIELDS, RequestError, build_request, ignored_note, parse_request_text
 from bot.core.text import plain
+from bot.services.catalog import catalog
 from bot.services.jazz import Remake, Requester
 from bot.services.jobs import Progress
 from bot.services.startup import Services
@@ -36,6 +44,8 @@ log = logging.getLogger(__name__)
 
 PROMPT = "jazzbot> "
 CONSOLE_USER_ID = 0
+CONSOLE_USER_NAME = "you"
+_MEMBER_NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 _REMAKES: dict[str, Remake] = {"/regenerate": "regenerate", "/extend": "extend", "/vary": "vary"}
 HELP = """\
 Commands:
@@ -46,8 +56,22 @@ Commands:
   /extend <clip>                     8 more bars of the same piece
   /vary <clip>                       same chords, new melody
   /challenge <subcommand> ...        community challenges (/challenge help)
+  /privacy [delete]                  what is stored about you; delete it
+  as NAME <command>                  run one command as member NAME, e.g. as alice /challenge vote 1
+  /as NAME                           be member NAME from now on (/as you: back to yourself)
   /help                              this text
   /quit                              leave (Ctrl-D works too)"""
+
+
+def help_text() -> str:
+    """The commands, then what the bot can play (the same catalog as Discord's /help)."""
+    return "\n".join([HELP, *(f"{heading}: {text}" for heading, text in catalog())])
+
+
+def member_id(name: str) -> int:
+    """The console member called ``name`` (any case): a stable id from the name, never the console
+    user's own (0), and far below SQLite's largest integer."""
+    return 1 + int.from_bytes(hashlib.sha256(name.lower().encode()).digest()[:6], "big")
 
 
 @dataclass(frozen=True)
@@ -114,19 +138,45 @@ class Console:
     ) -> None:
         self._services = services
         self._out_dir = out_dir
-        self._who = Requester(CONSOLE_USER_ID, user_name)
+        self._me = self._who = Requester(CONSOLE_USER_ID, user_name)
+        self._names = {CONSOLE_USER_ID: user_name}  # who is who, for challenge texts
         self._progress_out = progress_out
 
     async def handle(self, line: str) -> str:
         """Run one command line; returns what it printed."""
         return (await self.execute(line)).text
 
+    @property
+    def prompt(self) -> str:
+        """``jazzbot> ``, or ``alice@jazzbot> `` while playing alice."""
+        return PROMPT if self._who is self._me else f"{self._who.user_name}@{PROMPT}"
+
+    def member(self, name: str) -> Requester:
+        """The console member called ``name`` (``you`` and ``me``: the console user)."""
+        if name.lower() in (CONSOLE_USER_NAME, "me", self._me.user_name.lower()):
+            return self._me
+        if not _MEMBER_NAME.fullmatch(name):
+            raise InputError(
+                f"“{name[:40]}” cannot be a member name: use up to 32 letters, digits, '_', '.' or '-', "
+                "e.g. as alice /challenge vote 1."
+            )
+        who = Requester(member_id(name), name)
+        self._names[who.user_id] = name
+        return who
+
     async def execute(self, line: str) -> Reply:
         """Run one command line; bad input and bugs both come back as a reply, never as an exception."""
         command, _, args = line.strip().partition(" ")
         command = command.lower()
         try:
-            return await self._dispatch(command, args.strip())
+            if command == "as":  # as NAME <command>: one command as another member
+                name, _, rest = args.strip().partition(" ")
+                if not name or not rest.strip():
+                    raise InputError("Say who and what, e.g. as alice /challenge vote 1.")
+                who = self.member(name)
+                command, _, args = rest.strip().partition(" ")
+                return await self._dispatch(command.lower(), args.strip(), who)
+            return await self._dispatch(command, args.strip(), self._who)
         except InputError as error:  # worded for Discord: member text in it is escaped
             return Reply(plain(str(error)), ok=False)
         except ReportedFailure as error:  # logged already
@@ -138,7 +188,7 @@ class Console:
                 f"Sorry, something went wrong (request id `{request_id}`); please try again.", ok=False
             )
 
-    async def _dispatch(self, command: str, args: str) -> Reply:
+    async def _dispatch(self, command: str, args: str, who: Requester) -> Reply:
         jazz = self._services.jazz
         if not command:
             return Reply("")
@@ -146,25 +196,31 @@ class Console:
             text, options = split_options(args)
             parsed = parse_request_text(text or "")
             request = build_request(parsed, max_bars=self._services.settings.max_bars, **options)
-            made = await self._clip(lambda progress: jazz.compose(self._who, request, progress))
+            made = await self._clip(lambda progress: jazz.compose(who, request, progress))
             note = ignored_note(parsed)
             return Reply(f"{made.text}\nnote: {note}") if note else made
         if command in _REMAKES:
             clip_id, kind = _clip_number(command, args), _REMAKES[command]
-            return await self._clip(lambda progress: jazz.remake(kind, self._who, clip_id, progress))
+            return await self._clip(lambda progress: jazz.remake(kind, who, clip_id, progress))
         if command == "/challenge":
-            return await self._challenge(args)
+            return Reply(await handle_challenge(self._services, who, args, self._names))
+        if command == "/privacy":
+            return Reply(await handle_privacy(self._services, who, args))
+        if command == "/as":
+            return self._switch(args)
         if command in ("/help", "help", "?"):
-            return Reply(HELP)
+            return Reply(help_text())
         if command in ("/quit", "/exit", "quit", "exit"):
             return Reply("bye", quit=True)
         if not command.startswith("/"):
             return Reply(_slash_hint(f"{command} {args}".strip()), ok=False)
         return Reply(f"Unknown command {command}; /help lists the commands.", ok=False)
 
-    async def _challenge(self, args: str) -> Reply:
-        """``/challenge ...``: the challenge rules, as text (bot.console.challenges)."""
-        return Reply(await handle_challenge(self._services, self._who, args))
+    def _switch(self, name: str) -> Reply:
+        """``/as NAME``: act as that member from now on; ``/as`` alone says who you are."""
+        if name:
+            self._who = self.member(name)
+        return Reply(f"You are {self._who.user_name} (member {self._who.user_id}).")
 
     async def _clip(
         self, make: Callable[[Callable[[Progress], Awaitable[None]]], Awaitable[tuple[StoredClip, Clip]]]
@@ -199,7 +255,7 @@ class Console:
         """Read commands until /quit or end of input (Ctrl-D)."""
         print("jazzbot console: /jazz 16 bars in Bb, /help for more, Ctrl-D to leave.", file=out)
         while True:
-            line = await _read_line(PROMPT)
+            line = await _read_line(self.prompt)
             if line is None:
                 print(file=out)
                 return

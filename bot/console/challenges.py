@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import shlex
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +34,7 @@ from bot.services.challenge_text import (
     voting_opened_text,
 )
 from bot.services.challenges import CONSOLE_GUILD, ChallengeService, Results, file_kind
+from bot.services.privacy import member_name
 from bot.services.startup import Services
 from bot.store.challenges import Challenge
 from model.errors import InputError
@@ -68,9 +69,15 @@ class _Collected:
         self.posts.append(results_text(results, self.style))
 
 
-def _style(who: Requester) -> TextStyle:
+def _style(who: Requester, names: Mapping[int, str]) -> TextStyle:
+    """Names as the console knows them: the asker's, those of members played this session (``names``),
+    else "member N"."""
+
+    def name(user_id: int) -> str:
+        return who.user_name if user_id == who.user_id else names.get(user_id, f"member {user_id}")
+
     return TextStyle(
-        member=lambda user_id: who.user_name if user_id == who.user_id else f"member {user_id}",
+        member=lambda user_id: member_name(user_id, name),
         moment=lambda epoch: f"{datetime.fromtimestamp(epoch, UTC):%Y-%m-%d %H:%M} UTC",
     )
 
@@ -291,11 +298,14 @@ async def _run(service: ChallengeService, who: Requester, words: str, out_dir: P
     return await run(_Call(service, who, rest, out_dir, style))
 
 
-async def handle_challenge(services: Services, who: Requester, args: str) -> str:
+async def handle_challenge(
+    services: Services, who: Requester, args: str, names: Mapping[int, str] | None = None
+) -> str:
     """The console's reply to ``/challenge <args>``: announcements that fell due, then the command's
-    answer. A refusal raises :class:`InputError` (carrying any announcements made before it)."""
+    answer. A refusal raises :class:`InputError` (carrying any announcements made before it).
+    ``names`` are the console members' names by id."""
     service = services.challenges
-    style = _style(who)
+    style = _style(who, names or {})
     announcer = _Collected(style, service)
     scheduler = ChallengeScheduler(service, announcer)
     await scheduler.run_due()

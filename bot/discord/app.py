@@ -2,8 +2,9 @@
 
 ``setup_hook`` (run once, after login and before the gateway connects) opens the services, which loads
 the composer and checks the soundfont, registers ``/jazz``, ``/help``, the persistent clip buttons and
-the challenge commands, syncs the commands (instantly to the dev guilds when configured, globally
-otherwise) and tells the users of jobs a crash interrupted, where Discord still accepts the interaction's
+the challenge, settings and privacy commands, syncs the commands when the tree changed since the
+last sync (instantly to the dev guilds when configured, globally otherwise; :mod:`bot.discord.sync`)
+and tells the users of jobs a crash interrupted, where Discord still accepts the interaction's
 token.
 """
 
@@ -25,8 +26,12 @@ from bot.discord.challenges import ChallengeCog
 from bot.discord.errors import NO_MENTIONS, JazzCommandTree
 from bot.discord.help import help_command
 from bot.discord.jazz import jazz_command, on_clip_button
+from bot.discord.privacy import privacy_command
+from bot.discord.settings import settings_command
+from bot.discord.sync import sync_if_changed
 from bot.services.settings import Settings, SettingsError
 from bot.services.startup import Services, open_services
+from bot.store.command_syncs import CommandSyncStore
 
 log = logging.getLogger(__name__)
 
@@ -60,22 +65,26 @@ class JazzBot(commands.Bot):
         await asyncio.to_thread(prepare_parser)
         self.tree.add_command(jazz_command(services))
         self.tree.add_command(help_command(services))
+        self.tree.add_command(settings_command(services))
+        self.tree.add_command(privacy_command(services))
         self.add_dynamic_items(ClipButton)
-        await self.add_cog(ChallengeCog(self, services.challenges, self.settings.moderator_role, self._clock))
+        await self.add_cog(ChallengeCog(self, services.challenges, services.guild_settings, self._clock))
         await self.sync_commands()
         await self.tell_interrupted_users()
 
     async def sync_commands(self) -> None:
-        """Sync to each dev guild (visible at once) when configured, else globally (up to an hour)."""
+        """Sync to each dev guild (visible at once) when configured, else globally (up to an hour);
+        each only when its commands changed since the last sync there."""
+        if self.application_id is None:  # login sets it; without it there is no application to sync to
+            raise RuntimeError("no application id: log in before syncing commands")
+        store = CommandSyncStore(self.services.store_db, self._clock)
         if not self.settings.dev_guild_ids:
-            synced = await self.tree.sync()
-            log.info("synced %d global commands", len(synced))
+            await sync_if_changed(self.tree, store, self.application_id)
             return
         for guild_id in self.settings.dev_guild_ids:
             guild = discord.Object(id=guild_id)
             self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
-            log.info("synced %d commands to guild %d", len(synced), guild_id)
+            await sync_if_changed(self.tree, store, self.application_id, guild)
 
     async def tell_interrupted_users(self) -> None:
         """Mark the jobs a crash left behind as failed and tell their users while Discord lets us."""

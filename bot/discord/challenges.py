@@ -49,7 +49,10 @@ from bot.services.challenges import (
     Results,
     file_kind,
 )
+from bot.services.guild_settings import GuildSettingsService
+from bot.services.privacy import member_name
 from bot.store.challenges import Challenge, Entry, VoteRefusal, VoteRefused
+from bot.store.privacy import is_former_member
 from model.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -58,7 +61,10 @@ PAGE_SIZE = 4  # entries per page: a row of buttons each, plus a row for the pag
 MAX_EMBED_TEXT = 4096
 MAX_EMBED_TITLE = 256
 MAX_POST_FILES_BYTES = 10 * 1024 * 1024  # what a bot may attach to one message without boosts
-DISCORD_STYLE = TextStyle(member=lambda user_id: f"<@{user_id}>", moment=lambda epoch: f"<t:{int(epoch)}:f>")
+DISCORD_STYLE = TextStyle(
+    member=lambda user_id: member_name(user_id, lambda known: f"<@{known}>"),
+    moment=lambda epoch: f"<t:{int(epoch)}:f>",
+)
 
 EntryAction = Literal["play", "vote", "unvote"]
 _ENTRY_BUTTON_LOOKS: dict[str, tuple[str, discord.ButtonStyle]] = {
@@ -229,7 +235,7 @@ class DiscordAnnouncer:
     async def results(self, results: Results) -> None:
         files, room = [], MAX_POST_FILES_BYTES
         for entry in (results.winner, results.runner_up):
-            if entry is None or entry.kind == "link":
+            if entry is None or entry.kind == "link" or is_former_member(entry.author_id):
                 continue
             media = await self._cog.service.entry_media(entry.guild_id, entry.id)
             file = _attachment(media.filename, media.data)
@@ -243,12 +249,12 @@ class DiscordAnnouncer:
 class ChallengeCog(commands.GroupCog, group_name="challenge", group_description="Community music challenges"):
     """The ``/challenge`` commands and the deadline task."""
 
-    def __init__(self, bot: commands.Bot, service: ChallengeService, moderator_role: str | None,
+    def __init__(self, bot: commands.Bot, service: ChallengeService, guild_settings: GuildSettingsService,
                  clock: Callable[[], float] = time.time) -> None:  # fmt: skip
         super().__init__()
         self.bot = bot
         self.service = service
-        self._moderator_role = moderator_role
+        self.guild_settings = guild_settings
         self.scheduler = ChallengeScheduler(service, DiscordAnnouncer(self), clock=clock)
         self._task: asyncio.Task[None] | None = None
 
@@ -263,12 +269,13 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def _is_moderator(self, interaction: discord.Interaction) -> bool:
+    async def _is_moderator(self, interaction: discord.Interaction) -> bool:
+        """Manage Server, or the server's moderator role (``/settings``; else JAZZBOT_MODERATOR_ROLE)."""
         if interaction.permissions.manage_guild:
             return True
-        role = self._moderator_role
+        settings = await self.guild_settings.for_guild(interaction.guild_id)
         roles = getattr(interaction.user, "roles", [])
-        return role is not None and any(role in (r.name, str(r.id)) for r in roles)
+        return any(settings.is_moderator_role(r.id, r.name) for r in roles)
 
     async def entries_page(
         self, guild_id: int, challenge_id: int | None, page: int
@@ -340,7 +347,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
         prompt="What to make",
         submit_by="Submission deadline: a duration like 3d, 36h, 90m, or a UTC date like 2026-12-01T18:00",
         vote_by="Voting deadline: a duration after the submission deadline (2d), or a UTC date",
-        channel="Where to announce it and post the results (default: here)",
+        channel="Where to announce it and post the results (default: the /settings channel, else here)",
         max_votes="Votes per member (default 3)",
         hide_leaderboard="Hide vote counts until voting closes",
     )
@@ -356,7 +363,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
         hide_leaderboard: bool = False,
     ) -> None:
         async with refusals(interaction):
-            target = channel or interaction.channel
+            target = channel or await self._challenge_channel(interaction) or interaction.channel
             if not isinstance(target, discord.abc.Messageable) or target.id is None:
                 raise InputError("Pick a text channel for the challenge.")
             if (
@@ -368,7 +375,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
                 )
             challenge = await self.service.start(
                 _guild(interaction), target.id, interaction.user.id,
-                is_moderator=self._is_moderator(interaction), title=title, prompt=prompt,
+                is_moderator=await self._is_moderator(interaction), title=title, prompt=prompt,
                 submit_by=submit_by, vote_by=vote_by, max_votes=max_votes, hide_leaderboard=hide_leaderboard,
             )  # fmt: skip
             self.scheduler.wake()
@@ -459,7 +466,10 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
         async with refusals(interaction):
             embed, view = await self.entries_page(_guild(interaction), None, page)
             await interaction.response.send_message(
-                embed=embed, view=view, ephemeral=self._only_asker(interaction), allowed_mentions=NO_MENTIONS
+                embed=embed,
+                view=view,
+                ephemeral=await self._only_asker(interaction),
+                allowed_mentions=NO_MENTIONS,
             )
 
     @app_commands.command(name="vote", description="Vote for an entry (by its number).")
@@ -485,7 +495,9 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
         async with refusals(interaction):
             board = await self.service.leaderboard(_guild(interaction))
             await self._post(
-                interaction, leaderboard_text(board, DISCORD_STYLE), ephemeral=self._only_asker(interaction)
+                interaction,
+                leaderboard_text(board, DISCORD_STYLE),
+                ephemeral=await self._only_asker(interaction),
             )
 
     @app_commands.command(name="info", description="The current (or latest) challenge.")
@@ -518,7 +530,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
     async def close(self, interaction: discord.Interaction) -> None:
         async with refusals(interaction):
             closed = await self.service.close(
-                _guild(interaction), is_moderator=self._is_moderator(interaction)
+                _guild(interaction), is_moderator=await self._is_moderator(interaction)
             )
             self.scheduler.wake()
             await send_private(
@@ -532,7 +544,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
     ) -> None:
         async with refusals(interaction):
             cancelled = await self.service.cancel(
-                _guild(interaction), is_moderator=self._is_moderator(interaction), reason=reason
+                _guild(interaction), is_moderator=await self._is_moderator(interaction), reason=reason
             )
             await DiscordAnnouncer(self).post(
                 cancelled, content=results_text(await self.service.results(cancelled), DISCORD_STYLE)
@@ -561,7 +573,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
                 _guild(interaction),
                 interaction.user.id,
                 entry,
-                is_moderator=self._is_moderator(interaction),
+                is_moderator=await self._is_moderator(interaction),
                 reason=reason,
             )
             told = "they can also see it with `/challenge profile`"
@@ -573,13 +585,25 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
                 log.info("could not DM the author of removed entry %s: %s", entry, error)
             await send_private(interaction, f"Removed entry #{entry} “{literal(removed.title)}”; {told}.")
 
-    def _only_asker(self, interaction: discord.Interaction, ephemeral: bool | None = None) -> bool:
-        """Whether a list (entries, leaderboard) goes to the asker alone: ``ephemeral`` when given (a
-        per-server setting can pass it), else private for members, so one member's look does not fill
-        the channel, and public for moderators, who post it for everyone."""
-        return ephemeral if ephemeral is not None else not self._is_moderator(interaction)
+    async def _challenge_channel(self, interaction: discord.Interaction) -> discord.TextChannel | None:
+        """The server's challenge channel (``/settings``), if set and still there."""
+        channel_id = (await self.guild_settings.for_guild(interaction.guild_id)).challenge_channel_id
+        found = None if channel_id is None else self.bot.get_channel(channel_id)
+        return found if isinstance(found, discord.TextChannel) else None
 
-    async def _post(self, interaction: discord.Interaction, text: str, ephemeral: bool = False) -> None:
+    async def _private(self, interaction: discord.Interaction) -> bool:
+        """Whether this server shows challenge listings only to whoever asked (``/settings``)."""
+        return (await self.guild_settings.for_guild(interaction.guild_id)).private_listings
+
+    async def _only_asker(self, interaction: discord.Interaction) -> bool:
+        """Whether a list (entries, leaderboard) goes to the asker alone: always where the server keeps
+        listings private (``/settings``), else private for members, so one member's look does not fill
+        the channel, and public for moderators, who post it for everyone."""
+        return await self._private(interaction) or not await self._is_moderator(interaction)
+
+    async def _post(self, interaction: discord.Interaction, text: str, ephemeral: bool | None = None) -> None:
+        """``text`` as a card: to the asker alone when ``ephemeral``, else as the server's setting says."""
+        private = await self._private(interaction) if ephemeral is None else ephemeral
         await interaction.response.send_message(
-            embed=_card(text), ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
+            embed=_card(text), ephemeral=private, allowed_mentions=NO_MENTIONS
         )

@@ -13,12 +13,10 @@ import discord
 from discord import app_commands
 
 from bot.discord.errors import NO_MENTIONS
+from bot.services.catalog import catalog
 from bot.services.startup import Services
-from model.arrange import LEAD_INSTRUMENTS, STYLES
-from model.progressions import library
 
 COLOUR = discord.Colour.from_str("#f5a623")  # the lead's colour in the piano roll
-TUNES_NAMED = 6
 
 
 def queue_text(services: Services) -> str:
@@ -34,7 +32,6 @@ def queue_text(services: Services) -> str:
 
 def help_embed(services: Services) -> discord.Embed:
     """The help card (see the module doc)."""
-    tunes = sorted(progression.title for progression in library().values())
     embed = discord.Embed(
         title="🎷 jazzbot",
         description=(
@@ -61,12 +58,13 @@ def help_embed(services: Services) -> discord.Embed:
         ),
         inline=False,
     )
-    embed.add_field(name="Styles", value=", ".join(STYLES), inline=True)
-    embed.add_field(name="Lead instruments", value=", ".join(LEAD_INSTRUMENTS), inline=True)
+    (styles, styles_text), (leads, leads_text), (tunes, tunes_text) = catalog()
+    embed.add_field(name=styles, value=styles_text, inline=True)
+    embed.add_field(name=leads, value=leads_text, inline=True)
     embed.add_field(
-        name=f"Progressions ({len(tunes)} tunes)",
+        name=tunes,
         value=(
-            f"{', '.join(tunes[:TUNES_NAMED])}, … Start typing in `progression` to pick one, "
+            f"{tunes_text} Start typing in `progression` to pick one, "
             "or write your own chart: `| Dm7 G7 | Cmaj7 |`."
         ),
         inline=False,
@@ -77,6 +75,11 @@ def help_embed(services: Services) -> discord.Embed:
             "`/challenge info` what's on · `submit` · `entries` (play and vote) · `vote` · `leaderboard` · "
             "`history` · `profile`. Moderators: `start`, `close`, `cancel`, `remove-entry`."
         ),
+        inline=False,
+    )
+    embed.add_field(
+        name="Your data and this server",
+        value="`/privacy` shows what I store about you and deletes it · `/settings` this server's choices",
         inline=False,
     )
     embed.add_field(name="Right now", value=queue_text(services), inline=False)

@@ -254,13 +254,14 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
         # answered at once, privately, without a "thinking" placeholder.
         async with refusals(interaction):
             parsed = parse_request_text(request or "")
+            here = await services.guild_settings.for_guild(interaction.guild_id)  # /settings
             wanted = build_request(
                 parsed,
-                max_bars=services.settings.max_bars,
+                max_bars=here.max_bars,
                 bars=bars,
                 tempo=tempo,
                 key=key,
-                style=style,
+                style=here.style_for(parsed, style),
                 progression=progression,
                 temperature=temperature,
                 seed=seed,

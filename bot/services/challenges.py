@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.core.text import literal, shorten, visible
+from bot.services.guild_settings import GuildSettingsService
 from bot.services.uploads import MidiScanner
 from bot.store.challenges import (
     DEFAULT_MAX_VOTES,
@@ -38,6 +39,7 @@ from bot.store.challenges import (
     VoteRefusal,
     VoteRefused,
 )
+from bot.store.privacy import is_former_member
 from model.errors import InputError
 from model.midi import MAX_MIDI_BYTES
 
@@ -310,6 +312,7 @@ class ChallengeService:
         clips: ClipStore,
         settings: ChallengeSettings,
         clock: Callable[[], float] = time.time,
+        guild_settings: GuildSettingsService | None = None,
     ) -> None:
         self.store = store
         self._clips = clips
@@ -317,13 +320,16 @@ class ChallengeService:
         self._clock = clock
         self._scanner = MidiScanner()
         self._submits: dict[tuple[int, int], list[float]] = {}  # (guild, member) -> recent submit times
+        self._guild_settings = guild_settings
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
 
-    def _require_moderator(self, is_moderator: bool, action: str) -> None:
+    async def _require_moderator(self, guild_id: int, is_moderator: bool, action: str) -> None:
         if not is_moderator:
             role = self._settings.moderator_role
+            if self._guild_settings is not None:
+                role = (await self._guild_settings.for_guild(guild_id)).moderator_role
             extra = f" or the {role} role" if role else ""
             raise NotAllowed(f"Only members with Manage Server{extra} can {action}.")
 
@@ -371,7 +377,7 @@ class ChallengeService:
         hide_leaderboard: bool = False,
     ) -> Challenge:
         """Open a challenge; ``vote_by`` as a duration counts from the submission deadline."""
-        self._require_moderator(is_moderator, "start challenges")
+        await self._require_moderator(guild_id, is_moderator, "start challenges")
         clean_title = clean_text(title, "title", MAX_TITLE)
         clean_prompt = clean_text(prompt, "prompt", MAX_PROMPT, multiline=True)
         if not 1 <= max_votes <= MAX_VOTES_LIMIT:
@@ -386,13 +392,13 @@ class ChallengeService:
 
     async def close(self, guild_id: int, *, is_moderator: bool) -> Challenge:
         """End the running challenge now; the deadline task posts its results."""
-        self._require_moderator(is_moderator, "close challenges")
+        await self._require_moderator(guild_id, is_moderator, "close challenges")
         running = await self._running_or_refuse(guild_id)
         return await self.store.end_challenge(guild_id, running.id, "closed")
 
     async def cancel(self, guild_id: int, *, is_moderator: bool, reason: str) -> Challenge:
         """Call the running challenge off without results; the reason is shown to everyone who entered."""
-        self._require_moderator(is_moderator, "cancel challenges")
+        await self._require_moderator(guild_id, is_moderator, "cancel challenges")
         clean_reason = clean_text(reason, "reason", MAX_REASON)
         running = await self._running_or_refuse(guild_id)
         return await self.store.end_challenge(guild_id, running.id, "cancelled", clean_reason)
@@ -400,7 +406,7 @@ class ChallengeService:
     async def remove_entry(
         self, guild_id: int, user_id: int, entry_id: int, *, is_moderator: bool, reason: str
     ) -> RemovedEntry:
-        self._require_moderator(is_moderator, "remove entries")
+        await self._require_moderator(guild_id, is_moderator, "remove entries")
         clean_reason = clean_text(reason, "reason", MAX_REASON)
         return await self.store.remove_entry(guild_id, entry_id, user_id, clean_reason)
 
@@ -523,6 +529,8 @@ class ChallengeService:
 
     async def entry_media(self, guild_id: int, entry_id: int) -> EntryMedia:
         entry = await self.store.get_entry(guild_id, entry_id)
+        if is_former_member(entry.author_id):
+            raise InputError(f"Entry #{entry.id} was withdrawn by its author; its title and votes remain.")
         if entry.kind == "link":
             return EntryMedia(None, None, entry.reference)
         if entry.kind == "clip":

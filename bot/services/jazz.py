@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from bot.audio.clips import Clip
 from bot.core.requests import MAX_SEED, JazzRequest
+from bot.services.guild_settings import GuildSettingsService
 from bot.services.jobs import JobQueue, Progress, ProgressCallback
 from bot.store.clips import ClipStore, StoredClip
 from bot.store.jobs import JobKind, JobStore
@@ -52,13 +53,28 @@ def new_seed() -> int:
 
 
 class JazzService:
-    """Clip making for one bot: the queue, the stores and the bar limit."""
+    """Clip making for one bot: the queue, the stores and the bar limit (the bot's, or a server's lower
+    one when ``guild_settings`` is given)."""
 
-    def __init__(self, queue: JobQueue[JazzRequest, Clip], clips: ClipStore, jobs: JobStore, max_bars: int):
+    def __init__(
+        self,
+        queue: JobQueue[JazzRequest, Clip],
+        clips: ClipStore,
+        jobs: JobStore,
+        max_bars: int,
+        guild_settings: GuildSettingsService | None = None,
+    ):
         self._queue = queue
         self._clips = clips
         self._jobs = jobs
         self._max_bars = max_bars
+        self._guild_settings = guild_settings
+
+    async def max_bars(self, guild_id: int | None) -> int:
+        """The most bars a clip may have in ``guild_id`` (None: direct messages and the console)."""
+        if self._guild_settings is None:
+            return self._max_bars
+        return min(self._max_bars, (await self._guild_settings.for_guild(guild_id)).max_bars)
 
     async def compose(
         self,
@@ -84,20 +100,20 @@ class JazzService:
         """Clip ``clip_id`` regenerated (new seed), extended by :data:`EXTEND_BARS` (:class:`TooLong`
         past the bar limit) or varied (same chords, new melody); see the module doc."""
         stored = await self._clips.get(clip_id, who.guild_id, who.user_id)
-        request = self._remade_request(kind, stored)
+        request = self._remade_request(kind, stored, await self.max_bars(who.guild_id))
         return await self._make(kind, who, request, progress, interaction, parent=stored.id)
 
-    def _remade_request(self, kind: Remake, stored: StoredClip) -> JazzRequest:
+    def _remade_request(self, kind: Remake, stored: StoredClip, max_bars: int) -> JazzRequest:
         """What ``kind`` asks for, from a stored clip (see the module doc)."""
         if kind == "regenerate":
             return replace(stored.request, seed=None)
         if kind == "vary":
             return replace(stored.request, progression=stored.progression, seed=None)
         bars = stored.request.bars + EXTEND_BARS
-        if bars > self._max_bars:
+        if bars > max_bars:
             raise TooLong(
                 f"Clip #{stored.id} is already {stored.request.bars} bars; clips can be up to "
-                f"{self._max_bars} bars, so it cannot grow by {EXTEND_BARS} more. Try Vary or a new /jazz."
+                f"{max_bars} bars, so it cannot grow by {EXTEND_BARS} more. Try Vary or a new /jazz."
             )
         return replace(stored.request, bars=bars, progression=stored.progression)
 
@@ -110,8 +126,9 @@ class JazzService:
         interaction: tuple[int, str] | None = None,
         parent: int | None = None,
     ) -> tuple[StoredClip, Clip]:
-        if request.bars > self._max_bars:
-            raise TooLong(f"{request.bars} bars is too long here; clips can be up to {self._max_bars} bars.")
+        max_bars = await self.max_bars(who.guild_id)
+        if request.bars > max_bars:
+            raise TooLong(f"{request.bars} bars is too long here; clips can be up to {max_bars} bars.")
         if request.seed is None:
             request = replace(request, seed=new_seed())
         self._queue.check(who.user_id)  # a refused request is not worth a job row

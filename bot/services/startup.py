@@ -26,6 +26,7 @@ from bot.audio.encode import FFMPEG_PACKAGE
 from bot.audio.render import DEFAULT_SOUNDFONT, SOUNDFONT_PACKAGE, Renderer
 from bot.core.requests import JazzRequest
 from bot.services.challenges import ChallengeService
+from bot.services.guild_settings import GuildSettingsService
 from bot.services.jazz import JazzService
 from bot.services.jobs import JobQueue
 from bot.services.settings import Settings
@@ -33,7 +34,9 @@ from bot.services.studio import Studio
 from bot.store.challenges import ChallengeStore
 from bot.store.clips import ClipStore
 from bot.store.database import open_database
+from bot.store.guild_settings import GuildSettingsStore
 from bot.store.jobs import JobStore
+from bot.store.privacy import PrivacyStore
 from model.compose import Composer
 from model.paths import DEFAULT_MODEL_DIR
 
@@ -58,6 +61,8 @@ class Services:
     jazz: JazzService
     challenges: ChallengeService
     store_db: aiosqlite.Connection
+    guild_settings: GuildSettingsService
+    privacy: PrivacyStore
     closed: bool = field(default=False, init=False)
 
     async def close(self) -> None:
@@ -132,6 +137,7 @@ async def open_services(
     )
     clips = ClipStore(store_db, clock)
     jobs = JobStore(store_db, clock)
+    guild_settings = GuildSettingsService(GuildSettingsStore(store_db, clock), settings)
     log.info("services ready in %.2f s (model %s)", time.perf_counter() - started, composer.name)
     return Services(
         settings=settings,
@@ -141,7 +147,9 @@ async def open_services(
         queue=queue,
         clips=clips,
         jobs=jobs,
-        jazz=JazzService(queue, clips, jobs, settings.max_bars),
-        challenges=ChallengeService(ChallengeStore(db, clock), clips, settings, clock),
+        jazz=JazzService(queue, clips, jobs, settings.max_bars, guild_settings),
+        challenges=ChallengeService(ChallengeStore(db, clock), clips, settings, clock, guild_settings),
         store_db=store_db,
+        guild_settings=guild_settings,
+        privacy=PrivacyStore(settings.database, clock),
     )

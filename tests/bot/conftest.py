@@ -15,6 +15,17 @@ from bot.store.database import open_database
 from tests.bot.challenge_helpers import Clock
 from tests.bot.discord_helpers import Bots, quick_settings
 
+SETTLE_SECONDS = 60.0
+"""How long simcord waits for the bot to finish what an event started. Its default (5 s) is shorter than
+two clips made one after the other on a shared, loaded 2-core machine; a bot that really hangs still fails."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give every simcord test the longer settle timeout unless it sets its own."""
+    for item in items:
+        if item.get_closest_marker("simcord") is None:
+            item.add_marker(pytest.mark.simcord(settle_timeout=SETTLE_SECONDS))
+
 
 @pytest.fixture(scope="module")
 def renderer() -> Iterator[Renderer]:
