@@ -591,15 +591,20 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
         found = None if channel_id is None else self.bot.get_channel(channel_id)
         return found if isinstance(found, discord.TextChannel) else None
 
-    async def _private(self, interaction: discord.Interaction) -> bool:
-        """Whether this server shows challenge listings only to whoever asked (``/settings``)."""
+    async def _listings(self, interaction: discord.Interaction) -> bool | None:
+        """This server's choice for challenge listings (``/settings``): private, public or None (unset)."""
         return (await self.guild_settings.for_guild(interaction.guild_id)).private_listings
 
+    async def _private(self, interaction: discord.Interaction) -> bool:
+        """Whether this server shows challenge listings only to whoever asked (``/settings``)."""
+        return bool(await self._listings(interaction))
+
     async def _only_asker(self, interaction: discord.Interaction) -> bool:
-        """Whether a list (entries, leaderboard) goes to the asker alone: always where the server keeps
-        listings private (``/settings``), else private for members, so one member's look does not fill
-        the channel, and public for moderators, who post it for everyone."""
-        return await self._private(interaction) or not await self._is_moderator(interaction)
+        """Whether a list (entries, leaderboard) goes to the asker alone: as the server chose with
+        ``/settings``; unset, private for members, so one member's look does not fill the channel, and
+        public for moderators, who post it for everyone."""
+        chosen = await self._listings(interaction)
+        return chosen if chosen is not None else not await self._is_moderator(interaction)
 
     async def _post(self, interaction: discord.Interaction, text: str, ephemeral: bool | None = None) -> None:
         """``text`` as a card: to the asker alone when ``ephemeral``, else as the server's setting says."""

@@ -59,7 +59,7 @@ class GuildSettings:
     max_bars: int
     default_style: str | None  # None: the request's own default (swing)
     challenge_channel_id: int | None
-    private_listings: bool
+    private_listings: bool | None  # None: lists private for members, posted by moderators
     stored: StoredGuildSettings | None  # what the server set itself (None outside servers)
 
     def style_for(self, parsed: TextRequest, typed: str | None) -> str | None:
@@ -156,7 +156,7 @@ def _reset(current: StoredGuildSettings, what: Resettable) -> StoredGuildSetting
     if what == "challenge_channel":
         return replace(current, challenge_channel_id=None)
     if what == "listings":
-        return replace(current, private_listings=False)
+        return replace(current, private_listings=None)
     if what == "max_bars":
         return replace(current, max_bars=None)
     return replace(current, default_style=None)
@@ -180,6 +180,12 @@ def settings_text(settings: GuildSettings, bot_max_bars: int, channel: str | Non
         f"Challenge channel: {channel or 'wherever /challenge start is used'}"
         f"{origin(stored and stored.challenge_channel_id)}",
         "Challenge listings (info, entries, leaderboard, history, profile): "
-        + ("shown only to whoever asks" if settings.private_listings else "posted for everyone"),
+        + _listings_text(settings.private_listings),
     ]
     return "\n".join(lines)
+
+
+def _listings_text(private: bool | None) -> str:
+    if private is None:
+        return "entries and leaderboard private for members, posted by moderators (the bot's default)"
+    return "shown only to whoever asks" if private else "posted for everyone"

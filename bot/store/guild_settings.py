@@ -26,7 +26,7 @@ class StoredGuildSettings:
     max_bars: int | None = None
     default_style: str | None = None
     challenge_channel_id: int | None = None
-    private_listings: bool = False
+    private_listings: bool | None = None  # None: lists private for members, public for moderators
 
 
 _COLUMNS = (
@@ -49,7 +49,8 @@ class GuildSettingsStore:
         )
         if row is None:
             return StoredGuildSettings(guild_id)
-        return from_row(StoredGuildSettings, row, private_listings=bool(row["private_listings"]))
+        chosen = row["private_listings"]
+        return from_row(StoredGuildSettings, row, private_listings=None if chosen is None else bool(chosen))
 
     async def put(self, settings: StoredGuildSettings, updated_by: int) -> StoredGuildSettings:
         """Store all of ``settings`` for its guild (replacing what was there) and return them."""
@@ -70,7 +71,7 @@ class GuildSettingsStore:
                 settings.max_bars,
                 settings.default_style,
                 settings.challenge_channel_id,
-                int(settings.private_listings),
+                None if settings.private_listings is None else int(settings.private_listings),
                 updated_by,
                 self._clock(),
             ),

@@ -46,7 +46,10 @@ async def settings(member: Any, channel: Any, **options: Any) -> str:
 async def test_anyone_sees_the_settings_and_only_manage_server_changes_them(server: Any) -> None:
     shown = await settings(server.alice, server.jam)
     assert "Most bars per clip: 64 (the bot's default)" in shown
-    assert "Challenge listings (info, entries, leaderboard, history, profile): posted for everyone" in shown
+    assert (
+        "Challenge listings (info, entries, leaderboard, history, profile): entries and leaderboard private"
+        in shown
+    )
 
     refused = await settings(server.alice, server.jam, max_bars=8)
     assert "Only members with the **Manage Server** permission can change these settings" in refused

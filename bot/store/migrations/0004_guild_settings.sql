@@ -11,7 +11,7 @@ CREATE TABLE guild_settings (
     max_bars             INTEGER CHECK (max_bars IS NULL OR max_bars BETWEEN 1 AND 64),
     default_style        TEXT    CHECK (default_style IS NULL OR length(default_style) BETWEEN 1 AND 40),
     challenge_channel_id INTEGER,
-    private_listings     INTEGER NOT NULL DEFAULT 0 CHECK (private_listings IN (0, 1)),
+    private_listings     INTEGER CHECK (private_listings IS NULL OR private_listings IN (0, 1)),
     updated_by           INTEGER,
     updated_at           REAL    NOT NULL,
     CHECK ((moderator_role_id IS NULL) = (moderator_role_name IS NULL))
