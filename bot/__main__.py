@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import logging
+import signal
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -18,8 +20,8 @@ from dataclasses import replace
 
 from bot.console.app import Console
 from bot.services.settings import Settings, SettingsError, load_settings
-from bot.services.startup import StartupError, open_services
-from bot.store.database import SchemaTooNewError
+from bot.services.startup import Services, StartupError, open_services
+from bot.store.database import SchemaTooNewError, quick_check
 from model.errors import InputError
 
 log = logging.getLogger("bot")
@@ -44,23 +46,66 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 async def run_console(settings: Settings, once: str | None = None) -> int:
     """The console on fresh services: one command (``once``) or the prompt until /quit or Ctrl-D.
 
+    At start it settles what an earlier console left (clips written, interrupted jobs reported, on
+    stderr). SIGTERM lets the command in progress finish and write its clip, then stops.
+
     The console has one user typing one command at a time, so the cooldown meant to spread a server's
     members over the queue would only get in the way."""
     services = await open_services(replace(settings, cooldown_seconds=0.0))
+    stopping = _stop_on_sigterm(services)
     try:
+        console = Console(services, settings.out_dir, progress_out=None if once is not None else sys.stderr)
+        for line in await console.recover():
+            print(line, file=sys.stderr)
         if once is not None:
-            reply = await Console(services, settings.out_dir).execute(once)
+            reply = await console.execute(once)
             print(reply.text, file=sys.stdout if reply.ok else sys.stderr)
             return 0 if reply.ok else EXIT_FAILED
-        await Console(services, settings.out_dir, progress_out=sys.stderr).repl()
+        await console.repl()
         return 0
+    except asyncio.CancelledError:
+        if stopping.is_set():  # SIGTERM: the drain is done, the prompt was all that was left
+            return 0
+        raise
     finally:
         await services.close()
 
 
+def _stop_on_sigterm(services: Services) -> asyncio.Event:
+    """On SIGTERM: drain the services (the command in progress finishes), then cancel the console."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    stopping = asyncio.Event()
+
+    async def stop() -> None:
+        await services.close()
+        if main is not None:
+            main.cancel()
+
+    tasks: list[asyncio.Task[None]] = []
+
+    def on_signal() -> None:
+        if not stopping.is_set():
+            stopping.set()
+            log.info("SIGTERM: finishing the clip in progress, then stopping")
+            tasks.append(loop.create_task(stop()))
+
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+        loop.add_signal_handler(signal.SIGTERM, on_signal)
+    return stopping
+
+
 async def check(settings: Settings) -> int:
+    """Open everything and check the database file page by page (``PRAGMA quick_check``)."""
     services = await open_services(settings)
-    await services.close()
+    try:
+        problems = await quick_check(services.db)
+    finally:
+        await services.close()
+    if problems:
+        found = "; ".join(problems[:5])
+        print(f"jazzbot: the database {settings.database} is damaged: {found}", file=sys.stderr)
+        return EXIT_FAILED
     print(f"ok: database {settings.database}, model {services.composer.name}, soundfont and ffmpeg found")
     return 0
 

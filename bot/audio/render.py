@@ -10,6 +10,11 @@ seconds of the band set the clip's gain (so only those are held back, not the wh
 look-ahead limiter holds the peak at -1 dBFS. Clips end :data:`TAIL_SECONDS` after the last note-off,
 with a short fade so the cut-off reverb does not click.
 
+A render can be given a ``deadline`` (``time.monotonic()`` seconds): past it, the next block raises
+:class:`RenderTimeout`, so a job over its time limit gives its worker back. Render failures are
+:class:`~bot.core.failures.ServerFault`: the bot only renders MIDI it wrote itself, so a failure is the
+server's (soundfont, library), not the member's.
+
 A :class:`Renderer` holds mutable synth state and is **not thread-safe**: give each worker thread
 its own instance, and finish one stream before starting the next.
 """
@@ -20,6 +25,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import io
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.audio.loudness import BAND_GAIN, PREVIEW_SECONDS, PeakLimiter, clip_gain
-from model.errors import InputError
+from bot.core.failures import ServerFault
 from model.midi import read_midi
 
 # pyfluidsynth prints where it found the library to stdout when $CI is set, which would corrupt the
@@ -65,8 +71,12 @@ _write_float.argtypes = (ctypes.c_void_p, ctypes.c_int, *_channel, *_channel)
 _write_float.restype = ctypes.c_int
 
 
-class RenderError(InputError):
+class RenderError(ServerFault):
     """A soundfont or MIDI file the renderer cannot use."""
+
+
+class RenderTimeout(RenderError):
+    """The render went past its deadline."""
 
 
 @dataclass(frozen=True)
@@ -140,19 +150,28 @@ class Renderer:
         self._synth.delete()
 
     def render(
-        self, midi: bytes | mido.MidiFile, max_seconds: float = MAX_SECONDS, max_events: int = MAX_EVENTS
+        self,
+        midi: bytes | mido.MidiFile,
+        max_seconds: float = MAX_SECONDS,
+        max_events: int = MAX_EVENTS,
+        deadline: float | None = None,
     ) -> PCM:
         """``midi`` as int16 stereo frames (n, 2) peaking at -1 dBFS at most, ending 2 s after the last note.
 
         Raises :class:`~model.errors.InputError` for corrupt, empty, note-less, too long or too busy MIDI.
         """
-        stream = self.stream(midi, max_seconds, max_events)
+        stream = self.stream(midi, max_seconds, max_events, deadline)
         return np.concatenate(list(stream.blocks))
 
     def stream(
-        self, midi: bytes | mido.MidiFile, max_seconds: float = MAX_SECONDS, max_events: int = MAX_EVENTS
+        self,
+        midi: bytes | mido.MidiFile,
+        max_seconds: float = MAX_SECONDS,
+        max_events: int = MAX_EVENTS,
+        deadline: float | None = None,
     ) -> RenderStream:
-        """Like :meth:`render`, but the audio comes in blocks while it renders.
+        """Like :meth:`render`, but the audio comes in blocks while it renders; a block asked for after
+        ``deadline`` (``time.monotonic()``) raises :class:`RenderTimeout`.
 
         The MIDI is parsed and checked here, so bad input raises before any block is rendered.
         """
@@ -160,9 +179,11 @@ class Renderer:
         frames = round((last_off + TAIL_SECONDS) * self.sample_rate)
         preview_start = round(_band_entry(events) * self.sample_rate)
         preview = (preview_start, min(frames, preview_start + round(PREVIEW_SECONDS * self.sample_rate)))
-        return RenderStream(frames, self.sample_rate, self._blocks(events, frames, preview))
+        return RenderStream(frames, self.sample_rate, self._blocks(events, frames, preview, deadline))
 
-    def _blocks(self, events: _Events, end: int, preview: tuple[int, int]) -> Iterator[PCM]:
+    def _blocks(
+        self, events: _Events, end: int, preview: tuple[int, int], deadline: float | None
+    ) -> Iterator[PCM]:
         """The synth's blocks scaled by the clip gain and limited; held back until the ``preview``
         frames are rendered, since they set the gain."""
         limiter = PeakLimiter(self.sample_rate)
@@ -170,6 +191,9 @@ class Renderer:
         rendered = 0
         gain: float | None = None
         for block in self._synthesise(events, end):
+            if deadline is not None and time.monotonic() > deadline:
+                seconds = rendered / self.sample_rate
+                raise RenderTimeout(f"rendering passed its deadline after {seconds:.1f} s of audio")
             rendered += len(block)
             if gain is None:
                 held.append(block)

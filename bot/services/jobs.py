@@ -15,7 +15,17 @@ The callback runs in a task :meth:`JobQueue.run` starts, so it sees the caller's
 A job that raises ends with that error delivered to its caller: an :class:`~model.errors.InputError` as
 is, anything else logged with its traceback under the job's short id and delivered as :class:`JobFailed`
 (a :class:`~bot.core.failures.ReportedFailure`); the queue goes on serving the others either way. Estimates
-come from the durations of recent jobs.
+come from the durations of recent jobs; a job running past that mean counts as running until its timeout,
+so stuck work is never estimated as a free worker.
+
+A job that runs longer than ``job_timeout`` seconds is stopped: its caller gets :class:`JobTimedOut` at once
+(an apology with the job's id; the ERROR log says what it was doing), the helper processes its worker thread
+started (ffmpeg) are killed so the thread returns, and the thread's next stage report raises
+:class:`Stopped` so it gives up. Its worker is counted busy until the thread has really returned.
+
+:meth:`JobQueue.stop` refuses new jobs while admitted ones (running and waiting) carry on;
+:meth:`JobQueue.close` then fails the ones still waiting with :class:`ShuttingDown`, stops the running
+ones the same way as a timeout, and waits for the worker threads.
 """
 
 from __future__ import annotations
@@ -24,6 +34,9 @@ import asyncio
 import heapq
 import logging
 import math
+import os
+import signal
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
@@ -87,6 +100,21 @@ class JobFailed(ReportedFailure):
             f"Sorry, something went wrong making that clip (request id `{request_id}`); please try again.",
             request_id,
         )
+
+
+class JobTimedOut(ReportedFailure):
+    """A job ran past the job timeout and was stopped; logged at ERROR under ``request_id``."""
+
+    def __init__(self, request_id: str, seconds: float) -> None:
+        super().__init__(
+            f"Sorry, that clip took longer than {seconds:g} s to make, so I stopped it (request id "
+            f"`{request_id}`). Please try again in a moment; fewer bars are quicker.",
+            request_id,
+        )
+
+
+class Stopped(Exception):
+    """Raised on a worker thread whose job was stopped (timed out or shut down), so it gives up."""
 
 
 class ShuttingDown(InputError):
@@ -164,6 +192,9 @@ class _Job(Generic[R, T]):
     result: asyncio.Future[T]
     started_at: float | None = None
     id: str = field(default_factory=new_request_id)
+    thread_id: int | None = None  # the native id of the worker thread running it
+    stopped: bool = False
+    timer: asyncio.TimerHandle | None = None
 
 
 class JobQueue(Generic[R, T]):
@@ -180,9 +211,13 @@ class JobQueue(Generic[R, T]):
         per_user_limit: int,
         cooldown_seconds: float,
         clock: Callable[[], float] = time.monotonic,
+        job_timeout: float | None = None,
     ) -> None:
         if workers < 1 or queue_size < 0 or per_user_limit < 1 or cooldown_seconds < 0:
             raise ValueError("workers and per_user_limit must be >= 1, queue_size and cooldown >= 0")
+        if job_timeout is not None and job_timeout <= 0:
+            raise ValueError("job_timeout must be positive (or None: no limit)")
+        self._job_timeout = job_timeout
         self._maker = maker
         self._workers = workers
         self._queue_size = queue_size
@@ -245,13 +280,20 @@ class JobQueue(Generic[R, T]):
         """Seconds until a job submitted now would start (0 while a worker is free)."""
         return self._schedule()[1]
 
+    def stop(self) -> None:
+        """Refuse new jobs (:class:`ShuttingDown`); the admitted ones, running or waiting, carry on."""
+        self._closed = True
+
     async def close(self) -> None:
-        """Refuse new jobs, fail the waiting ones with :class:`ShuttingDown`, let running ones finish."""
+        """Refuse new jobs, fail the waiting ones with :class:`ShuttingDown`, stop the running ones (their
+        callers get :class:`ShuttingDown` too) and wait for the worker threads to end."""
         self._closed = True
         while self._waiting:
             job = self._waiting.popleft()
             if not job.result.done():
                 job.result.set_exception(ShuttingDown())
+        for job in list(self._running):
+            self._stop(job, ShuttingDown())
         await asyncio.to_thread(self._executor.shutdown, wait=True)
 
     # ---- admission and estimates --------------------------------------------------------------------
@@ -288,7 +330,7 @@ class JobQueue(Generic[R, T]):
         mean = self._mean_duration()
         now = self._clock()
         free_at = [0.0] * (self._workers - len(self._running))
-        free_at += [max(0.0, (job.started_at or now) + mean - now) for job in self._running]
+        free_at += [self._remaining(job, mean, now) for job in self._running]
         heapq.heapify(free_at)
         starts = []
         for _ in self._waiting:
@@ -297,10 +339,21 @@ class JobQueue(Generic[R, T]):
             heapq.heappush(free_at, start + mean)
         return starts, free_at[0]
 
+    def _remaining(self, job: _Job[R, T], mean: float, now: float) -> float:
+        """Estimated seconds until running ``job`` frees its worker: the rest of the mean duration; past
+        it, the rest of the timeout (when it would be stopped); past that (stopped, not yet returned),
+        another mean."""
+        elapsed = now - (job.started_at if job.started_at is not None else now)
+        if elapsed < mean:
+            return mean - elapsed
+        if self._job_timeout is not None and elapsed < self._job_timeout:
+            return self._job_timeout - elapsed
+        return mean
+
     def _finish_estimate(self, job: _Job[R, T]) -> float:
         mean = self._mean_duration()
         if job.started_at is not None:
-            return max(0.0, job.started_at + mean - self._clock())
+            return self._remaining(job, mean, self._clock())
         starts, _ = self._schedule()
         return starts[self._waiting.index(job)] + mean
 
@@ -312,15 +365,50 @@ class JobQueue(Generic[R, T]):
         self._running.append(job)
 
         def on_stage(stage: str) -> None:  # called on the worker thread
+            if job.stopped:
+                raise Stopped(job.id)
             loop.call_soon_threadsafe(job.reporter.report, Progress(stage))
 
-        work = self._executor.submit(self._maker.make, job.request, on_stage)
+        work = self._executor.submit(self._work, job, on_stage)
         work.add_done_callback(lambda done: loop.call_soon_threadsafe(self._finished, job, done))
+        if self._job_timeout is not None:
+            job.timer = loop.call_later(self._job_timeout, self._time_out, job)
+
+    def _work(self, job: _Job[R, T], on_stage: Callable[[str], None]) -> T:
+        """On the worker thread: note which thread runs the job (to stop it), then make it."""
+        job.thread_id = threading.get_native_id()
+        if job.stopped:
+            raise Stopped(job.id)
+        return self._maker.make(job.request, on_stage)
+
+    def _time_out(self, job: _Job[R, T]) -> None:
+        if job in self._running and not job.stopped:
+            assert self._job_timeout is not None
+            log.error(
+                "request %s timed out after %g s (a job of user %s); stopping it",
+                job.id, self._job_timeout, job.user_id,
+            )  # fmt: skip
+            self._stop(job, JobTimedOut(job.id, self._job_timeout))
+
+    def _stop(self, job: _Job[R, T], error: Exception) -> None:
+        """Give ``job``'s caller ``error`` now and make its worker thread give up: its helper processes
+        are killed and its next stage report raises :class:`Stopped`. The worker stays counted busy until
+        the thread returns (:meth:`_finished`)."""
+        job.stopped = True
+        if not job.result.done():
+            job.result.set_exception(error)
+        killed = kill_children(job.thread_id) if job.thread_id is not None else []
+        if killed:
+            log.warning("request %s: killed helper process(es) %s", job.id, ", ".join(map(str, killed)))
 
     def _finished(self, job: _Job[R, T], work: ThreadFuture[T]) -> None:
         """On the loop: hand the outcome to the caller, then give the worker to the next in line."""
         self._running.remove(job)
+        if job.timer is not None:
+            job.timer.cancel()
         error = work.exception()
+        if job.stopped:
+            log.info("request %s: its stopped worker returned (%s)", job.id, type(error).__name__)
         if not job.result.done():
             if error is None:
                 job.result.set_result(work.result())
@@ -329,7 +417,7 @@ class JobQueue(Generic[R, T]):
             else:
                 log.error("request %s failed: a job of user %s", job.id, job.user_id, exc_info=error)
                 job.result.set_exception(JobFailed(job.id))
-        if error is None and job.started_at is not None:
+        if error is None and job.started_at is not None and not job.stopped:
             self._durations.append(self._clock() - job.started_at)
         self._dispatch()
 
@@ -340,10 +428,38 @@ class JobQueue(Generic[R, T]):
             self._report_positions()
 
     def _dispatch(self) -> None:
-        while self._waiting and len(self._running) < self._workers and not self._closed:
+        while self._waiting and len(self._running) < self._workers:
             self._start(self._waiting.popleft())
         self._report_positions()
 
     def _report_positions(self) -> None:
         for position, job in enumerate(self._waiting, start=1):
             job.reporter.report(Progress("queued", position))
+
+
+def _children(path: str) -> list[int]:
+    try:
+        with open(path, encoding="ascii") as listing:
+            return [int(pid) for pid in listing.read().split()]
+    except OSError:
+        return []
+
+
+def kill_children(thread_id: int) -> list[int]:
+    """Kill the processes the thread ``thread_id`` (a native id in this process) started, and theirs;
+    returns their pids. Linux lists a thread's children in ``/proc/self/task/<tid>/children``;
+    elsewhere nothing is killed and the thread ends when its process does."""
+    found: list[int] = []
+    pending = _children(f"/proc/self/task/{thread_id}/children")
+    while pending:  # the whole tree first: a killed parent's children are re-parented at once
+        pid = pending.pop()
+        found.append(pid)
+        pending += _children(f"/proc/{pid}/task/{pid}/children")
+    killed = []
+    for pid in found:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        killed.append(pid)
+    return killed

@@ -40,6 +40,10 @@ from model.paths import DEFAULT_MODEL_DIR
 log = logging.getLogger(__name__)
 
 
+STOPPED_GRACE = 10.0
+"""Seconds a shutdown waits, after stopping the clips left, for their users to be told."""
+
+
 class StartupError(Exception):
     """Something the bot needs at start is missing; the message says how to fix it."""
 
@@ -60,17 +64,35 @@ class Services:
     store_db: aiosqlite.Connection
     closed: bool = field(default=False, init=False)
 
-    async def close(self) -> None:
-        """Finish running jobs, free the synths, close the database. Closing twice is harmless."""
+    async def close(self, grace: float | None = None) -> None:
+        """Drain, then close; closing twice is harmless. Call it while the adapter can still post.
+
+        1. Refuse new clips and jobs (``ShuttingDown``: "restarting, ask again").
+        2. Wait up to ``grace`` seconds (``JAZZBOT_SHUTDOWN_SECONDS``) for every clip in flight, running or
+           waiting, to be made, stored and posted.
+        3. Past that, stop what is left: waiting jobs fail, running ones are stopped like a timeout; their
+           users are told once (the adapter's usual failure message) within :data:`STOPPED_GRACE`.
+        4. Free the synths, then close the database: nothing is using it any more.
+        """
         if self.closed:
             return
         self.closed = True
+        grace = self.settings.shutdown_seconds if grace is None else grace
+        flights = self.jazz.flights
+        in_flight = flights.count
+        flights.close()
+        self.queue.stop()
         try:
+            if not await flights.wait(grace):
+                log.warning("%d clip(s) still in flight after %g s: stopping them", flights.count, grace)
             await self.queue.close()
+            if not await flights.wait(STOPPED_GRACE):
+                log.error("%d clip(s) still in flight after they were stopped", flights.count)
             self.studio.close()
         finally:
             await self.store_db.close()
             await self.db.close()
+        log.info("services closed (%d clip(s) were in flight)", in_flight)
 
 
 def check_soundfont(soundfont: Path | None) -> Path:
@@ -129,6 +151,7 @@ async def open_services(
         per_user_limit=settings.per_user_limit,
         cooldown_seconds=settings.cooldown_seconds,
         clock=queue_clock,
+        job_timeout=settings.job_timeout,
     )
     clips = ClipStore(store_db, clock)
     jobs = JobStore(store_db, clock)

@@ -87,6 +87,13 @@ async def apply_migrations(conn: aiosqlite.Connection, directory: Path = MIGRATI
     return len(migrations)
 
 
+async def quick_check(conn: aiosqlite.Connection) -> list[str]:
+    """What ``PRAGMA quick_check`` finds wrong with the file (an empty list: nothing)."""
+    async with conn.execute("PRAGMA quick_check") as cursor:
+        found = [str(row[0]) for row in await cursor.fetchall()]
+    return [] if found == ["ok"] else found
+
+
 async def open_database(path: Path) -> aiosqlite.Connection:
     """Open (creating if needed) and migrate the database at ``path``.
 
