@@ -194,7 +194,7 @@ class _Job(Generic[R, T]):
     id: str = field(default_factory=new_request_id)
     thread_id: int | None = None  # the native id of the worker thread running it
     stopped: bool = False
-    timer: asyncio.TimerHandle | None = None
+    timer: threading.Timer | None = None
 
 
 class JobQueue(Generic[R, T]):
@@ -371,8 +371,10 @@ class JobQueue(Generic[R, T]):
 
         work = self._executor.submit(self._work, job, on_stage)
         work.add_done_callback(lambda done: loop.call_soon_threadsafe(self._finished, job, done))
-        if self._job_timeout is not None:
-            job.timer = loop.call_later(self._job_timeout, self._time_out, job)
+        if self._job_timeout is not None:  # a thread timer: real time, whatever clock a test gives the loop
+            job.timer = threading.Timer(self._job_timeout, loop.call_soon_threadsafe, (self._time_out, job))
+            job.timer.daemon = True
+            job.timer.start()
 
     def _work(self, job: _Job[R, T], on_stage: Callable[[str], None]) -> T:
         """On the worker thread: note which thread runs the job (to stop it), then make it."""

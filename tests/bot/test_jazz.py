@@ -129,7 +129,10 @@ async def test_a_clip_stored_but_not_posted_before_a_crash_is_found_at_restart(s
         assert await services.jobs.fail_interrupted() == []  # a stored clip is not lost
         [job] = await services.jobs.unposted()
         assert (job.user_id, job.clip_id, job.state, job.interaction_token) == (
-            BOB.user_id, unposted.id, "rendered", "token-u"
+            BOB.user_id,
+            unposted.id,
+            "rendered",
+            "token-u",
         )
         await services.jazz.posted(unposted.id, 2)
         assert await services.jobs.unposted() == []
