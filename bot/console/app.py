@@ -200,10 +200,8 @@ class Console:
             written = ", ".join(str(path) for path in paths.values())
             lines.append(f"clip #{stored.id} was made before a restart and is written now: {written}")
         for job in await services.jobs.fail_interrupted(CONSOLE_USER_ID):
-            lines.append(
-                f"job {job.id} ({job.kind}, {job.request.bars} bars) was interrupted by a restart; "
-                "please ask again."
-            )
+            bars = f"{job.request.bars} bar{'' if job.request.bars == 1 else 's'}"
+            lines.append(f"job {job.id} ({job.kind}, {bars}) was interrupted by a restart; please ask again.")
         return lines
 
     async def _show_progress(self, progress: Progress) -> None:
