@@ -22,10 +22,11 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from bot.audio.clips import Clip
+from bot.audio.clips import AudioFormat, Clip
 from bot.core.requests import JazzRequest
 from bot.services.drain import Flights
-from bot.services.jobs import JobQueue, Progress, ProgressCallback
+from bot.services.jobs import SYSTEM_USER, JobQueue, Progress, ProgressCallback
+from bot.services.studio import Studio
 from bot.store.clips import ClipStore, StoredClip
 from bot.store.jobs import JobKind, JobStore
 from model.compose import MAX_SEED
@@ -58,8 +59,16 @@ def new_seed() -> int:
 class JazzService:
     """Clip making for one bot: the queue, the stores and the bar limit."""
 
-    def __init__(self, queue: JobQueue[JazzRequest, Clip], clips: ClipStore, jobs: JobStore, max_bars: int):
+    def __init__(
+        self,
+        queue: JobQueue[JazzRequest, Clip],
+        clips: ClipStore,
+        jobs: JobStore,
+        max_bars: int,
+        studio: Studio,
+    ) -> None:
         self._queue = queue
+        self._studio = studio
         self._clips = clips
         self._jobs = jobs
         self._max_bars = max_bars
@@ -80,6 +89,17 @@ class JazzService:
         if message_id is not None:
             await self._clips.set_message(clip_id, message_id)
         await self._jobs.posted(clip_id)
+
+    async def audio(self, stored: StoredClip) -> bytes:
+        """Clip ``stored``'s audio: as stored, or rendered again from its MIDI on a worker when the
+        retention policy dropped it (the bot's own job: no per-user limit, the queue's bound applies)."""
+        if stored.audio:
+            return stored.audio
+        audio_format: AudioFormat = "mp3" if stored.audio_format == "mp3" else "ogg"
+        studio, midi = self._studio, stored.midi
+        return await self._queue.call(
+            SYSTEM_USER, lambda on_stage: studio.render_audio(midi, audio_format, on_stage)
+        )
 
     async def not_posted(self, clip_id: int, reason: str) -> None:
         """Posting clip ``clip_id`` failed and its user was told ``reason``: its job failed."""

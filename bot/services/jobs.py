@@ -43,7 +43,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Future as ThreadFuture
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from bot.core.failures import ReportedFailure, new_request_id
 from model.errors import InputError
@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 R = TypeVar("R")
 T = TypeVar("T")
+U = TypeVar("U")
 R_contra = TypeVar("R_contra", contravariant=True)
 T_co = TypeVar("T_co", covariant=True)
 
@@ -59,6 +60,9 @@ DEFAULT_JOB_SECONDS = 2.0
 """The estimated duration of a job before any has finished: a guess on the slow side for a 16-bar clip."""
 RECENT_JOBS = 20
 """Estimates average the durations of this many most recent successful jobs."""
+
+SYSTEM_USER = -1
+"""The user id of work the bot does for itself (re-rendering stored audio): not limited per user."""
 
 FORGET_AFTER_USERS = 1000
 """Past this many remembered users, those whose cooldown is over are forgotten."""
@@ -185,11 +189,11 @@ class _Reporter:
 
 
 @dataclass(eq=False)
-class _Job(Generic[R, T]):
+class _Job:
     user_id: int
-    request: R
+    work: Callable[[Callable[[str], None]], Any]  # called on a worker thread with the stage reporter
     reporter: _Reporter
-    result: asyncio.Future[T]
+    result: asyncio.Future[Any]
     started_at: float | None = None
     id: str = field(default_factory=new_request_id)
     thread_id: int | None = None  # the native id of the worker thread running it
@@ -225,8 +229,8 @@ class JobQueue(Generic[R, T]):
         self._cooldown = cooldown_seconds
         self._clock = clock
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jazz-worker")
-        self._running: list[_Job[R, T]] = []
-        self._waiting: deque[_Job[R, T]] = deque()
+        self._running: list[_Job] = []
+        self._waiting: deque[_Job] = deque()
         self._in_flight: Counter[int] = Counter()
         self._last_admitted: dict[int, float] = {}
         self._durations: deque[float] = deque(maxlen=RECENT_JOBS)
@@ -245,9 +249,20 @@ class JobQueue(Generic[R, T]):
 
         Raises :class:`Busy` when not admitted, the job's InputError, or :class:`JobFailed`.
         """
+        maker = self._maker
+        return await self.call(user_id, lambda on_stage: maker.make(request, on_stage), progress)
+
+    async def call(
+        self,
+        user_id: int,
+        work: Callable[[Callable[[str], None]], U],
+        progress: ProgressCallback | None = None,
+    ) -> U:
+        """Like :meth:`run` for other work than the maker's (re-rendering a stored clip's audio): the
+        same admission, workers, timeout and failure handling. ``work`` gets the stage reporter."""
         self._admit(user_id)
         loop = asyncio.get_running_loop()
-        job: _Job[R, T] = _Job(user_id, request, _Reporter(progress), loop.create_future())
+        job = _Job(user_id, work, _Reporter(progress), loop.create_future())
         self._in_flight[user_id] += 1
         self._remember_request(user_id)
         try:
@@ -270,7 +285,7 @@ class JobQueue(Generic[R, T]):
                 del self._in_flight[user_id]
         job.reporter.report(Progress("done"))
         await job.reporter.close()
-        return result
+        return cast(U, result)
 
     def check(self, user_id: int) -> None:
         """Raise the :class:`Busy` error :meth:`run` would raise for ``user_id`` right now, if any."""
@@ -302,13 +317,14 @@ class JobQueue(Generic[R, T]):
         if self._closed:
             raise ShuttingDown()
         now = self._clock()
-        if self._in_flight[user_id] >= self._per_user_limit:
+        if user_id == SYSTEM_USER:
+            pass  # the bot's own work (a re-render): no per-user limit or cooldown, the queue's bound only
+        elif self._in_flight[user_id] >= self._per_user_limit:
             mine = [job for job in (*self._running, *self._waiting) if job.user_id == user_id]
             jobs = "a clip" if self._per_user_limit == 1 else f"{self._per_user_limit} clips"
             soonest = min(map(self._finish_estimate, mine), default=0.0)
             raise UserLimit(f"You already have {jobs} on the way", soonest)
-        last = self._last_admitted.get(user_id)
-        if last is not None and now - last < self._cooldown:
+        elif (last := self._last_admitted.get(user_id)) is not None and now - last < self._cooldown:
             raise Cooldown("Slow down a little", last + self._cooldown - now)
         if len(self._running) >= self._workers and len(self._waiting) >= self._queue_size:
             starts, _ = self._schedule()
@@ -316,6 +332,8 @@ class JobQueue(Generic[R, T]):
             raise QueueFull(f"The queue is full ({len(self._waiting)} clips waiting)", first_start)
 
     def _remember_request(self, user_id: int) -> None:
+        if user_id == SYSTEM_USER:
+            return
         now = self._clock()
         if len(self._last_admitted) >= FORGET_AFTER_USERS:  # keep the table small on a busy bot
             self._last_admitted = {u: t for u, t in self._last_admitted.items() if now - t < self._cooldown}
@@ -339,7 +357,7 @@ class JobQueue(Generic[R, T]):
             heapq.heappush(free_at, start + mean)
         return starts, free_at[0]
 
-    def _remaining(self, job: _Job[R, T], mean: float, now: float) -> float:
+    def _remaining(self, job: _Job, mean: float, now: float) -> float:
         """Estimated seconds until running ``job`` frees its worker: the rest of the mean duration; past
         it, the rest of the timeout (when it would be stopped); past that (stopped, not yet returned),
         another mean."""
@@ -350,7 +368,7 @@ class JobQueue(Generic[R, T]):
             return self._job_timeout - elapsed
         return mean
 
-    def _finish_estimate(self, job: _Job[R, T]) -> float:
+    def _finish_estimate(self, job: _Job) -> float:
         mean = self._mean_duration()
         if job.started_at is not None:
             return self._remaining(job, mean, self._clock())
@@ -359,7 +377,7 @@ class JobQueue(Generic[R, T]):
 
     # ---- dispatch -----------------------------------------------------------------------------------
 
-    def _start(self, job: _Job[R, T]) -> None:
+    def _start(self, job: _Job) -> None:
         loop = asyncio.get_running_loop()
         job.started_at = self._clock()
         self._running.append(job)
@@ -376,14 +394,15 @@ class JobQueue(Generic[R, T]):
             job.timer.daemon = True
             job.timer.start()
 
-    def _work(self, job: _Job[R, T], on_stage: Callable[[str], None]) -> T:
-        """On the worker thread: note which thread runs the job (to stop it), then make it."""
+    @staticmethod
+    def _work(job: _Job, on_stage: Callable[[str], None]) -> Any:
+        """On the worker thread: note which thread runs the job (to stop it), then do it."""
         job.thread_id = threading.get_native_id()
         if job.stopped:
             raise Stopped(job.id)
-        return self._maker.make(job.request, on_stage)
+        return job.work(on_stage)
 
-    def _time_out(self, job: _Job[R, T]) -> None:
+    def _time_out(self, job: _Job) -> None:
         if job in self._running and not job.stopped:
             assert self._job_timeout is not None
             log.error(
@@ -392,7 +411,7 @@ class JobQueue(Generic[R, T]):
             )  # fmt: skip
             self._stop(job, JobTimedOut(job.id, self._job_timeout))
 
-    def _stop(self, job: _Job[R, T], error: Exception) -> None:
+    def _stop(self, job: _Job, error: Exception) -> None:
         """Give ``job``'s caller ``error`` now and make its worker thread give up: its helper processes
         are killed and its next stage report raises :class:`Stopped`. The worker stays counted busy until
         the thread returns (:meth:`_finished`)."""
@@ -403,7 +422,7 @@ class JobQueue(Generic[R, T]):
         if killed:
             log.warning("request %s: killed helper process(es) %s", job.id, ", ".join(map(str, killed)))
 
-    def _finished(self, job: _Job[R, T], work: ThreadFuture[T]) -> None:
+    def _finished(self, job: _Job, work: ThreadFuture[Any]) -> None:
         """On the loop: hand the outcome to the caller, then give the worker to the next in line."""
         self._running.remove(job)
         if job.timer is not None:
@@ -423,7 +442,7 @@ class JobQueue(Generic[R, T]):
             self._durations.append(self._clock() - job.started_at)
         self._dispatch()
 
-    def _forget(self, job: _Job[R, T]) -> None:
+    def _forget(self, job: _Job) -> None:
         """A cancelled caller: drop its job from the line (a running one finishes on its own)."""
         if job in self._waiting:
             self._waiting.remove(job)

@@ -32,7 +32,7 @@ CLIP_PEAK_BYTES = 256 * 1024 * 1024
 """Peak memory one worker may need for a long clip (about 210 MB measured for 64 bars, issue 12), used to
 size the default worker count to the machine's memory."""
 MAX_JOB_TIMEOUT = 3600
-MAX_AUDIO_KEEP = 1_000_000
+MAX_AUDIO_KEEP_MB = 1024 * 1024
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_BARS_LIMIT = 64
 MAX_UPLOAD_LIMIT = 500 * 1024 * 1024  # Discord's largest upload tier; more is surely a typo
@@ -96,7 +96,7 @@ class Settings:
     min_account_age_days: int = 0  # JAZZBOT_MIN_ACCOUNT_AGE_DAYS to vote (0 = off)
     job_timeout: float = 60.0  # JAZZBOT_JOB_TIMEOUT: seconds one clip may take before it is stopped
     shutdown_seconds: float = 30.0  # JAZZBOT_SHUTDOWN_SECONDS: how long a stop waits for clips in flight
-    audio_keep: int = 200  # JAZZBOT_AUDIO_KEEP: newest clips whose audio is stored (older: MIDI only)
+    audio_keep_mb: int = 24  # JAZZBOT_AUDIO_KEEP_MB: MiB of the newest clips' audio kept (older: MIDI only)
 
     def describe(self) -> str:
         """One line for the startup log; the token is only "set" or "not set"."""
@@ -111,7 +111,7 @@ class Settings:
             f"dev guilds {guilds}; log {self.log_level}; out {self.out_dir}; "
             f"moderator role {self.moderator_role or 'none'}; min account age {age}; "
             f"job timeout {self.job_timeout:g} s; shutdown {self.shutdown_seconds:g} s; "
-            f"audio kept for {self.audio_keep} clips"
+            f"audio of the newest clips kept up to {self.audio_keep_mb} MiB"
         )
 
 
@@ -194,7 +194,7 @@ def _parse(values: Mapping[str, str], token: str | None) -> Settings:
         ),
         job_timeout=get("JOB_TIMEOUT", _positive_seconds, defaults.job_timeout),
         shutdown_seconds=get("SHUTDOWN_SECONDS", _seconds, defaults.shutdown_seconds),
-        audio_keep=get("AUDIO_KEEP", _int_in(0, MAX_AUDIO_KEEP), defaults.audio_keep),
+        audio_keep_mb=get("AUDIO_KEEP_MB", _int_in(0, MAX_AUDIO_KEEP_MB), defaults.audio_keep_mb),
     )
 
 

@@ -153,8 +153,9 @@ async def open_services(
         clock=queue_clock,
         job_timeout=settings.job_timeout,
     )
-    clips = ClipStore(store_db, clock)
+    clips = ClipStore(store_db, clock, audio_budget=settings.audio_keep_mb * 1024 * 1024)
     jobs = JobStore(store_db, clock)
+    jazz = JazzService(queue, clips, jobs, settings.max_bars, studio)
     log.info("services ready in %.2f s (model %s)", time.perf_counter() - started, composer.name)
     return Services(
         settings=settings,
@@ -164,7 +165,7 @@ async def open_services(
         queue=queue,
         clips=clips,
         jobs=jobs,
-        jazz=JazzService(queue, clips, jobs, settings.max_bars),
-        challenges=ChallengeService(ChallengeStore(db, clock), clips, settings, clock),
+        jazz=jazz,
+        challenges=ChallengeService(ChallengeStore(db, clock), clips, settings, clock, audio_of=jazz.audio),
         store_db=store_db,
     )

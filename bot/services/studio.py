@@ -18,8 +18,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from bot.audio.clips import Clip, make_clip
-from bot.audio.encode import EncodeError
+from bot.audio.clips import AudioFormat, Clip, make_clip
+from bot.audio.encode import EncodeError, encode_stream
 from bot.audio.render import Renderer
 from bot.core.failures import ServerFault
 from bot.core.requests import JazzRequest
@@ -64,6 +64,27 @@ class Studio:
         except EncodeError as error:  # an InputError by its class, but nothing the member did
             raise ServerFault(f"encoding failed: {error}") from error
         return dataclasses.replace(clip, timings={"composing": composed, **clip.timings})
+
+    def render_audio(
+        self, midi: bytes, audio_format: AudioFormat, on_stage: Callable[[str], None] | None = None
+    ) -> bytes:
+        """A stored clip's audio made again from its MIDI (retention drops old clips' audio), with the
+        settings a new clip gets. Blocking: call it from a worker thread."""
+        deadline = time.monotonic() + self._settings.job_timeout
+        if on_stage is not None:
+            on_stage("rendering")
+        stream = self.renderer().stream(midi, deadline=deadline)
+        try:
+            encoded = encode_stream(
+                stream.blocks,
+                stream.frames,
+                stream.sample_rate,
+                audio_format,
+                self._settings.max_upload_bytes,
+            )
+        except EncodeError as error:
+            raise ServerFault(f"encoding failed: {error}") from error
+        return encoded.data
 
     def renderer(self) -> Renderer:
         """This thread's renderer, created on first use."""

@@ -50,7 +50,7 @@ def test_every_variable_is_read() -> None:
             "JAZZBOT_MIN_ACCOUNT_AGE_DAYS": "7",
             "JAZZBOT_JOB_TIMEOUT": "45",
             "JAZZBOT_SHUTDOWN_SECONDS": "20",
-            "JAZZBOT_AUDIO_KEEP": "50",
+            "JAZZBOT_AUDIO_KEEP_MB": "50",
         },
         env_file=None,
     )
@@ -72,7 +72,7 @@ def test_every_variable_is_read() -> None:
         min_account_age_days=7,
         job_timeout=45.0,
         shutdown_seconds=20.0,
-        audio_keep=50,
+        audio_keep_mb=50,
     )
 
 
@@ -143,7 +143,7 @@ def test_blank_token_means_console_mode() -> None:
         ("JAZZBOT_SOUNDFONT", "/nonexistent/font.sf2", "no such file"),
         ("JAZZBOT_JOB_TIMEOUT", "0", "more than 0 seconds"),
         ("JAZZBOT_SHUTDOWN_SECONDS", "forever", "seconds from 0"),
-        ("JAZZBOT_AUDIO_KEEP", "-5", "from 0"),
+        ("JAZZBOT_AUDIO_KEEP_MB", "-5", "from 0"),
     ],
 )
 def test_bad_values_name_the_variable_and_what_is_allowed(name: str, value: str, expected: str) -> None:

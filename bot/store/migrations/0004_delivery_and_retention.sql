@@ -1,4 +1,4 @@
--- A job is done only once its clip is posted. The new state 'rendered' sits between 'running' and
+-- Delivery: a job is done only once its clip is posted. The new state 'rendered' sits between 'running' and
 -- 'done': the clip is stored (clip_id set) but not yet posted, so a restart posts it (or tells its user)
 -- instead of reporting it done. SQLite cannot change a CHECK constraint in place: the table is rebuilt
 -- with every row kept (nothing references jobs).
@@ -32,3 +32,8 @@ INSERT INTO jobs_v4 (id, kind, guild_id, channel_id, user_id, request, state, ap
 DROP TABLE jobs;
 ALTER TABLE jobs_v4 RENAME TO jobs;
 CREATE INDEX jobs_unfinished ON jobs (state) WHERE state IN ('queued', 'running', 'rendered');
+
+-- Retention: the audio of old clips is dropped (set to an empty blob) once the newest clips' audio fills the
+-- store's budget; MIDI and facts stay for every clip. This index lists the clips that still hold audio,
+-- newest first, so trimming reads only those rows.
+CREATE INDEX clips_with_audio ON clips (id) WHERE length(audio) > 0;
