@@ -17,10 +17,11 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
-from bot.console.app import Console
+from bot.console.app import Console, Reply
 from bot.services.settings import Settings, SettingsError, load_settings
-from bot.services.startup import Services, StartupError, open_services
+from bot.services.startup import StartupError, open_services
 from bot.store.database import SchemaTooNewError, quick_check
 from model.errors import InputError
 
@@ -52,47 +53,40 @@ async def run_console(settings: Settings, once: str | None = None) -> int:
     The console has one user typing one command at a time, so the cooldown meant to spread a server's
     members over the queue would only get in the way."""
     services = await open_services(replace(settings, cooldown_seconds=0.0))
-    stopping = _stop_on_sigterm(services)
     try:
         console = Console(services, settings.out_dir, progress_out=None if once is not None else sys.stderr)
         for line in await console.recover():
             print(line, file=sys.stderr)
-        if once is not None:
-            reply = await console.execute(once)
+        work = asyncio.ensure_future(console.execute(once) if once is not None else console.repl())
+        if await _sigterm_before(work):
+            log.info("SIGTERM: finishing the clip in progress, then stopping")
+            await services.close()  # the command in progress finishes and writes its clip
+            if not work.done():  # only the prompt was left, waiting for a line
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
+                return 0
+        reply = await work
+        if isinstance(reply, Reply):
             print(reply.text, file=sys.stdout if reply.ok else sys.stderr)
             return 0 if reply.ok else EXIT_FAILED
-        await console.repl()
         return 0
-    except asyncio.CancelledError:
-        if stopping.is_set():  # SIGTERM: the drain is done, the prompt was all that was left
-            return 0
-        raise
     finally:
         await services.close()
 
 
-def _stop_on_sigterm(services: Services) -> asyncio.Event:
-    """On SIGTERM: drain the services (the command in progress finishes), then cancel the console."""
+async def _sigterm_before(work: asyncio.Future[Reply | None]) -> bool:
+    """Wait for ``work`` or SIGTERM (``docker stop``), whichever comes first; True for SIGTERM."""
     loop = asyncio.get_running_loop()
-    main = asyncio.current_task()
-    stopping = asyncio.Event()
-
-    async def stop() -> None:
-        await services.close()
-        if main is not None:
-            main.cancel()
-
-    tasks: list[asyncio.Task[None]] = []
-
-    def on_signal() -> None:
-        if not stopping.is_set():
-            stopping.set()
-            log.info("SIGTERM: finishing the clip in progress, then stopping")
-            tasks.append(loop.create_task(stop()))
-
+    signalled = asyncio.Event()
     with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
-        loop.add_signal_handler(signal.SIGTERM, on_signal)
-    return stopping
+        loop.add_signal_handler(signal.SIGTERM, signalled.set)
+    waiting = asyncio.ensure_future(signalled.wait())
+    try:
+        either: list[asyncio.Future[Any]] = [work, waiting]
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
+    return signalled.is_set()
 
 
 async def check(settings: Settings) -> int:

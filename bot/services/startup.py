@@ -63,9 +63,10 @@ class Services:
     challenges: ChallengeService
     store_db: aiosqlite.Connection
     closed: bool = field(default=False, init=False)
+    _closing: asyncio.Future[None] | None = field(default=None, init=False, repr=False)
 
     async def close(self, grace: float | None = None) -> None:
-        """Drain, then close; closing twice is harmless. Call it while the adapter can still post.
+        """Drain, then close; a second call waits for the first. Call it while the adapter can still post.
 
         1. Refuse new clips and jobs (``ShuttingDown``: "restarting, ask again").
         2. Wait up to ``grace`` seconds (``JAZZBOT_SHUTDOWN_SECONDS``) for every clip in flight, running or
@@ -74,9 +75,12 @@ class Services:
            users are told once (the adapter's usual failure message) within :data:`STOPPED_GRACE`.
         4. Free the synths, then close the database: nothing is using it any more.
         """
-        if self.closed:
-            return
-        self.closed = True
+        if self._closing is None:
+            self.closed = True
+            self._closing = asyncio.ensure_future(self._close(grace))
+        await asyncio.shield(self._closing)
+
+    async def _close(self, grace: float | None) -> None:
         grace = self.settings.shutdown_seconds if grace is None else grace
         flights = self.jazz.flights
         in_flight = flights.count

@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import mido
@@ -132,6 +133,37 @@ def test_the_console_reports_jobs_an_earlier_run_left_unfinished(tmp_path: Path)
     with sqlite3.connect(database) as conn:
         states = conn.execute("SELECT id, state FROM jobs ORDER BY id").fetchall()
     assert states == [(1, "done"), (2, "failed")]
+
+
+def test_sigterm_during_a_once_command_lets_its_clip_finish_and_be_written(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "bot.db"
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--once", "/jazz 16 bars seed=5"],
+        cwd=tmp_path,
+        env=bot_environment(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + TIMEOUT
+    while not _job_states(database) and time.monotonic() < deadline:  # wait until the job is recorded
+        time.sleep(0.02)
+    bot.send_signal(signal.SIGTERM)
+    out, errors = bot.communicate(timeout=TIMEOUT)
+
+    assert bot.returncode == 0, errors
+    assert "SIGTERM: finishing the clip in progress" in errors and "Traceback" not in errors
+    assert out.startswith("clip #1: 16 bars")
+    assert _job_states(database) == ["done"]
+    assert len(list((tmp_path / "out").glob("clip1-*"))) == 3  # audio, MIDI and picture
+
+
+def _job_states(database: Path) -> list[str]:
+    try:
+        with sqlite3.connect(database) as conn:
+            return [state for (state,) in conn.execute("SELECT state FROM jobs ORDER BY id")]
+    except sqlite3.OperationalError:  # not created or not migrated yet
+        return []
 
 
 def test_the_bot_process_never_imports_the_training_libraries(tmp_path: Path) -> None:
