@@ -2,8 +2,8 @@
 
 One :class:`Studio` serves every worker thread. The composer is immutable and thread-safe; a FluidSynth
 :class:`~bot.audio.render.Renderer` is not, so each worker thread gets its own, made on the thread's first job
-and kept for the life of the studio (the soundfont's samples are cached by FluidSynth, so the second and
-later renderers load in a few milliseconds).
+and kept for the life of the studio (loading the soundfont takes ~350 ms; each render then starts on a
+fresh synth holding the same loaded soundfont, see :meth:`bot.audio.render.Renderer._reset`).
 
 Audio failures (:class:`~bot.audio.encode.EncodeError`, :class:`~bot.audio.render.RenderError`) are the
 server's, never the member's: they leave here as :class:`~bot.core.failures.ServerFault`, which the queue
