@@ -31,6 +31,7 @@ ones the same way as a timeout, and waits for the worker threads.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import logging
 import math
@@ -197,6 +198,7 @@ class _Job:
     started_at: float | None = None
     id: str = field(default_factory=new_request_id)
     thread_id: int | None = None  # the native id of the worker thread running it
+    stage: str = "queued"  # the last stage its worker reported
     stopped: bool = False
     timer: threading.Timer | None = None
 
@@ -385,12 +387,17 @@ class JobQueue(Generic[R, T]):
         def on_stage(stage: str) -> None:  # called on the worker thread
             if job.stopped:
                 raise Stopped(job.id)
+            job.stage = stage
             loop.call_soon_threadsafe(job.reporter.report, Progress(stage))
+
+        def time_out() -> None:  # called on the timer's thread
+            with contextlib.suppress(RuntimeError):  # the loop is gone: the process is ending anyway
+                loop.call_soon_threadsafe(self._time_out, job)
 
         work = self._executor.submit(self._work, job, on_stage)
         work.add_done_callback(lambda done: loop.call_soon_threadsafe(self._finished, job, done))
         if self._job_timeout is not None:  # a thread timer: real time, whatever clock a test gives the loop
-            job.timer = threading.Timer(self._job_timeout, loop.call_soon_threadsafe, (self._time_out, job))
+            job.timer = threading.Timer(self._job_timeout, time_out)
             job.timer.daemon = True
             job.timer.start()
 
@@ -406,8 +413,8 @@ class JobQueue(Generic[R, T]):
         if job in self._running and not job.stopped:
             assert self._job_timeout is not None
             log.error(
-                "request %s timed out after %g s (a job of user %s); stopping it",
-                job.id, self._job_timeout, job.user_id,
+                "request %s timed out after %g s while %s (a job of user %s); stopping it",
+                job.id, self._job_timeout, job.stage, job.user_id,
             )  # fmt: skip
             self._stop(job, JobTimedOut(job.id, self._job_timeout))
 
