@@ -82,6 +82,7 @@ class Services:
 
     async def _close(self, grace: float | None) -> None:
         grace = self.settings.shutdown_seconds if grace is None else grace
+        started = time.perf_counter()
         flights = self.jazz.flights
         in_flight = flights.count
         flights.close()
@@ -96,7 +97,9 @@ class Services:
         finally:
             await self.store_db.close()
             await self.db.close()
-        log.info("services closed (%d clip(s) were in flight)", in_flight)
+        log.info(
+            "services closed in %.1f s (%d clip(s) were in flight)", time.perf_counter() - started, in_flight
+        )
 
 
 def check_soundfont(soundfont: Path | None) -> Path:
