@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import logging
+import signal
 import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
-from bot.console.app import Console
+from bot.console.app import Console, Reply
 from bot.core.logs import configure_logging
 from bot.services.settings import Settings, SettingsError, load_settings
 from bot.services.startup import StartupError, open_services
-from bot.store.database import SchemaTooNewError
+from bot.store.database import SchemaTooNewError, quick_check
 from model.errors import InputError
 
 log = logging.getLogger("bot")
@@ -45,23 +48,59 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 async def run_console(settings: Settings, once: str | None = None) -> int:
     """The console on fresh services: one command (``once``) or the prompt until /quit or Ctrl-D.
 
+    At start it settles what an earlier console left (clips written, interrupted jobs reported, on
+    stderr). SIGTERM lets the command in progress finish and write its clip, then stops.
+
     The console has one user typing one command at a time, so the cooldown meant to spread a server's
     members over the queue would only get in the way."""
     services = await open_services(replace(settings, cooldown_seconds=0.0))
     try:
-        if once is not None:
-            reply = await Console(services, settings.out_dir).execute(once)
+        console = Console(services, settings.out_dir, progress_out=None if once is not None else sys.stderr)
+        for line in await console.recover():
+            print(line, file=sys.stderr)
+        work = asyncio.ensure_future(console.execute(once) if once is not None else console.repl())
+        if await _sigterm_before(work):
+            log.info("SIGTERM: finishing the clip in progress, then stopping")
+            await services.close()  # the command in progress finishes and writes its clip
+            if not work.done():  # only the prompt was left, waiting for a line
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
+                return 0
+        reply = await work
+        if isinstance(reply, Reply):
             print(reply.text, file=sys.stdout if reply.ok else sys.stderr)
             return 0 if reply.ok else EXIT_FAILED
-        await Console(services, settings.out_dir, progress_out=sys.stderr).repl()
         return 0
     finally:
         await services.close()
 
 
+async def _sigterm_before(work: asyncio.Future[Reply | None]) -> bool:
+    """Wait for ``work`` or SIGTERM (``docker stop``), whichever comes first; True for SIGTERM."""
+    loop = asyncio.get_running_loop()
+    signalled = asyncio.Event()
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+        loop.add_signal_handler(signal.SIGTERM, signalled.set)
+    waiting = asyncio.ensure_future(signalled.wait())
+    try:
+        either: list[asyncio.Future[Any]] = [work, waiting]
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
+    return signalled.is_set()
+
+
 async def check(settings: Settings) -> int:
+    """Open everything and check the database file page by page (``PRAGMA quick_check``)."""
     services = await open_services(settings)
-    await services.close()
+    try:
+        problems = await quick_check(services.db)
+    finally:
+        await services.close()
+    if problems:
+        found = "; ".join(problems[:5])
+        print(f"jazzbot: the database {settings.database} is damaged: {found}", file=sys.stderr)
+        return EXIT_FAILED
     print(f"ok: database {settings.database}, model {services.composer.name}, soundfont and ffmpeg found")
     return 0
 

@@ -55,8 +55,10 @@ def make_clip(
     audio_format: AudioFormat = "ogg",
     max_bytes: int = DEFAULT_MAX_BYTES,
     on_stage: Callable[[str], None] | None = None,
+    deadline: float | None = None,
 ) -> Clip:
-    """``piece`` arranged, rendered with ``renderer``, encoded to fit ``max_bytes`` and drawn.
+    """``piece`` arranged, rendered with ``renderer``, encoded to fit ``max_bytes`` and drawn; rendering
+    raises :class:`~bot.audio.render.RenderTimeout` past ``deadline`` (``time.monotonic()``).
 
     ``on_stage`` hears each stage name of :data:`STAGES` as it starts, on the calling thread.
     Bad options or input raise :class:`~model.errors.InputError`.
@@ -75,7 +77,7 @@ def make_clip(
     arrangement = arrange(piece, options)
     lap("arrange")
     announce("rendering")
-    stream = renderer.stream(arrangement.parsed)
+    stream = renderer.stream(arrangement.parsed, deadline=deadline)
 
     png = b""
 

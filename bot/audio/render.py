@@ -10,6 +10,11 @@ seconds of the band set the clip's gain (so only those are held back, not the wh
 look-ahead limiter holds the peak at -1 dBFS. Clips end :data:`TAIL_SECONDS` after the last note-off,
 with a short fade so the cut-off reverb does not click.
 
+A render can be given a ``deadline`` (``time.monotonic()`` seconds): past it, the next block raises
+:class:`RenderTimeout`, so a job over its time limit gives its worker back. Render failures are
+:class:`~bot.core.failures.ServerFault`: the bot only renders MIDI it wrote itself, so a failure is the
+server's (soundfont, library), not the member's.
+
 A :class:`Renderer` holds mutable synth state and is **not thread-safe**: give each worker thread
 its own instance, and finish one stream before starting the next.
 """
@@ -20,6 +25,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import io
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.audio.loudness import BAND_GAIN, PREVIEW_SECONDS, PeakLimiter, clip_gain
-from model.errors import InputError
+from bot.core.failures import ServerFault
 from model.midi import read_midi
 
 # pyfluidsynth prints where it found the library to stdout when $CI is set, which would corrupt the
@@ -48,9 +54,6 @@ FADE_SECONDS = 0.25
 BLOCK_SECONDS = 0.25
 MAX_SECONDS = 15 * 60.0
 MAX_EVENTS = 100_000
-_FLUSH_BLOCK_SECONDS = 0.1  # after a reset, silence is rendered and dropped in blocks this long ...
-_FLUSH_MAX_SECONDS = 5.0  # ... until the previous clip's reverb has died away, or this much time passed
-_SILENT = 1e-4  # peak below which a flush block counts as silent
 DRUM_CHANNEL = 9  # GM channel 10
 
 PCM = npt.NDArray[np.int16]
@@ -59,14 +62,41 @@ _Events = list[tuple[float, mido.Message]]  # (seconds, message) in playing orde
 
 # pyfluidsynth only wraps the dithered 16-bit writer; float output keeps the headroom the limiter needs.
 # The library is the one pyfluidsynth found (importing it fails without one).
-_write_float = ctypes.CDLL(ctypes.util.find_library("fluidsynth")).fluid_synth_write_float
+_fluidsynth = ctypes.CDLL(ctypes.util.find_library("fluidsynth"))
+_write_float = _fluidsynth.fluid_synth_write_float
 _channel = (ctypes.c_void_p, ctypes.c_int, ctypes.c_int)  # buffer, offset, increment (2: interleaved)
 _write_float.argtypes = (ctypes.c_void_p, ctypes.c_int, *_channel, *_channel)
 _write_float.restype = ctypes.c_int
+# Moving the loaded soundfont to a fresh synth (see Renderer._reset); pyfluidsynth wraps none of these.
+_get_sfont = _fluidsynth.fluid_synth_get_sfont_by_id
+_get_sfont.argtypes, _get_sfont.restype = (ctypes.c_void_p, ctypes.c_int), ctypes.c_void_p
+_remove_sfont = _fluidsynth.fluid_synth_remove_sfont
+_remove_sfont.argtypes, _remove_sfont.restype = (ctypes.c_void_p, ctypes.c_void_p), ctypes.c_int
+_add_sfont = _fluidsynth.fluid_synth_add_sfont
+_add_sfont.argtypes, _add_sfont.restype = (ctypes.c_void_p, ctypes.c_void_p), ctypes.c_int
+_set_log_function = _fluidsynth.fluid_set_log_function
+_set_log_function.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+_set_log_function.restype = ctypes.c_void_p
+_FLUID_WARN = 2
 
 
-class RenderError(InputError):
+@contextlib.contextmanager
+def _fluidsynth_warnings_muted() -> Iterator[None]:
+    """FluidSynth's warnings dropped for the block: a synth whose soundfont is taken away warns, once
+    per MIDI channel (256), that it has no preset left, which is exactly what is meant there."""
+    previous = _set_log_function(_FLUID_WARN, None, None)
+    try:
+        yield
+    finally:
+        _set_log_function(_FLUID_WARN, previous, None)
+
+
+class RenderError(ServerFault):
     """A soundfont or MIDI file the renderer cannot use."""
+
+
+class RenderTimeout(RenderError):
+    """The render went past its deadline."""
 
 
 @dataclass(frozen=True)
@@ -130,29 +160,43 @@ class Renderer:
                 f"(apt install {SOUNDFONT_PACKAGE}) or configure the path to a General MIDI .sf2 file."
             )
         self.sample_rate = sample_rate
-        self._synth = fluidsynth.Synth(gain=BAND_GAIN, samplerate=float(sample_rate))
-        if self._synth.sfload(str(path), 1) < 0:
+        self._synth = self._new_synth()
+        sfont_id = self._synth.sfload(str(path), 1)
+        if sfont_id < 0:
             self._synth.delete()
             raise RenderError(f"{path} is not a usable SoundFont; point to a General MIDI .sf2 file.")
+        self._sfont = _get_sfont(self._synth.synth, sfont_id)
+
+    def _new_synth(self) -> fluidsynth.Synth:
+        return fluidsynth.Synth(gain=BAND_GAIN, samplerate=float(self.sample_rate))
 
     def close(self) -> None:
         """Free the synth and the soundfont memory."""
         self._synth.delete()
 
     def render(
-        self, midi: bytes | mido.MidiFile, max_seconds: float = MAX_SECONDS, max_events: int = MAX_EVENTS
+        self,
+        midi: bytes | mido.MidiFile,
+        max_seconds: float = MAX_SECONDS,
+        max_events: int = MAX_EVENTS,
+        deadline: float | None = None,
     ) -> PCM:
         """``midi`` as int16 stereo frames (n, 2) peaking at -1 dBFS at most, ending 2 s after the last note.
 
         Raises :class:`~model.errors.InputError` for corrupt, empty, note-less, too long or too busy MIDI.
         """
-        stream = self.stream(midi, max_seconds, max_events)
+        stream = self.stream(midi, max_seconds, max_events, deadline)
         return np.concatenate(list(stream.blocks))
 
     def stream(
-        self, midi: bytes | mido.MidiFile, max_seconds: float = MAX_SECONDS, max_events: int = MAX_EVENTS
+        self,
+        midi: bytes | mido.MidiFile,
+        max_seconds: float = MAX_SECONDS,
+        max_events: int = MAX_EVENTS,
+        deadline: float | None = None,
     ) -> RenderStream:
-        """Like :meth:`render`, but the audio comes in blocks while it renders.
+        """Like :meth:`render`, but the audio comes in blocks while it renders; a block asked for after
+        ``deadline`` (``time.monotonic()``) raises :class:`RenderTimeout`.
 
         The MIDI is parsed and checked here, so bad input raises before any block is rendered.
         """
@@ -160,9 +204,11 @@ class Renderer:
         frames = round((last_off + TAIL_SECONDS) * self.sample_rate)
         preview_start = round(_band_entry(events) * self.sample_rate)
         preview = (preview_start, min(frames, preview_start + round(PREVIEW_SECONDS * self.sample_rate)))
-        return RenderStream(frames, self.sample_rate, self._blocks(events, frames, preview))
+        return RenderStream(frames, self.sample_rate, self._blocks(events, frames, preview, deadline))
 
-    def _blocks(self, events: _Events, end: int, preview: tuple[int, int]) -> Iterator[PCM]:
+    def _blocks(
+        self, events: _Events, end: int, preview: tuple[int, int], deadline: float | None
+    ) -> Iterator[PCM]:
         """The synth's blocks scaled by the clip gain and limited; held back until the ``preview``
         frames are rendered, since they set the gain."""
         limiter = PeakLimiter(self.sample_rate)
@@ -170,6 +216,9 @@ class Renderer:
         rendered = 0
         gain: float | None = None
         for block in self._synthesise(events, end):
+            if deadline is not None and time.monotonic() > deadline:
+                seconds = rendered / self.sample_rate
+                raise RenderTimeout(f"rendering passed its deadline after {seconds:.1f} s of audio")
             rendered += len(block)
             if gain is None:
                 held.append(block)
@@ -210,13 +259,20 @@ class Renderer:
             _write_float(self._synth.synth, stop - start, address, 0, 2, address, 1, 2)
 
     def _reset(self) -> None:
-        """All notes off, controllers and programs back to GM defaults, reverb tail flushed."""
-        self._synth.system_reset()
-        silence = np.empty((round(_FLUSH_BLOCK_SECONDS * self.sample_rate), 2), np.float32)
-        for _ in range(round(_FLUSH_MAX_SECONDS / _FLUSH_BLOCK_SECONDS)):
-            self._write(silence, 0, len(silence))
-            if np.max(np.abs(silence)) < _SILENT:
-                return
+        """A fresh synth with the loaded soundfont moved over (a few ms; loading it again takes ~350 ms).
+
+        A reused synth is not back to its first state after ``system_reset``: voices of the last clip
+        (an unfinished note, reverb tails) live on, and even with those gone the output depends on the
+        clip before (measured: the same MIDI rendered after two different clips gave two different PCM
+        streams). A fresh synth makes a render depend on its MIDI alone, byte for byte, so audio the
+        store dropped can be rendered again exactly (tests/bot/test_retention.py)."""
+        old, new = self._synth, self._new_synth()
+        with _fluidsynth_warnings_muted():
+            moved = _remove_sfont(old.synth, self._sfont) == 0 and _add_sfont(new.synth, self._sfont) >= 0
+            old.delete()
+        self._synth = new
+        if not moved:  # not seen in practice: FluidSynth refuses only a soundfont it does not hold
+            raise RenderError("the soundfont could not be moved to a fresh synth")
 
     def _send(self, message: mido.Message) -> None:
         synth = self._synth

@@ -225,11 +225,43 @@ class Console:
     async def _clip(
         self, make: Callable[[Callable[[Progress], Awaitable[None]]], Awaitable[tuple[StoredClip, Clip]]]
     ) -> Reply:
-        started = time.perf_counter()
-        stored, clip = await make(self._show_progress)
-        seconds = time.perf_counter() - started
-        paths = await asyncio.to_thread(self._write, stored, clip)
+        """Make a clip and write its files: one clip in flight, done once written (see JazzService)."""
+        jazz = self._services.jazz
+        with jazz.flights.hold():
+            started = time.perf_counter()
+            stored, clip = await make(self._show_progress)
+            seconds = time.perf_counter() - started
+            files = {
+                "audio": (clip.audio_format, clip.audio),
+                "midi": ("mid", clip.midi),
+                "image": ("png", clip.png),
+            }
+            try:
+                paths = await asyncio.to_thread(self._write, stored.id, clip.filename, files)
+            except OSError as error:
+                await jazz.not_posted(stored.id, f"writing the files failed: {error}")
+                raise
+            await jazz.posted(stored.id)
         return Reply(summary(stored, clip, seconds, paths))
+
+    async def recover(self) -> list[str]:
+        """Settle what a crash of an earlier console left: write the clips it stored but never wrote,
+        mark its unfinished jobs failed; returns a line to print for each."""
+        services = self._services
+        lines = []
+        for job in await services.jobs.unposted(CONSOLE_USER_ID):
+            assert job.clip_id is not None
+            stored = await services.clips.get(job.clip_id, None, CONSOLE_USER_ID)
+            files = {"audio": (stored.audio_format, stored.audio), "midi": ("mid", stored.midi)}
+            kept = {label: file for label, file in files.items() if file[1]}
+            paths = await asyncio.to_thread(self._write, stored.id, _seed_name(stored.request.seed), kept)
+            await services.jazz.posted(stored.id)
+            written = ", ".join(str(path) for path in paths.values())
+            lines.append(f"clip #{stored.id} was made before a restart and is written now: {written}")
+        for job in await services.jobs.fail_interrupted(CONSOLE_USER_ID):
+            bars = f"{job.request.bars} bar{'' if job.request.bars == 1 else 's'}"
+            lines.append(f"job {job.id} ({job.kind}, {bars}) was interrupted by a restart; please ask again.")
+        return lines
 
     async def _show_progress(self, progress: Progress) -> None:
         if self._progress_out is None or progress.state == "done":
@@ -237,16 +269,14 @@ class Console:
         where = f" (position {progress.position})" if progress.position is not None else ""
         print(f"  {progress.state}{where}...", file=self._progress_out, flush=True)
 
-    def _write(self, stored: StoredClip, clip: Clip) -> dict[str, Path]:
+    def _write(
+        self, clip_id: int, filename: Callable[[str], str], files: dict[str, tuple[str, bytes]]
+    ) -> dict[str, Path]:
+        """Write ``files`` (label: (suffix, data)) as ``clip<id>-<filename(suffix)>``; their paths."""
         self._out_dir.mkdir(parents=True, exist_ok=True)
-        files = {
-            "audio": (clip.audio_format, clip.audio),
-            "midi": ("mid", clip.midi),
-            "image": ("png", clip.png),
-        }
         paths = {}
         for label, (suffix, data) in files.items():
-            path = self._out_dir / f"clip{stored.id}-{clip.filename(suffix)}"
+            path = self._out_dir / f"clip{clip_id}-{filename(suffix)}"
             path.write_bytes(data)
             paths[label] = path
         return paths
@@ -264,6 +294,11 @@ class Console:
                 print(reply.text, file=out, flush=True)
             if reply.quit:
                 return
+
+
+def _seed_name(seed: int | None) -> Callable[[str], str]:
+    """File names for a stored clip (its piece, which names a fresh clip's files, is not stored)."""
+    return lambda suffix: f"jazz-seed{seed}.{suffix}"
 
 
 def summary(stored: StoredClip, clip: Clip, seconds: float, paths: dict[str, Path]) -> str:

@@ -21,3 +21,9 @@ class ReportedFailure(Exception):
     def __init__(self, message: str, request_id: str) -> None:
         super().__init__(message)
         self.request_id = request_id
+
+
+class ServerFault(Exception):
+    """Something on the server's side failed (ffmpeg missing or hung, an unusable soundfont): nothing the
+    member can fix. The job queue logs it at ERROR with its cause and the member gets an apology with a
+    request id, never the operator's instructions."""

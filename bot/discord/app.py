@@ -4,8 +4,14 @@
 the composer and checks the soundfont, registers ``/jazz``, ``/help``, the persistent clip buttons and
 the challenge, settings and privacy commands, syncs the commands when the tree changed since the
 last sync (instantly to the dev guilds when configured, globally otherwise; :mod:`bot.discord.sync`)
-and tells the users of jobs a crash interrupted, where Discord still accepts the interaction's
-token.
+and settles what a crash left behind, where Discord still accepts the interaction's token
+(15 minutes): a clip that was stored but never posted is posted now; the users of jobs that had no
+clip yet are told once that it was lost. Past the token's lifetime nobody can be told, and the rows are
+only marked failed.
+
+Stopping (SIGTERM, Ctrl+C, ``close()``) drains before it disconnects: the challenge deadline task stops,
+then :meth:`~bot.services.startup.Services.close` lets every clip in flight be posted while the HTTP
+session is still open, and only then does discord.py close the connection.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from bot.discord.buttons import ClipAction, ClipButton
 from bot.discord.challenges import ChallengeCog
 from bot.discord.errors import NO_MENTIONS, JazzCommandTree
 from bot.discord.help import help_command
-from bot.discord.jazz import jazz_command, on_clip_button
+from bot.discord.jazz import jazz_command, on_clip_button, post_stored_clip
 from bot.discord.privacy import privacy_command
 from bot.discord.settings import settings_command
 from bot.discord.sync import sync_if_changed
@@ -37,6 +43,7 @@ log = logging.getLogger(__name__)
 
 INTERACTION_TOKEN_LIFETIME = 15 * 60  # seconds Discord accepts follow-ups on an interaction
 INTERRUPTED_TEXT = "Sorry, I restarted while making your clip and it was lost. Please ask again."
+NOT_POSTED = "made before a restart; Discord no longer accepted the interaction to post it"
 
 
 class JazzBot(commands.Bot):
@@ -53,12 +60,15 @@ class JazzBot(commands.Bot):
         self.settings = settings
         self._clock = clock
         self._services: Services | None = None
+        self._draining: Services | None = None
 
     @property
     def services(self) -> Services:
-        if self._services is None:
+        """The open services; while :meth:`close` drains, the closing ones (they refuse new clips)."""
+        services = self._services or self._draining
+        if services is None:
             raise RuntimeError("the services are not open: setup_hook opens them and close() closes them")
-        return self._services
+        return services
 
     async def setup_hook(self) -> None:
         self._services = services = await open_services(self.settings, clock=self._clock)
@@ -70,6 +80,7 @@ class JazzBot(commands.Bot):
         self.add_dynamic_items(ClipButton)
         await self.add_cog(ChallengeCog(self, services.challenges, services.guild_settings, self._clock))
         await self.sync_commands()
+        await self.post_unposted_clips()
         await self.tell_interrupted_users()
 
     async def sync_commands(self) -> None:
@@ -102,18 +113,46 @@ class JazzBot(commands.Bot):
             else:
                 log.info("job %d was interrupted; its user was told", job.id)
 
+    async def post_unposted_clips(self) -> None:
+        """Post the clips a crash left stored but unposted (job state ``rendered``) while Discord lets us."""
+        services = self.services
+        now = self._clock()
+        for job in await services.jobs.unposted():
+            assert job.clip_id is not None  # the schema's CHECK: a rendered job has its clip
+            fresh = now - job.created_at < INTERACTION_TOKEN_LIFETIME
+            if not (fresh and job.interaction_token and job.application_id):
+                await services.jobs.failed(job.id, NOT_POSTED)
+                log.info("job %d: clip #%d was never posted; nobody can be told", job.id, job.clip_id)
+                continue
+            webhook = interaction_followup(self, job.application_id, job.interaction_token)
+            try:
+                stored = await services.clips.get(job.clip_id, job.guild_id, job.user_id)
+                message = await post_stored_clip(webhook, services, stored)
+            except discord.HTTPException as error:
+                await services.jobs.failed(job.id, f"posting after a restart failed: {error}")
+                log.warning("job %d: posting clip #%d after a restart failed: %s", job.id, job.clip_id, error)
+            else:
+                await services.jazz.posted(stored.id, message.id)
+                log.info("job %d: clip #%d posted after a restart", job.id, job.clip_id)
+
     async def on_clip_button(
         self, interaction: discord.Interaction, action: ClipAction, clip_id: int
     ) -> None:
         await on_clip_button(self.services, interaction, action, clip_id)
 
     async def close(self) -> None:
-        """Close the services first (running jobs finish and post, waiting ones are told to ask again,
-        all while Discord is still reachable), then the connection to Discord."""
+        """Drain first, while Discord is still reachable: stop the cogs' background tasks (the challenge
+        deadlines), then close the services (every clip in flight is posted, see
+        :meth:`Services.close`), then the connection to Discord."""
         try:
             if self._services is not None:
-                await self._services.close()
-                self._services = None
+                services, self._services = self._services, None
+                for cog in self.cogs.values():
+                    if isinstance(cog, ChallengeCog):
+                        await cog.stop_deadlines()
+                self._draining = services
+                await services.close()
+                self._draining = None
         finally:
             await super().close()
 
@@ -138,7 +177,21 @@ async def run_discord(settings: Settings) -> None:
     if not settings.discord_token:
         raise SettingsError("DISCORD_TOKEN is not set; without it, run the local console instead.")
     async with JazzBot(settings) as bot:
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
-            loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(bot.close()))
+        stop_on_signals(bot)
         await bot.start(settings.discord_token)
+
+
+def stop_on_signals(bot: JazzBot) -> None:
+    """SIGTERM (``docker stop``) and SIGINT (Ctrl+C) close ``bot`` the orderly way, draining first; a
+    second signal while it drains changes nothing (``docker stop`` kills after its own timeout)."""
+    loop = asyncio.get_running_loop()
+    closing: list[asyncio.Task[None]] = []
+
+    def stop(signal_name: str) -> None:
+        if not closing:
+            log.info("%s: finishing the clips in flight, then stopping", signal_name)
+            closing.append(loop.create_task(bot.close()))
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+            loop.add_signal_handler(signum, stop, signal.Signals(signum).name)

@@ -264,10 +264,15 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(EntryButton, PageButton)
+        await self.stop_deadlines()
+
+    async def stop_deadlines(self) -> None:
+        """Stop the deadline task (before a shutdown closes the database it reads)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
 
     async def _is_moderator(self, interaction: discord.Interaction) -> bool:
         """Manage Server, or the server's moderator role (``/settings``; else JAZZBOT_MODERATOR_ROLE)."""

@@ -28,9 +28,9 @@ from bot.core.limits import MIN_TEMPERATURE
 from bot.core.requests import MAX_SEED, MAX_TEXT_CHARS, build_request, ignored_note, parse_request_text
 from bot.core.text import fit, literal
 from bot.discord.buttons import ClipAction, clip_view
-from bot.discord.errors import NO_MENTIONS, describe_failure, refusals
+from bot.discord.errors import NO_MENTIONS, describe_failure, refusals, send_private
 from bot.services.jazz import Remake, Requester
-from bot.services.jobs import Progress, ProgressCallback
+from bot.services.jobs import Progress, ProgressCallback, ShuttingDown
 from bot.services.settings import MAX_BARS_LIMIT
 from bot.services.startup import Services
 from bot.store.clips import StoredClip
@@ -168,6 +168,38 @@ def clip_files(clip: Clip) -> list[discord.File]:
     ]
 
 
+def stored_clip_files(stored: StoredClip) -> list[discord.File]:
+    """A stored clip's audio (unless it was not kept) and MIDI, for a post after a restart."""
+    name = f"jazz-clip{stored.id}-seed{stored.request.seed}"
+    files = [discord.File(io.BytesIO(stored.midi), filename=f"{name}.mid")]
+    if stored.audio:
+        files.insert(0, discord.File(io.BytesIO(stored.audio), filename=f"{name}.{stored.audio_format}"))
+    return files
+
+
+async def post_stored_clip(
+    webhook: discord.Webhook, services: Services, stored: StoredClip
+) -> discord.WebhookMessage:
+    """Post a clip that was stored but not posted before a restart, through its interaction's follow-up
+    webhook: the audio and MIDI, its chart and the usual buttons (the piano roll is not stored)."""
+    embed = discord.Embed(
+        title=f"{stored.request.bars} bars, clip #{stored.id}",
+        description="Finished just before I restarted; here it is.",
+        colour=discord.Colour.dark_gold(),
+    )
+    chart = progression_field(stored.progression, stored.chart)
+    embed.add_field(name="Progression", value=chart, inline=False)
+    embed.set_footer(text=f"clip #{stored.id}")
+    return await webhook.send(
+        content=f"<@{stored.user_id}>'s clip",
+        embed=embed,
+        files=stored_clip_files(stored),
+        view=clip_view(stored.id, submit=await _submit_shown(services, stored.guild_id)),
+        allowed_mentions=NO_MENTIONS,
+        wait=True,
+    )
+
+
 async def _submit_shown(services: Services, guild_id: int | None) -> bool:
     """Whether the Submit button belongs under a clip: only while the guild has an open challenge."""
     if services.challenges is None or guild_id is None:
@@ -180,28 +212,44 @@ async def deliver(
 ) -> None:
     """Defer, run ``job`` with a progress placeholder, post the clip; every failure ends in the
     placeholder as a friendly message (bugs with a request id, see :mod:`bot.discord.errors`).
-    ``note`` (what the request left out) is added to the final word of the placeholder."""
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    clock = asyncio.get_running_loop().time
-    started = clock()
-    status = StatusMessage(interaction)
-    try:
-        stored, clip = await job(status.progress)
+    ``note`` (what the request left out) is added to the final word of the placeholder.
+
+    The whole flow is one clip in flight (:attr:`bot.services.jazz.JazzService.flights`): a shutdown waits
+    until the clip is posted, and once it has begun a new request is told the bot is restarting. The job
+    is marked done only after the post (:meth:`~bot.services.jazz.JazzService.posted`)."""
+    flights = services.jazz.flights
+    if flights.closed:
+        await send_private(interaction, str(ShuttingDown()))
+        return
+    with flights.hold():
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        clock = asyncio.get_running_loop().time
+        started = clock()
+        status = StatusMessage(interaction)
+        try:
+            stored, clip = await job(status.progress)
+        except Exception as error:
+            await status.finish(describe_failure(error, new_request_id()))
+            return
         seconds = clock() - started
-        # Editing the placeholder first completes the deferral, so the follow-up below becomes a new,
-        # public message instead of replacing the private placeholder.
-        await status.finish(f"✅ Done in {seconds:.1f} s." + (f"\n-# {note}" if note else ""))
-        message = await interaction.followup.send(
-            content=f"{interaction.user.mention}'s clip",
-            embed=clip_embed(stored, clip, seconds),
-            files=clip_files(clip),
-            view=clip_view(stored.id, submit=await _submit_shown(services, interaction.guild_id)),
-            allowed_mentions=NO_MENTIONS,
-            wait=True,
-        )
-        await services.jazz.attach_message(stored.id, message.id)
-    except Exception as error:
-        await status.finish(describe_failure(error, new_request_id()))
+        try:
+            # Editing the placeholder first completes the deferral, so the follow-up below becomes a new,
+            # public message instead of replacing the private placeholder.
+            await status.finish(f"✅ Done in {seconds:.1f} s." + (f"\n-# {note}" if note else ""))
+            message = await interaction.followup.send(
+                content=f"{interaction.user.mention}'s clip",
+                embed=clip_embed(stored, clip, seconds),
+                files=clip_files(clip),
+                view=clip_view(stored.id, submit=await _submit_shown(services, interaction.guild_id)),
+                allowed_mentions=NO_MENTIONS,
+                wait=True,
+            )
+        except Exception as error:
+            text = describe_failure(error, new_request_id())
+            await services.jazz.not_posted(stored.id, text)
+            await status.finish(text)
+            return
+        await services.jazz.posted(stored.id, message.id)
 
 
 def _choices(names: list[str]) -> list[app_commands.Choice[str]]:

@@ -11,16 +11,18 @@ a guild.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from bot.core.failures import ReportedFailure
 from bot.core.text import literal, shorten, visible
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.uploads import MidiScanner
@@ -45,6 +47,8 @@ from model.midi import MAX_MIDI_BYTES
 
 if TYPE_CHECKING:  # the clip store pulls in rendering; the rules only call its methods
     from bot.store.clips import ClipStore, StoredClip
+
+log = logging.getLogger(__name__)
 
 CONSOLE_GUILD = 0
 MAX_TITLE, MAX_PROMPT, MAX_NOTE, MAX_REASON = 100, 2000, 1000, 500
@@ -313,9 +317,13 @@ class ChallengeService:
         settings: ChallengeSettings,
         clock: Callable[[], float] = time.time,
         guild_settings: GuildSettingsService | None = None,
+        audio_of: Callable[[StoredClip], Awaitable[bytes]] | None = None,
     ) -> None:
+        """``audio_of`` gives a clip entry's audio when the store no longer holds it (retention); without
+        it, such an entry plays as its MIDI."""
         self.store = store
         self._clips = clips
+        self._audio_of = audio_of
         self._settings = settings
         self._clock = clock
         self._scanner = MidiScanner()
@@ -538,10 +546,22 @@ class ChallengeService:
             clip = await self._clips.get(  # an entry's clip is its author's
                 int(entry.reference), None if guild_id == CONSOLE_GUILD else guild_id, entry.author_id
             )
-            if clip.audio:
-                return EntryMedia(f"entry-{entry.id}-clip-{clip.id}.{clip.audio_format}", clip.audio, None)
+            audio = await self._clip_audio(clip)
+            if audio:
+                return EntryMedia(f"entry-{entry.id}-clip-{clip.id}.{clip.audio_format}", audio, None)
             return EntryMedia(f"entry-{entry.id}-clip-{clip.id}.mid", clip.midi, None)
         return EntryMedia(entry.filename, await self.store.entry_payload(guild_id, entry_id), None)
+
+    async def _clip_audio(self, clip: StoredClip) -> bytes:
+        """The clip's audio, rendered again if it is no longer stored; empty if that cannot be done now
+        (the queue is full, or rendering failed: logged), so the entry plays as MIDI instead."""
+        if clip.audio or self._audio_of is None:
+            return clip.audio
+        try:
+            return await self._audio_of(clip)
+        except (InputError, ReportedFailure) as error:
+            log.info("clip #%d: its audio was not rendered again (%s); sending its MIDI", clip.id, error)
+            return b""
 
     async def vote(
         self, guild_id: int, user_id: int, entry_id: int, member_since: float | None = None

@@ -1,8 +1,10 @@
 """What both adapters (Discord and the console) call to make clips: compose, regenerate, extend, vary.
 
 Each call records a job row, runs the request on the :class:`~bot.services.jobs.JobQueue`, records the clip
-and marks the job done (or failed, with the message the user saw). The seed is resolved here, before the
-job is queued, so the job row already says exactly what will be made.
+and marks the job ``rendered`` (or failed, with the message the user saw). The adapter then posts the clip
+and calls :meth:`JazzService.posted` (the job is ``done``) or :meth:`JazzService.not_posted`; an adapter
+holds :attr:`JazzService.flights` from the request to the post, so a shutdown waits for both. The seed is
+resolved here, before the job is queued, so the job row already says exactly what will be made.
 
 - Regenerate: the clip's request with a new seed (a progression the seed picked may change too).
 - Extend: the same request and seed with 8 more bars over the same chords; the composer draws in time
@@ -20,10 +22,12 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from bot.audio.clips import Clip
+from bot.audio.clips import AudioFormat, Clip
 from bot.core.requests import MAX_SEED, JazzRequest
+from bot.services.drain import Flights
 from bot.services.guild_settings import GuildSettingsService
-from bot.services.jobs import JobQueue, Progress, ProgressCallback
+from bot.services.jobs import SYSTEM_USER, JobQueue, Progress, ProgressCallback
+from bot.services.studio import Studio
 from bot.store.clips import ClipStore, StoredClip
 from bot.store.jobs import JobKind, JobStore
 from model.errors import InputError
@@ -62,13 +66,16 @@ class JazzService:
         clips: ClipStore,
         jobs: JobStore,
         max_bars: int,
+        studio: Studio,
         guild_settings: GuildSettingsService | None = None,
-    ):
+    ) -> None:
         self._queue = queue
+        self._studio = studio
         self._clips = clips
         self._jobs = jobs
         self._max_bars = max_bars
         self._guild_settings = guild_settings
+        self.flights = Flights()
 
     async def max_bars(self, guild_id: int | None) -> int:
         """The most bars a clip may have in ``guild_id`` (None: direct messages and the console)."""
@@ -86,8 +93,26 @@ class JazzService:
         """A new clip for ``request``; ``interaction`` is (application id, token) for follow-ups."""
         return await self._make("compose", who, request, progress, interaction)
 
-    async def attach_message(self, clip_id: int, message_id: int) -> None:
-        await self._clips.set_message(clip_id, message_id)
+    async def posted(self, clip_id: int, message_id: int | None = None) -> None:
+        """Clip ``clip_id`` reached its user (``message_id``: the Discord message it is in): job done."""
+        if message_id is not None:
+            await self._clips.set_message(clip_id, message_id)
+        await self._jobs.posted(clip_id)
+
+    async def audio(self, stored: StoredClip) -> bytes:
+        """Clip ``stored``'s audio: as stored, or rendered again from its MIDI on a worker when the
+        retention policy dropped it (the bot's own job: no per-user limit, the queue's bound applies)."""
+        if stored.audio:
+            return stored.audio
+        audio_format: AudioFormat = "mp3" if stored.audio_format == "mp3" else "ogg"
+        studio, midi = self._studio, stored.midi
+        return await self._queue.call(
+            SYSTEM_USER, lambda on_stage: studio.render_audio(midi, audio_format, on_stage)
+        )
+
+    async def not_posted(self, clip_id: int, reason: str) -> None:
+        """Posting clip ``clip_id`` failed and its user was told ``reason``: its job failed."""
+        await self._jobs.not_posted(clip_id, reason)
 
     async def remake(
         self,
@@ -146,7 +171,7 @@ class JazzService:
         except BaseException as error:
             await self._jobs.failed(job_id, str(error) or type(error).__name__)
             raise
-        await self._jobs.done(job_id, stored.id)
+        await self._jobs.rendered(job_id, stored.id)
         return stored, clip
 
 

@@ -10,6 +10,7 @@ are scrubbed of it in case it was pasted into the wrong variable.
 from __future__ import annotations
 
 import difflib
+import io
 import logging
 import math
 import os
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import TypeVar, get_args
 
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 
 from bot.audio.encode import MIN_MAX_BYTES
 from bot.audio.encode import Format as AudioFormat
@@ -27,6 +29,11 @@ from bot.core.logs import Scrubber
 
 logger = logging.getLogger(__name__)
 
+CLIP_PEAK_BYTES = 256 * 1024 * 1024
+"""Peak memory one worker may need for a long clip (about 210 MB measured for 64 bars, issue 12), used to
+size the default worker count to the machine's memory."""
+MAX_JOB_TIMEOUT = 3600
+MAX_AUDIO_KEEP_MB = 1024 * 1024
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_BARS_LIMIT = 64
 MAX_UPLOAD_LIMIT = 500 * 1024 * 1024  # Discord's largest upload tier; more is surely a typo
@@ -44,6 +51,27 @@ _OTHER_KNOWN = frozenset({"JAZZBOT_SHARED_DATA"})
 T = TypeVar("T")
 
 
+def available_memory() -> int | None:
+    """Bytes of memory available to new work (``MemAvailable`` on Linux); None when unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def default_workers(cores: int | None = None, memory: int | None = None) -> int:
+    """One worker per core, but no more than the available memory holds at :data:`CLIP_PEAK_BYTES` each
+    (a 16-core host with 2 GiB free gets 8, not 16), and at least one."""
+    cores = cores if cores is not None else (os.cpu_count() or 1)
+    memory = memory if memory is not None else available_memory()
+    by_memory = memory // CLIP_PEAK_BYTES if memory is not None else cores
+    return max(1, min(cores, by_memory, MAX_WORKERS))
+
+
 class SettingsError(Exception):
     """A setting the bot cannot start with; the message names the variable and what is allowed."""
 
@@ -58,7 +86,7 @@ class Settings:
     audio_format: AudioFormat = "ogg"  # JAZZBOT_AUDIO_FORMAT ogg|mp3
     max_upload_bytes: int = 10 * 1024 * 1024  # JAZZBOT_MAX_UPLOAD_BYTES
     max_bars: int = 64  # JAZZBOT_MAX_BARS (1..64)
-    workers: int = os.cpu_count() or 1  # JAZZBOT_WORKERS
+    workers: int = field(default_factory=default_workers)  # JAZZBOT_WORKERS (default: cores and memory)
     queue_size: int = 32  # JAZZBOT_QUEUE_SIZE (jobs waiting, not counting running)
     per_user_limit: int = 2  # JAZZBOT_PER_USER_LIMIT (jobs in flight per user)
     cooldown_seconds: float = 3.0  # JAZZBOT_COOLDOWN_SECONDS (between a user's requests)
@@ -67,6 +95,9 @@ class Settings:
     out_dir: Path = Path("out")  # JAZZBOT_OUT_DIR (console output)
     moderator_role: str | None = None  # JAZZBOT_MODERATOR_ROLE (besides Manage Server)
     min_account_age_days: int = 0  # JAZZBOT_MIN_ACCOUNT_AGE_DAYS to vote (0 = off)
+    job_timeout: float = 60.0  # JAZZBOT_JOB_TIMEOUT: seconds one clip may take before it is stopped
+    shutdown_seconds: float = 30.0  # JAZZBOT_SHUTDOWN_SECONDS: how long a stop waits for clips in flight
+    audio_keep_mb: int = 24  # JAZZBOT_AUDIO_KEEP_MB: MiB of the newest clips' audio kept (older: MIDI only)
 
     def describe(self) -> str:
         """One line for the startup log; the token is only "set" or "not set"."""
@@ -79,7 +110,9 @@ class Settings:
             f"max {self.max_bars} bars; {self.workers} workers; queue {self.queue_size}; "
             f"{self.per_user_limit} per user; cooldown {self.cooldown_seconds:g} s; "
             f"dev guilds {guilds}; log {self.log_level}; out {self.out_dir}; "
-            f"moderator role {self.moderator_role or 'none'}; min account age {age}"
+            f"moderator role {self.moderator_role or 'none'}; min account age {age}; "
+            f"job timeout {self.job_timeout:g} s; shutdown {self.shutdown_seconds:g} s; "
+            f"audio of the newest clips kept up to {self.audio_keep_mb} MiB"
         )
         # A token pasted into the wrong variable must not reach the log with it.
         return Scrubber([self.discord_token]).scrub(line)
@@ -103,9 +136,18 @@ def _read_env_file(env_file: Path | None) -> dict[str, str]:
     if env_file is None or not env_file.is_file():
         return {}
     try:
-        raw = dotenv_values(env_file, interpolate=False)
+        text = env_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise SettingsError(f"cannot read {env_file}: {error.__class__.__name__}") from None
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:  # python-dotenv would only warn and skip the line, so a setting would vanish
+            name = re.match(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=", binding.original.string)
+            what = f" ({name.group(1)})" if name else ""
+            raise SettingsError(
+                f"{env_file} line {binding.original.line}{what} cannot be read: check that its quotes are "
+                "closed and that it reads NAME=value."
+            )
+    raw = dotenv_values(stream=io.StringIO(text), interpolate=False)
     return {name: value for name, value in raw.items() if value is not None}
 
 
@@ -153,6 +195,9 @@ def _parse(values: Mapping[str, str], token: str | None) -> Settings:
         min_account_age_days=get(
             "MIN_ACCOUNT_AGE_DAYS", _int_in(0, MAX_ACCOUNT_AGE_DAYS), defaults.min_account_age_days
         ),
+        job_timeout=get("JOB_TIMEOUT", _positive_seconds, defaults.job_timeout),
+        shutdown_seconds=get("SHUTDOWN_SECONDS", _seconds, defaults.shutdown_seconds),
+        audio_keep_mb=get("AUDIO_KEEP_MB", _int_in(0, MAX_AUDIO_KEEP_MB), defaults.audio_keep_mb),
     )
 
 
@@ -217,6 +262,13 @@ def _seconds(name: str, raw: str) -> float:
         value = math.nan
     if not 0 <= value <= 3600:
         raise SettingsError(f"{name}={raw!r}: must be a number of seconds from 0 to 3600 (e.g. 3 or 2.5).")
+    return value
+
+
+def _positive_seconds(name: str, raw: str) -> float:
+    value = _seconds(name, raw)
+    if value == 0:
+        raise SettingsError(f"{name}={raw!r}: must be more than 0 seconds (e.g. 60).")
     return value
 
 

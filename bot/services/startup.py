@@ -43,6 +43,10 @@ from model.paths import DEFAULT_MODEL_DIR
 log = logging.getLogger(__name__)
 
 
+STOPPED_GRACE = 10.0
+"""Seconds a shutdown waits, after stopping the clips left, for their users to be told."""
+
+
 class StartupError(Exception):
     """Something the bot needs at start is missing; the message says how to fix it."""
 
@@ -64,18 +68,43 @@ class Services:
     guild_settings: GuildSettingsService
     privacy: PrivacyStore
     closed: bool = field(default=False, init=False)
+    _closing: asyncio.Future[None] | None = field(default=None, init=False, repr=False)
 
-    async def close(self) -> None:
-        """Finish running jobs, free the synths, close the database. Closing twice is harmless."""
-        if self.closed:
-            return
-        self.closed = True
+    async def close(self, grace: float | None = None) -> None:
+        """Drain, then close; a second call waits for the first. Call it while the adapter can still post.
+
+        1. Refuse new clips and jobs (``ShuttingDown``: "restarting, ask again").
+        2. Wait up to ``grace`` seconds (``JAZZBOT_SHUTDOWN_SECONDS``) for every clip in flight, running or
+           waiting, to be made, stored and posted.
+        3. Past that, stop what is left: waiting jobs fail, running ones are stopped like a timeout; their
+           users are told once (the adapter's usual failure message) within :data:`STOPPED_GRACE`.
+        4. Free the synths, then close the database: nothing is using it any more.
+        """
+        if self._closing is None:
+            self.closed = True
+            self._closing = asyncio.ensure_future(self._close(grace))
+        await asyncio.shield(self._closing)
+
+    async def _close(self, grace: float | None) -> None:
+        grace = self.settings.shutdown_seconds if grace is None else grace
+        started = time.perf_counter()
+        flights = self.jazz.flights
+        in_flight = flights.count
+        flights.close()
+        self.queue.stop()
         try:
+            if not await flights.wait(grace):
+                log.warning("%d clip(s) still in flight after %g s: stopping them", flights.count, grace)
             await self.queue.close()
+            if not await flights.wait(STOPPED_GRACE):
+                log.error("%d clip(s) still in flight after they were stopped", flights.count)
             self.studio.close()
         finally:
             await self.store_db.close()
             await self.db.close()
+        log.info(
+            "services closed in %.1f s (%d clip(s) were in flight)", time.perf_counter() - started, in_flight
+        )
 
 
 def check_soundfont(soundfont: Path | None) -> Path:
@@ -134,10 +163,12 @@ async def open_services(
         per_user_limit=settings.per_user_limit,
         cooldown_seconds=settings.cooldown_seconds,
         clock=queue_clock,
+        job_timeout=settings.job_timeout,
     )
-    clips = ClipStore(store_db, clock)
+    clips = ClipStore(store_db, clock, audio_budget=settings.audio_keep_mb * 1024 * 1024)
     jobs = JobStore(store_db, clock)
     guild_settings = GuildSettingsService(GuildSettingsStore(store_db, clock), settings)
+    jazz = JazzService(queue, clips, jobs, settings.max_bars, studio, guild_settings)
     log.info("services ready in %.2f s (model %s)", time.perf_counter() - started, composer.name)
     return Services(
         settings=settings,
@@ -147,8 +178,10 @@ async def open_services(
         queue=queue,
         clips=clips,
         jobs=jobs,
-        jazz=JazzService(queue, clips, jobs, settings.max_bars, guild_settings),
-        challenges=ChallengeService(ChallengeStore(db, clock), clips, settings, clock, guild_settings),
+        jazz=jazz,
+        challenges=ChallengeService(
+            ChallengeStore(db, clock), clips, settings, clock, guild_settings, audio_of=jazz.audio
+        ),
         store_db=store_db,
         guild_settings=guild_settings,
         privacy=PrivacyStore(settings.database, clock),

@@ -2,8 +2,13 @@
 
 One :class:`Studio` serves every worker thread. The composer is immutable and thread-safe; a FluidSynth
 :class:`~bot.audio.render.Renderer` is not, so each worker thread gets its own, made on the thread's first job
-and kept for the life of the studio (the soundfont's samples are cached by FluidSynth, so the second and
-later renderers load in a few milliseconds).
+and kept for the life of the studio (loading the soundfont takes ~350 ms; each render then starts on a
+fresh synth holding the same loaded soundfont, see :meth:`bot.audio.render.Renderer._reset`).
+
+Audio failures (:class:`~bot.audio.encode.EncodeError`, :class:`~bot.audio.render.RenderError`) are the
+server's, never the member's: they leave here as :class:`~bot.core.failures.ServerFault`, which the queue
+logs at ERROR with the cause while the member gets an apology with the request id. Rendering stops at
+the job timeout (the queue kills a hung ffmpeg at the same moment).
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from bot.audio.clips import Clip, make_clip
+from bot.audio.clips import AudioFormat, Clip, make_clip
+from bot.audio.encode import EncodeError, encode_stream
 from bot.audio.render import Renderer
+from bot.core.failures import ServerFault
 from bot.core.requests import JazzRequest
 from bot.services.settings import Settings
 from model.compose import Composer
@@ -35,6 +42,7 @@ class Studio:
 
         Blocking: call it from a worker thread. Bad requests raise :class:`~model.errors.InputError`.
         """
+        deadline = time.monotonic() + self._settings.job_timeout
         if on_stage is not None:
             on_stage("composing")
         started = time.perf_counter()
@@ -43,15 +51,40 @@ class Studio:
         options = request.arrange_options()
         if options.seed is None:  # the band plays the same way whenever the piece is made again
             options = dataclasses.replace(options, seed=piece.seed)
-        clip = make_clip(
-            piece,
-            self.renderer(),
-            options,
-            audio_format=self._settings.audio_format,
-            max_bytes=self._settings.max_upload_bytes,
-            on_stage=on_stage,
-        )
+        try:
+            clip = make_clip(
+                piece,
+                self.renderer(),
+                options,
+                audio_format=self._settings.audio_format,
+                max_bytes=self._settings.max_upload_bytes,
+                on_stage=on_stage,
+                deadline=deadline,
+            )
+        except EncodeError as error:  # an InputError by its class, but nothing the member did
+            raise ServerFault(f"encoding failed: {error}") from error
         return dataclasses.replace(clip, timings={"composing": composed, **clip.timings})
+
+    def render_audio(
+        self, midi: bytes, audio_format: AudioFormat, on_stage: Callable[[str], None] | None = None
+    ) -> bytes:
+        """A stored clip's audio made again from its MIDI (retention drops old clips' audio), with the
+        settings a new clip gets. Blocking: call it from a worker thread."""
+        deadline = time.monotonic() + self._settings.job_timeout
+        if on_stage is not None:
+            on_stage("rendering")
+        stream = self.renderer().stream(midi, deadline=deadline)
+        try:
+            encoded = encode_stream(
+                stream.blocks,
+                stream.frames,
+                stream.sample_rate,
+                audio_format,
+                self._settings.max_upload_bytes,
+            )
+        except EncodeError as error:
+            raise ServerFault(f"encoding failed: {error}") from error
+        return encoded.data
 
     def renderer(self) -> Renderer:
         """This thread's renderer, created on first use."""

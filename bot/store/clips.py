@@ -2,10 +2,15 @@
 
 A clip row holds who asked where (guild, channel, user), the request with its seed resolved, the
 progression as the composer resolved it (Vary keeps the chords of a clip whose request let the seed pick
-them), the MIDI, the audio (unless larger than the store's cap), the chart and the message it was posted
-in. Lookups are scoped: a server's clips are shared within that server, and clips made without one
-(direct messages, the console) belong to their user alone. Another scope's clip id reads exactly like a
-missing one.
+them), the MIDI, the audio, the chart and the message it was posted in. Lookups are scoped: a server's
+clips are shared within that server, and clips made without one (direct messages, the console) belong to
+their user alone. Another scope's clip id reads exactly like a missing one.
+
+Retention: the MIDI and the facts of every clip are kept; the audio only for the newest clips, up to
+``audio_budget`` bytes in all (``JAZZBOT_AUDIO_KEEP_MB``), and never for a file over ``max_audio_bytes``.
+Each :meth:`ClipStore.add` drops the audio of the clips past the budget (an empty blob; SQLite reuses the
+freed pages), so the file stays near the budget plus a few kB of MIDI per clip. The posted message keeps
+the audio on Discord; where the bot needs it again it renders the MIDI anew.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from model.errors import InputError
 
 DEFAULT_MAX_STORED_AUDIO = 8 * 1024 * 1024
 """Audio files larger than this are not kept (the MIDI always is; the audio can be rendered again)."""
+DEFAULT_AUDIO_BUDGET = 24 * 1024 * 1024
+"""Bytes of audio kept in all, the newest clips' first (settings: ``JAZZBOT_AUDIO_KEEP_MB``)."""
 
 _COLUMNS = (
     "id, guild_id, channel_id, user_id, parent_id, request, progression, midi, audio, audio_format, "
@@ -72,7 +79,8 @@ def _stored(row: aiosqlite.Row) -> StoredClip:
 class ClipStore:
     """Clip reads and writes on one open database (:func:`bot.store.database.open_database`).
 
-    Every method is a single SQL statement, so it is atomic without an explicit transaction.
+    Every method is a single SQL statement, so it is atomic without an explicit transaction, except
+    :meth:`add`: the insert, then the idempotent trim of old audio.
     """
 
     def __init__(
@@ -80,10 +88,12 @@ class ClipStore:
         conn: aiosqlite.Connection,
         clock: Callable[[], float] = time.time,
         max_audio_bytes: int = DEFAULT_MAX_STORED_AUDIO,
+        audio_budget: int = DEFAULT_AUDIO_BUDGET,
     ) -> None:
         self._conn = conn
         self._clock = clock
         self._max_audio_bytes = max_audio_bytes
+        self._audio_budget = audio_budget
 
     async def add(
         self,
@@ -95,9 +105,11 @@ class ClipStore:
         clip: Clip,
         parent_id: int | None = None,
     ) -> StoredClip:
-        """Record ``clip``, made for ``request`` (stored with the seed the piece was composed with)."""
+        """Record ``clip``, made for ``request`` (stored with the seed the piece was composed with); the
+        audio of older clips past the budget is dropped (module doc)."""
         resolved = replace(request, seed=clip.piece.seed)
-        audio = clip.audio if len(clip.audio) <= self._max_audio_bytes else b""
+        fits = len(clip.audio) <= min(self._max_audio_bytes, self._audio_budget)
+        audio = clip.audio if fits else b""
         row = await fetch_returned(
             self._conn,
             f"""INSERT INTO clips (guild_id, channel_id, user_id, parent_id, request, seed, progression,
@@ -119,7 +131,24 @@ class ClipStore:
                 self._clock(),
             ),
         )
+        await self._trim_audio()
         return _stored(row)
+
+    async def _trim_audio(self) -> None:
+        """Drop the audio of the clips past the budget, newest kept first (idempotent, so a crash
+        between the insert and this leaves nothing the next add does not finish)."""
+        await self._conn.execute(
+            """UPDATE clips SET audio = x'' WHERE id IN (
+                   SELECT id FROM (SELECT id, sum(length(audio)) OVER (ORDER BY id DESC) AS newer
+                                     FROM clips WHERE length(audio) > 0)
+                    WHERE newer > ?)""",
+            (self._audio_budget,),
+        )
+
+    async def audio_bytes(self) -> int:
+        """Bytes of audio stored in all (at most the budget)."""
+        row = await fetch_returned(self._conn, "SELECT coalesce(sum(length(audio)), 0) FROM clips")
+        return int(row[0])
 
     async def get(self, clip_id: int, guild_id: int | None, user_id: int) -> StoredClip:
         """Clip ``clip_id`` if it was made in ``guild_id`` or, without a guild (direct messages, the

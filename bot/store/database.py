@@ -10,6 +10,7 @@ version.
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -85,6 +86,17 @@ async def apply_migrations(conn: aiosqlite.Connection, directory: Path = MIGRATI
                 await conn.rollback()
             raise
     return len(migrations)
+
+
+async def quick_check(conn: aiosqlite.Connection) -> list[str]:
+    """What ``PRAGMA quick_check`` finds wrong with the file (an empty list: nothing); a file too
+    damaged to check at all says so."""
+    try:
+        async with conn.execute("PRAGMA quick_check") as cursor:
+            found = [str(row[0]) for row in await cursor.fetchall()]
+    except sqlite3.DatabaseError as error:
+        return [str(error)]
+    return [] if found == ["ok"] else found
 
 
 async def open_database(path: Path) -> aiosqlite.Connection:

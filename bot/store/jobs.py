@@ -1,8 +1,14 @@
-"""Jobs in SQLite: what was asked, by whom, and how far it got (queued, running, done, failed).
+"""Jobs in SQLite: what was asked, by whom, and how far it got.
+
+States: ``queued`` -> ``running`` (a worker took it) -> ``rendered`` (the clip is stored, ``clip_id``
+set, not yet posted) -> ``done`` (posted: on Discord, or written by the console); ``failed`` from any
+state before ``done``. A job is never ``done`` before its clip reached its user.
 
 The queue itself lives in memory; these rows exist so that a restart knows which jobs a crash
-interrupted (:meth:`JobStore.fail_interrupted`) and can tell their users. A Discord job keeps the
-interaction's application id and token (valid 15 minutes) until it ends, then they are cleared.
+interrupted: :meth:`JobStore.fail_interrupted` fails the ones that had no clip yet (their users are
+told), :meth:`JobStore.unposted` returns the ones whose clip is stored but was never posted (the adapter
+posts it, or tells the user). A Discord job keeps the interaction's application id and token (valid
+15 minutes) until it ends, then they are cleared.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from bot.core.requests import JazzRequest
 from bot.store.database import fetch_one, fetch_returned, from_row
 
 JobKind = Literal["compose", "regenerate", "extend", "vary"]
-JobState = Literal["queued", "running", "done", "failed"]
+JobState = Literal["queued", "running", "rendered", "done", "failed"]
 INTERRUPTED = "interrupted by a restart"
 
 _COLUMNS = (
@@ -101,30 +107,67 @@ class JobStore:
             (self._clock(), job_id),
         )
 
-    async def done(self, job_id: int, clip_id: int) -> None:
-        await self._finish(job_id, "done", clip_id, None)
-
-    async def failed(self, job_id: int, error: str) -> None:
-        await self._finish(job_id, "failed", None, error)
-
-    async def _finish(self, job_id: int, state: JobState, clip_id: int | None, error: str | None) -> None:
+    async def rendered(self, job_id: int, clip_id: int) -> None:
+        """The clip is stored; the job is done once it is posted (:meth:`posted`)."""
         await self._conn.execute(
-            """UPDATE jobs SET state = ?, clip_id = ?, error = ?, finished_at = ?,
-                               application_id = NULL, interaction_token = NULL
-               WHERE id = ?""",
-            (state, clip_id, error, self._clock(), job_id),
+            "UPDATE jobs SET state = 'rendered', clip_id = ? WHERE id = ? AND state IN ('queued', 'running')",
+            (clip_id, job_id),
         )
 
-    async def fail_interrupted(self) -> list[JobRow]:
-        """Mark every queued or running job failed and return them, with their interaction credentials
-        so the adapter can tell the users; the credentials are then cleared from the database.
+    async def posted(self, clip_id: int) -> None:
+        """The job that made clip ``clip_id`` is done: its clip reached its user."""
+        await self._conn.execute(
+            """UPDATE jobs SET state = 'done', finished_at = ?,
+                               application_id = NULL, interaction_token = NULL
+               WHERE clip_id = ? AND state = 'rendered'""",
+            (self._clock(), clip_id),
+        )
+
+    async def failed(self, job_id: int, error: str) -> None:
+        """The job ended without its clip reaching its user (a clip it stored stays stored)."""
+        await self._conn.execute(
+            """UPDATE jobs SET state = 'failed', error = ?, finished_at = ?,
+                               application_id = NULL, interaction_token = NULL
+               WHERE id = ? AND state <> 'done'""",
+            (error, self._clock(), job_id),
+        )
+
+    async def not_posted(self, clip_id: int, error: str) -> None:
+        """Posting clip ``clip_id`` failed (its user was told why): its job is failed, the clip kept."""
+        await self._conn.execute(
+            """UPDATE jobs SET state = 'failed', error = ?, finished_at = ?,
+                               application_id = NULL, interaction_token = NULL
+               WHERE clip_id = ? AND state = 'rendered'""",
+            (error, self._clock(), clip_id),
+        )
+
+    async def unposted(self, user_id: int | None = None) -> list[JobRow]:
+        """Jobs (of ``user_id`` only, when given) whose clip is stored but was never posted (a crash
+        between the two), oldest first, with their interaction credentials: the adapter posts each clip
+        or tells its user, then calls :meth:`posted` or :meth:`failed`. Call once at start."""
+        async with self._conn.execute(
+            f"""SELECT {_COLUMNS} FROM jobs WHERE state = 'rendered' AND (? IS NULL OR user_id = ?)
+                ORDER BY id""",
+            (user_id, user_id),
+        ) as cursor:
+            return [_row(row) for row in await cursor.fetchall()]
+
+    async def count(self, state: JobState) -> int:
+        row = await fetch_returned(self._conn, "SELECT count(*) FROM jobs WHERE state = ?", (state,))
+        return int(row[0])
+
+    async def fail_interrupted(self, user_id: int | None = None) -> list[JobRow]:
+        """Mark every queued or running job (of ``user_id`` only, when given) failed and return them,
+        with their interaction credentials so the adapter can tell the users; the credentials are then
+        cleared from the database.
 
         Call once at start, before the queue takes jobs: all such rows were left by a previous process.
         """
         async with self._conn.execute(
             f"""UPDATE jobs SET state = 'failed', error = ?, finished_at = ?
-                WHERE state IN ('queued', 'running') RETURNING {_COLUMNS}""",
-            (INTERRUPTED, self._clock()),
+                WHERE state IN ('queued', 'running') AND (? IS NULL OR user_id = ?)
+                RETURNING {_COLUMNS}""",
+            (INTERRUPTED, self._clock(), user_id, user_id),
         ) as cursor:
             rows = [_row(row) for row in await cursor.fetchall()]
         await self._conn.execute(

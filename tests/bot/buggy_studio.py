@@ -29,7 +29,8 @@ async def buggy_studio(services: Services) -> AsyncIterator[None]:
         BuggyStudio(), workers=1, queue_size=1, per_user_limit=1, cooldown_seconds=0.0
     )
     real = services.jazz
-    services.jazz = JazzService(queue, services.clips, services.jobs, services.settings.max_bars)
+    jazz = JazzService(queue, services.clips, services.jobs, services.settings.max_bars, services.studio)
+    services.jazz = jazz
     try:
         yield
     finally:

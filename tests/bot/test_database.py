@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import aiosqlite
@@ -51,3 +52,34 @@ async def test_a_file_from_a_newer_jazzbot_is_refused_untouched(tmp_path: Path) 
     conn = await aiosqlite.connect(path)
     assert await schema_version(conn) == len(MIGRATIONS) + 1
     await conn.close()
+
+
+async def test_job_rows_survive_the_rebuild_that_adds_the_rendered_state(tmp_path: Path) -> None:
+    """0004 rebuilds the jobs table (SQLite cannot change a CHECK in place): every v3 row stays as it was,
+    and the new state is allowed only with a clip."""
+    older = tmp_path / "v3"
+    older.mkdir()
+    for _, path in MIGRATIONS[:3]:
+        shutil.copy(path, older)
+    path = tmp_path / "jazzbot.db"
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    await apply_migrations(conn, older)
+    v3_rows = [
+        (1, "compose", 5, '{"bars": 4}', "done", None, None, 1.0),
+        (2, "extend", 6, '{"bars": 8}', "running", 42, "a-token", 2.0),
+    ]
+    await conn.executemany(
+        """INSERT INTO jobs (id, kind, user_id, request, state, application_id, interaction_token, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        v3_rows,
+    )
+    await conn.close()
+
+    upgraded = await open_database(path)
+    async with upgraded.execute(
+        "SELECT id, kind, user_id, request, state, application_id, interaction_token, created_at FROM jobs"
+    ) as cursor:
+        assert [tuple(row) for row in await cursor.fetchall()] == v3_rows
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        await upgraded.execute("UPDATE jobs SET state = 'rendered' WHERE id = 2")  # no clip: refused
+    await upgraded.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -97,9 +99,12 @@ async def test_asking_again_too_soon_gets_a_private_busy_message(scene: Any) -> 
     assert not second.followups
 
 
-async def test_a_failing_job_tells_its_user_and_the_bot_keeps_serving_others(
-    simcord_env: Any, scene: Any, bots: Bots, tmp_path: Path
+async def test_a_server_fault_is_an_apology_for_the_member_and_an_error_for_the_operator(
+    simcord_env: Any, scene: Any, bots: Bots, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A soundfont gone missing is the server's fault: the member reads an apology with a request id (not
+    the operator's "install the Debian package"), the log has it at ERROR with the cause; the bot keeps
+    serving others."""
     channel, alice, bob = scene
     soundfont = tmp_path / "band.sf2"
     soundfont.symlink_to(DEFAULT_SOUNDFONT)
@@ -110,7 +115,12 @@ async def test_a_failing_job_tells_its_user_and_the_bot_keeps_serving_others(
     soundfont.symlink_to(DEFAULT_SOUNDFONT)
     served = await bob.slash(channel, "jazz", bars=QUICK_BARS)
 
-    assert failed.ephemeral and f"no soundfont at {soundfont}" in failed.response.content
+    text = failed.response.content
+    assert failed.ephemeral and text.startswith("Sorry, something went wrong") and "apt" not in text
+    request_id = re.search(r"request id `([0-9a-f]{6})`", text)
+    assert request_id is not None
+    [logged] = [r for r in caplog.records if r.levelno == logging.ERROR and request_id[1] in r.getMessage()]
+    assert logged.exc_info is not None and f"no soundfont at {soundfont}" in str(logged.exc_info[1])
     assert not failed.followups
     assert embed_fields(served.followups[0])["Bars"] == str(QUICK_BARS)
 

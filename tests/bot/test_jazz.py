@@ -53,7 +53,7 @@ async def test_clips_are_recorded_and_buttons_work_after_a_restart(services: Ser
     assert stored.request == replace(request, seed=clip.piece.seed)
     assert (stored.guild_id, stored.channel_id, stored.user_id) == (GUILD, CHANNEL, ALICE.user_id)
     assert stored.midi == clip.midi and stored.audio == clip.audio and stored.chart == clip.chart
-    await services.jazz.attach_message(stored.id, 987654321)
+    await services.jazz.posted(stored.id, 987654321)
 
     services = await restart(services)
     try:
@@ -109,12 +109,49 @@ async def test_extend_refuses_beyond_the_bar_limit(services: Services) -> None:
         await services.jazz.remake("extend", ALICE, stored.id)
 
 
+async def _job_rows(services: Services) -> list[tuple[object, ...]]:
+    async with services.store_db.execute("SELECT state, clip_id, interaction_token FROM jobs") as cursor:
+        return [tuple(row) for row in await cursor.fetchall()]
+
+
+async def test_a_job_is_done_only_once_its_clip_is_posted(services: Services) -> None:
+    stored, _ = await services.jazz.compose(
+        ALICE, JazzRequest(bars=1, seed=5), interaction=(42, "secret-interaction-token")
+    )
+    assert await _job_rows(services) == [("rendered", stored.id, "secret-interaction-token")]
+    await services.jazz.posted(stored.id, 1234)
+    assert await _job_rows(services) == [("done", stored.id, None)]
+    assert (await services.clips.get(stored.id, GUILD, ALICE.user_id)).message_id == 1234
+
+
+async def test_a_clip_stored_but_not_posted_before_a_crash_is_found_at_restart(services: Services) -> None:
+    posted, _ = await services.jazz.compose(ALICE, JazzRequest(bars=1, seed=5), interaction=(42, "token-p"))
+    await services.jazz.posted(posted.id, 1)
+    unposted, _ = await services.jazz.compose(BOB, JazzRequest(bars=1, seed=6), interaction=(42, "token-u"))
+
+    services = await restart(services)
+    try:
+        assert await services.jobs.fail_interrupted() == []  # a stored clip is not lost
+        [job] = await services.jobs.unposted()
+        assert (job.user_id, job.clip_id, job.state, job.interaction_token) == (
+            BOB.user_id,
+            unposted.id,
+            "rendered",
+            "token-u",
+        )
+        await services.jazz.posted(unposted.id, 2)
+        assert await services.jobs.unposted() == []
+        assert [state for state, *_ in await _job_rows(services)] == ["done", "done"]
+    finally:
+        await services.close()
+
+
 async def test_jobs_are_recorded_and_interrupted_ones_are_failed_at_restart(services: Services) -> None:
     stored, _ = await services.jazz.compose(
         ALICE, JazzRequest(bars=1, seed=5), interaction=(42, "secret-interaction-token")
     )
-    async with services.store_db.execute("SELECT state, clip_id, interaction_token FROM jobs") as cursor:
-        assert [tuple(row) for row in await cursor.fetchall()] == [("done", stored.id, None)]
+    await services.jazz.posted(stored.id, 1)
+    assert await _job_rows(services) == [("done", stored.id, None)]
 
     # what a crash leaves: one job still queued (with follow-up credentials), one running
     queued = await services.jobs.add("compose", 1, GUILD, CHANNEL, JazzRequest(bars=2), (42, "token-a"))
@@ -160,6 +197,6 @@ async def test_a_refused_request_says_when_to_retry_and_records_no_job(tmp_path:
             await services.jazz.compose(ALICE, JazzRequest(bars=1, seed=2))
         await services.jazz.compose(BOB, JazzRequest(bars=1, seed=3))
         async with services.store_db.execute("SELECT user_id, state FROM jobs ORDER BY id") as cursor:
-            assert [tuple(row) for row in await cursor.fetchall()] == [(1, "done"), (2, "done")]
+            assert [tuple(row) for row in await cursor.fetchall()] == [(1, "rendered"), (2, "rendered")]
     finally:
         await services.close()

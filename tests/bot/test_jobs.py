@@ -18,7 +18,16 @@ import pytest
 
 from bot.audio.clips import Clip
 from bot.core.requests import JazzRequest
-from bot.services.jobs import STATES, Cooldown, JobFailed, JobQueue, Progress, QueueFull, UserLimit
+from bot.services.jobs import (
+    STATES,
+    Cooldown,
+    JobFailed,
+    JobQueue,
+    JobTimedOut,
+    Progress,
+    QueueFull,
+    UserLimit,
+)
 from bot.services.settings import Settings
 from bot.services.studio import Studio
 from model.compose import Composer
@@ -91,7 +100,9 @@ class Recorder:
         return [p.state for p in self.seen]
 
 
-def make_queue(studio: GatedStudio, clock: Clock, **overrides: float) -> JobQueue[JazzRequest, Clip]:
+def make_queue(
+    studio: GatedStudio, clock: Clock, job_timeout: float | None = None, **overrides: float
+) -> JobQueue[JazzRequest, Clip]:
     options = {"workers": 1, "queue_size": 4, "per_user_limit": 4, "cooldown_seconds": 0.0} | overrides
     return JobQueue(
         studio,
@@ -100,6 +111,7 @@ def make_queue(studio: GatedStudio, clock: Clock, **overrides: float) -> JobQueu
         per_user_limit=int(options["per_user_limit"]),
         cooldown_seconds=options["cooldown_seconds"],
         clock=clock,
+        job_timeout=job_timeout,
     )
 
 
@@ -246,3 +258,49 @@ async def test_a_cancelled_waiting_job_leaves_the_line(studio: Studio, clock: Cl
     await asyncio.wait_for(asyncio.gather(first, last), WAIT)
     await queue.close()
     assert recorder.positions == [2, 1]
+
+
+async def test_stuck_work_counts_in_the_wait_estimate_until_its_timeout(studio: Studio, clock: Clock) -> None:
+    """A job running far past the usual duration is not a free worker soon: it holds its worker until the
+    timeout stops it (issue 12: two hung jobs, and the estimate said 0 s)."""
+    gated = GatedStudio(studio)
+    queue = make_queue(gated, clock, job_timeout=30.0)
+    stuck = asyncio.create_task(queue.run(1, small(1)))
+    await gated.wait_picked_up()
+    clock.now += 1.0
+    assert queue.estimate_wait() == pytest.approx(1.0)  # within the usual 2 s
+    clock.now += 9.0
+    assert queue.estimate_wait() == pytest.approx(20.0)  # 10 s in: until the 30 s timeout
+    waiting = asyncio.create_task(queue.run(2, small(2)))
+    await asyncio.sleep(0)
+    assert queue.estimate_wait() == pytest.approx(22.0)  # and the waiting job's usual 2 s after it
+    gated.gate.set()
+    await asyncio.wait_for(asyncio.gather(stuck, waiting), WAIT)
+    await queue.close()
+
+
+async def test_a_job_past_its_timeout_is_stopped_and_its_caller_told_at_once(
+    studio: Studio, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    gated = GatedStudio(studio)
+    queue = make_queue(gated, clock, job_timeout=0.2)
+    caplog.set_level(logging.ERROR, logger="bot.services.jobs")
+    with pytest.raises(JobTimedOut) as stopped:
+        await asyncio.wait_for(queue.run(1, small(1)), WAIT)
+    assert "took longer than 0.2 s" in str(stopped.value) and stopped.value.request_id in str(stopped.value)
+    assert any(
+        stopped.value.request_id in r.getMessage() and "timed out" in r.getMessage() for r in caplog.records
+    )
+    assert queue.running == 1  # the worker is still busy until its thread returns ...
+    gated.gate.set()  # ... which a stopped job does at its next stage report
+    await until_idle(queue)
+    assert queue.running == 0
+    await queue.close()
+
+
+async def until_idle(queue: JobQueue[JazzRequest, Clip]) -> None:
+    async def poll() -> None:
+        while queue.running or queue.waiting:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), WAIT)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import mido
@@ -97,6 +99,71 @@ def test_check_opens_everything(tmp_path: Path) -> None:
     done = run_bot(tmp_path, "--check")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok: ")
+
+
+def test_check_fails_on_a_damaged_database_file(tmp_path: Path) -> None:
+    assert run_bot(tmp_path, "--check").returncode == 0
+    database = tmp_path / "data" / "bot.db"
+    with sqlite3.connect(database) as conn:
+        [(root,)] = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'removed_entries'")
+        [(page_size,)] = conn.execute("PRAGMA page_size")
+    with database.open("r+b") as damaged:  # a table the start never reads: only a full check finds it
+        damaged.seek((root - 1) * page_size)
+        damaged.write(b"\xde\xad\xbe\xef" * (page_size // 4))
+
+    done = run_bot(tmp_path, "--check")
+
+    assert done.returncode == 1 and done.stdout == ""
+    assert f"the database {database} is damaged: " in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_console_reports_jobs_an_earlier_run_left_unfinished(tmp_path: Path) -> None:
+    assert run_bot(tmp_path, "--once", "/jazz 1 bar seed=4").returncode == 0
+    database = tmp_path / "data" / "bot.db"
+    with sqlite3.connect(database) as conn:  # what a crash mid-job leaves: the row still running
+        conn.execute(
+            """INSERT INTO jobs (kind, user_id, request, state, created_at, started_at)
+               SELECT kind, user_id, request, 'running', created_at, created_at FROM jobs"""
+        )
+
+    done = run_bot(tmp_path, "--once", "/help")
+
+    assert done.returncode == 0, done.stderr
+    assert "job 2 (compose, 1 bar) was interrupted by a restart; please ask again." in done.stderr
+    with sqlite3.connect(database) as conn:
+        states = conn.execute("SELECT id, state FROM jobs ORDER BY id").fetchall()
+    assert states == [(1, "done"), (2, "failed")]
+
+
+def test_sigterm_during_a_once_command_lets_its_clip_finish_and_be_written(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "bot.db"
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--once", "/jazz 16 bars seed=5"],
+        cwd=tmp_path,
+        env=bot_environment(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + TIMEOUT
+    while not _job_states(database) and time.monotonic() < deadline:  # wait until the job is recorded
+        time.sleep(0.02)
+    bot.send_signal(signal.SIGTERM)
+    out, errors = bot.communicate(timeout=TIMEOUT)
+
+    assert bot.returncode == 0, errors
+    assert "SIGTERM: finishing the clip in progress" in errors and "Traceback" not in errors
+    assert out.startswith("clip #1: 16 bars")
+    assert _job_states(database) == ["done"]
+    assert len(list((tmp_path / "out").glob("clip1-*"))) == 3  # audio, MIDI and picture
+
+
+def _job_states(database: Path) -> list[str]:
+    try:
+        with sqlite3.connect(database) as conn:
+            return [state for (state,) in conn.execute("SELECT state FROM jobs ORDER BY id")]
+    except sqlite3.OperationalError:  # not created or not migrated yet
+        return []
 
 
 def test_the_bot_process_never_imports_the_training_libraries(tmp_path: Path) -> None:

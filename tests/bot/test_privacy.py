@@ -50,7 +50,8 @@ class World:
         await self.conn.execute("UPDATE clips SET parent_id = 1 WHERE id = 4")  # bob varied alice's clip
         for user, clip in ((ALICE, 1), (BOB, 2)):
             job = await self.jobs.add("compose", user, GUILD, CHANNEL, JazzRequest(bars=4))
-            await self.jobs.done(job, clip)
+            await self.jobs.rendered(job, clip)
+            await self.jobs.posted(clip)
         await GuildSettingsStore(self.conn).put(StoredGuildSettings(GUILD, max_bars=8), updated_by=ALICE)
 
         ended = await self.start(MOD)

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.settings import Settings, SettingsError, load_settings, setting_names
+from bot.services.settings import (
+    CLIP_PEAK_BYTES,
+    Settings,
+    SettingsError,
+    default_workers,
+    load_settings,
+    setting_names,
+)
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
 
@@ -41,6 +48,9 @@ def test_every_variable_is_read() -> None:
             "JAZZBOT_OUT_DIR": "clips",
             "JAZZBOT_MODERATOR_ROLE": "Jazz Mods",
             "JAZZBOT_MIN_ACCOUNT_AGE_DAYS": "7",
+            "JAZZBOT_JOB_TIMEOUT": "45",
+            "JAZZBOT_SHUTDOWN_SECONDS": "20",
+            "JAZZBOT_AUDIO_KEEP_MB": "50",
         },
         env_file=None,
     )
@@ -60,6 +70,9 @@ def test_every_variable_is_read() -> None:
         out_dir=Path("clips"),
         moderator_role="Jazz Mods",
         min_account_age_days=7,
+        job_timeout=45.0,
+        shutdown_seconds=20.0,
+        audio_keep_mb=50,
     )
 
 
@@ -76,6 +89,29 @@ def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
     assert settings.workers == 1  # the environment over the file
     assert settings.log_level == "INFO"  # an empty value means the default
     assert dict(os.environ) == before  # the file never leaks into the process environment
+
+
+@pytest.mark.parametrize(
+    ("line", "named"),
+    [('JAZZBOT_MODERATOR_ROLE="Jazz Mods', " (JAZZBOT_MODERATOR_ROLE)"), ("just some words", "")],
+)
+def test_a_broken_env_file_line_is_an_error_naming_the_line(tmp_path: Path, line: str, named: str) -> None:
+    """python-dotenv alone would warn and skip the line, starting the bot without that setting (or the
+    console, when the broken line is the token's)."""
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"JAZZBOT_MAX_BARS=8\n{line}\nJAZZBOT_WORKERS=1\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings({}, env_file=env_file)
+    assert str(caught.value).startswith(f"{env_file} line 2{named} cannot be read: check that its quotes")
+    assert "Jazz Mods" not in str(caught.value)  # a value is never echoed: it might be the token
+
+
+def test_the_default_worker_count_fits_the_cores_and_the_memory() -> None:
+    gib = 1024**3
+    assert default_workers(cores=16, memory=2 * gib) == 8  # memory-bound: 256 MiB per clip
+    assert default_workers(cores=2, memory=24 * gib) == 2  # core-bound
+    assert default_workers(cores=4, memory=100 * 1024**2) == 1  # always one
+    assert CLIP_PEAK_BYTES == 256 * 1024**2
 
 
 def test_missing_env_file_is_fine(tmp_path: Path) -> None:
@@ -105,6 +141,9 @@ def test_blank_token_means_console_mode() -> None:
         ("JAZZBOT_LOG_LEVEL", "LOUD", "DEBUG, INFO, WARNING, ERROR, CRITICAL"),
         ("JAZZBOT_MIN_ACCOUNT_AGE_DAYS", "-1", "from 0"),
         ("JAZZBOT_SOUNDFONT", "/nonexistent/font.sf2", "no such file"),
+        ("JAZZBOT_JOB_TIMEOUT", "0", "more than 0 seconds"),
+        ("JAZZBOT_SHUTDOWN_SECONDS", "forever", "seconds from 0"),
+        ("JAZZBOT_AUDIO_KEEP_MB", "-5", "from 0"),
     ],
 )
 def test_bad_values_name_the_variable_and_what_is_allowed(name: str, value: str, expected: str) -> None:
