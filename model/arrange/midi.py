@@ -1,0 +1,84 @@
+"""The parts written out as a type-1 General MIDI file: a conductor track and one track per player."""
+
+from __future__ import annotations
+
+import io
+
+import mido
+
+from model.arrange.chart import Chart, Played
+from model.arrange.instruments import (
+    BASS,
+    BASS_CHANNEL,
+    DRUM_CHANNEL,
+    DRUM_KITS,
+    LEAD_CHANNEL,
+    LEAD_INSTRUMENTS,
+    PAN,
+    PIANO,
+    PIANO_CHANNEL,
+)
+from model.arrange.options import Arrangement, ArrangeOptions, TrackInfo
+from model.piece import TICKS_PER_QUARTER, Piece
+
+
+def _track(name: str, channel: int, program: int, notes: list[Played], end: int) -> mido.MidiTrack:
+    events = sorted(
+        [(start, 1, pitch, velocity) for start, _, pitch, velocity in notes]
+        + [(stop, 0, pitch, 0) for _, stop, pitch, _ in notes]
+    )
+    track = mido.MidiTrack(
+        [
+            mido.MetaMessage("track_name", name=name, time=0),
+            mido.Message("program_change", channel=channel, program=program, time=0),
+            mido.Message("control_change", channel=channel, control=10, value=PAN[name], time=0),
+        ]
+    )
+    now = 0
+    for tick, on, pitch, velocity in events:
+        kind = "note_on" if on else "note_off"
+        # skip_checks: every value is in range by construction, and the checks cost ~3 ms per clip
+        track.append(
+            mido.Message(
+                kind, skip_checks=True, channel=channel, note=pitch, velocity=velocity, time=tick - now
+            )
+        )
+        now = tick
+    track.append(mido.MetaMessage("end_of_track", time=end - now))
+    return track
+
+
+def write(
+    piece: Piece, options: ArrangeOptions, chart: Chart, parts: dict[str, list[Played]], shift: int
+) -> Arrangement:
+    """The arrangement of ``parts`` (already shifted by ``shift`` ticks of count-in)."""
+    end = max((stop for notes in parts.values() for _, stop, _, _ in notes), default=shift)
+    tempo = mido.bpm2tempo(piece.tempo)  # whole microseconds per beat, as players will read it
+    conductor = mido.MidiTrack(
+        [
+            mido.MetaMessage("track_name", name=f"jazzbot {piece.key.name} {options.style}", time=0),
+            mido.MetaMessage("set_tempo", tempo=tempo, time=0),
+            mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0),
+        ]
+    )
+    now = 0
+    for span in chart.spans:
+        conductor.append(mido.MetaMessage("marker", text=span.name, time=span.start + shift - now))
+        now = span.start + shift
+    conductor.append(mido.MetaMessage("end_of_track", time=max(0, end - now)))
+    layout = {
+        "Lead": (LEAD_CHANNEL, LEAD_INSTRUMENTS[options.lead]),
+        "Piano": (PIANO_CHANNEL, PIANO.program),
+        "Bass": (BASS_CHANNEL, BASS.program),
+        "Drums": (DRUM_CHANNEL, DRUM_KITS[options.style]),
+    }
+    midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_QUARTER)
+    midi.tracks.append(conductor)
+    tracks = []
+    for name, (channel, program) in layout.items():
+        midi.tracks.append(_track(name, channel, program, parts[name], end))
+        tracks.append(TrackInfo(name, program, channel, len(parts[name])))
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    seconds = mido.tick2second(end, TICKS_PER_QUARTER, tempo)
+    return Arrangement(buffer.getvalue(), seconds, tuple(tracks), options, midi)
