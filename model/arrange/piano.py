@@ -18,6 +18,7 @@ bossa plays the two-bar clave-like figure. A chord a figure misses is played on 
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from collections.abc import Sequence
 from functools import lru_cache
@@ -142,14 +143,19 @@ def _heard(lead: LeadLine, start: int, end: int) -> list[tuple[int, float]]:
 def choose(
     symbol: ChordSymbol, previous: Sequence[int] | None, heard: Sequence[tuple[int, float]]
 ) -> tuple[int, ...]:
-    """The placement of ``symbol`` that moves least, stays in range and keeps under the lead."""
+    """The placement of ``symbol`` that moves least, stays in range and keeps under the lead (a
+    three-note voicing costs one more than four)."""
     centre = (PIANO_LOW + PIANO_HIGH) / 2
-
-    def cost(pitches: tuple[int, ...]) -> float:
-        base = abs(sum(pitches) / len(pitches) - centre) if previous is None else movement(previous, pitches)
-        return base + 4 * outside(pitches) + _lead_cost(pitches, heard) + (len(pitches) < 4)
-
-    return min(placements(symbol), key=cost)
+    best: tuple[int, ...] = ()
+    lowest = math.inf
+    for pitches in placements(symbol):
+        moved = abs(sum(pitches) / len(pitches) - centre) if previous is None else movement(previous, pitches)
+        cost = moved + 4 * outside(pitches) + (len(pitches) < 4)
+        if cost < lowest and heard:  # the lead's cost only adds: skip it when already beaten
+            cost += _lead_cost(pitches, heard)
+        if cost < lowest:
+            best, lowest = pitches, cost
+    return best
 
 
 def _guide_tones(symbol: ChordSymbol) -> frozenset[int]:
