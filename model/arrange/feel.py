@@ -11,8 +11,10 @@ lays back a little with the widest spread (real soloists spread ~27 ms around th
 plus a slow drift), the piano sits a touch behind, the bass pushes slightly ahead of the beat, and the
 drums keep time (2 ms). Notes that start together move together, so a chord stays a chord.
 
-**Dynamics**: :func:`intensity` scales velocities bar by bar: the band starts at ~60% and builds
-to ~110% at the end of the piece, backing off at the start of every 8-bar phrase so each phrase grows again.
+**Dynamics**: :func:`intensity` scales velocities bar by bar: the band starts at half strength and
+builds to 110% at the end of the piece (slowly at first: the build follows progress^1.5), backing off
+at the start of every 8-bar phrase so each phrase grows again. The lead follows (by up to 40 velocity
+steps), as a soloist builds over choruses: the lead is what the loudness meter mostly hears.
 """
 
 from __future__ import annotations
@@ -105,7 +107,7 @@ def humanize(notes: list[Played], timing: Timing, tempo: int, rng: random.Random
 def intensity(bar: int, bars: int) -> float:
     """How hard the band plays in ``bar`` of ``bars`` (1.0 = full): builds from :data:`SOFTEST` to
     :data:`LOUDEST` over the piece, backing off at the start of each 8-bar phrase and growing again."""
-    progress = bar / max(1, bars - 1)
+    progress = (bar / max(1, bars - 1)) ** 1.5  # slow at first, then faster: the build is heard late
     phrase = bar % PHRASE_BARS
     backoff = 0.0 if bar < PHRASE_BARS else max(0.0, BACKOFF - BACKOFF / 3 * phrase)
     return SOFTEST + (LOUDEST - SOFTEST) * progress - backoff

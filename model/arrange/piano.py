@@ -94,6 +94,7 @@ _NEAR = BEAT  # lead notes this close to a hit count (a little) for its register
 ABOVE_COST, CLASH_COST, NEAR_WEIGHT = 8.0, 7.0, 0.3
 CLASHES = frozenset({1, 13, 25})  # a semitone, a minor ninth (and two octaves on)
 PIANO_FLOOR = 46  # Bb2: the lowest voice of a voicing
+CENTRE_PULL = 0.5  # per semitone the voicing's mean strays from C4: comping drifts back after a low lead
 
 
 @lru_cache(maxsize=512)
@@ -144,12 +145,13 @@ def choose(
     symbol: ChordSymbol, previous: Sequence[int] | None, heard: Sequence[tuple[int, float]]
 ) -> tuple[int, ...]:
     """The placement of ``symbol`` that moves least, stays in range and keeps under the lead (a
-    three-note voicing costs one more than four)."""
+    three-note voicing costs one more than four; a voicing far from the middle of the range a little)."""
     centre = (PIANO_LOW + PIANO_HIGH) / 2
     best: tuple[int, ...] = ()
     lowest = math.inf
     for pitches in placements(symbol):
-        moved = abs(sum(pitches) / len(pitches) - centre) if previous is None else movement(previous, pitches)
+        away = abs(sum(pitches) / len(pitches) - centre)
+        moved = away if previous is None else movement(previous, pitches) + CENTRE_PULL * away
         cost = moved + 4 * outside(pitches) + (len(pitches) < 4)
         if cost < lowest and heard:  # the lead's cost only adds: skip it when already beaten
             cost += _lead_cost(pitches, heard)
