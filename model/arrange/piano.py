@@ -168,12 +168,13 @@ def _guide_tones(symbol: ChordSymbol) -> frozenset[int]:
 
 def out_of_the_way(symbol: ChordSymbol, pitches: Sequence[int], held: Sequence[int]) -> tuple[int, ...]:
     """``pitches`` with each voice that clashes (semitone or minor ninth) with a ``held`` lead note
-    moved to a neighbouring chord tone, or dropped when it is colour and four voices remain."""
+    moved to a neighbouring chord tone, 9th or 13th below the lead (under a melody on the root the
+    maj7 becomes the 6th), or dropped when it is colour and four voices remain."""
     if not held:
         return tuple(pitches)
     guide = _guide_tones(symbol)
     thirds = {(symbol.root + i) % 12 for i in (3, 4, 5) if i in QUALITIES[symbol.quality].tones}
-    colours = (symbol.tones | {(symbol.root + 2) % 12}) & symbol.scale
+    colours = (symbol.tones | {(symbol.root + 2) % 12, (symbol.root + 9) % 12}) & symbol.scale  # + 9th, 13th
     lowest = min(held)
     voices = list(pitches)
 
@@ -194,7 +195,7 @@ def out_of_the_way(symbol: ChordSymbol, pitches: Sequence[int], held: Sequence[i
         ]
         if moves:
             voices[i] = moves[0]
-        elif p % 12 not in guide and len(pitches) == 4:
+        elif p % 12 not in guide and sum(v >= 0 for v in voices) == 4:
             voices[i] = -1
     kept = sorted(p for p in voices if p >= 0)
     if kept and kept[0] % 12 == symbol.root:
