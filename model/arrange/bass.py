@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 
-from model.arrange.chart import BAR, BEAT, EIGHTH, Chart, Played, Span
+from model.arrange.chart import BAR, BEAT, EIGHTH, ENDING_RELEASE, Chart, Played, Span
 from model.arrange.feel import intensity, jitter
 from model.arrange.instruments import BASS_HIGH, BASS_LOW, BASS_ROOT_HIGH
 from model.theory import QUALITIES, ChordSymbol
@@ -135,7 +135,7 @@ def bass_part(chart: Chart, style: str, rng: random.Random) -> list[Played]:
         following = spans[i + 1] if i + 1 < len(spans) else None
         target = _place_root(following, root) if following is not None else None
         if span.start >= length:  # the final chord: the root, held to the cut-off
-            notes.append((span.start, span.end - EIGHTH, root, velocity + 6))
+            notes.append((span.start, span.start + ENDING_RELEASE, root, velocity + 6))
         elif style == "bossa":
             notes += _bossa_line(span, root, target)
         else:

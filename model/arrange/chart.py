@@ -14,6 +14,8 @@ BEAT = TICKS_PER_QUARTER
 EIGHTH = BEAT // 2
 BAR = TICKS_PER_BAR
 TAG_BARS = 2
+ENDING_CUT = 3 * BEAT  # the final bar's cut-off hit: beat 4 ...
+ENDING_RELEASE = ENDING_CUT + BEAT // 8  # ... and the held chord lets go right after it
 
 Played = tuple[int, int, int, int]  # (start tick, end tick, MIDI pitch or drum key, velocity)
 

@@ -10,14 +10,14 @@ Form: every 4th bar ends with a set-up (snare and kick on the off-beats, a crash
 phrase), every 8th bar, and the bar before the ending, with a fill over beats 3 and 4. Everything is
 scaled by :func:`model.arrange.feel.intensity`, so the kit builds over the piece and backs off at the
 start of each 8-bar phrase. The ending bar is a hit on the final chord (crash and kick), a ride-cymbal
-roll swelling over the held chord, and a cut-off hit where the band lets go.
+roll swelling over the held chord, and a cut-off hit on beat 4 where the band lets go.
 """
 
 from __future__ import annotations
 
 import random
 
-from model.arrange.chart import BAR, BEAT, EIGHTH, Played
+from model.arrange.chart import BAR, BEAT, EIGHTH, ENDING_CUT, Played
 from model.arrange.feel import intensity, jitter
 from model.arrange.instruments import (
     BRUSH_SWIRL,
@@ -157,11 +157,11 @@ def _ending(kit: _Kit, end: int, style: str) -> None:
     soft = 0.7 if style == "ballad" else 1.0
     kit.hit(end, CRASH, 84 * soft, BAR)
     kit.hit(end, KICK, 70 * soft)
-    roll = range(end + BEAT, end + BAR - EIGHTH, SIXTEENTH)
+    roll = range(end + BEAT, end + ENDING_CUT, SIXTEENTH)
     for k, tick in enumerate(roll):
         kit.hit(tick, RIDE, (30 + 50 * k / len(roll)) * soft, SIXTEENTH)
-    cut = end + BAR - EIGHTH
-    kit.hit(cut, CRASH, 96 * soft, BAR)
+    cut = end + ENDING_CUT
+    kit.hit(cut, CRASH, 96 * soft, BAR - ENDING_CUT)  # rings to the bar line (then the renderer's tail)
     kit.hit(cut, KICK, 84 * soft)
     kit.hit(cut, SNARE, 70 * soft)
 

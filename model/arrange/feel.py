@@ -86,8 +86,10 @@ TIMING = {
 
 
 def humanize(notes: list[Played], timing: Timing, tempo: int, rng: random.Random) -> list[Played]:
-    """``notes`` with every onset group moved by ``timing`` (drawn from ``rng``), lengths kept."""
+    """``notes`` with every onset group moved by ``timing`` (drawn from ``rng``), lengths kept, except
+    that no note ends after the part's last note-off: a laid-back last note must not lengthen the clip."""
     ticks_per_ms = tempo * BEAT / 60_000
+    last = max((n[1] for n in notes), default=0)
     offsets: dict[int, int] = {}
     drift, drift_bar = 0.0, -1
     for start in sorted({n[0] for n in notes}):
@@ -100,7 +102,7 @@ def humanize(notes: list[Played], timing: Timing, tempo: int, rng: random.Random
     out: list[Played] = []
     for start, end, pitch, velocity in notes:
         moved = max(0, start + offsets[start])
-        out.append((moved, max(moved + 1, end + offsets[start]), pitch, velocity))
+        out.append((moved, max(moved + 1, min(last, end + offsets[start])), pitch, velocity))
     return out
 
 

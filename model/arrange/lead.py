@@ -19,7 +19,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from statistics import median
 
-from model.arrange.chart import BAR, BEAT, EIGHTH, Played
+from model.arrange.chart import BAR, BEAT, EIGHTH, ENDING_RELEASE, Played
 from model.arrange.feel import intensity, jitter
 from model.arrange.instruments import LEADS, Instrument
 from model.piece import Piece
@@ -130,5 +130,5 @@ def lead_part(
             key=lambda p: abs(p - last_pitch),
             default=last_pitch,
         )
-        notes.append((length, length + BAR - EIGHTH, held, 96 + boost))
+        notes.append((length, length + ENDING_RELEASE, held, 96 + boost))
     return notes, LeadLine(notes)

@@ -23,7 +23,7 @@ import random
 from collections.abc import Sequence
 from functools import lru_cache
 
-from model.arrange.chart import BAR, BEAT, EIGHTH, Chart, Played
+from model.arrange.chart import BAR, BEAT, EIGHTH, ENDING_RELEASE, Chart, Played
 from model.arrange.feel import intensity, jitter
 from model.arrange.instruments import PIANO_HIGH, PIANO_LOW
 from model.arrange.lead import LeadLine
@@ -279,7 +279,7 @@ def piano_part(chart: Chart, style: str, ending: bool, lead: LeadLine, rng: rand
             if i not in covered:  # a short chord the figure skipped: play it on its first beat
                 pianist.hit(i, spans[i].start, min(spans[i].start + 360, spans[i].end))
     if ending:
-        pianist.hit(len(spans) - 1, length, length + BAR - EIGHTH, 4, roll=25)
+        pianist.hit(len(spans) - 1, length, length + ENDING_RELEASE, 4, roll=25)
     return pianist.notes
 
 
