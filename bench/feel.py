@@ -4,6 +4,10 @@ Each clip is composed (16 bars at the style's default tempo), arranged, rendered
 :class:`bot.render.Renderer`, encoded to OGG/Opus with :func:`bot.encode.encode` (as the bot does), and
 measured with ffmpeg's ``ebur128`` filter; the script prints each style's LRA (LU) and integrated
 loudness (LUFS) as median and range over the seeds. A swing clip with a dynamic shape has LRA >= 4 LU.
+
+The same MIDI is also rendered by the fluidsynth command line (as ``bench.render``'s plain path
+does) without the bot's clip gain and limiter: "plain LRA" is the dynamic shape the arrangement has,
+before the renderer's level control (set on the clip's first seconds) trims the loud end.
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{args.seeds} clips per style, {BARS} bars at the style's default tempo, OGG/Opus, ffmpeg ebur128")
     with tempfile.TemporaryDirectory(prefix="bench-feel-") as workdir:
         for style in args.styles:
-            ranges, levels = [], []
+            ranges, levels, plain_ranges = [], [], []
             for seed in range(args.seeds):
                 piece = composer.compose(BARS, DEFAULT_TEMPI[style], seed=seed)
                 arrangement = arrange(piece, ArrangeOptions(style=style))
@@ -67,11 +71,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 lra, integrated = loudness(path)
                 ranges.append(lra)
                 levels.append(integrated)
+                mid, wav = Path(workdir) / f"{style}-{seed}.mid", Path(workdir) / f"{style}-{seed}.wav"
+                mid.write_bytes(arrangement.midi)
+                subprocess.run(
+                    ["fluidsynth", "-ni", "-q", "-F", str(wav), "-r", str(renderer.sample_rate),
+                     str(DEFAULT_SOUNDFONT), str(mid)],
+                    check=True, capture_output=True,
+                )  # fmt: skip
+                plain_ranges.append(loudness(wav)[0])
             spread = f"LRA p50 {statistics.median(ranges):4.1f} LU ({min(ranges):.1f}..{max(ranges):.1f})"
             level = (
                 f"integrated p50 {statistics.median(levels):6.1f} LUFS ({min(levels):.1f}..{max(levels):.1f})"
             )
             print(f"{style:<7} {spread}   {level}   LRA per clip: {', '.join(f'{r:.1f}' for r in ranges)}")
+            low, high = min(plain_ranges), max(plain_ranges)
+            print(f"{'':<7} plain LRA p50 {statistics.median(plain_ranges):4.1f} LU ({low:.1f}..{high:.1f})")
     renderer.close()
     return 0
 

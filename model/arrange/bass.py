@@ -144,7 +144,7 @@ def bass_part(chart: Chart, style: str, rng: random.Random) -> list[Played]:
             for k, (tick, pitch) in enumerate(zip(slots, pitches, strict=True)):
                 end = slots[k + 1] if k + 1 < len(slots) else span.end
                 accent = 4 if tick % (BAR // 2) == 0 else 0
-                loud = velocity * (0.55 + 0.45 * intensity(tick // BAR, bars)) + accent
+                loud = velocity * (0.55 + 0.45 * intensity(tick // BAR, bars, style)) + accent
                 notes.append((tick, end - 30, pitch, jitter(rng, loud, 3)))
         if target is not None:
             root = target

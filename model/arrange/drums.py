@@ -58,12 +58,12 @@ _BOSSA_STICK = ((0, 720, 1440), (480, 1200))
 class _Kit:
     """Collects hits, scaled by the piece's dynamic shape."""
 
-    def __init__(self, bars: int, rng: random.Random) -> None:
-        self.bars, self.rng = bars, rng
+    def __init__(self, bars: int, style: str, rng: random.Random) -> None:
+        self.bars, self.style, self.rng = bars, style, rng
         self.hits: list[Played] = []
 
     def hit(self, tick: int, key: int, velocity: float, length: int = 120) -> None:
-        scale = intensity(min(tick // BAR, self.bars - 1), self.bars)
+        scale = intensity(min(tick // BAR, self.bars - 1), self.bars, self.style)
         self.hits.append((tick, tick + length, key, jitter(self.rng, velocity * scale)))
 
     def figure(self, at: int, hits: tuple[tuple[int, int, int], ...]) -> None:
@@ -168,7 +168,7 @@ def _ending(kit: _Kit, end: int, style: str) -> None:
 
 def drum_part(bars: int, style: str, ending: bool, lead: LeadLine, rng: random.Random) -> list[Played]:
     """The drum part bar by bar (straight grid); drum notes are short hits except swirls and cymbals."""
-    kit = _Kit(bars, rng)
+    kit = _Kit(bars, style, rng)
     for bar in range(bars):
         seam = _seam(bar, bars, ending)
         if style == "swing":

@@ -120,7 +120,7 @@ def lead_part(
             shape = ARCH * (math.sin(math.pi * where) - 0.5)
             if start % BEAT and end - start >= EIGHTH and end > (start // BEAT + 1) * BEAT:
                 shape += SYNCOPATION_ACCENT  # an off-beat note held over the beat: push it
-            shape += DYNAMICS * (intensity(start // BAR, piece.bars) - 1)
+            shape += DYNAMICS * (intensity(start // BAR, piece.bars, style) - 1)
             notes.append((start, end, pitches[i], jitter(rng, velocity + boost + shape, 3)))
     if final is not None:
         last_pitch = notes[-1][2]

@@ -98,17 +98,20 @@ CENTRE_PULL = 0.5  # per semitone the voicing's mean strays from C4: comping dri
 
 
 @lru_cache(maxsize=512)
-def placements(symbol: ChordSymbol) -> tuple[tuple[int, ...], ...]:
+def placements(symbol: ChordSymbol) -> tuple[tuple[tuple[int, ...], float, float], ...]:
     """Both voicing forms of ``symbol`` at every octave near the comping range (never below
-    :data:`PIANO_FLOOR`: lower, thirds turn to mud), each also without its top voice when it has four."""
+    :data:`PIANO_FLOOR`: lower, thirds turn to mud), each also without its top voice when it has four;
+    each with its distance from the middle of the range and its fixed cost (semitones outside C3..C5
+    x 4, one more for three voices)."""
+    centre = (PIANO_LOW + PIANO_HIGH) / 2
     found = []
     for form in VOICINGS[symbol.quality]:
         for octave in range(2, 7):
             pitches = tuple(symbol.root + 12 * octave + interval for interval in form)
             if pitches[0] >= PIANO_FLOOR and pitches[-1] <= PIANO_HIGH + 7:
-                found.append(pitches)
-                if len(pitches) == 4:
-                    found.append(pitches[:3])
+                for voicing in (pitches, pitches[:3]) if len(pitches) == 4 else (pitches,):
+                    away = abs(sum(voicing) / len(voicing) - centre)
+                    found.append((voicing, away, 4.0 * outside(voicing) + (len(voicing) < 4)))
     return tuple(found)
 
 
@@ -146,13 +149,11 @@ def choose(
 ) -> tuple[int, ...]:
     """The placement of ``symbol`` that moves least, stays in range and keeps under the lead (a
     three-note voicing costs one more than four; a voicing far from the middle of the range a little)."""
-    centre = (PIANO_LOW + PIANO_HIGH) / 2
     best: tuple[int, ...] = ()
     lowest = math.inf
-    for pitches in placements(symbol):
-        away = abs(sum(pitches) / len(pitches) - centre)
+    for pitches, away, fixed in placements(symbol):
         moved = away if previous is None else movement(previous, pitches) + CENTRE_PULL * away
-        cost = moved + 4 * outside(pitches) + (len(pitches) < 4)
+        cost = moved + fixed
         if cost < lowest and heard:  # the lead's cost only adds: skip it when already beaten
             cost += _lead_cost(pitches, heard)
         if cost < lowest:
@@ -226,7 +227,7 @@ class _Pianist:
 
     def __init__(self, chart: Chart, style: str, lead: LeadLine, rng: random.Random) -> None:
         self.chart, self.lead, self.rng = chart, lead, rng
-        self.base = _VELOCITY[style]
+        self.base, self.style = _VELOCITY[style], style
         self.bars = chart.length // BAR
         self.previous: tuple[int, ...] | None = None
         self.notes: list[Played] = []
@@ -242,7 +243,7 @@ class _Pianist:
     def velocity(self, start: int, accent: int) -> float:
         bar = min(start, self.chart.length - 1) // BAR
         busy = self.lead.onsets(bar * BAR, (bar + 1) * BAR) >= BUSY_LEAD
-        return self.base * (0.4 + 0.6 * intensity(bar, self.bars)) + accent - (5 if busy else 0)
+        return self.base * (0.4 + 0.6 * intensity(bar, self.bars, self.style)) + accent - (5 if busy else 0)
 
     def play(self, voicing: Sequence[int], start: int, end: int, velocity: float, roll: int = 0) -> None:
         for i, pitch in enumerate(voicing):  # the top voice sings a little louder
