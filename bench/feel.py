@@ -3,7 +3,8 @@
 Each clip is composed (16 bars at the style's default tempo), arranged, rendered with
 :class:`bot.render.Renderer`, encoded to OGG/Opus with :func:`bot.encode.encode` (as the bot does), and
 measured with ffmpeg's ``ebur128`` filter; the script prints each style's LRA (LU) and integrated
-loudness (LUFS) as median and range over the seeds. A swing clip with a dynamic shape has LRA >= 4 LU.
+loudness (LUFS) as median and range over the seeds, and the highest true peak (dBTP). A swing clip
+with a dynamic shape has LRA >= 4 LU.
 
 The same MIDI is also rendered by the fluidsynth command line (as ``bench.render``'s plain path
 does) without the bot's clip gain and limiter: "plain LRA" is the dynamic shape the arrangement has,
@@ -28,28 +29,19 @@ from model.compose import Composer
 BARS = 16
 
 
-def loudness(path: Path) -> tuple[float, float]:
-    """(loudness range in LU, integrated loudness in LUFS) of an audio file, by ffmpeg's ebur128."""
-    command = [
-        "ffmpeg",
-        "-hide_banner",
-        "-nostats",
-        "-nostdin",
-        "-i",
-        str(path),
-        "-af",
-        "ebur128",
-        "-f",
-        "null",
-        "-",
-    ]
+def loudness(path: Path) -> tuple[float, float, float]:
+    """(loudness range in LU, integrated loudness in LUFS, true peak in dBTP) of an audio file, by
+    ffmpeg's ebur128 filter."""
+    command = ["ffmpeg", "-hide_banner", "-nostats", "-nostdin", "-i", str(path)]
+    command += ["-af", "ebur128=peak=true", "-f", "null", "-"]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     summary = result.stderr[result.stderr.rindex("Summary:") :]
     lra = re.search(r"LRA:\s+(-?[\d.]+) LU", summary)
     integrated = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
-    if lra is None or integrated is None:
+    peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    if lra is None or integrated is None or peak is None:
         raise RuntimeError(f"ffmpeg printed no loudness summary for {path}")
-    return float(lra.group(1)), float(integrated.group(1))
+    return float(lra.group(1)), float(integrated.group(1)), float(peak.group(1))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,15 +54,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{args.seeds} clips per style, {BARS} bars at the style's default tempo, OGG/Opus, ffmpeg ebur128")
     with tempfile.TemporaryDirectory(prefix="bench-feel-") as workdir:
         for style in args.styles:
-            ranges, levels, plain_ranges = [], [], []
+            ranges, levels, peaks, plain_ranges = [], [], [], []
             for seed in range(args.seeds):
                 piece = composer.compose(BARS, DEFAULT_TEMPI[style], seed=seed)
                 arrangement = arrange(piece, ArrangeOptions(style=style))
                 path = Path(workdir) / f"{style}-{seed}.ogg"
                 path.write_bytes(encode(renderer.render(arrangement.midi), renderer.sample_rate, "ogg"))
-                lra, integrated = loudness(path)
+                lra, integrated, peak = loudness(path)
                 ranges.append(lra)
                 levels.append(integrated)
+                peaks.append(peak)
                 mid, wav = Path(workdir) / f"{style}-{seed}.mid", Path(workdir) / f"{style}-{seed}.wav"
                 mid.write_bytes(arrangement.midi)
                 subprocess.run(
@@ -85,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             print(f"{style:<7} {spread}   {level}   LRA per clip: {', '.join(f'{r:.1f}' for r in ranges)}")
             low, high = min(plain_ranges), max(plain_ranges)
+            print(f"{'':<7} true peak max {max(peaks):.1f} dBTP")
             print(f"{'':<7} plain LRA p50 {statistics.median(plain_ranges):4.1f} LU ({low:.1f}..{high:.1f})")
     renderer.close()
     return 0

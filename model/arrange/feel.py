@@ -12,10 +12,11 @@ plus a slow drift), the piano sits a touch behind, the bass pushes slightly ahea
 drums keep time (2 ms). Notes that start together move together, so a chord stays a chord.
 
 **Dynamics**: :func:`intensity` scales velocities bar by bar: the band starts at 45% (swing), 50%
-(bossa) or 62% (ballad: it starts soft anyway) and builds to 110% (ballad 102%) at the end, slowly at
-first (the build follows progress^1.5), backing off at the start of every 8-bar phrase so each phrase
-grows again. The lead follows (by up to ~40 velocity steps), as a soloist builds over choruses: the
-lead is what the loudness meter mostly hears.
+(bossa) or 62% (ballad: it starts soft anyway) and builds to 110% (ballad 102%) at the end (a piece
+shorter than 16 bars builds proportionally less), slowly at first (the build follows progress^1.5),
+backing off at the start of every 8-bar phrase so each phrase grows again. The lead follows (by up to
+~40 velocity steps), as a soloist builds over choruses: the lead is what the loudness meter mostly
+hears.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ FAST_TEMPO, FAST_SWING = 300, 0.54
 PHRASE_BARS = 8
 BUILD = {"swing": (0.45, 1.1), "bossa": (0.5, 1.1), "ballad": (0.62, 1.02)}  # (first bar, last bar)
 BACKOFF = 0.2
+FULL_BUILD_BARS = 16  # a piece this long (or longer) builds through the whole range
 
 
 def swing_for_tempo(style: str, tempo: int) -> float:
@@ -112,6 +114,7 @@ def intensity(bar: int, bars: int, style: str) -> float:
     """How hard the band plays in ``bar`` of ``bars`` (1.0 = full): builds over the piece through the
     style's :data:`BUILD` range, backing off at the start of each 8-bar phrase and growing again."""
     softest, loudest = BUILD[style]
+    softest = loudest - (loudest - softest) * min(1.0, bars / FULL_BUILD_BARS)  # short pieces build less
     progress = (bar / max(1, bars - 1)) ** 1.5  # slow at first, then faster: the build is heard late
     phrase = bar % PHRASE_BARS
     backoff = 0.0 if bar < PHRASE_BARS else max(0.0, BACKOFF - BACKOFF / 3 * phrase)
