@@ -10,11 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
-# FluidSynth renders the band with the General MIDI soundfont; ffmpeg encodes Opus/MP3.
-RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        fluidsynth fluid-soundfont-gm ffmpeg libfluidsynth3 \
-    && rm -rf /var/lib/apt/lists/*
+# FluidSynth renders the band with the General MIDI soundfont; ffmpeg encodes Opus/MP3. The same script
+# (and so the same package list) as ./jazzbot and the Makefile; the image has its own Python.
+COPY scripts/install-system-packages.sh /tmp/
+RUN sh /tmp/install-system-packages.sh \
+    && rm -rf /var/lib/apt/lists/* /tmp/install-system-packages.sh
 
 WORKDIR /src
 
@@ -22,14 +22,13 @@ WORKDIR /src
 # reinstall them; then the project itself without touching its dependencies. The `train` extra
 # (TensorFlow, music21, matplotlib) stays out: the bot runs the shipped model with NumPy.
 COPY pyproject.toml README.md ./
-RUN mkdir bot model bench \
-    && touch bot/__init__.py model/__init__.py bench/__init__.py \
+RUN mkdir bot model \
+    && touch bot/__init__.py model/__init__.py \
     && pip install . \
     && pip uninstall -y jazzbot \
-    && rm -rf bot model bench build ./*.egg-info
+    && rm -rf bot model build ./*.egg-info
 COPY bot ./bot
 COPY model ./model
-COPY bench ./bench
 RUN pip install --no-deps . && rm -rf build ./*.egg-info
 
 # An unprivileged user; the database (and console output) live on the /data volume.

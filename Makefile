@@ -1,23 +1,29 @@
-# Two entry points for a fresh Debian machine: `make run` and `make test`.
+# `make run` and `make test`; on a machine without make, ./jazzbot installs it first (see README).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BOT_STAMP := $(VENV)/.installed-bot
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup run test lint typecheck unit train evaluate bench clean
+.PHONY: install setup run test lint typecheck unit train evaluate bench clean
 
-# The bot alone (`pip install -e .`, ~150 MB): what `make run` needs.
+# The bot alone (`pip install -e .`, ~150 MB): what `make run` needs. A venv without a working pip (say
+# `python3 -m venv` ran before python3-venv was installed) is made again. pip runs without -q so a long
+# download shows progress.
 $(BOT_STAMP): pyproject.toml scripts/install-system-packages.sh
-	bash scripts/install-system-packages.sh
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e .
-	touch $@
+	@sh scripts/install-system-packages.sh
+	@$(PY) -m pip --version >/dev/null 2>&1 || { echo "==> Creating $(VENV)"; python3 -m venv --clear $(VENV); }
+	@echo "==> Installing the bot's Python packages into $(VENV)"
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e .
+	@touch $@
 
-# Everything: the bot, the `train` extra (TensorFlow, music21, matplotlib) and the dev tools.
+# Everything: the bot, the `train` extra (TensorFlow, music21, matplotlib), the `bench` extra and the dev tools.
 $(DEV_STAMP): $(BOT_STAMP)
-	$(PY) -m pip install -q -e '.[dev]'
-	touch $@
+	@echo "==> Installing TensorFlow, music21, matplotlib and the dev tools into $(VENV)"
+	$(PY) -m pip install -e '.[dev]'
+	@touch $@
+
+install: $(BOT_STAMP)
 
 setup: $(DEV_STAMP)
 
@@ -47,6 +53,7 @@ bench: setup
 	$(PY) -m bench.compose
 	$(PY) -m bench.render
 	$(PY) -m bench.store
+	$(PY) -m bench.tunes
 	$(PY) -m bench.bot
 
 clean:

@@ -5,7 +5,7 @@ Measures, on real services (SQLite file in a temporary directory, shipped compos
 - start to ready: a fresh ``python`` process importing the bot and running ``open_services``;
 - command to clip ready for 16 bars (``JazzService.compose``: job row, queue, compose, arrange,
   render+encode, piano roll, clip row), p50/p95, against rendering and encoding the same (arranged) MIDI
-  alone, the way :func:`bot.clips.make_clip` does it (streamed render overlapping the encoder);
+  alone, the way :func:`bot.audio.clips.make_clip` does it (streamed render overlapping the encoder);
 - throughput in clips per minute with 1, 2, 8 and 32 requests kept in flight (distinct users);
 - event-loop lag p99 while 32 requests are in flight: a probe sleeps 5 ms again and again and records by
   how much each sleep overshoots;
@@ -29,12 +29,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.__main__ import freeze_startup_objects
-from bot.encode import encode_stream
-from bot.jazz import Requester
-from bot.render import Renderer
-from bot.requests import build_request
-from bot.services import Services, open_services
-from bot.settings import Settings, load_settings
+from bot.audio.encode import encode_stream
+from bot.audio.render import Renderer
+from bot.core.requests import build_request
+from bot.services.jazz import Requester
+from bot.services.settings import Settings, load_settings
+from bot.services.startup import Services, open_services
 
 BARS = 16
 PROBE_SECONDS = 0.005

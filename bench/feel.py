@@ -1,10 +1,10 @@
 """``python -m bench.feel``: the loudness range (EBU R128 LRA) of rendered band clips, per style.
 
 Each clip is composed (16 bars at the style's default tempo), arranged, rendered with
-:class:`bot.render.Renderer`, encoded to OGG/Opus with :func:`bot.encode.encode` (as the bot does), and
-measured with ffmpeg's ``ebur128`` filter; the script prints each style's LRA (LU) and integrated
-loudness (LUFS) as median and range over the seeds, and the highest true peak (dBTP). A swing clip
-with a dynamic shape has LRA >= 4 LU.
+:class:`bot.audio.render.Renderer`, encoded to OGG/Opus with :func:`bot.audio.encode.encode` (as the
+bot does), and measured with ffmpeg's ``ebur128`` filter; the script prints each style's LRA (LU)
+and integrated loudness (LUFS) as median and range over the seeds, and the highest true peak (dBTP).
+A swing clip with a dynamic shape has LRA >= 4 LU.
 
 The same MIDI is also rendered by the fluidsynth command line (as ``bench.render``'s plain path
 does) without the bot's clip gain and limiter: "plain LRA" is the dynamic shape the arrangement has,
@@ -21,8 +21,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.encode import encode
-from bot.render import DEFAULT_SOUNDFONT, Renderer
+from bot.audio.encode import encode
+from bot.audio.render import DEFAULT_SOUNDFONT, Renderer
 from model.arrange import DEFAULT_TEMPI, STYLES, ArrangeOptions, arrange
 from model.compose import Composer
 

@@ -1,13 +1,14 @@
 """``python -m bench.render``: how fast a composed piece becomes a Discord clip, against the plain path.
 
-In-process path, as the bot runs it: :func:`bot.clips.make_clip` arranges 16 bars at 120 bpm for the
-band (:mod:`model.arrange`), renders with one long-lived :class:`bot.render.Renderer` (soundfont loaded
+In-process path, as the bot runs it: :func:`bot.audio.clips.make_clip` arranges 16 bars at 120 bpm for the
+band (:mod:`model.arrange`), renders with one long-lived :class:`bot.audio.render.Renderer` (soundfont loaded
 once, outside the timing) while ffmpeg encodes OGG/Opus from the stream, and draws the piano roll.
-Both paths synthesise at the same rate (``--sample-rate``, default :data:`bot.render.DEFAULT_SAMPLE_RATE`).
-The same arranged MIDI is also rendered (:meth:`Renderer.render`) and encoded (:func:`bot.encode.encode`)
-one after the other, to show what the overlap saves. Plain path, on the same MIDI in the same run:
-midi2audio's ``FluidSynth(sound_font).midi_to_audio(mid, wav)`` (the fluidsynth CLI, which reloads the
-soundfont every call) and a separate ffmpeg call turning the WAV into OGG/Opus.
+Both paths synthesise at the same rate (``--sample-rate``, default
+:data:`bot.audio.render.DEFAULT_SAMPLE_RATE`). The same arranged MIDI is also rendered
+(:meth:`Renderer.render`) and encoded (:func:`bot.audio.encode.encode`) one after the other, to show
+what the overlap saves. Plain path, on the same MIDI in the same run: midi2audio's
+``FluidSynth(sound_font).midi_to_audio(mid, wav)`` (the fluidsynth CLI, which reloads the soundfont
+every call) and a separate ffmpeg call turning the WAV into OGG/Opus.
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ from typing import TypeVar
 from midi2audio import FluidSynth
 
 from bot.__main__ import freeze_startup_objects
-from bot.clips import make_clip
-from bot.encode import encode, encode_stream
-from bot.render import DEFAULT_SAMPLE_RATE, DEFAULT_SOUNDFONT, Renderer
+from bot.audio.clips import make_clip
+from bot.audio.encode import encode, encode_stream
+from bot.audio.render import DEFAULT_SAMPLE_RATE, DEFAULT_SOUNDFONT, Renderer
 from model.compose import Composer
 
 BARS = 16
 TEMPO = 120
-OPUS_KBPS = 96  # bot.encode's default Opus bitrate, so both paths write comparable files
+OPUS_KBPS = 96  # bot.audio.encode's default Opus bitrate, so both paths write comparable files
 
 T = TypeVar("T")
 
@@ -104,7 +105,7 @@ def _quiet_fds() -> Iterator[None]:
 
 
 def _streamed(renderer: Renderer, midi: bytes) -> bytes:
-    """Render and encode with the two overlapping, as :func:`bot.clips.make_clip` does, nothing else."""
+    """Render and encode with the two overlapping, as :func:`bot.audio.clips.make_clip` does, nothing else."""
     stream = renderer.stream(midi)
     return encode_stream(stream.blocks, stream.frames, stream.sample_rate, "ogg").data
 

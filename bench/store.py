@@ -1,7 +1,7 @@
 """``python -m bench.store``: challenge votes per second and leaderboard time on a real SQLite file.
 
 Votes: 50 concurrent voters (coroutines, as the bot's event loop runs them) cast ballots through
-:meth:`bot.challenges.ChallengeService.vote` — every check and constraint of the real path, each vote
+:meth:`bot.services.challenges.ChallengeService.vote` — every check and constraint of the real path, each vote
 its own committed ``BEGIN IMMEDIATE`` transaction — until all ballots are acknowledged. Members vote up
 to their cap (10) on a 200-entry challenge. Figures: acknowledged votes per second of wall time, and
 the per-vote latency as each voter saw it.
@@ -23,11 +23,11 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.challenge_store import ChallengeStore
-from bot.challenges import ChallengeService
-from bot.clip_store import ClipStore
-from bot.database import open_database
-from bot.settings import Settings
+from bot.services.challenges import ChallengeService
+from bot.services.settings import Settings
+from bot.store.challenges import ChallengeStore
+from bot.store.clips import ClipStore
+from bot.store.database import open_database
 
 GUILD, CHANNEL, MODERATOR = 1, 2, 3
 SETUP_HOURS_AGO = 2.0

@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.console import Console
-from bot.database import SchemaTooNewError
-from bot.services import StartupError, open_services
-from bot.settings import Settings, SettingsError, load_settings
+from bot.console.app import Console
+from bot.services.settings import Settings, SettingsError, load_settings
+from bot.services.startup import StartupError, open_services
+from bot.store.database import SchemaTooNewError
 from model.errors import InputError
 
 log = logging.getLogger("bot")
@@ -66,7 +66,7 @@ async def check(settings: Settings) -> int:
 
 
 async def _run_discord(settings: Settings) -> int:
-    from bot.discord_app import run_discord  # discord.py is only needed with a token
+    from bot.discord.app import run_discord  # discord.py is only needed with a token
 
     await run_discord(settings)
     return 0
@@ -77,7 +77,7 @@ def freeze_startup_objects() -> None:
 
     Those objects live as long as the process. A full collection runs on whichever thread allocates,
     often a worker building MIDI or a clip, and holds the GIL (so the event loop) while it scans: without
-    the ~100,000 startup objects a generation-2 pass takes about half as long.
+    the startup objects (around a hundred thousand) a generation-2 pass is much shorter.
     """
     gc.freeze()
 

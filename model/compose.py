@@ -41,8 +41,9 @@ from model.grammar import (
 )
 from model.paths import DEFAULT_MODEL_DIR
 from model.piece import TICKS_PER_QUARTER, Chord, Note, Piece
-from model.progressions import Progression, chords_for, get_progression, library, parse_chart
+from model.progressions import Progression, chords_for, library
 from model.theory import Key, parse_key
+from model.tunes import resolve
 
 MIN_BARS, MAX_BARS = 1, 64
 MIN_TEMPO, MAX_TEMPO = 40, 320
@@ -66,7 +67,7 @@ class ComposeRequest:
 
     bars: int = 16
     tempo: int = 120
-    key: str | Key = "C"
+    key: str | Key | None = None  # None: the tune's (or library progression's) own key
     progression: str | None = None
     temperature: float = 1.0
     seed: int | None = None
@@ -187,7 +188,7 @@ class Composer:
         self,
         bars: int = 16,
         tempo: int = 120,
-        key: str | Key = "C",
+        key: str | Key | None = None,
         progression: str | None = None,
         temperature: float = 1.0,
         seed: int | None = None,
@@ -279,11 +280,8 @@ def _plan(request: ComposeRequest) -> _Plan:
         seed = secrets.randbelow(2**31)
     elif not _is_int(seed) or not 0 <= seed <= MAX_SEED:
         raise ComposeError(f"seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}.")
-    asked = request.key if isinstance(request.key, Key) else parse_key(str(request.key))
-    progression, label = _progression(request.progression, seed)
-    # The chords keep the progression's mode (a minor blues stays minor in any key), so the piece is
-    # labelled with the asked tonic in that mode: "C" over a minor progression is Cm.
-    key = Key(asked.tonic, progression.key.minor)
+    asked = request.key if isinstance(request.key, Key | None) else parse_key(str(request.key))
+    progression, label, key = _progression(request.progression, seed, asked)
     return _Plan(bars, tempo, key, label, chords_for(progression, key, bars), float(temperature), seed)
 
 
@@ -291,15 +289,17 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _progression(text: str | None, seed: int) -> tuple[Progression, str]:
-    """The progression and how the piece names it (a library slug, or the chart as typed)."""
+def _progression(text: str | None, seed: int, asked: Key | None) -> tuple[Progression, str, Key]:
+    """The progression, how the piece names it (a slug, or the chart as typed) and its key: the asked
+    tonic in the progression's mode (a minor blues stays minor in any key: "C" is Cm), or the
+    tune's own key when none is asked."""
     if text is None:
         slugs = sorted(library())
         slug = slugs[int(np.random.default_rng([seed, 1]).integers(len(slugs)))]
-        return library()[slug], slug
+        progression = library()[slug]
+        tonic = progression.key.tonic if asked is None else asked.tonic
+        return progression, slug, Key(tonic, progression.key.minor)
     if not isinstance(text, str) or not text.strip():
         raise ComposeError("progression must be a name like 'blues' or a chart like '| Dm7 G7 | Cmaj7 |'.")
-    if "|" in text:
-        return parse_chart(text), " ".join(text.split())
-    progression = get_progression(text)
-    return progression, progression.slug
+    resolved = resolve(text, asked)
+    return resolved.progression, resolved.label, resolved.key

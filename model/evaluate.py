@@ -1,24 +1,42 @@
-"""``python -m model.evaluate [--n 50] [--model DIR]``: generated pieces vs the corpus vs deepjazz.
+"""``python -m model.evaluate [--n 50] [--model DIR] [--out FILE]``: composed pieces against real solos.
 
-Prints one table: a column for ``n`` pieces from the Composer (16 bars, seeds 0..n-1, keys and
-progressions cycling through all twelve keys and the library), one for the training corpus as the
-grammar encodes it, and one for deepjazz's reference outputs (melody separated from its block
-chords, see :func:`model.metrics.split_mixed_track`). Metrics are defined in :mod:`model.metrics`.
+Measures three sets with the same functions: the real held-out WJazzD solos (the validation solos of
+:func:`model.wjazzd.split`, 4/4, cut into 16-bar chunks over chord-covered spans; 64-bar chunks for
+the long register row; whole solos for the ending rows), ``n`` pieces from the composer (16 and 64
+bars, seeds 0..n-1, keys and progressions cycling), and deepjazz's six reference outputs. Prints a
+markdown table of per-piece figures (means over pieces) with the issue's goals, then MGEval overlap
+areas, a real-vs-generated classifier and the n-gram baseline's held-out NLL beside the LSTM's.
+Definitions: docs/MODEL.md ("Evaluation"), :mod:`model.melody_metrics`, :mod:`model.two_sample`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
-import mido
+import numpy as np
 
-from model.corpus import Corpus, Span, load_corpus
+from model.corpus import Corpus, load_corpus
 from model.errors import InputError
+from model.evaluation_sets import Progress, Sample, composed, deepjazz_outputs, solo_chunks, solo_endings
 from model.grammar import top_line
+from model.melody_metrics import (
+    grooving_similarity,
+    held_over_share,
+    last_note,
+    leap_share,
+    line_of,
+    median_pitch_spread,
+    motif_recurrence,
+    phrase_figures,
+    windowed_pitch_class_entropy,
+)
 from model.metrics import (
     COPY_RUN_LIMIT,
     CopyIndex,
@@ -30,153 +48,388 @@ from model.metrics import (
     pitch_range,
     repeated_share,
     shape,
-    split_mixed_track,
 )
-from model.midi import read_midi
+from model.ngram import KneserNey, Token
 from model.paths import DEFAULT_MODEL_DIR, shared_data_dir
-from model.piece import TICKS_PER_QUARTER, Note
-from model.theory import FLAT_NAMES
+from model.two_sample import FloatArray, classifier_accuracy, mgeval_overlaps
+from model.wjazzd import Solo, load_solos, split
 
 DISTINCTNESS_SEEDS = 10
+NGRAM_ORDERS = (3, 5)
+MIN_CLASSIFIER_PIECES = 20
 
 
 @dataclass(frozen=True, slots=True)
-class Column:
+class Figure:
+    """A per-piece figure: a table row, and (``feature``) a classifier input."""
+
     label: str
-    melodies: tuple[Span, ...]
-    distinct: float | None  # between seeds (or outputs); None where it means nothing
-    copies: bool  # whether copied runs from the training data are meaningful for this column
+    measure: Callable[[Sample], float | None]
+    unit: str  # "%": a share shown in percent; "f": a number
+    goal: str = ""
+    feature: bool = True
 
 
-ROWS: tuple[tuple[str, Callable[[Span], float], str], ...] = (
-    ("bars exactly filled", lambda m: filled_bar_share(m.melody, m.bars), "%"),
-    ("notes on chord tones", lambda m: class_shares(m.melody, m.chords)["C"], "%"),
-    ("notes on chord or scale tones", lambda m: class_shares(m.melody, m.chords)["CS"], "%"),
-    ("pitch-class entropy (bits)", lambda m: pitch_class_entropy(m.melody), "f"),
-    ("pitch range (semitones)", lambda m: pitch_range(m.melody), "f"),
-    ("mean |interval| (semitones)", lambda m: mean_abs_interval(m.melody), "f"),
-    ("repeated notes", lambda m: repeated_share(m.melody), "%"),
+FIGURES: tuple[Figure, ...] = (
+    Figure("fallback rate (notes the realiser had to move)", lambda s: s.fallback, "%", "0%", False),
+    Figure("bars exactly filled", lambda s: filled_bar_share(s.melody, s.bars), "%", "100%", False),
+    Figure("notes per bar", lambda s: len(line_of(s.melody)) / s.bars, "f"),
+    Figure("notes on chord tones", lambda s: class_shares(s.melody, s.chords)["C"], "%", "50% ± 5"),
+    Figure("notes on chord or scale tones", lambda s: class_shares(s.melody, s.chords)["CS"], "%", "86% ± 4"),
+    Figure("pitch-class entropy, whole piece (bits)", lambda s: pitch_class_entropy(s.melody), "f"),
+    Figure(
+        "pitch-class entropy H1 (bits)",
+        lambda s: windowed_pitch_class_entropy(s.melody, s.bars, 1),
+        "f",
+        "real ± 5%",
+    ),
+    Figure("pitch-class entropy H4 (bits)", lambda s: windowed_pitch_class_entropy(s.melody, s.bars, 4), "f"),
+    Figure("grooving similarity GS", lambda s: grooving_similarity(s.melody, s.bars), "f", "real ± 5%"),
+    Figure("pitch range (semitones)", lambda s: pitch_range(s.melody), "f"),
+    Figure("mean \\|interval\\| (semitones)", lambda s: mean_abs_interval(s.melody), "f"),
+    Figure("repeated notes", lambda s: repeated_share(s.melody), "%", "<= 10%"),
+    Figure("octave-plus leaps (> 12 semitones)", lambda s: leap_share(s.melody), "%", "<= 0.6%"),
+    Figure("exact 4-note motif recurrence", lambda s: motif_recurrence(s.melody), "f", ">= 0.20"),
+    Figure("4-note contour recurrence", lambda s: motif_recurrence(s.melody, contour=True), "f", ">= 0.45"),
+    Figure(
+        "8-bar median-pitch spread, 16 bars (semitones)",
+        lambda s: median_pitch_spread(s.melody, s.bars),
+        "f",
+        "<= 3.5",
+    ),
+    Figure("notes held over a bar line", lambda s: held_over_share(s.melody), "%", "5-10%"),
+    Figure("phrase length (notes)", lambda s: phrase_figures(s.melody, s.chords).notes, "f"),
+    Figure("phrase length (beats)", lambda s: phrase_figures(s.melody, s.chords).beats, "f"),
+    Figure(
+        "phrase ends on a chord tone",
+        lambda s: phrase_figures(s.melody, s.chords).ending_on_chord_tone,
+        "%",
+    ),
+)
+LONG_SPREAD = Figure(
+    "8-bar median-pitch spread, 64 bars (semitones)",
+    lambda s: median_pitch_spread(s.melody, s.bars),
+    "f",
+    "<= 9",
 )
 
 
-def corpus_column(corpus: Corpus) -> Column:
-    melodies = tuple(Span(tuple(top_line(s.melody, s.bars)), s.chords, s.bars) for s in corpus.songs)
-    return Column(f"corpus ({len(melodies)} songs)", melodies, None, copies=False)
+def _ending(s: Sample) -> tuple[float, bool, bool] | None:
+    final = last_note(s.melody, s.chords)
+    return None if final is None else (final.beats, final.chord_tone, final.root)
 
 
-def copy_index(corpus: Corpus) -> CopyIndex:
-    return CopyIndex([shape(top_line(s.melody, s.bars)) for s in corpus.songs])
+ENDINGS: tuple[Figure, ...] = (
+    Figure("last note length (beats)", lambda s: None if (e := _ending(s)) is None else e[0], "f", ">= 2"),
+    Figure(
+        "last note a chord tone", lambda s: None if (e := _ending(s)) is None else float(e[1]), "%", "100%"
+    ),
+    Figure("last note the chord root", lambda s: None if (e := _ending(s)) is None else float(e[2]), "%"),
+)
 
 
-def read_track_notes(path: Path) -> list[Note]:
-    """Every note of a MIDI file (all tracks, all channels) in jazzbot ticks."""
-    midi = read_midi(path)
-    scale = TICKS_PER_QUARTER / midi.ticks_per_beat
-    notes, sounding, time = [], dict[tuple[int, int], int](), 0
-    for message in mido.merge_tracks(midi.tracks):
-        time += message.time
-        if message.type == "note_on" and message.velocity > 0:
-            sounding[(message.channel, message.note)] = time
-        elif message.type in ("note_on", "note_off") and (message.channel, message.note) in sounding:
-            start = sounding.pop((message.channel, message.note))
-            notes.append(Note(message.note, round(start * scale), round((time - start) * scale)))
-    return notes
+@dataclass(slots=True)
+class Column:
+    """One set's samples: 16-bar pieces, 64-bar pieces, pieces whose ending is measured."""
+
+    label: str
+    pieces: list[Sample]
+    long: list[Sample] = field(default_factory=list)
+    endings: list[Sample] = field(default_factory=list)
+    distinct: float | None = None
+    copies: list[int] = field(default_factory=list)
 
 
-def reference_column(folder: Path) -> Column:
-    melodies = []
-    for path in sorted(folder.glob("*.mid")):
-        track = split_mixed_track(read_track_notes(path))
-        melodies.append(Span(track.melody, track.chords, track.bars))
-    if not melodies:
-        raise InputError(f"no deepjazz reference outputs (*.mid) in {folder}")
-    return Column(
-        f"deepjazz ({len(melodies)} outputs)",
-        tuple(melodies),
-        distinctness([m.melody for m in melodies]),
-        True,
+@dataclass(frozen=True, slots=True)
+class HeldOutTokens:
+    """The n-gram baseline's material: the LSTM's own training and held-out token sequences (any
+    hashable tokens: strings or ids), its vocabulary, and the LSTM's held-out NLL on those held-out
+    sequences (nats per token; None when unknown)."""
+
+    train: tuple[tuple[Token, ...], ...]
+    valid: tuple[tuple[Token, ...], ...]
+    vocabulary: tuple[Token, ...]
+    lstm_nll: float | None
+    source: str
+
+
+def held_out_tokens(
+    model_dir: Path, corpus: Corpus | None, train_solos: Sequence[Solo], valid_solos: Sequence[Solo]
+) -> HeldOutTokens | None:
+    """HOOK for a new composer: the tokens and held-out NLL of the model in ``model_dir`` (None: no
+    NLL table).
+
+    For the shipped grammar model: ``model.train``'s own split of the lead-sheet songs (same share
+    and seed, so the same held-out songs) and the Keras validation loss of its best epoch from
+    ``meta.json`` (windows of ``window`` tokens over those songs); the solos are not its material.
+    A model trained on the solos builds its sequences from ``train_solos`` / ``valid_solos`` with its
+    own encoder instead.
+    """
+    from model.train import DEFAULTS, split_songs, unique_sequences
+
+    if corpus is None:
+        return None
+    songs = unique_sequences(corpus.sequences)
+    train, valid = split_songs(songs, DEFAULTS.validation_share, DEFAULTS.seed)
+    meta_file = model_dir / "meta.json"
+    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    vocab_file = model_dir / "vocab.json"
+    vocabulary = tuple(json.loads(vocab_file.read_text())) if vocab_file.is_file() else ()
+    nll = meta.get("best_val_loss")
+    return HeldOutTokens(
+        tuple(train),
+        tuple(valid),
+        vocabulary,
+        float(nll) if nll is not None else None,
+        f"grammar tokens of the lead sheets, {len(train)} songs / {len(valid)} held out",
     )
 
 
-def generated_column(model_dir: Path, n: int) -> Column:
-    from model.compose import Composer
-    from model.progressions import library
+def nll_rows(tokens: HeldOutTokens, orders: Sequence[int] = NGRAM_ORDERS) -> list[list[str]]:
+    """Rows ``[model, held-out NLL, goal]``: each n-gram order, the LSTM and its ratio to the best
+    n-gram (the issue's goal: <= 0.85)."""
+    rows = []
+    best = float("inf")
+    for order in orders:
+        nll = KneserNey(order).fit(tokens.train, tokens.vocabulary).nll(tokens.valid)
+        best = min(best, nll)
+        rows.append([f"{order}-gram, interpolated Kneser-Ney", f"{nll:.3f}", ""])
+    if tokens.lstm_nll is None:
+        rows.append(["LSTM", "-", ""])
+    else:
+        rows.append(["LSTM", f"{tokens.lstm_nll:.3f}", ""])
+        rows.append(["LSTM / best n-gram", f"{tokens.lstm_nll / best:.2f}", "<= 0.85"])
+    return rows
 
-    composer = Composer.load(model_dir)
-    slugs = sorted(library())
-    pieces = [
-        composer.compose(16, 120, FLAT_NAMES[i % 12], slugs[i % len(slugs)], 1.0, seed=i) for i in range(n)
-    ]
-    same_args = [composer.compose(16, 120, "C", "blues", 1.0, seed=i) for i in range(DISTINCTNESS_SEEDS)]
-    melodies = tuple(Span(p.melody, p.chords, p.bars) for p in pieces)
-    return Column(f"jazzbot ({n} pieces)", melodies, distinctness([p.melody for p in same_args]), True)
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
 
 
-def _cell(values: Sequence[float], unit: str) -> str:
-    mean = statistics.fmean(values) if values else 0.0
+def _cell(values: Sequence[float | None], unit: str) -> str:
+    present = [v for v in values if v is not None]
+    if not present:
+        return "-"
+    mean = statistics.fmean(present)
     return f"{mean * 100:.1f}%" if unit == "%" else f"{mean:.2f}"
 
 
-def table(columns: Sequence[Column], index: CopyIndex) -> str:
-    header = ["metric", *(c.label for c in columns)]
-    rows = [[name, *(_cell([f(m) for m in c.melodies], unit) for c in columns)] for name, f, unit in ROWS]
-    runs = {
-        c.label: [index.longest_copied_run(m.melody) for m in c.melodies] if c.copies else [] for c in columns
-    }
+def figure_table(columns: Sequence[Column]) -> str:
+    rows = []
+    for figure in FIGURES:
+        rows.append(
+            [figure.label, *(_cell([figure.measure(s) for s in c.pieces], figure.unit) for c in columns)]
+        )
+        rows[-1].append(figure.goal)
+    rows.append(
+        [
+            LONG_SPREAD.label,
+            *(_cell([LONG_SPREAD.measure(s) for s in c.long], "f") for c in columns),
+            LONG_SPREAD.goal,
+        ]
+    )
+    for figure in ENDINGS:
+        rows.append(
+            [figure.label, *(_cell([figure.measure(s) for s in c.endings], figure.unit) for c in columns)]
+        )
+        rows[-1].append(figure.goal)
     rows.append(
         [
             "longest copied run (median notes)",
-            *(f"{statistics.median(runs[c.label]):g}" if runs[c.label] else "-" for c in columns),
+            *(f"{statistics.median(c.copies):g}" if c.copies else "-" for c in columns),
+            "",
         ]
     )
     rows.append(
         [
             f"pieces copying < {COPY_RUN_LIMIT} notes",
             *(
-                f"{sum(r < COPY_RUN_LIMIT for r in runs[c.label]) / len(runs[c.label]) * 100:.0f}%"
-                if runs[c.label]
-                else "-"
+                f"{sum(r < COPY_RUN_LIMIT for r in c.copies) / len(c.copies) * 100:.0f}%" if c.copies else "-"
                 for c in columns
             ),
+            ">= 99%",
         ]
     )
     rows.append(
-        ["distinctness between seeds", *("-" if c.distinct is None else f"{c.distinct:.2f}" for c in columns)]
+        [
+            "distinctness between seeds",
+            *("-" if c.distinct is None else f"{c.distinct:.2f}" for c in columns),
+            "",
+        ]
     )
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(header, widths, strict=True)) + " |"]
-    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    lines += [
-        "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |" for row in rows
-    ]
-    return "\n".join(lines)
+    return markdown_table(["figure", *(c.label for c in columns), "goal"], rows)
+
+
+def feature_matrix(samples: Sequence[Sample]) -> FloatArray:
+    """The classifier's input: every :data:`FIGURES` figure marked ``feature``, per sample."""
+    chosen = [f for f in FIGURES if f.feature]
+    return np.array([[float(f.measure(s) or 0.0) for f in chosen] for s in samples])
+
+
+def two_sample_tables(real: Sequence[Sample], others: Sequence[Column], progress: Progress) -> str:
+    """MGEval overlaps and classifier accuracy of each column against the real chunks, with the real
+    chunks' two halves (even and odd) against each other as the "indistinguishable" reference."""
+    halves = (list(real[0::2]), list(real[1::2]))
+    candidates = [("real, half vs half", halves[0], halves[1])]
+    candidates += [(c.label, list(real), c.pieces) for c in others]
+    overlaps = {}
+    accuracies = {}
+    for i, (label, reference, pieces) in enumerate(candidates):
+        progress("MGEval and classifier", i, len(candidates))
+        overlaps[label] = (
+            mgeval_overlaps([s.melody for s in reference], [s.melody for s in pieces])
+            if len(reference) >= 2 and pieces
+            else {}
+        )
+        if min(len(reference), len(pieces)) >= MIN_CLASSIFIER_PIECES:
+            result = classifier_accuracy(feature_matrix(reference), feature_matrix(pieces))
+            accuracies[label] = f"{result.mean:.2f} ± {result.sd:.2f} ({result.per_class} per class)"
+        else:
+            accuracies[label] = "- (too few pieces)"
+    progress("MGEval and classifier", len(candidates), len(candidates))
+    features = next((list(o) for o in overlaps.values() if o), [])
+    mgeval = markdown_table(
+        ["MGEval overlap with the real chunks", *overlaps, "goal"],
+        [
+            [name, *(f"{o[name]:.2f}" if o else "-" for o in overlaps.values()), ">= 0.85"]
+            for name in features
+        ],
+    )
+    classifier = markdown_table(
+        ["real-vs-generated classifier (5-fold)", "accuracy", "goal"],
+        [
+            [label, text, "<= 0.65" if label != candidates[0][0] else "~0.5"]
+            for label, text in accuracies.items()
+        ],
+    )
+    return mgeval + "\n\n" + classifier
+
+
+def copy_index(train_solos: Sequence[Solo], corpus: Corpus | None) -> CopyIndex:
+    """Every training melody's shape: the training solos' lines and the corpus songs as encoded."""
+    shapes = [shape(line_of(s.notes)) for s in train_solos]
+    if corpus is not None:
+        shapes += [shape(top_line(song.melody, song.bars)) for song in corpus.songs]
+    return CopyIndex(shapes)
+
+
+def _split_solos(folder: Path | None, progress: Progress) -> tuple[list[Solo], list[Solo]]:
+    progress("reading WJazzD solos")
+    solos = load_solos(folder).solos
+    _, valid_names = split(s.name for s in solos)
+    held = set(valid_names)
+    return [s for s in solos if s.name not in held], [s for s in solos if s.name in held]
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """Where the material comes from (None: the shared defaults)."""
+
+    reference: Path
+    wjazzd: Path | None = None
+    lead_sheets: Sequence[Path] | None = None
+
+
+def evaluate(n: int, model_dir: Path, sources: Sources, progress: Progress) -> str:
+    """The whole report as markdown."""
+    from model.compose import Composer
+
+    started = time.perf_counter()
+    train_solos, valid_solos = _split_solos(sources.wjazzd, progress)
+    chunks = solo_chunks(valid_solos, 16)
+    if len(chunks) < 2:
+        raise InputError(
+            f"only {len(chunks)} 16-bar chunks of held-out 4/4 solos to compare with; "
+            "point --wjazzd at a WJazzD folder with more solos."
+        )
+    real = Column(
+        f"real solos ({len(chunks)} chunks, {len(valid_solos)} solos)",
+        chunks,
+        solo_chunks(valid_solos, 64),
+        solo_endings(valid_solos),
+    )
+    columns = [real]
+    notes = []
+    try:
+        composer = Composer.load(model_dir)
+    except FileNotFoundError as missing:
+        composer = None
+        notes.append(f"No composer measured: {missing}.")
+    if composer is not None:
+        pieces = composed(composer, n, 16, progress)
+        generated = Column(f"jazzbot ({n} pieces)", pieces, composed(composer, n, 64, progress), pieces)
+        same_args = [
+            composer.compose(16, 160, "C", "blues", 1.0, seed=i).melody for i in range(DISTINCTNESS_SEEDS)
+        ]
+        generated.distinct = distinctness(same_args)
+        columns.append(generated)
+    outputs = deepjazz_outputs(sources.reference)
+    deepjazz = Column(f"deepjazz ({len(outputs)} outputs)", outputs, [], outputs)
+    deepjazz.distinct = distinctness([s.melody for s in outputs])
+    columns.append(deepjazz)
+
+    progress("reading the lead-sheet corpus")
+    corpus: Corpus | None
+    try:
+        corpus = load_corpus(sources.lead_sheets)
+    except InputError as error:
+        corpus = None
+        notes.append(f"Lead-sheet corpus not read ({error}): copied runs use the solos only, no NLL table.")
+    progress("indexing training melodies")
+    index = copy_index(train_solos, corpus)
+    for column in columns:
+        column.copies = [index.longest_copied_run(sample.melody) for sample in column.pieces]
+        progress(f"copied runs, {column.label}", len(column.pieces), len(column.pieces))
+
+    progress("per-piece figures")
+    table = figure_table(columns)
+    two_sample = two_sample_tables(real.pieces, columns[1:], progress)
+    parts = [table, two_sample]
+    tokens = held_out_tokens(model_dir, corpus, train_solos, valid_solos) if composer is not None else None
+    if tokens is not None:
+        progress("n-gram baseline")
+        parts.append(
+            markdown_table([f"held-out NLL, nats/token ({tokens.source})", "NLL", "goal"], nll_rows(tokens))
+        )
+    seconds = time.perf_counter() - started
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    footer = f"Measured {stamp} in {seconds:.0f} s." + "".join(f" {note}" for note in notes)
+    return "\n\n".join([*parts, footer]) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.evaluate", description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=50, help="generated pieces to measure (default 50)")
+    parser.add_argument("--n", type=int, default=50, help="generated pieces of each length (default 50)")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="trained model folder")
-    parser.add_argument("--data", type=Path, action="append", help="training files/folders (default: shared)")
     parser.add_argument("--reference", type=Path, help="deepjazz outputs folder (default: shared)")
+    parser.add_argument("--wjazzd", type=Path, help="WJazzD folder (default: shared)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        help="lead-sheet files/folders the model trained on (default: shared)",
+    )
+    parser.add_argument("--out", type=Path, help="also write the report (markdown) to this file")
+    parser.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     args = parser.parse_args(argv)
     if not 1 <= args.n <= 1000:
         print(f"error: --n must be between 1 and 1000, not {args.n}.")
         return 2
+    reference = args.reference or shared_data_dir() / "deepjazz" / "reference_outputs"
     try:
-        corpus = load_corpus(args.data)
-        columns = []
-        try:
-            columns.append(generated_column(args.model, args.n))
-        except FileNotFoundError as missing:
-            print(f"note: {missing}; measuring the corpus and deepjazz only.")
-        columns.append(corpus_column(corpus))
-        columns.append(
-            reference_column(args.reference or shared_data_dir() / "deepjazz" / "reference_outputs")
-        )
+        sources = Sources(reference, args.wjazzd, args.data)
+        report = evaluate(args.n, args.model, sources, Progress(not args.quiet))
     except InputError as error:
         print(f"error: {error}")
         return 2
-    print(table(columns, copy_index(corpus)))
+    print(report, end="")
+    if args.out:
+        args.out.write_text(report)
     return 0
 
 

@@ -9,6 +9,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = PACKAGE_DIR / "data"
 DEFAULT_MODEL_DIR = DATA_DIR / "default_model"
 PROGRESSIONS_FILE = DATA_DIR / "progressions.json"
+TUNES_FILE = DATA_DIR / "tunes.json.gz"
 
 
 def shared_data_dir() -> Path:
@@ -20,3 +21,9 @@ def shared_data_dir() -> Path:
     if override:
         return Path(override)
     return PACKAGE_DIR.parent.parent / "shared" / "data"
+
+
+def cache_dir() -> Path:
+    """Where parsed corpora are cached: ``$JAZZBOT_CACHE_DIR`` or ``~/.cache/jazzbot``."""
+    override = os.environ.get("JAZZBOT_CACHE_DIR")
+    return Path(override) if override else Path.home() / ".cache" / "jazzbot"

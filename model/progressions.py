@@ -4,9 +4,11 @@ The library ships as ``model/data/progressions.json`` so a clone without ``../sh
 every progression. ``python -m model.progressions --build`` regenerates it (sorted, stable) from
 the classics below and the shared lead sheets; ``python -m model.progressions`` lists it.
 
-A progression is a tuple of bars, each bar a tuple of (chord, beats) summing to 4. Charts are
-written as ``| Dm7 G7 | Cmaj7 | % |``: chords in a bar share its four beats (two chords 2+2,
-three 2+1+1, four 1 each; ``Chord:3`` gives a chord explicit beats) and ``%`` repeats a bar.
+A progression is a tuple of bars, each bar a tuple of (chord, beats) summing to the meter's beats
+(4, or 3 for the waltzes of the tune library, :mod:`model.tunes`). Charts are written as
+``| Dm7 G7 | Cmaj7 | % |``: chords in a bar share its four beats (two chords 2+2, three 2+1+1, four
+1 each; in 3/4 two chords 2+1, three 1 each; ``Chord:3`` gives a chord explicit beats) and ``%``
+repeats a bar. :func:`chords_for` ends every piece on the tonic (:mod:`model.endings`).
 """
 
 from __future__ import annotations
@@ -16,18 +18,19 @@ import difflib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from model.endings import Bar, end_on_tonic, tonic_chord
 from model.errors import InputError
 from model.paths import PROGRESSIONS_FILE, shared_data_dir
 from model.piece import BEATS_PER_BAR, TICKS_PER_BAR, TICKS_PER_QUARTER, Chord
 from model.theory import ChordSymbol, Key, TheoryError, parse_chord, parse_key
 
-Bar = tuple[tuple[ChordSymbol, int], ...]
 MAX_CHART_BARS = 256
+PHRASE_BARS = 8
 
 
 class ProgressionError(InputError):
@@ -41,10 +44,12 @@ class Progression:
     key: Key
     bars: tuple[Bar, ...]
     source: str
+    composer: str = ""
+    beats_per_bar: int = BEATS_PER_BAR
 
     def chart(self) -> str:
         """The chart as text in the progression's own key, beats shown where a bar is split unevenly."""
-        return "| " + " | ".join(_bar_text(bar, self.key) for bar in self.bars) + " |"
+        return "| " + " | ".join(bar_text(bar, self.key) for bar in self.bars) + " |"
 
 
 # slug, title, key, source, chart (written in the key given)
@@ -183,14 +188,24 @@ def slugify(title: str) -> str:
 
 # ---- charts -----------------------------------------------------------------------------------
 
-_EVEN_SPLITS = {1: (4,), 2: (2, 2), 3: (2, 1, 1), 4: (1, 1, 1, 1)}
+EVEN_SPLITS: dict[int, dict[int, tuple[int, ...]]] = {
+    4: {1: (4,), 2: (2, 2), 3: (2, 1, 1), 4: (1, 1, 1, 1)},
+    3: {1: (3,), 2: (2, 1), 3: (1, 1, 1)},
+}
+"""How a bar's beats are shared when a chart gives no ``:beats``, per meter (beats per bar)."""
 
 
-def parse_chart(text: str, key: Key | None = None, slug: str = "chart", title: str = "Chart") -> Progression:
+def parse_chart(
+    text: str,
+    key: Key | None = None,
+    slug: str = "chart",
+    title: str = "Chart",
+    beats_per_bar: int = BEATS_PER_BAR,
+) -> Progression:
     """A chart such as ``"| Dm7 G7 | Cmaj7 | % |"`` as a :class:`Progression`.
 
     The key is ``key`` when given, else guessed from the last chord (a tonic-like major or minor
-    chord names its key) or failing that from the first.
+    chord names its key) or failing that from the first. ``beats_per_bar`` is 4 or 3.
     """
     cells = [cell.strip() for cell in text.strip().strip("|").split("|")]
     if not text.strip() or not any(cells):
@@ -206,11 +221,11 @@ def parse_chart(text: str, key: Key | None = None, slug: str = "chart", title: s
                 )
             bars.append(bars[-1])
             continue
-        bars.append(_parse_bar(cell, number))
-    return Progression(slug, title, key or _guess_key(bars), tuple(bars), "chart")
+        bars.append(_parse_bar(cell, number, beats_per_bar))
+    return Progression(slug, title, key or guess_key(bars), tuple(bars), "chart", beats_per_bar=beats_per_bar)
 
 
-def _parse_bar(cell: str, number: int) -> Bar:
+def _parse_bar(cell: str, number: int, beats_per_bar: int) -> Bar:
     words = cell.split()
     explicit = [w.rpartition(":")[2] for w in words if ":" in w]
     if explicit and len(explicit) != len(words):
@@ -220,12 +235,17 @@ def _parse_bar(cell: str, number: int) -> Bar:
             raise ProgressionError(f"bar {number} '{cell}': beats must be whole numbers like Dm7:3.")
         beats = tuple(int(b) for b in explicit)
         names = [w.rpartition(":")[0] for w in words]
-    elif len(words) in _EVEN_SPLITS:
-        beats, names = _EVEN_SPLITS[len(words)], words
+    elif len(words) in EVEN_SPLITS[beats_per_bar]:
+        beats, names = EVEN_SPLITS[beats_per_bar][len(words)], words
     else:
-        raise ProgressionError(f"bar {number} '{cell}' has {len(words)} chords; a 4/4 bar holds 1 to 4.")
-    if sum(beats) != BEATS_PER_BAR:
-        raise ProgressionError(f"bar {number} '{cell}' has {sum(beats)} beats; 4/4 bars have 4.")
+        raise ProgressionError(
+            f"bar {number} '{cell}' has {len(words)} chords; a {beats_per_bar}/4 bar holds 1 to "
+            f"{max(EVEN_SPLITS[beats_per_bar])}."
+        )
+    if sum(beats) != beats_per_bar:
+        raise ProgressionError(
+            f"bar {number} '{cell}' has {sum(beats)} beats; {beats_per_bar}/4 bars have {beats_per_bar}."
+        )
     try:
         return tuple((parse_chord(name), b) for name, b in zip(names, beats, strict=True))
     except TheoryError as error:
@@ -244,7 +264,7 @@ _TONIC_QUALITIES = {
 }
 
 
-def _guess_key(bars: Sequence[Bar]) -> Key:
+def guess_key(bars: Sequence[Bar]) -> Key:
     """The last chord when it is tonic-like, else the last major-seventh or sixth chord, else the
     first chord's root (minor when that chord is minor)."""
     chords = [chord for bar in bars for chord, _ in bar]
@@ -256,8 +276,10 @@ def _guess_key(bars: Sequence[Bar]) -> Key:
     return Key(chords[0].root, chords[0].quality.startswith("m") and not chords[0].quality.startswith("maj"))
 
 
-def _bar_text(bar: Bar, key: Key) -> str:
-    if tuple(b for _, b in bar) == _EVEN_SPLITS[len(bar)]:
+def bar_text(bar: Bar, key: Key) -> str:
+    """One bar as chart text, ``Chord:beats`` only where the bar is not split the default way."""
+    beats = sum(b for _, b in bar)
+    if tuple(b for _, b in bar) == EVEN_SPLITS.get(beats, {}).get(len(bar)):
         return " ".join(chord.name(key) for chord, _ in bar)
     return " ".join(f"{chord.name(key)}:{beats}" for chord, beats in bar)
 
@@ -285,7 +307,7 @@ def load_library(path: Path) -> dict[str, Progression]:
 
 
 def _with_source(progression: Progression, source: str) -> Progression:
-    return Progression(progression.slug, progression.title, progression.key, progression.bars, source)
+    return replace(progression, source=source)
 
 
 def get_progression(name: str) -> Progression:
@@ -316,21 +338,45 @@ def get_progression(name: str) -> Progression:
     raise ProgressionError(f"no progression called '{name}'; {hint}")
 
 
-def chords_for(progression: Progression, key: Key, bars: int) -> tuple[Chord, ...]:
+def chords_for(progression: Progression, key: Key, bars: int, ending: bool = True) -> tuple[Chord, ...]:
     """The progression's chords moved to ``key`` (tonic to tonic), cycled or cut to exactly ``bars``
-    bars, spelled for ``key``; one :class:`Chord` per chord per bar."""
+    bars, spelled for ``key``; one :class:`Chord` per chord per bar. With ``ending`` (the default)
+    the last bar is the tonic, approached by a cadence when the bars cut the form
+    (:func:`model.endings.end_on_tonic`)."""
     if bars < 1:
         raise ProgressionError(f"a piece needs at least one bar, not {bars}.")
     shift = (key.tonic - progression.key.tonic) % 12
+    meter = progression.beats_per_bar
+    cycled = [progression.bars[index % len(progression.bars)] for index in range(bars)]
+    if ending:
+        tonic = tonic_chord(progression.bars, progression.key)
+        cycled = end_on_tonic(cycled, progression.key, tonic, meter)
     chords = []
-    for index in range(bars):
+    for index, bar in enumerate(cycled):
         beat = 0
-        for symbol, beats in progression.bars[index % len(progression.bars)]:
+        for symbol, beats in bar:
             moved = symbol.transpose(shift)
-            start = index * TICKS_PER_BAR + beat * TICKS_PER_QUARTER
+            start = (index * meter + beat) * TICKS_PER_QUARTER
             chords.append(Chord(moved, start, beats * TICKS_PER_QUARTER, moved.name(key)))
             beat += beats
     return tuple(chords)
+
+
+def chorus_bars(progression: Progression) -> int:
+    """Bars in one chorus (the chart's whole form, written out)."""
+    return len(progression.bars)
+
+
+def whole_choruses(progression: Progression, bars: int, max_bars: int) -> int:
+    """``bars`` rounded to the nearest whole number of choruses, at least one and at most what fits
+    in ``max_bars``. A chorus longer than ``max_bars`` cannot be played whole: then ``bars``
+    rounded to whole 8-bar phrases the same way (the ending cadence closes the last one)."""
+    chorus = chorus_bars(progression)
+    if chorus > max_bars:
+        if max_bars < PHRASE_BARS:
+            return max_bars
+        return PHRASE_BARS * min(max(1, round(bars / PHRASE_BARS)), max_bars // PHRASE_BARS)
+    return chorus * min(max(1, round(bars / chorus)), max_bars // chorus)
 
 
 # ---- building the JSON ------------------------------------------------------------------------

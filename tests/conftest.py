@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.render import Renderer
 from model.compose import Composer
 from model.paths import shared_data_dir
 
@@ -25,11 +23,3 @@ def shared_data() -> Path:
 def composer() -> Composer:
     """The shipped model, loaded once (it is immutable and thread-safe)."""
     return Composer.load()
-
-
-@pytest.fixture(scope="module")
-def renderer() -> Iterator[Renderer]:
-    """A FluidSynth renderer with the soundfont loaded, shared by one module's tests."""
-    renderer = Renderer()
-    yield renderer
-    renderer.close()

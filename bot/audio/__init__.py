@@ -1,0 +1,1 @@
+"""Turning a composed piece into sound and pictures: FluidSynth render, loudness, encoding, piano roll."""

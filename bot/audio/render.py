@@ -1,0 +1,238 @@
+"""MIDI to 16-bit stereo PCM with one long-lived FluidSynth synth per worker, streamed in blocks.
+
+Loading the 148 MB FluidR3 soundfont takes longer than rendering a clip, so a :class:`Renderer`
+loads it once and is reused. The synth is driven event by event: between two event times it writes
+exactly the samples that elapse, so tempo changes are honoured because event times come from mido's
+tempo-aware playback order. :meth:`Renderer.stream` hands the audio out in blocks of
+:data:`BLOCK_SECONDS` as it is rendered, so an encoder can work on one block while the next renders;
+the clip's length is known before the first block. Loudness comes from :mod:`bot.audio.loudness`: the first
+seconds of the band set the clip's gain (so only those are held back, not the whole clip) and a
+look-ahead limiter holds the peak at -1 dBFS. Clips end :data:`TAIL_SECONDS` after the last note-off,
+with a short fade so the cut-off reverb does not click.
+
+A :class:`Renderer` holds mutable synth state and is **not thread-safe**: give each worker thread
+its own instance, and finish one stream before starting the next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import mido
+import numpy as np
+import numpy.typing as npt
+
+from bot.audio.loudness import BAND_GAIN, PREVIEW_SECONDS, PeakLimiter, clip_gain
+from model.errors import InputError
+from model.midi import read_midi
+
+# pyfluidsynth prints where it found the library to stdout when $CI is set, which would corrupt the
+# console's output (and `--once` in scripts); keep its import quiet.
+with contextlib.redirect_stdout(io.StringIO()):
+    import fluidsynth
+
+DEFAULT_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+SOUNDFONT_PACKAGE = "fluid-soundfont-gm"
+# Synthesis rate. FluidSynth's cost grows with it and is the slower half of render+encode: at 32 kHz an
+# arranged 16-bar clip takes ~40% less CPU than at 48 kHz, and what is lost above 16 kHz is 35..45 dB
+# below the band's total energy (cymbal air). ffmpeg resamples to Opus's 48 kHz while it encodes.
+DEFAULT_SAMPLE_RATE = 32000
+TAIL_SECONDS = 2.0
+FADE_SECONDS = 0.25
+BLOCK_SECONDS = 0.25
+MAX_SECONDS = 15 * 60.0
+MAX_EVENTS = 100_000
+_FLUSH_BLOCK_SECONDS = 0.1  # after a reset, silence is rendered and dropped in blocks this long ...
+_FLUSH_MAX_SECONDS = 5.0  # ... until the previous clip's reverb has died away, or this much time passed
+_SILENT = 1e-4  # peak below which a flush block counts as silent
+DRUM_CHANNEL = 9  # GM channel 10
+
+PCM = npt.NDArray[np.int16]
+_Float = npt.NDArray[np.float32]
+_Events = list[tuple[float, mido.Message]]  # (seconds, message) in playing order
+
+# pyfluidsynth only wraps the dithered 16-bit writer; float output keeps the headroom the limiter needs.
+# The library is the one pyfluidsynth found (importing it fails without one).
+_write_float = ctypes.CDLL(ctypes.util.find_library("fluidsynth")).fluid_synth_write_float
+_channel = (ctypes.c_void_p, ctypes.c_int, ctypes.c_int)  # buffer, offset, increment (2: interleaved)
+_write_float.argtypes = (ctypes.c_void_p, ctypes.c_int, *_channel, *_channel)
+_write_float.restype = ctypes.c_int
+
+
+class RenderError(InputError):
+    """A soundfont or MIDI file the renderer cannot use."""
+
+
+@dataclass(frozen=True)
+class RenderStream:
+    """A clip being rendered: its exact length up front, then its PCM blocks (int16, shape (n, 2)).
+
+    The blocks come from the renderer's synth as they are iterated, so consume them before the
+    renderer starts another clip.
+    """
+
+    frames: int
+    sample_rate: int
+    blocks: Iterator[PCM]
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.sample_rate
+
+
+def _timeline(midi: mido.MidiFile, max_seconds: float) -> tuple[_Events, float]:
+    """(seconds, message) for every channel message, and the time of the last note-off."""
+    if midi.type == 2:
+        raise RenderError("type 2 MIDI files (independent patterns) cannot be played; export as type 0 or 1.")
+    events: _Events = []
+    now = 0.0
+    last_off = 0.0
+    for message in midi:  # mido merges the tracks and converts ticks to seconds with every tempo change
+        now += message.time
+        if now > max_seconds:
+            raise RenderError(
+                f"the MIDI file plays for more than {max_seconds / 60:.0f} minutes; "
+                f"clips up to {max_seconds / 60:.0f} minutes can be rendered."
+            )
+        if message.is_meta:
+            continue
+        events.append((now, message))
+        if message.type == "note_off" or (message.type == "note_on" and message.velocity == 0):
+            last_off = now
+        elif message.type == "note_on":
+            last_off = max(last_off, now)
+    return events, last_off
+
+
+def _band_entry(events: _Events) -> float:
+    """When the first pitched note starts (a drums-only count-in says little about the clip's level)."""
+    onsets = [(m.channel == DRUM_CHANNEL, t) for t, m in events if m.type == "note_on" and m.velocity > 0]
+    return min(onsets)[1] if onsets else 0.0
+
+
+class Renderer:
+    """A FluidSynth synth with a General MIDI soundfont loaded, rendering MIDI files to PCM.
+
+    One instance per worker thread: the synth is stateful and not safe to share.
+    """
+
+    def __init__(self, soundfont: Path | None = None, sample_rate: int = DEFAULT_SAMPLE_RATE) -> None:
+        path = soundfont if soundfont is not None else DEFAULT_SOUNDFONT
+        if not path.is_file():
+            raise RenderError(
+                f"no soundfont at {path}; install the Debian package {SOUNDFONT_PACKAGE} "
+                f"(apt install {SOUNDFONT_PACKAGE}) or configure the path to a General MIDI .sf2 file."
+            )
+        self.sample_rate = sample_rate
+        self._synth = fluidsynth.Synth(gain=BAND_GAIN, samplerate=float(sample_rate))
+        if self._synth.sfload(str(path), 1) < 0:
+            self._synth.delete()
+            raise RenderError(f"{path} is not a usable SoundFont; point to a General MIDI .sf2 file.")
+
+    def close(self) -> None:
+        """Free the synth and the soundfont memory."""
+        self._synth.delete()
+
+    def render(
+        self, midi: bytes | mido.MidiFile, max_seconds: float = MAX_SECONDS, max_events: int = MAX_EVENTS
+    ) -> PCM:
+        """``midi`` as int16 stereo frames (n, 2) peaking at -1 dBFS at most, ending 2 s after the last note.
+
+        Raises :class:`~model.errors.InputError` for corrupt, empty, note-less, too long or too busy MIDI.
+        """
+        stream = self.stream(midi, max_seconds, max_events)
+        return np.concatenate(list(stream.blocks))
+
+    def stream(
+        self, midi: bytes | mido.MidiFile, max_seconds: float = MAX_SECONDS, max_events: int = MAX_EVENTS
+    ) -> RenderStream:
+        """Like :meth:`render`, but the audio comes in blocks while it renders.
+
+        The MIDI is parsed and checked here, so bad input raises before any block is rendered.
+        """
+        events, last_off = _timeline(read_midi(midi, max_events=max_events), max_seconds)
+        frames = round((last_off + TAIL_SECONDS) * self.sample_rate)
+        preview_start = round(_band_entry(events) * self.sample_rate)
+        preview = (preview_start, min(frames, preview_start + round(PREVIEW_SECONDS * self.sample_rate)))
+        return RenderStream(frames, self.sample_rate, self._blocks(events, frames, preview))
+
+    def _blocks(self, events: _Events, end: int, preview: tuple[int, int]) -> Iterator[PCM]:
+        """The synth's blocks scaled by the clip gain and limited; held back until the ``preview``
+        frames are rendered, since they set the gain."""
+        limiter = PeakLimiter(self.sample_rate)
+        held: list[_Float] = []
+        rendered = 0
+        gain: float | None = None
+        for block in self._synthesise(events, end):
+            rendered += len(block)
+            if gain is None:
+                held.append(block)
+                if rendered < preview[1]:
+                    continue
+                block = np.concatenate(held)
+                gain = clip_gain(block[preview[0] : preview[1]])
+            yield limiter.process(block * np.float32(gain))
+        yield limiter.flush()
+
+    def _synthesise(self, events: _Events, end: int) -> Iterator[_Float]:
+        """Float stereo blocks of :data:`BLOCK_SECONDS` up to frame ``end``, the last ones faded out."""
+        self._reset()
+        block_frames = round(BLOCK_SECONDS * self.sample_rate)
+        fade = _fade(min(round(FADE_SECONDS * self.sample_rate), end))
+        fade_from = end - len(fade)
+        pending = iter(events)
+        upcoming = next(pending, None)
+        for start in range(0, end, block_frames):
+            block = np.empty((min(block_frames, end - start), 2), np.float32)
+            filled = 0
+            while upcoming is not None and round(upcoming[0] * self.sample_rate) < start + len(block):
+                at = max(round(upcoming[0] * self.sample_rate) - start, filled)
+                self._write(block, filled, at)
+                filled = at
+                self._send(upcoming[1])
+                upcoming = next(pending, None)
+            self._write(block, filled, len(block))
+            if start + len(block) > fade_from:
+                first = max(fade_from - start, 0)
+                block[first:] *= fade[start + first - fade_from : start + len(block) - fade_from, None]
+            yield block
+
+    def _write(self, block: _Float, start: int, stop: int) -> None:
+        """Render frames ``start..stop`` of ``block`` in place (interleaved stereo float)."""
+        if stop > start:
+            address = block.ctypes.data + start * block.strides[0]
+            _write_float(self._synth.synth, stop - start, address, 0, 2, address, 1, 2)
+
+    def _reset(self) -> None:
+        """All notes off, controllers and programs back to GM defaults, reverb tail flushed."""
+        self._synth.system_reset()
+        silence = np.empty((round(_FLUSH_BLOCK_SECONDS * self.sample_rate), 2), np.float32)
+        for _ in range(round(_FLUSH_MAX_SECONDS / _FLUSH_BLOCK_SECONDS)):
+            self._write(silence, 0, len(silence))
+            if np.max(np.abs(silence)) < _SILENT:
+                return
+
+    def _send(self, message: mido.Message) -> None:
+        synth = self._synth
+        kind = message.type
+        if kind == "note_on":
+            synth.noteon(message.channel, message.note, message.velocity)
+        elif kind == "note_off":
+            synth.noteoff(message.channel, message.note)
+        elif kind == "control_change":
+            synth.cc(message.channel, message.control, message.value)
+        elif kind == "program_change":
+            synth.program_change(message.channel, message.program)
+        elif kind == "pitchwheel":
+            synth.pitch_bend(message.channel, message.pitch)
+
+
+def _fade(frames: int) -> _Float:
+    """A linear fade from full level to silence over ``frames`` frames."""
+    return np.linspace(1.0, 0.0, frames, dtype=np.float32)

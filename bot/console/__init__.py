@@ -1,0 +1,1 @@
+"""The terminal adapter: the ``jazzbot>`` prompt over the shared services."""

@@ -1,0 +1,244 @@
+"""The local console: the bot's commands at a ``jazzbot>`` prompt, backed by the same services.
+
+``/jazz 16 bars in Bb`` (free text plus ``name=value`` options, quoted with shell rules when a value has
+spaces: ``progression="| Dm7 G7 | Cmaj7 |"``) writes the clip's audio, MIDI and piano-roll PNG to the
+output directory and prints their paths with a summary. ``/regenerate N``, ``/extend N`` and ``/vary N``
+do what the buttons under a Discord clip do. Bad input gets the friendly message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shlex
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from bot.audio.clips import Clip
+from bot.console.challenges import MAX_NUMBER, handle_challenge
+from bot.core.failures import ReportedFailure, new_request_id
+from bot.core.requests import FIELDS, RequestError, build_request, ignored_note, parse_request_text
+from bot.services.jazz import Remake, Requester
+from bot.services.jobs import Progress
+from bot.services.startup import Services
+from bot.store.clips import StoredClip
+from model.errors import InputError
+from model.tunes import describe
+
+log = logging.getLogger(__name__)
+
+PROMPT = "jazzbot> "
+CONSOLE_USER_ID = 0
+_REMAKES: dict[str, Remake] = {"/regenerate": "regenerate", "/extend": "extend", "/vary": "vary"}
+HELP = """\
+Commands:
+  /jazz <request> [name=value ...]   compose a clip, e.g. /jazz 8 bars ballad in F at 70 bpm
+        options: bars, tempo, key, style, progression, temperature, seed, instrument
+        e.g. /jazz blues in Bb seed=7   /jazz progression="| Dm7 G7 | Cmaj7 |" bars=8
+  /regenerate <clip>                 same settings, new seed
+  /extend <clip>                     8 more bars of the same piece
+  /vary <clip>                       same chords, new melody
+  /challenge <subcommand> ...        community challenges (/challenge help)
+  /help                              this text
+  /quit                              leave (Ctrl-D works too)"""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a command printed, whether it succeeded, and whether the console should stop."""
+
+    text: str
+    ok: bool = True
+    quit: bool = False
+
+
+def split_options(args: str) -> tuple[str | None, dict[str, str]]:
+    """Free text and the ``name=value`` options of a /jazz line.
+
+    Quotes group an option's value (``progression="| Dm7 G7 | Cmaj7 |"``). Apostrophes in words ("well
+    you needn't", "rockin'") are letters, not quotes, unless the line's quotes pair up without them.
+    """
+    try:
+        words = shlex.split(args)
+    except ValueError:
+        if '"' in args:
+            raise RequestError('I could not read that line; check the double quotes (").') from None
+        words = shlex.split(args.replace("'", "\\'"))
+    text: list[str] = []
+    options: dict[str, str] = {}
+    for word in words:
+        name, equals, value = word.partition("=")
+        if equals and name.lower() in FIELDS:
+            options[name.lower()] = value
+        else:
+            text.append(word)
+    return (" ".join(text) or None), options
+
+
+def _slash_hint(line: str) -> str:
+    """What to say to a line without a command: the /jazz it reads as, or where to start."""
+    try:
+        parsed = parse_request_text(line)
+    except RequestError:
+        parsed = None
+    if parsed is not None and parsed.values and not parsed.mostly_unknown:
+        return f"Commands start with a slash, e.g. /jazz {line}"
+    return "Commands start with a slash: try /jazz 16 bars in Bb, or /help for the list."
+
+
+def _clip_number(command: str, args: str) -> int:
+    number = args.strip().lstrip("#")
+    if not number.isdigit():
+        raise InputError(f"{command} needs a clip number, e.g. {command} 3.")
+    if int(number) > MAX_NUMBER:
+        raise InputError(f"There is no clip #{number[:24]}; clip numbers are like 3.")
+    return int(number)
+
+
+class Console:
+    """Runs console commands on ``services``; clips go to ``out_dir``."""
+
+    def __init__(
+        self,
+        services: Services,
+        out_dir: Path,
+        user_name: str = "you",
+        progress_out: TextIO | None = None,
+    ) -> None:
+        self._services = services
+        self._out_dir = out_dir
+        self._who = Requester(CONSOLE_USER_ID, user_name)
+        self._progress_out = progress_out
+
+    async def handle(self, line: str) -> str:
+        """Run one command line; returns what it printed."""
+        return (await self.execute(line)).text
+
+    async def execute(self, line: str) -> Reply:
+        """Run one command line; bad input and bugs both come back as a reply, never as an exception."""
+        command, _, args = line.strip().partition(" ")
+        command = command.lower()
+        try:
+            return await self._dispatch(command, args.strip())
+        except (InputError, ReportedFailure) as error:  # a ReportedFailure is logged already
+            return Reply(str(error), ok=False)
+        except Exception:
+            request_id = new_request_id()
+            log.exception("request %s failed: console command %r", request_id, line)
+            return Reply(
+                f"Sorry, something went wrong (request id `{request_id}`); please try again.", ok=False
+            )
+
+    async def _dispatch(self, command: str, args: str) -> Reply:
+        jazz = self._services.jazz
+        if not command:
+            return Reply("")
+        if command == "/jazz":
+            text, options = split_options(args)
+            parsed = parse_request_text(text or "")
+            request = build_request(parsed, max_bars=self._services.settings.max_bars, **options)
+            made = await self._clip(lambda progress: jazz.compose(self._who, request, progress))
+            note = ignored_note(parsed)
+            return Reply(f"{made.text}\nnote: {note}") if note else made
+        if command in _REMAKES:
+            clip_id, kind = _clip_number(command, args), _REMAKES[command]
+            return await self._clip(lambda progress: jazz.remake(kind, self._who, clip_id, progress))
+        if command == "/challenge":
+            return await self._challenge(args)
+        if command in ("/help", "help", "?"):
+            return Reply(HELP)
+        if command in ("/quit", "/exit", "quit", "exit"):
+            return Reply("bye", quit=True)
+        if not command.startswith("/"):
+            return Reply(_slash_hint(f"{command} {args}".strip()), ok=False)
+        return Reply(f"Unknown command {command}; /help lists the commands.", ok=False)
+
+    async def _challenge(self, args: str) -> Reply:
+        """``/challenge ...``: the challenge rules, as text (bot.console.challenges)."""
+        return Reply(await handle_challenge(self._services, self._who, args))
+
+    async def _clip(
+        self, make: Callable[[Callable[[Progress], Awaitable[None]]], Awaitable[tuple[StoredClip, Clip]]]
+    ) -> Reply:
+        started = time.perf_counter()
+        stored, clip = await make(self._show_progress)
+        seconds = time.perf_counter() - started
+        paths = await asyncio.to_thread(self._write, stored, clip)
+        return Reply(summary(stored, clip, seconds, paths))
+
+    async def _show_progress(self, progress: Progress) -> None:
+        if self._progress_out is None or progress.state == "done":
+            return
+        where = f" (position {progress.position})" if progress.position is not None else ""
+        print(f"  {progress.state}{where}...", file=self._progress_out, flush=True)
+
+    def _write(self, stored: StoredClip, clip: Clip) -> dict[str, Path]:
+        self._out_dir.mkdir(parents=True, exist_ok=True)
+        files = {
+            "audio": (clip.audio_format, clip.audio),
+            "midi": ("mid", clip.midi),
+            "image": ("png", clip.png),
+        }
+        paths = {}
+        for label, (suffix, data) in files.items():
+            path = self._out_dir / f"clip{stored.id}-{clip.filename(suffix)}"
+            path.write_bytes(data)
+            paths[label] = path
+        return paths
+
+    async def repl(self, out: TextIO = sys.stdout) -> None:
+        """Read commands until /quit or end of input (Ctrl-D)."""
+        print("jazzbot console: /jazz 16 bars in Bb, /help for more, Ctrl-D to leave.", file=out)
+        while True:
+            line = await _read_line(PROMPT)
+            if line is None:
+                print(file=out)
+                return
+            reply = await self.execute(line)
+            if reply.text:
+                print(reply.text, file=out, flush=True)
+            if reply.quit:
+                return
+
+
+def summary(stored: StoredClip, clip: Clip, seconds: float, paths: dict[str, Path]) -> str:
+    """The lines the console prints for a finished clip."""
+    piece = clip.piece
+    bars = f"{piece.bars} bar{'' if piece.bars == 1 else 's'}"
+    label = piece.progression or ""
+    tune = f" ({describe(label)})" if label and "|" not in label else ""
+    lines = [
+        f"clip #{stored.id}: {bars} in {piece.key.name}, {piece.tempo} bpm, {clip.options.style}, "
+        f"{clip.options.lead}, seed {piece.seed}, temperature {piece.temperature:g}, made in {seconds:.1f} s",
+        f"chart{tune}: {clip.chart}",
+    ]
+    lines += [f"{label}: {path}" for label, path in paths.items()]
+    return "\n".join(lines)
+
+
+async def _read_line(prompt: str) -> str | None:
+    """One line from stdin (None at end of input), read on a daemon thread so the loop keeps running
+    and an interrupted prompt never holds up the exit."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str | None] = loop.create_future()
+
+    def deliver(line: str | None) -> None:
+        if not future.done():
+            future.set_result(line)
+
+    def read() -> None:
+        try:
+            line: str | None = input(prompt)
+        except (EOFError, OSError, ValueError):
+            line = None
+        with contextlib.suppress(RuntimeError):  # the loop closed while we waited for the user
+            loop.call_soon_threadsafe(deliver, line)
+
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    return await future

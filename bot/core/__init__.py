@@ -1,0 +1,1 @@
+"""What every layer speaks: the checked request (``JazzRequest``) and the failure that carries an id."""

@@ -1,0 +1,713 @@
+"""What a user asks ``/jazz`` for: typed options plus free chat text, checked and resolved.
+
+:func:`parse_request_text` reads phrasing such as "8 bars ballad in F at 70 bpm", "blues in Bb",
+"rhythm changes at 200bpm on vibes" or an inline chart ``| Dm7 G7 | Cmaj7 |`` into values, and
+reports which phrases it understood and which words it did not. :func:`build_request` merges those
+with typed options (typed options win), range-checks everything and returns a :class:`JazzRequest`.
+A request that mostly made sense is played with the odd unknown word left out, and
+:func:`ignored_note` tells the user which words were left out (with a "did you mean" where one is
+close), so a typo is never silently ignored; text that is mostly unknown words is refused. Every
+problem is a :class:`RequestError` that says what was understood, what is wrong and gives an
+example that works.
+
+Styles, lead instruments and each style's default tempo come from :mod:`model.arrange`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import random
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, STYLES, ArrangeOptions
+from model.compose import MAX_BARS, MAX_SEED, MAX_TEMPERATURE, MAX_TEMPO, MIN_BARS, MIN_TEMPO, ComposeRequest
+from model.errors import InputError
+from model.progressions import chorus_bars, library, parse_chart
+from model.theory import parse_key
+from model.tunes import pick_tune, resolve, tunes
+
+SONG_FORM_BARS = 32  # a chorus of a standard (AABA) when no tune is named
+
+MAX_TEXT_CHARS = 2000
+EXAMPLES = (
+    "16 bars",
+    "8 bars ballad in F at 70 bpm",
+    "blues in Bb on vibes",
+    "rhythm changes at 220 bpm seed 42",
+    "| Dm7 G7 | Cmaj7 | at 140 bpm",
+)
+FIELDS = ("bars", "tempo", "key", "style", "progression", "temperature", "seed", "instrument")
+
+# Words that carry no request on their own ("play me some jazz in a swing feel, please").
+FILLER = frozenset(
+    """
+    a an the in of on at with and for to by over from as into this that it its some any my our your
+    please pls plz thanks thank thx can could would will you u me us i we want like need gimme give
+    play make write compose generate improvise improv create do let lets let's hear try just little
+    bit nice new another one jazz jazzy music song tune piece track clip solo number something thing
+    style feel groove vibe version lead leading playing played changes progression chords form key
+    tempo bpm bars bar measures length temperature seed instrument use using kind sort hey hi yo bot
+    jazzbot /jazz groovy tunes beat beats take get got but really
+    """.split()  # noqa: SIM905 (a word list reads better as text)
+)
+
+_TEMPO_WORDS = {
+    "slow": 72,
+    "slowly": 72,
+    "medium": 140,
+    "mid tempo": 140,
+    "midtempo": 140,
+    "fast": 220,
+    "quick": 220,
+    "medium slow": 100,
+    "relaxed": 100,
+    "laid back": 100,
+    "chill": 100,
+    "mellow": 100,
+    "up tempo": 220,
+    "uptempo": 220,
+    "upbeat": 220,
+    "burning": 280,
+    "very fast": 280,
+}
+_TEMPERATURE_WORDS = {
+    "hot": 1.4,
+    "wild": 1.4,
+    "adventurous": 1.4,
+    "crazy": 1.4,
+    "experimental": 1.4,
+    "cool": 0.7,
+    "calm": 0.7,
+    "tame": 0.7,
+    "safe": 0.7,
+    "conservative": 0.7,
+}
+# alias -> canonical name; used only when the canonical name exists in model.arrange / the library.
+_STYLE_ALIASES = {
+    "swinging": "swing",
+    "swingin": "swing",
+    "medium swing": "swing",
+    "bebop": "swing",
+    "bop": "swing",
+    "straight ahead": "swing",
+    "ballads": "ballad",
+    "bossa nova": "bossa",
+    "bossanova": "bossa",
+    "latin": "bossa",
+}
+_INSTRUMENT_ALIASES = {
+    "sax": "tenor sax",
+    "saxophone": "tenor sax",
+    "tenor": "tenor sax",
+    "tenor saxophone": "tenor sax",
+    "alto": "alto sax",
+    "alto saxophone": "alto sax",
+    "guitar": "jazz guitar",
+    "electric guitar": "jazz guitar",
+    "vibes": "vibraphone",
+    "vibraharp": "vibraphone",
+    "keys": "piano",
+    "keyboard": "piano",
+    "trumpets": "trumpet",
+    "horn": "trumpet",
+}
+_PROGRESSION_ALIASES = {  # a library slug or a tune's slug (model.tunes)
+    "autumn leaves": "autumn-leaves",
+    "countdown": "countdown",
+    "trane changes": "coltrane-changes",
+    "251": "ii-v-i",
+    "2 5 1": "ii-v-i",
+    "two five one": "ii-v-i",
+    "ii v": "ii-v-i",
+    "ii v i": "ii-v-i",
+    "minor 251": "minor-ii-v-i",
+    "minor 2 5 1": "minor-ii-v-i",
+    "minor ii v i": "minor-ii-v-i",
+    "so what": "so-what",
+    "rhythm": "rhythm-changes",
+}
+_PROGRESSION_SUFFIXES = ("changes", "progression", "chords")
+# A major-mode progression and its minor twin: "blues in F# minor" means the minor blues.
+_MINOR_TWINS = {"blues": "minor-blues", "jazz-blues": "minor-blues", "ii-v-i": "minor-ii-v-i"}
+# Emoji that name a lead instrument ("/jazz 🎷 blues"); other symbols are decoration and skipped.
+_INSTRUMENT_EMOJI = {"🎷": "tenor sax", "🎺": "trumpet", "🎹": "piano", "🎸": "jazz guitar"}
+
+_NUMBER_WORDS = {
+    word: value
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve "  # noqa: SIM905
+        "thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+    )
+}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60}
+_NUMBER = (
+    r"\d+|(?:"
+    + "|".join(_TENS)
+    + r")(?:[\s-]?(?:one|two|three|four|five|six|seven|eight|nine))?|"
+    + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+)
+_NAMED_NUMBERS = {
+    "bars": "bars",
+    "length": "bars",
+    "tempo": "tempo",
+    "bpm": "tempo",
+    "seed": "seed",
+    "temperature": "temperature",
+    "temp": "temperature",
+}
+_DECIMAL = r"-?(?:\d+(?:[.,]\d+)?|[.,]\d+)"
+_ACCIDENTAL = r"#|♯|♭|b|-?sharp|-?flat"
+_MINOR_MODES = ("m", "min", "minor", "dorian", "aeolian")
+_MODE = r"minor|major|min|maj|dorian|aeolian|m"
+_KEY_AFTER_WORD = re.compile(
+    r"\b(?:in\s+the\s+key\s+of|in\s+key\s+of|in\s+key|key\s+of|in|key)\s+"
+    rf"(?P<letter>[a-g])(?:\s*(?P<acc>{_ACCIDENTAL}))?(?:\s*(?P<mode>{_MODE})|(?P<dash>-))?(?![\w#♯♭])",
+    re.IGNORECASE,
+)
+_KEY_WITH_MODE_WORD = re.compile(
+    rf"\b(?P<letter>[a-g])(?:\s*(?P<acc>{_ACCIDENTAL}))?\s*(?P<mode>minor|major|dorian|aeolian)(?![\w#♯♭])",
+    re.IGNORECASE,
+)
+# Standalone "Bb", "F#m", "Ebm", "C", "Dm": an upper-case letter (not "A", the article) or any letter
+# with an accidental sign.
+_KEY_ALONE = re.compile(
+    r"(?<![\w#♯♭])(?:(?P<letter>[B-G])(?P<acc>[#♯♭b])?|(?P<letter2>A)(?P<acc2>[#♯♭b])|"
+    r"(?P<letter3>[a-g])(?P<acc3>[#♯♭]))(?P<mode>m|min|maj)?(?![\w#♯♭])"
+)
+_FOLLOWS_BARE_A = re.compile(r"\s*(?:$|[,.;!?)]|\d|(?:at|with|on|for|and|please)\b)", re.IGNORECASE)
+_CHART = re.compile(r"\|.*\|", re.DOTALL)
+_SEPARATOR = re.compile(r"\s*[=:]\s*")
+_PHRASE_SEPARATOR = r"[\s\-_/,.]+"
+_SPACES = re.compile(r"\s+")
+_STRIP = ".,!?;:\"'`()[]{}<>…*~"
+
+
+class RequestError(InputError):
+    """A ``/jazz`` request that cannot be played; the message says what was understood and what is wrong."""
+
+
+@dataclass(frozen=True)
+class JazzRequest:
+    """A validated request, fully resolved except the seed (None: the composer draws one).
+
+    Construction checks every field and canonicalises names (key "bb" -> "Bb", style "bossa nova"
+    -> "bossa", instrument "vibes" -> "vibraphone", progression "Autumn Leaves" -> "autumn-leaves", and
+    "blues" in a minor key -> "minor-blues"), so a ``dataclasses.replace`` (Extend's ``bars + 8``)
+    is checked too.
+    """
+
+    bars: int = 16
+    tempo: int | None = None  # None -> model.arrange.DEFAULT_TEMPI[style]
+    key: str | None = None  # canonical Key.name ("Bb", "F#m", ...); None -> C in the progression's mode
+    style: str = "swing"
+    progression: str | None = None  # library slug or chart text; None -> the composer picks by seed
+    temperature: float = 1.0
+    seed: int | None = None
+    instrument: str = "tenor sax"  # a key of model.arrange.LEAD_INSTRUMENTS
+
+    def __post_init__(self) -> None:
+        _check_whole("bars", self.bars, MIN_BARS, MAX_BARS, "16 bars")
+        if self.tempo is not None:
+            _check_whole("tempo", self.tempo, MIN_TEMPO, MAX_TEMPO, "at 160 bpm")
+        temperature = self.temperature
+        if (
+            isinstance(temperature, bool)
+            or not isinstance(temperature, int | float)
+            or not 0 < temperature <= MAX_TEMPERATURE
+        ):
+            raise RequestError(
+                f"Temperature must be above 0 and at most {MAX_TEMPERATURE:g} (1.0 is the model's own taste, "
+                f"lower is tamer, higher is wilder), not {_shown(temperature)}. Example: temperature 0.8"
+            )
+        if self.seed is not None:
+            _check_whole("seed", self.seed, 0, MAX_SEED, "seed 42")
+        key = None if self.key is None else _resolve_key(self.key)
+        progression = None if self.progression is None else _resolve_progression(self.progression)
+        if key is not None and key.endswith("m") and progression in _MINOR_TWINS:
+            progression = _MINOR_TWINS[progression]
+        resolved = {
+            "temperature": float(temperature),
+            "key": key,
+            "style": _resolve_style(self.style),
+            "instrument": _resolve_instrument(self.instrument),
+            "progression": progression,
+        }
+        for name, value in resolved.items():
+            object.__setattr__(self, name, value)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-able values (SQLite rows, button state); :meth:`from_dict` reads them back."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: object) -> JazzRequest:
+        """The request :meth:`to_dict` wrote; anything else (unknown fields, wrong types, out of range
+        values) is a :class:`RequestError`. Missing fields take their defaults."""
+        if not isinstance(data, Mapping) or not all(isinstance(name, str) for name in data):
+            raise RequestError("A stored request must be a mapping of field names to values.")
+        unknown = sorted(set(data) - set(FIELDS))
+        if unknown:
+            raise RequestError(f"A stored request has unknown fields: {', '.join(map(_quote, unknown))}.")
+        types: dict[str, tuple[type, ...]] = {
+            "bars": (int,),
+            "tempo": (int, type(None)),
+            "key": (str, type(None)),
+            "style": (str,),
+            "progression": (str, type(None)),
+            "temperature": (int, float),
+            "seed": (int, type(None)),
+            "instrument": (str,),
+        }
+        for name, value in data.items():
+            if isinstance(value, bool) or not isinstance(value, types[name]):
+                raise RequestError(f"A stored request has a {type(value).__name__} for '{name}'.")
+        return cls(**data)
+
+    def compose_request(self) -> ComposeRequest:
+        """The composer's arguments; the tempo defaults to the style's usual tempo, the key to the
+        tune's own (None).
+
+        Without a progression (and with the seed known, so the same seed still gives the same clip)
+        a tune fitting the style is picked here by the seed (:func:`model.tunes.pick_tune`: a ballad
+        picks a ballad-friendly tune, bossa a Latin one), among those in the asked mode when a key
+        was asked for, so "a ballad in Eb" never comes out in Eb minor.
+        """
+        tempo = self.tempo if self.tempo is not None else DEFAULT_TEMPI[self.style]
+        progression = self.progression
+        if progression is None and self.seed is not None:
+            minor = None if self.key is None else parse_key(self.key).minor
+            progression = pick_tune(self.style, random.Random(self.seed), minor).slug
+        return ComposeRequest(self.bars, tempo, self.key, progression, self.temperature, self.seed)
+
+    def summary(self) -> str:
+        """A short description for lists and titles: "16 bars of swing in Bb"."""
+        where = f" in {self.key}" if self.key is not None else ""
+        return f"{self.bars} bar{'s' * (self.bars != 1)} of {self.style}{where}"
+
+    def arrange_options(self) -> ArrangeOptions:
+        """The band's options. The seed is this request's (None: the caller may pass the piece's seed)."""
+        return ArrangeOptions(style=self.style, lead=self.instrument, seed=self.seed)
+
+
+@dataclass(frozen=True)
+class TextRequest:
+    """What :func:`parse_request_text` read: ``values`` by field name (see :data:`FIELDS`), the
+    phrases it understood ("8 bars", "key F"), the words it did not, and how many words there were
+    (symbols such as "♫" are not words)."""
+
+    values: dict[str, object]
+    understood: tuple[str, ...]
+    not_understood: tuple[str, ...]
+    words: int = 0
+
+    @property
+    def mostly_unknown(self) -> bool:
+        """Whether most words are unknown: junk, or a request too garbled to guess at."""
+        return 2 * len(self.not_understood) > self.words
+
+
+def parse_request_text(text: str) -> TextRequest:
+    """Read chat phrasing into request values (not range-checked: :func:`build_request` does that).
+
+    Raises :class:`RequestError` only for text that cannot be read at all: too long, a broken chart,
+    or two different values for one field ("8 bars ... 16 bars").
+    """
+    if len(text) > MAX_TEXT_CHARS:
+        raise RequestError(
+            f"That request is {len(text)} characters long; please keep it under {MAX_TEXT_CHARS}. "
+            f"Example: {EXAMPLES[1]}"
+        )
+    reader = _Reader(text)
+    reader.take("|".join(_INSTRUMENT_EMOJI), lambda m: ("instrument", _INSTRUMENT_EMOJI[m.group(0)]))
+    reader.take(_CHART, lambda m: ("progression", _chart(m.group(0))))
+    reader.take(rf"\b({'|'.join(_NAMED_NUMBERS)})\s*[=:]\s*({_DECIMAL})(?![\d.])", _named_number)
+    reader.rest = _SEPARATOR.sub(" ", reader.rest)  # "key=Bb", "style: ballad" read like "key Bb"
+    reader.take(r"\bseed\s*(?:#|no\.?|number)?\s*(-?\d+)\b", lambda m: ("seed", int(m.group(1))))
+    reader.take(
+        rf"\b(?:temperature|temp)\s*(?:of\s*)?({_DECIMAL})(?![\d.])",
+        lambda m: ("temperature", float(m.group(1).replace(",", "."))),
+    )
+    reader.take(rf"\b(a|{_NUMBER})\s+choruse?s?\b", lambda m: ("choruses", _number(m.group(1))))
+    reader.take(rf"\b({_NUMBER})\s*-?\s*(?:bars?|measures?)\b", lambda m: ("bars", _number(m.group(1))))
+    reader.take(r"\b(?:bars?|measures?|length)\s*(?:of\s*)?(\d+)\b", lambda m: ("bars", int(m.group(1))))
+    reader.take(r"\b(\d+)\s*(?:bpm|beats\s+(?:per|a)\s+minute)\b", lambda m: ("tempo", int(m.group(1))))
+    reader.take(r"\b(?:tempo|bpm)\s*(?:of\s*)?(\d+)\b", lambda m: ("tempo", int(m.group(1))))
+    reader.take(r"(?:\bat\s+|@\s*)(\d+)\b", lambda m: ("tempo", int(m.group(1))))
+    phrases = _phrases()
+    reader.take(phrases.pattern, lambda m: phrases.values[_normal(m.group(0))])
+    reader.take(_KEY_AFTER_WORD, _key_after_word)
+    reader.take(_KEY_WITH_MODE_WORD, _key_match)
+    reader.take(_KEY_ALONE, _key_match, flags=0)
+    return reader.result()
+
+
+def prepare_parser() -> None:
+    """Build the phrase table now instead of on the event loop at the first request (it takes a while)."""
+    _phrases()
+
+
+def build_request(
+    text: str | TextRequest | None = None,
+    *,
+    max_bars: int = MAX_BARS,
+    bars: int | str | None = None,
+    tempo: int | str | None = None,
+    key: str | None = None,
+    style: str | None = None,
+    progression: str | None = None,
+    temperature: float | str | None = None,
+    seed: int | str | None = None,
+    instrument: str | None = None,
+) -> JazzRequest:
+    """The request from ``text`` (or what :func:`parse_request_text` read from it) and typed options
+    (typed options win over the text). Whole-number options may also be given as digit strings
+    (console ``key=value`` input). A few unknown words are left out (see :func:`ignored_note`);
+    text that is mostly unknown words is refused."""
+    if isinstance(text, TextRequest):
+        parsed = text
+    else:
+        parsed = parse_request_text(text) if text and text.strip() else TextRequest({}, (), ())
+    understood = parsed.understood
+    if parsed.mostly_unknown:
+        raise RequestError(_not_understood_message(parsed))
+    typed = {
+        "bars": _typed_whole("bars", bars),
+        "tempo": _typed_whole("tempo", tempo),
+        "key": key,
+        "style": style,
+        "progression": progression,
+        "temperature": _typed_decimal(temperature),
+        "seed": _typed_whole("seed", seed),
+        "instrument": instrument,
+    }
+    values = dict(parsed.values)
+    values.update({name: value for name, value in typed.items() if value is not None})
+    limit = max(MIN_BARS, min(max_bars, MAX_BARS))
+    try:
+        requested_bars = values.get("bars", JazzRequest.bars)
+        if isinstance(requested_bars, int) and requested_bars > limit:
+            raise RequestError(
+                f"This bot plays at most {limit} bars, not {_shown(requested_bars)}. Example: {limit} bars"
+            )
+        return JazzRequest(**values)  # type: ignore[arg-type]  # values were typed field by field above
+    except RequestError as error:
+        if not understood:
+            raise
+        raise RequestError(f"{error} (I understood: {', '.join(understood)}.)") from None
+
+
+def ignored_note(parsed: TextRequest) -> str | None:
+    """What to tell the user about the words :func:`build_request` left out, or None when it used all."""
+    if not parsed.not_understood:
+        return None
+    return f"I left out {_unknown_words(parsed)}; the rest is as you asked."
+
+
+# ---- reading text ------------------------------------------------------------------------------
+
+Handler = Callable[[re.Match[str]], tuple[str, object] | None]
+
+
+class _Reader:
+    """The text still unread, the values found so far and the phrases they came from."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.rest = text
+        self.values: dict[str, object] = {}
+        self.sources: dict[str, str] = {}
+
+    def take(self, pattern: str | re.Pattern[str], handler: Handler, flags: int = re.IGNORECASE) -> None:
+        """Replace every match the handler accepts (returns a field and value) by a space."""
+        regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, flags)
+
+        def replace(match: re.Match[str]) -> str:
+            found = handler(match)
+            if found is None:
+                return match.group(0)
+            self._set(*found, _SPACES.sub(" ", match.group(0).strip()))
+            return " "
+
+        self.rest = regex.sub(replace, self.rest)
+
+    def _set(self, name: str, value: object, phrase: str) -> None:
+        if name in self.values and self.values[name] != value:
+            raise RequestError(
+                f"'{_shown_text(self.sources[name])}' and '{_shown_text(phrase)}' ask for two different "
+                f"{name} values; please give one. Example: {EXAMPLES[1]}"
+            )
+        self.values[name] = value
+        self.sources[name] = phrase
+
+    def result(self) -> TextRequest:
+        choruses = self.values.pop("choruses", None)
+        if isinstance(choruses, int):
+            phrase = self.sources.pop("choruses")
+            self._set("bars", choruses * _chorus_bars(self.values.get("progression")), phrase)
+        leftovers = [word.strip(_STRIP) for word in self.rest.split()]
+        unknown: list[str] = []
+        for word in leftovers:
+            if word.isdecimal() and "bars" not in self.values:
+                self._set("bars", int(word), word)  # "/jazz 16": a lone number is the length
+            elif _is_word(word) and word.lower() not in FILLER:
+                unknown.append(word)
+        ordered = [name for name in FIELDS if name in self.values]
+        understood = tuple(_describe(name, self.values[name]) for name in ordered)
+        words = sum(_is_word(word) for word in self.text.split())
+        values = {name: self.values[name] for name in ordered}
+        return TextRequest(values, understood, tuple(unknown), max(words, len(unknown)))
+
+
+def _is_word(text: str) -> bool:
+    """Whether ``text`` has a letter or digit in it; "♫", "--" and "!!" are decoration."""
+    return any(char.isalnum() for char in text)
+
+
+def _chorus_bars(progression: object) -> int:
+    """Bars in one chorus: once through the tune, or a 32-bar song form when no tune was named."""
+    if isinstance(progression, str):
+        return chorus_bars(resolve(progression).progression)
+    return SONG_FORM_BARS
+
+
+def _chart(text: str) -> str:
+    try:
+        parse_chart(text)
+    except InputError as error:  # names the bad bar
+        raise RequestError(f"{_capitalised(str(error))} Example: | Dm7 G7 | Cmaj7 | at 140 bpm") from None
+    return " ".join(text.split())
+
+
+def _named_number(match: re.Match[str]) -> tuple[str, object]:
+    """ "tempo=120", "bars: 8" (console style): unambiguous even beside "120 bars"."""
+    text = match.group(2).replace(",", ".")
+    return _NAMED_NUMBERS[match.group(1).lower()], float(text) if "." in text else int(text)
+
+
+def _number(text: str) -> int:
+    """ "16", "sixteen", "twenty-four"; "a" is one ("a chorus")."""
+    words = re.split(r"[\s-]+", text.lower())
+    if words == ["a"]:
+        return 1
+    if words[0].isdigit():
+        return int(words[0])
+    return sum(_TENS.get(word, _NUMBER_WORDS.get(word, 0)) for word in words)
+
+
+def _key_after_word(match: re.Match[str]) -> tuple[str, object] | None:
+    """ "in F", "key of Bb minor", but not the article in "in a bossa"."""
+    bare = not match.group("acc") and not match.group("mode") and not match.group("dash")
+    if bare and match.group("letter") == "a" and not _FOLLOWS_BARE_A.match(match.string, match.end()):
+        return None
+    return _key_match(match)
+
+
+def _key_match(match: re.Match[str]) -> tuple[str, object]:
+    groups = {name: value for name, value in match.groupdict().items() if value}
+    letter = groups.get("letter") or groups.get("letter2") or groups.get("letter3") or ""
+    accidental = (groups.get("acc") or groups.get("acc2") or groups.get("acc3") or "").lower().lstrip("-")
+    mode = (groups.get("mode") or "").lower()
+    sign = {"sharp": "#", "♯": "#", "flat": "b", "♭": "b"}.get(accidental, accidental)
+    minor = mode in _MINOR_MODES or "dash" in groups
+    return "key", parse_key(letter.upper() + sign + ("m" if minor else "")).name
+
+
+@dataclass(frozen=True)
+class _PhraseTable:
+    pattern: re.Pattern[str]
+    values: dict[str, tuple[str, object]]  # normalised phrase -> (field, value)
+
+
+@cache
+def _phrases() -> _PhraseTable:
+    """Every multi-word name the text may use: progressions, styles, instruments, tempo and
+    temperature words. Longer phrases win ("blue bossa" is a progression, "bossa" a style)."""
+    values: dict[str, tuple[str, object]] = {}
+    for slug in library():  # slugs before titles: "rhythm changes" is rhythm-changes, not rhythm-a's title
+        _add_progression_phrase(values, slug, slug)
+    for slug, progression in library().items():
+        for title in (progression.title, re.sub(r"\(.*?\)", "", progression.title)):
+            if not re.match(r"\s*\d", title):  # "12-bar blues": "12-bar" is read as the length
+                _add_progression_phrase(values, title, slug)
+    for alias, slug in _PROGRESSION_ALIASES.items():
+        if slug in library() or slug in tunes():
+            _add_progression_phrase(values, alias, slug)
+    values.update({_normal(word): ("tempo", tempo) for word, tempo in _TEMPO_WORDS.items()})
+    values.update({_normal(word): ("temperature", value) for word, value in _TEMPERATURE_WORDS.items()})
+    values.update(_named("style", STYLES, _STYLE_ALIASES))
+    values.update(_named("instrument", LEAD_INSTRUMENTS, _INSTRUMENT_ALIASES))
+    alternatives = sorted(values, key=lambda phrase: (-len(phrase), phrase))
+    words = "|".join(_PHRASE_SEPARATOR.join(_word_pattern(w) for w in p.split()) for p in alternatives)
+    # Apostrophes inside words belong to the word ("needn't"); quotes around a title do not.
+    edges = (r"(?<!\w)(?<!\w['’])", r"(?!\w)(?!['’]\w)")
+    return _PhraseTable(re.compile(rf"{edges[0]}(?:{words}){edges[1]}", re.IGNORECASE), values)
+
+
+def _add_progression_phrase(values: dict[str, tuple[str, object]], name: str, slug: str) -> None:
+    phrase = _normal(name)
+    values.setdefault(phrase, ("progression", slug))
+    for suffix in _PROGRESSION_SUFFIXES:  # "ballad changes" is the progression, "ballad" the style
+        values[f"{phrase} {suffix}"] = ("progression", slug)
+
+
+def _named(field: str, names: Iterable[str], aliases: Mapping[str, str]) -> dict[str, tuple[str, object]]:
+    """Phrases for a closed set of names: the names, their aliases, and each name's last word where
+    only one name ends with it ("guitar" for "jazz guitar")."""
+    names = list(names)
+    found: dict[str, tuple[str, object]] = {}
+    last_words = [name.split()[-1] for name in names]
+    for name, last in zip(names, last_words, strict=True):
+        if last_words.count(last) == 1:
+            found[_normal(last)] = (field, name)
+    found.update({_normal(alias): (field, name) for alias, name in aliases.items() if name in names})
+    found.update({_normal(name): (field, name) for name in names})
+    return found
+
+
+def _normal(phrase: str) -> str:
+    """Lower case, apostrophes dropped, separators as single spaces: how phrases are looked up."""
+    return " ".join(re.split(_PHRASE_SEPARATOR, re.sub(r"['’]", "", phrase.lower()).strip(" -_/,.")))
+
+
+def _word_pattern(word: str) -> str:
+    """A word of a phrase as a pattern that also matches it with apostrophes ("neednt", "needn't")."""
+    return "['’]?".join(re.escape(char) for char in word)
+
+
+# ---- resolving names ---------------------------------------------------------------------------
+
+
+def _resolve_key(value: object) -> str:
+    if not isinstance(value, str):
+        raise RequestError(f"The key must be text like Bb or F#m, not {_shown(value)}.")
+    try:
+        return parse_key(value.replace("♭", "b").replace("♯", "#")).name
+    except InputError:
+        raise RequestError(f"'{_shown_text(value)}' is not a key; try C, Bb, F#, Ebm or 'D minor'.") from None
+
+
+def _resolve_style(value: object) -> str:
+    return _resolve_name("style", value, _named("style", STYLES, _STYLE_ALIASES), STYLES)
+
+
+def _resolve_instrument(value: object) -> str:
+    table = _named("instrument", LEAD_INSTRUMENTS, _INSTRUMENT_ALIASES)
+    return _resolve_name("instrument", value, table, LEAD_INSTRUMENTS)
+
+
+def _resolve_name(
+    field: str, value: object, table: Mapping[str, tuple[str, object]], names: Iterable[str]
+) -> str:
+    if isinstance(value, str) and _normal(value) in table:
+        return str(table[_normal(value)][1])
+    shown = _shown_text(value) if isinstance(value, str) else _shown(value)
+    raise RequestError(f"There is no {field} '{shown}'; choose one of: {', '.join(names)}.")
+
+
+def _resolve_progression(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RequestError(
+            "The progression must be a name like 'blues' or a chart like '| Dm7 G7 | Cmaj7 |'."
+        )
+    if "|" in value:
+        return _chart(value)
+    known = _phrases().values.get(_normal(value))
+    if known is not None and known[0] == "progression":
+        return str(known[1])
+    try:
+        return resolve(value).label  # library slug or title, a tune's title (typos forgiven)
+    except InputError as error:  # lists the nearest names
+        raise RequestError(_capitalised(str(error))) from None
+
+
+# ---- checking values ---------------------------------------------------------------------------
+
+
+def _check_whole(name: str, value: object, low: int, high: int, example: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise RequestError(
+            f"{name.capitalize()} must be a whole number from {low} to {high}, not {_shown(value)}. "
+            f"Example: {example}"
+        )
+
+
+def _typed_whole(name: str, value: int | str | None) -> int | None:
+    if isinstance(value, str):
+        text = value.strip()
+        if not re.fullmatch(r"-?\d{1,30}", text):
+            raise RequestError(f"{name.capitalize()} must be a whole number, not '{_shown_text(value)}'.")
+        return int(text)
+    return value
+
+
+def _typed_decimal(value: float | str | None) -> float | None:
+    if isinstance(value, str):
+        try:
+            number = float(value.strip().replace(",", "."))
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise RequestError(f"Temperature must be a number like 0.8, not '{_shown_text(value)}'.")
+        return number
+    return value
+
+
+# ---- messages ----------------------------------------------------------------------------------
+
+
+def _describe(name: str, value: object) -> str:
+    """How a value read from the text is repeated back, short even for a 2,000-digit number."""
+    shown = f"{value:g}" if isinstance(value, float) else _shown_text(str(value), 40)
+    return {
+        "bars": f"{shown} bar{'' if value == 1 else 's'}",
+        "tempo": f"{shown} bpm",
+        "key": f"key {shown}",
+        "style": f"{shown} style",
+        "progression": f"progression {shown}",
+        "temperature": f"temperature {shown}",
+        "seed": f"seed {shown}",
+        "instrument": f"on {shown}",
+    }[name]
+
+
+def _unknown_words(parsed: TextRequest) -> str:
+    """The unknown words, quoted, each with the closest known phrase when one is close."""
+    vocabulary = sorted(set(_phrases().values) | {"bars", "bpm", "tempo", "seed", "temperature"})
+    shown = []
+    for word in parsed.not_understood[:8]:
+        close = difflib.get_close_matches(word.lower(), vocabulary, n=1, cutoff=0.75)
+        shown.append(_quote(word) + (f" (did you mean '{close[0]}'?)" if close else ""))
+    more = len(parsed.not_understood) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def _not_understood_message(parsed: TextRequest) -> str:
+    understood = f" I understood: {', '.join(parsed.understood)}." if parsed.understood else ""
+    return (
+        f"I didn't understand {_unknown_words(parsed)}.{understood} "
+        f"Try for example: {EXAMPLES[1]} — or blues in Bb on vibes, seed 42."
+    )
+
+
+def _capitalised(message: str) -> str:
+    """A message from elsewhere starting with a capital, like this module's own."""
+    return message[:1].upper() + message[1:]
+
+
+def _quote(word: str) -> str:
+    return f"'{_shown_text(word, 24)}'"
+
+
+def _shown_text(text: str, limit: int = 60) -> str:
+    """User text made safe to echo: no mentions, code fences or control characters, and short."""
+    clean = "".join(char for char in text if char.isprintable()).replace("`", "'").replace("@", "@\u200b")
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+def _shown(value: object) -> str:
+    return _shown_text(repr(value), 40)

@@ -1,0 +1,1 @@
+"""The Discord adapter: slash commands, buttons and posts over the shared services (discord.py)."""

@@ -1,0 +1,552 @@
+"""``/challenge ...`` on Discord: the command group, the entry buttons and the deadline task's posts.
+
+:class:`ChallengeCog` is added in ``JazzBot.setup_hook``. It registers the persistent buttons (Play,
+Vote, take-back and page turns are :class:`discord.ui.DynamicItem` s whose state is the ``custom_id``
+plus SQLite, so they work on old messages after any restart) and runs the deadline task
+(:class:`~bot.services.challenge_scheduler.ChallengeScheduler`) while it is loaded, posting into each
+challenge's channel. Refusals reach the user privately with the reason (the tree's error handler for commands,
+:func:`~bot.discord.errors.report_failure` for buttons); nothing the bot posts can ping anyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord.errors import NO_MENTIONS, refusals, report_failure, send_private
+from bot.services.challenge_scheduler import ChallengeScheduler
+from bot.services.challenge_text import (
+    TextStyle,
+    challenge_text,
+    entry_line,
+    history_text,
+    leaderboard_text,
+    profile_text,
+    removed_text,
+    results_text,
+    vote_text,
+    voting_opened_text,
+)
+from bot.services.challenges import (
+    MAX_NOTE,
+    MAX_PROMPT,
+    MAX_REASON,
+    MAX_TITLE,
+    MAX_VOTES_LIMIT,
+    ChallengeService,
+    Results,
+    file_kind,
+)
+from bot.store.challenges import Challenge, Entry, VoteRefusal, VoteRefused
+from model.errors import InputError
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 4  # entries per page: a row of buttons each, plus a row for the page turns
+MAX_EMBED_TEXT = 4096
+MAX_POST_FILES_BYTES = 10 * 1024 * 1024  # what a bot may attach to one message without boosts
+DISCORD_STYLE = TextStyle(member=lambda user_id: f"<@{user_id}>", moment=lambda epoch: f"<t:{int(epoch)}:f>")
+
+EntryAction = Literal["play", "vote", "unvote"]
+_ENTRY_BUTTON_LOOKS: dict[str, tuple[str, discord.ButtonStyle]] = {
+    "play": ("▶ Play #{}", discord.ButtonStyle.secondary),
+    "vote": ("🗳 Vote #{}", discord.ButtonStyle.primary),
+    "unvote": ("↩ Take back my vote for #{}", discord.ButtonStyle.danger),
+}
+
+
+def _guild(interaction: discord.Interaction) -> int:
+    if interaction.guild_id is None:
+        raise InputError("Challenges run in servers; use this command in a server channel.")
+    return interaction.guild_id
+
+
+def _member_since(user: discord.User | discord.Member) -> float:
+    """When the member's account was made or, if later, when they joined this server."""
+    started = user.created_at
+    joined = getattr(user, "joined_at", None)
+    return max(started, joined).timestamp() if joined is not None else started.timestamp()
+
+
+def _cog(interaction: discord.Interaction) -> ChallengeCog:
+    client = interaction.client
+    cog = client.get_cog(ChallengeCog.__cog_name__) if isinstance(client, commands.Bot) else None
+    if not isinstance(cog, ChallengeCog):
+        raise InputError("Challenges are not available right now.")
+    return cog
+
+
+class EntryButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"challenge:(?P<action>play|vote|unvote):(?P<entry>[0-9]+)",
+):
+    """Play, Vote or "take my vote back" for one entry."""
+
+    def __init__(self, action: EntryAction, entry_id: int, row: int | None = None) -> None:
+        label, style = _ENTRY_BUTTON_LOOKS[action]
+        super().__init__(
+            discord.ui.Button(
+                label=label.format(entry_id), style=style, custom_id=f"challenge:{action}:{entry_id}", row=row
+            )
+        )
+        self.action: EntryAction = action
+        self.entry_id = entry_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> EntryButton:
+        action: EntryAction = match["action"]  # type: ignore[assignment]
+        return cls(action, int(match["entry"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await _cog(interaction).on_entry_button(interaction, self.action, self.entry_id)
+        except Exception as error:
+            await report_failure(interaction, error)
+
+
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"challenge:page:(?P<challenge>[0-9]+):(?P<page>[0-9]+)",
+):
+    """Turns the entries message to another page (edits it in place)."""
+
+    def __init__(self, challenge_id: int, page: int, label: str, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"challenge:page:{challenge_id}:{page}",
+                disabled=disabled,
+                row=4,
+            )
+        )
+        self.challenge_id = challenge_id
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> PageButton:
+        return cls(int(match["challenge"]), int(match["page"]), "")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            cog = _cog(interaction)
+            embed, view = await cog.entries_page(_guild(interaction), self.challenge_id, self.page)
+            await interaction.response.edit_message(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+        except Exception as error:
+            await report_failure(interaction, error)
+
+
+def _entries_embed(challenge: Challenge, entries: list[Entry], page: int, pages: int) -> discord.Embed:
+    show_votes = challenge.phase == "closed" or (
+        challenge.phase == "voting" and not challenge.hide_leaderboard
+    )
+    lines = [entry_line(entry, DISCORD_STYLE, show_votes) for entry in entries] or ["No entries yet."]
+    embed = discord.Embed(title=f"Entries: {challenge.title}"[:256], description="\n\n".join(lines))
+    embed.set_footer(text=f"Page {page}/{pages} · challenge #{challenge.id} · {challenge.phase}")
+    return embed
+
+
+def _card(text: str) -> discord.Embed:
+    """Longer texts (a prompt, a leaderboard) go in an embed, which holds 4,096 characters."""
+    return discord.Embed(
+        description=text if len(text) <= MAX_EMBED_TEXT else text[: MAX_EMBED_TEXT - 1] + "…"
+    )
+
+
+def _attachment(name: str | None, data: bytes | None) -> discord.File | None:
+    return None if name is None or data is None else discord.File(io.BytesIO(data), filename=name)
+
+
+class DiscordAnnouncer:
+    """Posts the deadline task's announcements in the challenge's channel.
+
+    A channel that is gone or closed to the bot is logged and skipped (retrying cannot help); other
+    Discord failures propagate, so the task tries again later.
+    """
+
+    def __init__(self, cog: ChallengeCog) -> None:
+        self._cog = cog
+
+    async def _channel(self, challenge: Challenge) -> discord.abc.Messageable | None:
+        bot = self._cog.bot
+        channel = bot.get_channel(challenge.channel_id)
+        if channel is None:
+            try:
+                channel = await bot.fetch_channel(challenge.channel_id)
+            except (discord.NotFound, discord.Forbidden):
+                channel = None
+        if not isinstance(channel, discord.abc.Messageable):
+            log.warning("challenge %s: channel %s is gone; not posting", challenge.id, challenge.channel_id)
+            return None
+        return channel
+
+    async def post(self, challenge: Challenge, **message: Any) -> None:
+        """Post ``message`` (``channel.send``'s arguments) in the challenge's channel, pinging no one."""
+        channel = await self._channel(challenge)
+        if channel is None:
+            return
+        try:
+            await channel.send(allowed_mentions=NO_MENTIONS, **message)
+        except (discord.NotFound, discord.Forbidden) as error:
+            log.warning(
+                "challenge %s: cannot post in channel %s: %s", challenge.id, challenge.channel_id, error
+            )
+
+    async def voting_opened(self, challenge: Challenge) -> None:
+        _, entries = await self._cog.service.entries(challenge.guild_id, challenge.id)
+        embed, view = await self._cog.entries_page(challenge.guild_id, challenge.id, 1)
+        await self.post(
+            challenge,
+            content=voting_opened_text(challenge, len(entries), DISCORD_STYLE),
+            embed=embed,
+            view=view,
+        )
+
+    async def results(self, results: Results) -> None:
+        files, room = [], MAX_POST_FILES_BYTES
+        for entry in (results.winner, results.runner_up):
+            if entry is None or entry.kind == "link":
+                continue
+            media = await self._cog.service.entry_media(entry.guild_id, entry.id)
+            file = _attachment(media.filename, media.data)
+            if file is not None and media.data is not None and len(media.data) <= room:
+                files.append(file)
+                room -= len(media.data)
+        await self.post(results.challenge, content=results_text(results, DISCORD_STYLE), files=files)
+
+
+@app_commands.guild_only()
+class ChallengeCog(commands.GroupCog, group_name="challenge", group_description="Community music challenges"):
+    """The ``/challenge`` commands and the deadline task."""
+
+    def __init__(self, bot: commands.Bot, service: ChallengeService, moderator_role: str | None,
+                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+        super().__init__()
+        self.bot = bot
+        self.service = service
+        self._moderator_role = moderator_role
+        self.scheduler = ChallengeScheduler(service, DiscordAnnouncer(self), clock=clock)
+        self._task: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(EntryButton, PageButton)
+        self._task = asyncio.create_task(self.scheduler.run(), name="challenge deadlines")
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(EntryButton, PageButton)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def _is_moderator(self, interaction: discord.Interaction) -> bool:
+        if interaction.permissions.manage_guild:
+            return True
+        role = self._moderator_role
+        roles = getattr(interaction.user, "roles", [])
+        return role is not None and any(role in (r.name, str(r.id)) for r in roles)
+
+    async def entries_page(
+        self, guild_id: int, challenge_id: int | None, page: int
+    ) -> tuple[discord.Embed, discord.ui.View]:
+        """One page of a challenge's entries with their Play (and, while voting, Vote) buttons."""
+        challenge, entries = await self.service.entries(guild_id, challenge_id)
+        pages = max(1, -(-len(entries) // PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        shown = entries[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        view = discord.ui.View(timeout=None)
+        for row, entry in enumerate(shown):
+            view.add_item(EntryButton("play", entry.id, row=row))
+            if challenge.phase == "voting":
+                view.add_item(EntryButton("vote", entry.id, row=row))
+        if pages > 1:
+            view.add_item(PageButton(challenge.id, page - 1, "◀ Previous", disabled=page == 1))
+            view.add_item(PageButton(challenge.id, page + 1, "Next ▶", disabled=page == pages))
+        return _entries_embed(challenge, shown, page, pages), view
+
+    async def on_entry_button(
+        self, interaction: discord.Interaction, action: EntryAction, entry_id: int
+    ) -> None:
+        guild = _guild(interaction)
+        if action == "play":
+            media = await self.service.entry_media(guild, entry_id)
+            file = _attachment(media.filename, media.data)
+            if file is None:
+                await send_private(interaction, f"Entry #{entry_id} is a link: <{media.link}>")
+            else:
+                await interaction.response.send_message(
+                    file=file, ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
+            return
+        await self._vote(interaction, guild, entry_id, take_back=action == "unvote")
+
+    async def _vote(
+        self, interaction: discord.Interaction, guild: int, entry_id: int, take_back: bool
+    ) -> None:
+        if take_back:
+            await send_private(
+                interaction, vote_text(await self.service.unvote(guild, interaction.user.id, entry_id), True)
+            )
+            return
+        try:
+            receipt = await self.service.vote(
+                guild, interaction.user.id, entry_id, _member_since(interaction.user)
+            )
+        except VoteRefused as refused:
+            if refused.reason is not VoteRefusal.DOUBLE_VOTE:
+                raise
+            view = discord.ui.View(timeout=None)
+            view.add_item(EntryButton("unvote", entry_id))
+            await interaction.response.send_message(
+                f"You already voted for entry #{entry_id}. Take the vote back?",
+                view=view,
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+            return
+        await send_private(interaction, vote_text(receipt))
+
+    # --- commands -------------------------------------------------------------------------------------
+
+    @app_commands.command(
+        name="start", description="Start a challenge (Manage Server or the moderator role)."
+    )
+    @app_commands.describe(
+        title="What the challenge is called",
+        prompt="What to make",
+        submit_by="Submission deadline: a duration like 3d, 36h, 90m, or a UTC date like 2026-12-01T18:00",
+        vote_by="Voting deadline: a duration after the submission deadline (2d), or a UTC date",
+        channel="Where to announce it and post the results (default: here)",
+        max_votes="Votes per member (default 3)",
+        hide_leaderboard="Hide vote counts until voting closes",
+    )
+    async def start(
+        self,
+        interaction: discord.Interaction,
+        title: app_commands.Range[str, 1, MAX_TITLE],
+        prompt: app_commands.Range[str, 1, MAX_PROMPT],
+        submit_by: str,
+        vote_by: str,
+        channel: discord.TextChannel | None = None,
+        max_votes: app_commands.Range[int, 1, MAX_VOTES_LIMIT] = 3,
+        hide_leaderboard: bool = False,
+    ) -> None:
+        async with refusals(interaction):
+            target = channel or interaction.channel
+            if not isinstance(target, discord.abc.Messageable) or target.id is None:
+                raise InputError("Pick a text channel for the challenge.")
+            if (
+                isinstance(target, discord.abc.GuildChannel)
+                and not target.permissions_for(target.guild.me).send_messages
+            ):
+                raise InputError(
+                    f"I cannot post in <#{target.id}>; pick a channel where I may send messages."
+                )
+            challenge = await self.service.start(
+                _guild(interaction), target.id, interaction.user.id,
+                is_moderator=self._is_moderator(interaction), title=title, prompt=prompt,
+                submit_by=submit_by, vote_by=vote_by, max_votes=max_votes, hide_leaderboard=hide_leaderboard,
+            )  # fmt: skip
+            self.scheduler.wake()
+            await target.send(
+                embed=_card(challenge_text(challenge, DISCORD_STYLE)), allowed_mentions=NO_MENTIONS
+            )
+            await send_private(interaction, f"Challenge #{challenge.id} is on; announced in <#{target.id}>.")
+
+    @app_commands.command(
+        name="submit", description="Enter the challenge: a file, one of your clips, or a link."
+    )
+    @app_commands.describe(
+        file="A MIDI or audio file",
+        clip="One of your jazzbot clips",
+        link="An http(s) link, e.g. to your code",
+        title="Your entry's title",
+        note="A few words about it",
+    )
+    async def submit(
+        self,
+        interaction: discord.Interaction,
+        file: discord.Attachment | None = None,
+        clip: int | None = None,
+        link: str | None = None,
+        title: app_commands.Range[str, 1, MAX_TITLE] | None = None,
+        note: app_commands.Range[str, 0, MAX_NOTE] = "",
+    ) -> None:
+        async with refusals(interaction):
+            guild, user = _guild(interaction), interaction.user.id
+            if sum(source is not None for source in (file, clip, link)) != 1:
+                raise InputError("Submit exactly one of: a file, one of your clips, or a link.")
+            if file is not None:
+                file_kind(file.filename, file.size)  # refuse oversized or odd files before downloading them
+                await interaction.response.defer(ephemeral=True, thinking=True)
+                entry = await self.service.submit_file(
+                    guild, user, file.filename, await file.read(), title, note
+                )
+            elif clip is not None:
+                entry = await self.service.submit_clip(guild, user, clip, title, note)
+            else:
+                assert link is not None
+                entry = await self.service.submit_link(guild, user, link, title, note)
+            await send_private(
+                interaction,
+                f"Entry #{entry.id} “{entry.title}” is in. Submitting again replaces it until the deadline.",
+            )
+
+    @submit.autocomplete("clip")
+    async def _own_clips(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        if interaction.guild_id is None:
+            return []
+        choices = []
+        for clip in await self.service.own_clips(interaction.guild_id, interaction.user.id):
+            name = f"#{clip.id} · {clip.request.summary()}, {clip.duration:.0f} s"
+            if current.strip().lstrip("#").lower() in name.lower():
+                choices.append(app_commands.Choice(name=name[:100], value=clip.id))
+        return choices[:25]
+
+    async def _entry_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        """The running (or latest) challenge's entries whose number or title matches what was typed."""
+        if interaction.guild_id is None:
+            return []
+        try:
+            _, entries = await self.service.entries(interaction.guild_id)
+        except InputError:  # no challenge yet
+            return []
+        wanted = current.strip().lstrip("#").lower()
+        choices = []
+        for entry in entries:
+            name = f"#{entry.id} · {entry.title}"
+            if wanted in name.lower():
+                choices.append(app_commands.Choice(name=name[:100], value=entry.id))
+        return choices[:25]
+
+    @app_commands.command(name="entries", description="The entries, with Play and Vote buttons.")
+    @app_commands.describe(page="Which page of entries (4 per page)")
+    async def entries(
+        self, interaction: discord.Interaction, page: app_commands.Range[int, 1, 1000] = 1
+    ) -> None:
+        async with refusals(interaction):
+            embed, view = await self.entries_page(_guild(interaction), None, page)
+            await interaction.response.send_message(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="vote", description="Vote for an entry (by its number).")
+    @app_commands.describe(entry="The entry's number, as in /challenge entries (type to search titles)")
+    @app_commands.autocomplete(entry=_entry_choices)
+    async def vote(self, interaction: discord.Interaction, entry: int) -> None:
+        async with refusals(interaction):
+            await self._vote(interaction, _guild(interaction), entry, take_back=False)
+
+    @app_commands.command(name="unvote", description="Take back your vote for an entry.")
+    @app_commands.describe(entry="The entry's number, as in /challenge entries (type to search titles)")
+    @app_commands.autocomplete(entry=_entry_choices)
+    async def unvote(self, interaction: discord.Interaction, entry: int) -> None:
+        async with refusals(interaction):
+            await self._vote(interaction, _guild(interaction), entry, take_back=True)
+
+    @app_commands.command(name="leaderboard", description="Votes so far (unless this challenge hides them).")
+    async def leaderboard(self, interaction: discord.Interaction) -> None:
+        async with refusals(interaction):
+            board = await self.service.leaderboard(_guild(interaction))
+            await self._post(interaction, leaderboard_text(board, DISCORD_STYLE))
+
+    @app_commands.command(name="info", description="The current (or latest) challenge.")
+    async def info(self, interaction: discord.Interaction) -> None:
+        async with refusals(interaction):
+            await self._post(
+                interaction, challenge_text(await self.service.challenge(_guild(interaction)), DISCORD_STYLE)
+            )
+
+    @app_commands.command(name="history", description="Past challenges and their winners.")
+    async def history(self, interaction: discord.Interaction) -> None:
+        async with refusals(interaction):
+            await self._post(
+                interaction, history_text(await self.service.history(_guild(interaction)), DISCORD_STYLE)
+            )
+
+    @app_commands.command(name="profile", description="A member's entries, wins and clips.")
+    @app_commands.describe(member="Whose profile (default: yours)")
+    async def profile(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+        async with refusals(interaction):
+            who = member or interaction.user
+            await self._post(
+                interaction,
+                profile_text(await self.service.profile(_guild(interaction), who.id), DISCORD_STYLE),
+            )
+
+    @app_commands.command(
+        name="close", description="End the challenge now and post the results (moderators)."
+    )
+    async def close(self, interaction: discord.Interaction) -> None:
+        async with refusals(interaction):
+            closed = await self.service.close(
+                _guild(interaction), is_moderator=self._is_moderator(interaction)
+            )
+            self.scheduler.wake()
+            await send_private(
+                interaction, f"Closed “{closed.title}”; the results go to <#{closed.channel_id}>."
+            )
+
+    @app_commands.command(name="cancel", description="Call the challenge off, with a reason (moderators).")
+    @app_commands.describe(reason="Why; shown to everyone in the challenge's channel")
+    async def cancel(
+        self, interaction: discord.Interaction, reason: app_commands.Range[str, 1, MAX_REASON]
+    ) -> None:
+        async with refusals(interaction):
+            cancelled = await self.service.cancel(
+                _guild(interaction), is_moderator=self._is_moderator(interaction), reason=reason
+            )
+            await DiscordAnnouncer(self).post(
+                cancelled, content=results_text(await self.service.results(cancelled), DISCORD_STYLE)
+            )
+            await send_private(
+                interaction,
+                f"Cancelled “{cancelled.title}”; the reason is posted in <#{cancelled.channel_id}>.",
+            )
+
+    @app_commands.command(
+        name="remove-entry", description="Remove an entry, with a reason for its author (moderators)."
+    )
+    @app_commands.describe(
+        entry="The entry's number, as in /challenge entries (type to search titles)",
+        reason="Why; sent to the entry's author",
+    )
+    @app_commands.autocomplete(entry=_entry_choices)
+    async def remove_entry(
+        self, interaction: discord.Interaction, entry: int, reason: app_commands.Range[str, 1, MAX_REASON]
+    ) -> None:
+        async with refusals(interaction):
+            removed = await self.service.remove_entry(
+                _guild(interaction),
+                interaction.user.id,
+                entry,
+                is_moderator=self._is_moderator(interaction),
+                reason=reason,
+            )
+            told = "they can also see it with `/challenge profile`"
+            try:
+                author = self.bot.get_user(removed.author_id) or await self.bot.fetch_user(removed.author_id)
+                await author.send(removed_text(removed), allowed_mentions=NO_MENTIONS)
+                told = "they were told by direct message"
+            except discord.HTTPException as error:
+                log.info("could not DM the author of removed entry %s: %s", entry, error)
+            await send_private(interaction, f"Removed entry #{entry} “{removed.title}”; {told}.")
+
+    async def _post(self, interaction: discord.Interaction, text: str) -> None:
+        await interaction.response.send_message(embed=_card(text), allowed_mentions=NO_MENTIONS)

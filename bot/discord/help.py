@@ -1,0 +1,96 @@
+"""``/help``: what the bot does and how to ask for it, as a card only the asker sees, with the queue as it is.
+
+Everything on the card comes from what the bot actually has: the bar limit from the settings, the
+styles and lead instruments the arranger plays, the progression library's tunes, the loaded model and
+how busy the workers are at this moment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.discord.errors import NO_MENTIONS
+from bot.services.startup import Services
+from model.arrange import LEAD_INSTRUMENTS, STYLES
+from model.progressions import library
+
+COLOUR = discord.Colour.from_str("#f5a623")  # the lead's colour in the piano roll
+TUNES_NAMED = 6
+
+
+def queue_text(services: Services) -> str:
+    """The workers and the wait queue right now: "1 of 2 players busy, none waiting", and when all are
+    busy, how soon a clip asked for now would start."""
+    queue, workers = services.queue, services.settings.workers
+    waiting = f"{queue.waiting} waiting" if queue.waiting else "none waiting"
+    text = f"{queue.running} of {workers} players busy, {waiting}"
+    if queue.running < workers:
+        return text
+    return f"{text}; a clip asked for now starts in ~{max(1, round(queue.estimate_wait()))} s"
+
+
+def help_embed(services: Services) -> discord.Embed:
+    """The help card (see the module doc)."""
+    tunes = sorted(progression.title for progression in library().values())
+    embed = discord.Embed(
+        title="🎷 jazzbot",
+        description=(
+            "A stacked LSTM composes a melody over real jazz changes, and a band (lead, piano, bass, "
+            "drums) plays it. Ask, and a clip plays here in a few seconds, with its MIDI and a piano roll."
+        ),
+        colour=COLOUR,
+    )
+    embed.add_field(
+        name="Make a clip",
+        value=(
+            "`/jazz` alone, or say it in words in `request`: `8 bars ballad in F at 70 bpm`, "
+            "`blues in Bb on vibes`, `16 bars bossa in D minor`.\n"
+            f"Options: bars (1–{services.settings.max_bars}), tempo, key, style, progression, "
+            "temperature (0.5 tame … 2 wild), seed (same seed and options, same clip), instrument."
+        ),
+        inline=False,
+    )
+    embed.add_field(
+        name="Under every clip",
+        value=(
+            "**Regenerate**: same settings, new seed · **Extend +8 bars**: the same piece, longer · "
+            "**Vary**: same chords, new melody · **Submit to challenge**: while one is open"
+        ),
+        inline=False,
+    )
+    embed.add_field(name="Styles", value=", ".join(STYLES), inline=True)
+    embed.add_field(name="Lead instruments", value=", ".join(LEAD_INSTRUMENTS), inline=True)
+    embed.add_field(
+        name=f"Progressions ({len(tunes)} tunes)",
+        value=(
+            f"{', '.join(tunes[:TUNES_NAMED])}, … Start typing in `progression` to pick one, "
+            "or write your own chart: `| Dm7 G7 | Cmaj7 |`."
+        ),
+        inline=False,
+    )
+    embed.add_field(
+        name="Challenges",
+        value=(
+            "`/challenge info` what's on · `submit` · `entries` (play and vote) · `vote` · `leaderboard` · "
+            "`history` · `profile`. Moderators: `start`, `close`, `cancel`, `remove-entry`."
+        ),
+        inline=False,
+    )
+    embed.add_field(name="Right now", value=queue_text(services), inline=False)
+    embed.set_footer(text=f"model {services.composer.name}")
+    return embed
+
+
+def help_command(services: Services) -> app_commands.Command[Any, ..., None]:
+    """The ``/help`` slash command bound to ``services``."""
+
+    @app_commands.command(name="help", description="What jazzbot does and how to ask for a clip.")
+    async def help_(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(
+            embed=help_embed(services), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    return help_

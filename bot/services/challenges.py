@@ -1,0 +1,539 @@
+"""The challenge rules both adapters (Discord and the console) use.
+
+Adapters turn a command into one call here and show the result or the :class:`~model.errors.InputError`
+it raises; every refusal happens before anything is written. What the adapters must supply themselves:
+whether the member may moderate (Manage Server or the configured role: ``is_moderator``) and, for the
+optional account-age guard, when the member's account (or membership) started (``member_since``).
+
+The console has no guild: it plays guild :data:`CONSOLE_GUILD`, whose clips are the ones stored without
+a guild.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from bot.store.challenges import (
+    DEFAULT_MAX_VOTES,
+    RUNNING_PHASES,
+    Challenge,
+    ChallengeRefused,
+    ChallengeStore,
+    Entry,
+    EntryKind,
+    RemovedEntry,
+    Standing,
+    SubmissionRefused,
+    VoteReceipt,
+    VoteRefusal,
+    VoteRefused,
+)
+from model.errors import InputError
+from model.midi import MAX_MIDI_BYTES, read_midi
+
+if TYPE_CHECKING:  # the clip store pulls in rendering; the rules only call its methods
+    from bot.store.clips import ClipStore, StoredClip
+
+CONSOLE_GUILD = 0
+MAX_TITLE, MAX_PROMPT, MAX_NOTE, MAX_REASON = 100, 2000, 1000, 500
+MAX_VOTES_LIMIT = 25
+MAX_AUDIO_BYTES = 8 * 1024 * 1024  # the schema's cap on a stored file
+MAX_LINK_LENGTH = 500
+MAX_FILENAME = 100
+LONGEST_CHALLENGE = timedelta(days=365)
+SHORTEST_PHASE = timedelta(minutes=1)
+TIES_NAMED = 5  # a tie note names this many entries, then counts the rest
+MIDI_SUFFIXES = (".mid", ".midi")
+AUDIO_SUFFIXES = (".ogg", ".opus", ".mp3", ".wav", ".flac", ".m4a")
+
+
+class ChallengeSettings(Protocol):
+    """The settings the rules read (``bot.services.settings.Settings`` has them)."""
+
+    @property
+    def moderator_role(self) -> str | None: ...
+
+    @property
+    def min_account_age_days(self) -> int: ...
+
+
+class NotAllowed(InputError):
+    """A moderator-only command from someone who is not one."""
+
+
+# --- deadlines ----------------------------------------------------------------------------------------
+
+_DURATION_PART = re.compile(
+    r"(\d{1,6})\s*(weeks?|w|days?|d|hours?|hrs?|h|minutes?|mins?|m)(?![a-z])", re.IGNORECASE
+)
+_UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60}
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """``3d``, ``36h``, ``90m``, ``1w``, ``1d 12h``, ``2 days``; None when ``text`` is not a duration."""
+    compact = text.strip()
+    parts = list(_DURATION_PART.finditer(compact))
+    if not parts or _DURATION_PART.sub("", compact).strip(" ,") != "":
+        return None
+    seconds = sum(
+        int(number) * _UNIT_SECONDS[unit[0].lower()] for number, unit in (p.groups() for p in parts)
+    )
+    return timedelta(seconds=seconds)
+
+
+def parse_deadline(text: str, now: datetime, after: datetime | None = None) -> datetime:
+    """A deadline from a duration (counted from ``after``, default ``now``) or an ISO date/time.
+
+    Dates and times without a zone are UTC; a bare date means midnight UTC at its start. Refuses
+    deadlines not ahead of ``after``/``now`` and anything more than a year from ``now``.
+    """
+    base = after or now
+    duration = parse_duration(text)
+    if duration is not None:
+        if duration > LONGEST_CHALLENGE:
+            raise InputError("Deadlines can be at most a year away.")
+        moment = base + duration
+    else:
+        try:
+            moment = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise InputError(
+                f"“{text[:40]}” is not a deadline: use a duration like `3d`, `36h` or `90m`, "
+                "or a UTC date like `2026-12-01` or `2026-12-01T18:00`."
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    if moment < now:
+        raise InputError(f"The deadline {moment:%Y-%m-%d %H:%M} UTC is in the past.")
+    if moment < base + SHORTEST_PHASE:
+        raise InputError("Each phase must last at least a minute.")
+    if moment > now + LONGEST_CHALLENGE:
+        raise InputError("Deadlines can be at most a year away.")
+    return moment
+
+
+# --- text from members --------------------------------------------------------------------------------
+
+_MASS_MENTION = re.compile(r"@\s*(everyone|here)\b|<@&\d+>", re.IGNORECASE)
+_MEMBER_MENTION = re.compile(r"<(@!?|#)(\d+)>")
+
+
+def clean_text(text: str, what: str, limit: int, *, multiline: bool = False, required: bool = True) -> str:
+    """Member-written text for posts: no pings of @everyone, @here or roles (refused), other mention
+    markup neutralised, control characters dropped, at most ``limit`` characters."""
+    kept = "".join(
+        ch if ch == "\n" and multiline else " " if ch.isspace() else ch
+        for ch in text
+        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf")
+    )
+    cleaned = kept.strip() if multiline else " ".join(kept.split())
+    if _MASS_MENTION.search(cleaned):
+        raise InputError(f"The {what} cannot mention @everyone, @here or roles; write it without the @.")
+    cleaned = _MEMBER_MENTION.sub(lambda m: f"<\u2060{m.group(1)}{m.group(2)}>", cleaned)
+    if required and not cleaned:
+        raise InputError(f"The {what} is empty; write a few words.")
+    if len(cleaned) > limit:
+        raise InputError(f"The {what} is {len(cleaned)} characters long; at most {limit} fit.")
+    return cleaned
+
+
+def check_link(url: str) -> str:
+    """An http(s) link with a host and no credentials; anything else (``javascript:``, ``data:``,
+    ``file:``, spaces, ``user@host`` tricks) is refused."""
+    text = url.strip()
+    if len(text) > MAX_LINK_LENGTH:
+        raise InputError(f"That link is {len(text)} characters long; links up to {MAX_LINK_LENGTH} work.")
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
+        raise InputError("Links cannot contain spaces or control characters.")
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise InputError("Only http:// and https:// links can be submitted (for example a GitHub link).")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        raise InputError("That link's port is not a number.") from None
+    if not parts.hostname or "@" in parts.netloc:
+        raise InputError("That link has no host name (or hides one behind `name@`); paste the full address.")
+    return urlunsplit(parts._replace(scheme=parts.scheme.lower()))
+
+
+def _clean_filename(filename: str) -> str:
+    name = PurePath(filename.replace("\\", "/")).name
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "entry"
+    stem, dot, suffix = safe.rpartition(".")
+    return safe if len(safe) <= MAX_FILENAME else f"{stem[: MAX_FILENAME - len(suffix) - 1]}{dot}{suffix}"
+
+
+def _looks_like_audio(suffix: str, data: bytes) -> bool:
+    if suffix in (".ogg", ".opus"):
+        return data.startswith(b"OggS")
+    if suffix == ".mp3":
+        return data.startswith(b"ID3") or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
+    if suffix == ".wav":
+        return data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+    if suffix == ".flac":
+        return data.startswith(b"fLaC")
+    return data[4:8] == b"ftyp"  # .m4a
+
+
+def file_kind(filename: str, size: int) -> EntryKind:
+    """``midi`` or ``audio`` by the file name, refusing other types and oversized files up front (so
+    adapters can refuse a 50 MB upload without downloading it)."""
+    suffix = PurePath(filename).suffix.lower()
+    if suffix in MIDI_SUFFIXES:
+        kind: EntryKind = "midi"
+        limit = MAX_MIDI_BYTES
+    elif suffix in AUDIO_SUFFIXES:
+        kind, limit = "audio", MAX_AUDIO_BYTES
+    else:
+        raise InputError(
+            f"“{filename[:60]}” is not a file challenges take: send MIDI ({', '.join(MIDI_SUFFIXES)}) "
+            f"or audio ({', '.join(AUDIO_SUFFIXES)})."
+        )
+    if size > limit:
+        raise InputError(
+            f"That file is {size / 2**20:.1f} MiB; {kind.upper()} entries up to {limit / 2**20:.1f} MiB."
+        )
+    if size == 0:
+        raise InputError("That file is empty.")
+    return kind
+
+
+# --- what the service hands back ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    challenge: Challenge
+    standings: list[Standing]  # empty while hidden
+    hidden: bool  # the challenge hides counts until it closes
+
+
+@dataclass(frozen=True)
+class Results:
+    """How a challenge ended: winner and runner-up (entries with at least one vote), and how ties went."""
+
+    challenge: Challenge
+    winner: Entry | None
+    runner_up: Entry | None
+    entries: int
+    votes: int
+    tie_notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EntryMedia:
+    """What Play sends: a stored file (name + bytes) or, for a link entry, the link."""
+
+    filename: str | None
+    data: bytes | None
+    link: str | None
+
+
+@dataclass(frozen=True)
+class ProfileEntry:
+    challenge: Challenge
+    entry: Entry
+    place: int | None  # 1 or 2 in a closed challenge
+    votes_shown: bool  # False while the challenge hides its counts
+
+
+@dataclass(frozen=True)
+class Profile:
+    user_id: int
+    entries: list[ProfileEntry]
+    wins: int
+    runner_ups: int
+    clips: list[StoredClip]
+    removed: list[RemovedEntry]
+
+
+def _tie_notes(ranked: list[Entry], placed: list[Entry]) -> tuple[str, ...]:
+    notes = []
+    for place, entry in enumerate(placed):
+        tied = [other for other in ranked if other.votes == entry.votes]
+        if len(tied) > 1 and (place == 0 or entry.votes != placed[0].votes):
+            names = ", ".join(f"“{other.title}”" for other in tied[:TIES_NAMED])
+            if len(tied) > TIES_NAMED:
+                names += f" and {len(tied) - TIES_NAMED} more"
+            notes.append(
+                f"{names} tied on {entry.votes} vote{'s' * (entry.votes != 1)}; "
+                "the earlier submission places higher."
+            )
+    return tuple(notes)
+
+
+class ChallengeService:
+    """The challenge rules over a :class:`ChallengeStore` (and the clip store, for clip entries)."""
+
+    def __init__(
+        self,
+        store: ChallengeStore,
+        clips: ClipStore,
+        settings: ChallengeSettings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self._clips = clips
+        self._settings = settings
+        self._clock = clock
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    def _require_moderator(self, is_moderator: bool, action: str) -> None:
+        if not is_moderator:
+            role = self._settings.moderator_role
+            extra = f" or the {role} role" if role else ""
+            raise NotAllowed(f"Only members with Manage Server{extra} can {action}.")
+
+    # --- finding challenges ---------------------------------------------------------------------------
+
+    async def open_challenge(self, guild_id: int) -> Challenge | None:
+        """The guild's challenge accepting submissions right now, if any."""
+        running = await self.store.running_challenge(guild_id)
+        return running if running is not None and running.phase == "submissions" else None
+
+    async def running(self, guild_id: int) -> Challenge | None:
+        return await self.store.running_challenge(guild_id)
+
+    async def challenge(self, guild_id: int, challenge_id: int | None = None) -> Challenge:
+        """Challenge ``challenge_id``, or else the running one, or else the latest."""
+        if challenge_id is not None:
+            return await self.store.get_challenge(guild_id, challenge_id)
+        found = await self.store.running_challenge(guild_id) or await self.store.latest_challenge(guild_id)
+        if found is None:
+            raise InputError(
+                "No challenge has run in this server yet; a moderator can `/challenge start` one."
+            )
+        return found
+
+    async def _running_or_refuse(self, guild_id: int) -> Challenge:
+        found = await self.store.running_challenge(guild_id)
+        if found is None:
+            raise ChallengeRefused("No challenge is running in this server right now.")
+        return found
+
+    # --- moderators -----------------------------------------------------------------------------------
+
+    async def start(
+        self,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        *,
+        is_moderator: bool,
+        title: str,
+        prompt: str,
+        submit_by: str,
+        vote_by: str,
+        max_votes: int = DEFAULT_MAX_VOTES,
+        hide_leaderboard: bool = False,
+    ) -> Challenge:
+        """Open a challenge; ``vote_by`` as a duration counts from the submission deadline."""
+        self._require_moderator(is_moderator, "start challenges")
+        clean_title = clean_text(title, "title", MAX_TITLE)
+        clean_prompt = clean_text(prompt, "prompt", MAX_PROMPT, multiline=True)
+        if not 1 <= max_votes <= MAX_VOTES_LIMIT:
+            raise InputError(f"Votes per member must be between 1 and {MAX_VOTES_LIMIT}.")
+        now = self._now()
+        submission_deadline = parse_deadline(submit_by, now)
+        voting_deadline = parse_deadline(vote_by, now, after=submission_deadline)
+        return await self.store.create_challenge(
+            guild_id, channel_id, user_id, clean_title, clean_prompt, submission_deadline, voting_deadline,
+            max_votes=max_votes, hide_leaderboard=hide_leaderboard,
+        )  # fmt: skip
+
+    async def close(self, guild_id: int, *, is_moderator: bool) -> Challenge:
+        """End the running challenge now; the deadline task posts its results."""
+        self._require_moderator(is_moderator, "close challenges")
+        running = await self._running_or_refuse(guild_id)
+        return await self.store.end_challenge(guild_id, running.id, "closed")
+
+    async def cancel(self, guild_id: int, *, is_moderator: bool, reason: str) -> Challenge:
+        """Call the running challenge off without results; the reason is shown to everyone who entered."""
+        self._require_moderator(is_moderator, "cancel challenges")
+        clean_reason = clean_text(reason, "reason", MAX_REASON)
+        running = await self._running_or_refuse(guild_id)
+        return await self.store.end_challenge(guild_id, running.id, "cancelled", clean_reason)
+
+    async def remove_entry(
+        self, guild_id: int, user_id: int, entry_id: int, *, is_moderator: bool, reason: str
+    ) -> RemovedEntry:
+        self._require_moderator(is_moderator, "remove entries")
+        clean_reason = clean_text(reason, "reason", MAX_REASON)
+        return await self.store.remove_entry(guild_id, entry_id, user_id, clean_reason)
+
+    # --- submissions ----------------------------------------------------------------------------------
+
+    async def _submission_target(self, guild_id: int) -> Challenge:
+        found = await self.open_challenge(guild_id)
+        if found is None:
+            running = await self.store.running_challenge(guild_id)
+            if running is not None:
+                raise SubmissionRefused(f"Submissions for “{running.title}” are closed; voting is on.")
+            raise SubmissionRefused("No challenge is taking submissions in this server right now.")
+        return found
+
+    async def submit_file(
+        self,
+        guild_id: int,
+        user_id: int,
+        filename: str,
+        data: bytes,
+        title: str | None = None,
+        note: str = "",
+    ) -> Entry:
+        """A MIDI or audio file; MIDI is parsed (safely, in a worker thread: a file of several MB
+        takes a while) so a renamed non-MIDI file is refused."""
+        kind = file_kind(filename, len(data))
+        suffix = PurePath(filename).suffix.lower()
+        if kind == "midi":
+            try:
+                await asyncio.to_thread(read_midi, data)
+            except InputError as error:  # the reader's words start lower case, some with an empty "()"
+                reason = str(error).replace(" ()", "")
+                raise InputError(reason[:1].upper() + reason[1:]) from None
+        elif not _looks_like_audio(suffix, data):
+            raise InputError(f"That file does not look like {suffix[1:].upper()} audio; export it again.")
+        stored_name = _clean_filename(filename)
+        given_stem = PurePath(filename.replace("\\", "/")).stem
+        clean_title = clean_text(title or given_stem, "title", MAX_TITLE)
+        clean_note = clean_text(note, "note", MAX_NOTE, multiline=True, required=False)
+        challenge = await self._submission_target(guild_id)
+        return await self.store.submit_entry(
+            guild_id,
+            challenge.id,
+            user_id,
+            clean_title,
+            kind,
+            payload=data,
+            filename=stored_name,
+            note=clean_note,
+        )
+
+    async def submit_clip(
+        self, guild_id: int, user_id: int, clip_id: int, title: str | None = None, note: str = ""
+    ) -> Entry:
+        """One of the member's own jazzbot clips made in this server."""
+        clip = await self._clips.get(clip_id, None if guild_id == CONSOLE_GUILD else guild_id)
+        if clip.user_id != user_id:
+            raise SubmissionRefused(f"Clip #{clip_id} was made by someone else; submit one of your own.")
+        default_title = f"Clip #{clip.id}: {clip.request.summary()}"
+        clean_title = clean_text(title or default_title, "title", MAX_TITLE)
+        clean_note = clean_text(note, "note", MAX_NOTE, multiline=True, required=False)
+        challenge = await self._submission_target(guild_id)
+        return await self.store.submit_entry(
+            guild_id, challenge.id, user_id, clean_title, "clip", reference=str(clip.id), note=clean_note
+        )
+
+    async def submit_link(
+        self, guild_id: int, user_id: int, url: str, title: str | None = None, note: str = ""
+    ) -> Entry:
+        """A link to code or a page (http/https only)."""
+        link = check_link(url)
+        clean_title = clean_text(title or urlsplit(link).hostname or link, "title", MAX_TITLE)
+        clean_note = clean_text(note, "note", MAX_NOTE, multiline=True, required=False)
+        challenge = await self._submission_target(guild_id)
+        return await self.store.submit_entry(
+            guild_id, challenge.id, user_id, clean_title, "link", reference=link, note=clean_note
+        )
+
+    async def own_clips(self, guild_id: int, user_id: int, limit: int = 25) -> list[StoredClip]:
+        """The member's clips that can be submitted here (for autocomplete)."""
+        return await self._clips.by_user(None if guild_id == CONSOLE_GUILD else guild_id, user_id, limit)
+
+    # --- entries and votes ----------------------------------------------------------------------------
+
+    async def entries(self, guild_id: int, challenge_id: int | None = None) -> tuple[Challenge, list[Entry]]:
+        challenge = await self.challenge(guild_id, challenge_id)
+        return challenge, await self.store.entries(guild_id, challenge.id)
+
+    async def entry(self, guild_id: int, entry_id: int) -> Entry:
+        return await self.store.get_entry(guild_id, entry_id)
+
+    async def entry_media(self, guild_id: int, entry_id: int) -> EntryMedia:
+        entry = await self.store.get_entry(guild_id, entry_id)
+        if entry.kind == "link":
+            return EntryMedia(None, None, entry.reference)
+        if entry.kind == "clip":
+            assert entry.reference is not None
+            clip = await self._clips.get(
+                int(entry.reference), None if guild_id == CONSOLE_GUILD else guild_id
+            )
+            if clip.audio:
+                return EntryMedia(f"entry-{entry.id}-clip-{clip.id}.{clip.audio_format}", clip.audio, None)
+            return EntryMedia(f"entry-{entry.id}-clip-{clip.id}.mid", clip.midi, None)
+        return EntryMedia(entry.filename, await self.store.entry_payload(guild_id, entry_id), None)
+
+    async def vote(
+        self, guild_id: int, user_id: int, entry_id: int, member_since: float | None = None
+    ) -> VoteReceipt:
+        """One vote; ``member_since`` (Unix seconds: the later of account creation and joining the
+        server) feeds the minimum-age guard when it is switched on."""
+        days = self._settings.min_account_age_days
+        if days and member_since is not None and self._clock() - member_since < days * 86400:
+            age = max(0.0, (self._clock() - member_since) / 86400)
+            raise VoteRefused(VoteRefusal.TOO_NEW, f"Votes count from {days} days on; yours is {age:.0f}.")
+        return await self.store.vote(guild_id, entry_id, user_id)
+
+    async def unvote(self, guild_id: int, user_id: int, entry_id: int) -> VoteReceipt:
+        return await self.store.unvote(guild_id, entry_id, user_id)
+
+    async def leaderboard(self, guild_id: int, challenge_id: int | None = None) -> Leaderboard:
+        challenge = await self.challenge(guild_id, challenge_id)
+        if challenge.hide_leaderboard and challenge.phase in RUNNING_PHASES:
+            return Leaderboard(challenge, [], hidden=True)
+        return Leaderboard(challenge, await self.store.leaderboard(guild_id, challenge.id), hidden=False)
+
+    # --- results, history, profiles -------------------------------------------------------------------
+
+    async def results(self, challenge: Challenge) -> Results:
+        """Winner and runner-up of a challenge (as it stands: final once it is closed)."""
+        ranked = sorted(
+            await self.store.entries(challenge.guild_id, challenge.id),
+            key=lambda e: (-e.votes, e.submitted_at, e.id),
+        )
+        placed = [entry for entry in ranked[:2] if entry.votes > 0]
+        return Results(
+            challenge=challenge,
+            winner=placed[0] if placed else None,
+            runner_up=placed[1] if len(placed) > 1 else None,
+            entries=len(ranked),
+            votes=sum(entry.votes for entry in ranked),
+            tie_notes=_tie_notes(ranked, placed),
+        )
+
+    async def history(self, guild_id: int, limit: int = 10) -> list[Results]:
+        """Ended challenges, newest first, with their winners."""
+        ended = [c for c in await self.store.challenges(guild_id, limit + 1) if c.phase not in RUNNING_PHASES]
+        return [await self.results(challenge) for challenge in ended[:limit]]
+
+    async def profile(self, guild_id: int, user_id: int) -> Profile:
+        entries: list[ProfileEntry] = []
+        for entry in await self.store.entries_by_author(guild_id, user_id):
+            challenge = await self.store.get_challenge(guild_id, entry.challenge_id)
+            place = None
+            if challenge.phase == "closed":
+                results = await self.results(challenge)
+                winners = [r.id for r in (results.winner, results.runner_up) if r is not None]
+                place = winners.index(entry.id) + 1 if entry.id in winners else None
+            shown = not (challenge.hide_leaderboard and challenge.phase in RUNNING_PHASES)
+            entries.append(ProfileEntry(challenge, entry, place, shown))
+        return Profile(
+            user_id=user_id,
+            entries=entries,
+            wins=sum(e.place == 1 for e in entries),
+            runner_ups=sum(e.place == 2 for e in entries),
+            clips=await self.own_clips(guild_id, user_id, limit=5),
+            removed=await self.store.removed_entries(guild_id, user_id),
+        )

@@ -1,0 +1,71 @@
+"""The worker-thread side of a job: compose a piece and turn it into a clip. No asyncio here.
+
+One :class:`Studio` serves every worker thread. The composer is immutable and thread-safe; a FluidSynth
+:class:`~bot.audio.render.Renderer` is not, so each worker thread gets its own, made on the thread's first job
+and kept for the life of the studio (the soundfont's samples are cached by FluidSynth, so the second and
+later renderers load in a few milliseconds).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+
+from bot.audio.clips import Clip, make_clip
+from bot.audio.render import Renderer
+from bot.core.requests import JazzRequest
+from bot.services.settings import Settings
+from model.compose import Composer
+
+
+class Studio:
+    """Makes clips for :class:`~bot.services.jobs.JobQueue` workers: ``make(request, on_stage) -> Clip``."""
+
+    def __init__(self, composer: Composer, settings: Settings) -> None:
+        self._composer = composer
+        self._settings = settings
+        self._local = threading.local()
+        self._renderers: list[Renderer] = []
+        self._lock = threading.Lock()
+
+    def make(self, request: JazzRequest, on_stage: Callable[[str], None] | None = None) -> Clip:
+        """The clip for ``request``; ``on_stage`` hears "composing", then make_clip's stages.
+
+        Blocking: call it from a worker thread. Bad requests raise :class:`~model.errors.InputError`.
+        """
+        if on_stage is not None:
+            on_stage("composing")
+        started = time.perf_counter()
+        piece = self._composer.compose_many([request.compose_request()])[0]
+        composed = time.perf_counter() - started
+        options = request.arrange_options()
+        if options.seed is None:  # the band plays the same way whenever the piece is made again
+            options = dataclasses.replace(options, seed=piece.seed)
+        clip = make_clip(
+            piece,
+            self.renderer(),
+            options,
+            audio_format=self._settings.audio_format,
+            max_bytes=self._settings.max_upload_bytes,
+            on_stage=on_stage,
+        )
+        return dataclasses.replace(clip, timings={"composing": composed, **clip.timings})
+
+    def renderer(self) -> Renderer:
+        """This thread's renderer, created on first use."""
+        renderer: Renderer | None = getattr(self._local, "renderer", None)
+        if renderer is None:
+            renderer = Renderer(self._settings.soundfont)
+            self._local.renderer = renderer
+            with self._lock:
+                self._renderers.append(renderer)
+        return renderer
+
+    def close(self) -> None:
+        """Free every thread's synth; call after the worker threads have stopped."""
+        with self._lock:
+            renderers, self._renderers = self._renderers, []
+        for renderer in renderers:
+            renderer.close()

@@ -1,0 +1,1 @@
+"""SQLite storage: the database file, its migrations and one store per kind of record."""

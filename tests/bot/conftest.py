@@ -1,0 +1,64 @@
+"""Fixtures shared by the bot's tests: a renderer, a settable clock, a migrated database and simcord bots."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+
+from bot.audio.render import Renderer
+from bot.discord.app import JazzBot
+from bot.store.database import open_database
+from tests.bot.challenge_helpers import Clock
+from tests.bot.discord_helpers import Bots, quick_settings
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Iterator[Renderer]:
+    """A FluidSynth renderer with the soundfont loaded, shared by one module's tests."""
+    renderer = Renderer()
+    yield renderer
+    renderer.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    """A migrated database on a real file in the test's directory."""
+    connection = await open_database(tmp_path / "jazzbot.sqlite3")
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+async def bots(tmp_path: Path, settings_overrides: dict[str, Any]) -> AsyncIterator[Bots]:
+    made = Bots(quick_settings(tmp_path, **settings_overrides))
+    yield made
+    await made.close()
+
+
+@pytest.fixture
+def simcord_bot(bots: Bots) -> JazzBot:
+    return bots.new()
+
+
+@pytest.fixture
+def scene(simcord_env: Any) -> tuple[Any, Any, Any]:
+    """A guild's #jam channel with two members, alice and bob."""
+    guild = simcord_env.create_guild("Jazz Club")
+    channel = guild.create_text_channel("jam")
+    alice = guild.add_member(simcord_env.create_user("alice"))
+    bob = guild.add_member(simcord_env.create_user("bob"))
+    return channel, alice, bob

@@ -1,0 +1,149 @@
+"""The console's commands on real services: files a player can open, friendly replies to bad input."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import mido
+import pytest
+from PIL import Image
+
+from bot.console.app import Console, split_options
+from bot.services.settings import Settings
+from bot.services.startup import Services, open_services
+from tests.bot.buggy_studio import BUG, buggy_studio
+
+
+@pytest.fixture
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    opened = await open_services(
+        Settings(database=tmp_path / "jazzbot.db", workers=1, cooldown_seconds=0.0, out_dir=tmp_path / "out")
+    )
+    yield opened
+    await opened.close()
+
+
+def decoded_seconds(path: Path) -> float:
+    """Seconds of audio ffmpeg decodes from ``path`` (as 48 kHz stereo 16-bit)."""
+    pcm = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "2", "-ar", "48000", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return len(pcm) / (48000 * 4)
+
+
+def printed_paths(reply: str) -> dict[str, Path]:
+    lines = [line.split(": ", 1) for line in reply.splitlines()]
+    return {label: Path(value) for label, value in lines if label in ("audio", "midi", "image")}
+
+
+async def test_jazz_writes_a_playable_clip_and_prints_a_summary(services: Services, tmp_path: Path) -> None:
+    console = Console(services, tmp_path / "out")
+    reply = await console.execute('/jazz 2 bars in Bb ballad seed=7 progression="| Cm7 F7 | Bbmaj7 |"')
+    assert reply.ok, reply.text
+    first = reply.text.splitlines()[0]
+    assert first.startswith("clip #1: 2 bars in Bb, 72 bpm, ballad, tenor sax, seed 7")
+    assert "chart: | Cm7 F7 | Bbmaj7 |" in reply.text
+
+    paths = printed_paths(reply.text)
+    assert set(paths) == {"audio", "midi", "image"}
+    assert all(path.parent == tmp_path / "out" for path in paths.values())
+    assert decoded_seconds(paths["audio"]) > 2 * 4 * 60 / 72  # two bars at 72 bpm, plus the tail
+    midi = mido.MidiFile(paths["midi"])
+    assert sum(1 for track in midi.tracks for m in track if m.type == "note_on" and m.velocity) > 0
+    with Image.open(paths["image"]) as picture:
+        assert (picture.format, picture.size) == ("PNG", (1200, 400))
+
+
+async def test_button_commands_work_on_the_console(services: Services, tmp_path: Path) -> None:
+    console = Console(services, tmp_path / "out")
+    assert (await console.execute("/jazz 2 bars seed=3")).ok
+    extended = await console.execute("/extend 1")
+    assert extended.ok and extended.text.startswith("clip #2: 10 bars") and "seed 3," in extended.text
+    assert (await console.execute("/vary #1")).text.startswith("clip #3: 2 bars")
+    assert (await console.execute("/regenerate 2")).text.startswith("clip #4: 10 bars")
+    blues = await console.execute("/jazz 1 bar of blues in Bb")
+    assert "\nchart (12-bar blues): | Bb7 |\n" in blues.text
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("/jazz 99 bars", "at most 64 bars, not 99"),
+        ("/jazz bars=lots", "Bars must be a whole number"),
+        ("/jazz qwerty zxcv please", "didn't understand 'qwerty', 'zxcv'"),
+        ('/jazz progression="| Dm7 G7', "check the double quotes"),
+        ("/extend 42", "There is no clip #42 here;"),
+        ("/extend 99999999999999999999999", "There is no clip #99999999999999999999999"),
+        ("/vary", "needs a clip number"),
+        ("/frobnicate", "Unknown command /frobnicate"),
+        ("16 bars in F", "Commands start with a slash, e.g. /jazz 16 bars in F"),
+        ("hello there", "Commands start with a slash: try /jazz 16 bars in Bb, or /help for the list."),
+    ],
+)
+async def test_bad_input_gets_a_friendly_reply(
+    services: Services, tmp_path: Path, line: str, expected: str
+) -> None:
+    reply = await Console(services, tmp_path / "out").execute(line)
+    assert not reply.ok
+    assert expected in reply.text
+    assert "Traceback" not in reply.text
+    assert not (tmp_path / "out").exists()
+
+
+async def test_a_job_that_dies_of_a_bug_gets_an_apology_with_the_logged_id(
+    services: Services, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with buggy_studio(services):
+        reply = await Console(services, tmp_path / "out").execute("/jazz 2 bars")
+
+    assert not reply.ok and reply.text.startswith("Sorry, something went wrong making that clip")
+    match = re.search(r"request id `([0-9a-f]{6})`", reply.text)
+    assert match and BUG not in reply.text
+    tracebacks = [record for record in caplog.records if record.exc_info is not None]
+    assert [record.getMessage() for record in tracebacks] == [
+        f"request {match.group(1)} failed: a job of user 0"
+    ]
+
+
+async def test_help_and_quit(services: Services, tmp_path: Path) -> None:
+    console = Console(services, tmp_path / "out")
+    assert "/jazz <request>" in await console.handle("/help")
+    assert (await console.execute("/quit")).quit
+    assert await console.handle("   ") == ""
+
+
+def test_options_are_split_from_the_text() -> None:
+    text, options = split_options("blues in F tempo=120 Seed=4 'progression=| F7 | Bb7 |' swing")
+    assert text == "blues in F swing"
+    assert options == {"tempo": "120", "seed": "4", "progression": "| F7 | Bb7 |"}
+
+
+async def test_progress_goes_to_the_progress_stream(services: Services, tmp_path: Path) -> None:
+    shown = io.StringIO()
+    assert (await Console(services, tmp_path / "out", progress_out=shown).execute("/jazz 1 bar")).ok
+    lines = shown.getvalue().splitlines()
+    stages = ["composing", "arranging", "rendering", "encoding", "drawing"]
+    assert lines and all(line.strip(" .") in stages for line in lines)
+    assert [line.strip(" .") for line in lines] == sorted(
+        {line.strip(" .") for line in lines}, key=stages.index
+    )
+
+
+async def test_a_request_with_a_stray_word_is_played_with_a_note(services: Services, tmp_path: Path) -> None:
+    reply = await Console(services, tmp_path / "out").execute("/jazz 2 bars of groovy spooky blues in Bb")
+    assert reply.ok and reply.text.startswith("clip #1: 2 bars in Bb")
+    assert reply.text.endswith("note: I left out 'spooky'; the rest is as you asked.")
+
+
+async def test_an_apostrophe_is_not_an_open_quote(services: Services, tmp_path: Path) -> None:
+    reply = await Console(services, tmp_path / "out").execute("/jazz 1 bar of well you needn't")
+    assert reply.ok, reply.text
+    assert "note" not in reply.text

@@ -1,0 +1,156 @@
+"""``python -m model.evaluate`` end to end on a few real solos, and its parts on real data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from model import evaluate
+from model.compose import Composer
+from model.evaluation_sets import Progress, composed, cut, read_track_notes, solo_chunks
+from model.melody_metrics import held_over_share
+from model.metrics import filled_bar_share, split_mixed_track
+from model.piece import TICKS_PER_BAR, Chord, Note
+from model.theory import parse_chord
+from model.two_sample import classifier_accuracy
+from model.wjazzd import read_solo, solo_name, split
+
+ISSUE_ROWS = (
+    "fallback rate",
+    "repeated notes",
+    "exact 4-note motif recurrence",
+    "4-note contour recurrence",
+    "8-bar median-pitch spread, 16 bars",
+    "8-bar median-pitch spread, 64 bars",
+    "octave-plus leaps",
+    "notes held over a bar line",
+    "phrase length (notes)",
+    "phrase ends on a chord tone",
+    "last note length (beats)",
+    "last note the chord root",
+    "pitch-class entropy H1",
+    "pitch-class entropy H4",
+    "grooving similarity GS",
+    "pieces copying < 12 notes",
+    "notes on chord tones",
+    "notes on chord or scale tones",
+    "bars exactly filled",
+    "distinctness between seeds",
+)
+
+
+def solo_files(shared_data: Path) -> list[Path]:
+    return sorted((shared_data / "wjazzd" / "melody").glob("*.csv"))
+
+
+def table_rows(report: str) -> dict[str, list[str]]:
+    return {
+        row.split(" | ")[0].strip("| "): [c.strip() for c in row.strip("|").split(" | ")[1:]]
+        for row in report.splitlines()
+        if row.startswith("| ")
+    }
+
+
+def test_a_cut_rebases_notes_and_clips_chords() -> None:
+    chords = [Chord(parse_chord("C7"), 0, 3 * TICKS_PER_BAR, "C7")]
+    notes = [Note(60, TICKS_PER_BAR - 10, 10), Note(62, TICKS_PER_BAR, 3 * TICKS_PER_BAR)]
+    sample = cut(notes, chords, 1, 1)
+    assert sample.melody == (Note(62, 0, TICKS_PER_BAR),)  # cut at the chunk's end: not held over
+    assert sample.chords == (Chord(parse_chord("C7"), 0, TICKS_PER_BAR, "C7"),)
+    assert held_over_share(sample.melody) == 0.0
+
+
+def test_deepjazz_output_splits_into_a_melody_and_named_chords(shared_data: Path) -> None:
+    path = shared_data / "deepjazz" / "reference_outputs" / "deepjazz_on_metheny_128_epochs.mid"
+    notes = read_track_notes(path)
+    track = split_mixed_track(notes)
+    assert 18 <= track.bars <= 19
+    assert len(track.chords) >= 30
+    assert 100 <= len(track.melody) < len(notes)
+    assert all(c.symbol.quality in {"", "m", "7", "maj7", "m7", "6", "m6", "m7b5"} for c in track.chords[:10])
+
+
+def test_composed_pieces_fill_every_bar_and_carry_the_fallback_share(composer: Composer) -> None:
+    pieces = composed(composer, 3, 16, Progress(enabled=False))
+    assert [p.bars for p in pieces] == [16, 16, 16]
+    assert all(filled_bar_share(p.melody, p.bars) == 1.0 for p in pieces)
+    assert all(p.fallback is not None and 0 < p.fallback < 1 for p in pieces)
+    assert len({p.chords for p in pieces}) == 3  # progressions (and keys) cycle
+
+
+def test_two_halves_of_real_solo_chunks_are_indistinguishable_to_the_classifier(shared_data: Path) -> None:
+    solos = [
+        read_solo(path, path.parent.parent / "beats" / f"{path.stem}_beattrack.csv")
+        for path in solo_files(shared_data)[:60:2]
+    ]
+    chunks = solo_chunks(solos, 16)
+    assert len(chunks) >= 80
+    features = evaluate.feature_matrix(chunks)
+    result = classifier_accuracy(features[0::2], features[1::2])
+    assert abs(result.mean - 0.5) < 0.15
+
+
+def test_the_report_has_every_row_of_the_issue_for_real_solos_jazzbot_and_deepjazz(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JAZZBOT_CACHE_DIR", str(tmp_path / "cache"))
+    files = {solo_name(path): path for path in solo_files(shared_data)}
+    train, valid = split(files)
+    folder = tmp_path / "wjazzd"
+    for sub in ("melody", "beats"):
+        (folder / sub).mkdir(parents=True)
+    for name in [*valid[:4], *train[:2]]:
+        melody = files[name]
+        (folder / "melody" / melody.name).symlink_to(melody)
+        beats = f"{melody.stem}_beattrack.csv"
+        (folder / "beats" / beats).symlink_to(melody.parent.parent / "beats" / beats)
+    out = tmp_path / "report.md"
+    lead_sheet = shared_data / "standards" / "Blue_Monk.xml"
+    args = ["--n", "3", "--wjazzd", str(folder), "--data", str(lead_sheet), "--out", str(out), "--quiet"]
+    assert evaluate.main(args) == 0
+    report = out.read_text()
+    assert capsys.readouterr().out == report
+    rows = table_rows(report)
+    for issue_row in ISSUE_ROWS:
+        assert any(label.startswith(issue_row) for label in rows), issue_row
+    header = next(label for label in rows if label == "figure")
+    assert rows[header][0].startswith("real solos") and rows[header][1] == "jazzbot (3 pieces)"
+    fallback = rows["fallback rate (notes the realiser had to move)"]
+    assert fallback[0] == "-" and float(fallback[1].rstrip("%")) > 0
+    filled = rows["bars exactly filled"]
+    assert filled[:2] == ["100.0%", "100.0%"] and float(filled[2].rstrip("%")) < 50
+    for feature in ("pitch classes", "intervals", "inter-onset times", "pitch range"):
+        assert 0.0 <= float(rows[feature][1]) <= 1.0
+    assert "LSTM" in rows and "5-gram, interpolated Kneser-Ney" in rows
+
+
+def test_bad_arguments_are_refused(tmp_path: Path) -> None:
+    assert evaluate.main(["--n", "0"]) == 2
+    assert evaluate.main(["--wjazzd", str(tmp_path), "--quiet"]) == 2
+
+
+def test_nll_rows_put_the_lstm_beside_the_best_n_gram_for_any_token_type() -> None:
+    train = tuple(tuple([0, 1, 2, 3] * 10) for _ in range(5))  # token ids, as a new encoder may give
+    tokens = evaluate.HeldOutTokens(train, ((0, 1, 2, 3, 0, 1),), tuple(range(6)), 0.5, "ids")
+    rows = {row[0]: row[1:] for row in evaluate.nll_rows(tokens)}
+    best = min(
+        float(rows["3-gram, interpolated Kneser-Ney"][0]), float(rows["5-gram, interpolated Kneser-Ney"][0])
+    )
+    assert 0 < best < 1.0  # a cycle of four is easy to predict
+    assert rows["LSTM"][0] == "0.500"
+    ratio, goal = rows["LSTM / best n-gram"]
+    assert float(ratio) == pytest.approx(0.5 / best, rel=0.05) and goal == "<= 0.85"
+    unknown = evaluate.HeldOutTokens(train, ((0, 1),), (), None, "ids")
+    assert [row[0] for row in evaluate.nll_rows(unknown)][-1] == "LSTM"
+
+
+def test_progress_to_a_file_shows_finished_stages_only(capsys: pytest.CaptureFixture[str]) -> None:
+    progress = Progress()
+    progress("reading WJazzD solos")
+    for done in range(1, 4):
+        progress("composing 16-bar pieces", done, 3)
+    Progress(enabled=False)("silent")
+    assert (
+        capsys.readouterr().err == "evaluate: reading WJazzD solos\nevaluate: composing 16-bar pieces 3/3\n"
+    )
