@@ -1,0 +1,187 @@
+"""The drummer: time, conversation with the lead, fills at the seams of the form, an ending.
+
+Swing rides "spang-a-lang" (now and then leaving out a skip note) with the hi-hat pedal on 2 and 4,
+feathered kick, and snare comping that talks more where the lead rests. Ballad plays brushes: swirls
+(two half-bar or one whole-bar), taps on 2 and 4 with varied pickups, a varied soft kick. Bossa plays
+hi-hat eighths (opening on the "and" of 4 at times), cross-stick on the clave-like two-bar figure, the
+bossa kick, with small variations.
+
+Form: every 4th bar ends with a set-up (snare and kick on the off-beats, a crash catching the next
+phrase), every 8th bar, and the bar before the ending, with a fill over beats 3 and 4. Everything is
+scaled by :func:`model.arrange.feel.intensity`, so the kit builds over the piece and backs off at the
+start of each 8-bar phrase. The ending bar is a hit on the final chord (crash and kick), a ride-cymbal
+roll swelling over the held chord, and a cut-off hit on beat 4 where the band lets go.
+"""
+
+from __future__ import annotations
+
+import random
+
+from model.arrange.chart import BAR, BEAT, EIGHTH, ENDING_CUT, Played
+from model.arrange.feel import intensity, jitter
+from model.arrange.instruments import (
+    BRUSH_SWIRL,
+    CLOSED_HAT,
+    CRASH,
+    HIGH_TOM,
+    KICK,
+    LOW_TOM,
+    MID_TOM,
+    PEDAL_HAT,
+    RIDE,
+    SIDE_STICK,
+    SNARE,
+)
+from model.arrange.lead import LeadLine
+
+OPEN_HAT = 46
+SIXTEENTH = BEAT // 4
+# Fills over beats 3 and 4 (offset, key, velocity), straight grid: swing makes the eighths swing.
+_FILLS: tuple[tuple[tuple[int, int, int], ...], ...] = (
+    ((960, SNARE, 62), (1200, SNARE, 70), (1440, HIGH_TOM, 76), (1680, LOW_TOM, 82)),
+    (
+        (960, SNARE, 58),
+        (1080, SNARE, 48),
+        (1200, SNARE, 66),
+        (1440, MID_TOM, 74),
+        (1560, MID_TOM, 64),
+        (1680, LOW_TOM, 84),
+    ),
+    ((1200, SNARE, 66), (1440, SNARE, 74), (1560, HIGH_TOM, 70), (1680, KICK, 84)),
+    ((960, HIGH_TOM, 64), (1200, MID_TOM, 70), (1440, LOW_TOM, 76), (1680, SNARE, 88)),
+)
+_SETUPS = (((1200, SNARE, 58), (1680, KICK, 70)), ((1680, SNARE, 64),), ((720, SNARE, 52), (1680, KICK, 66)))
+_SNARE_SPOTS = (240, 720, 1200, 1440, 1680)
+_BOSSA_STICK = ((0, 720, 1440), (480, 1200))
+
+
+class _Kit:
+    """Collects hits, scaled by the piece's dynamic shape."""
+
+    def __init__(self, bars: int, style: str, rng: random.Random) -> None:
+        self.bars, self.style, self.rng = bars, style, rng
+        self.hits: list[Played] = []
+
+    def hit(self, tick: int, key: int, velocity: float, length: int = 120) -> None:
+        scale = intensity(min(tick // BAR, self.bars - 1), self.bars, self.style)
+        self.hits.append((tick, tick + length, key, jitter(self.rng, velocity * scale)))
+
+    def figure(self, at: int, hits: tuple[tuple[int, int, int], ...]) -> None:
+        for offset, key, velocity in hits:
+            self.hit(at + offset, key, velocity)
+
+
+def _seam(bar: int, bars: int, ending: bool) -> str:
+    """What the drummer plays at the end of ``bar``: "fill", "setup" or ""."""
+    last = bar == bars - 1
+    if (last and ending) or (bar % 8 == 7 and not last):
+        return "fill"
+    return "setup" if bar % 4 == 3 and not last else ""
+
+
+def _swing_bar(kit: _Kit, bar: int, seam: str, resting: bool) -> None:
+    at, rng = bar * BAR, kit.rng
+    skips = [o for o in (720, 1680) if not (seam == "fill" and o == 1680) and rng.random() > 0.15]
+    for offset in (0, 480, 960, 1440, *skips):
+        if seam == "fill" and offset >= 960:
+            continue
+        velocity = 82 if offset % BAR in (480, 1440) else 62 if offset % BEAT else 70
+        kit.hit(at + offset, CRASH if offset == 0 and bar % 4 == 0 else RIDE, velocity)
+    for beat in range(4):
+        kit.hit(at + beat * BEAT, KICK, 28)  # feathered
+    kit.hit(at + 480, PEDAL_HAT, 62)
+    kit.hit(at + 1440, PEDAL_HAT, 62)
+    if seam == "fill":
+        kit.figure(at, rng.choice(_FILLS))
+        return
+    spots = [s for s in _SNARE_SPOTS if not (seam and s >= 1200)]
+    chatter = rng.choice((1, 2, 3) if resting else (0, 1, 1, 2))
+    for offset in rng.sample(spots, min(chatter, len(spots))):
+        kit.hit(at + offset, SNARE, rng.randint(34, 52) + (8 if resting else 0))  # comping on the snare
+    if seam == "setup":
+        kit.figure(at, rng.choice(_SETUPS))
+
+
+def _ballad_bar(kit: _Kit, bar: int, seam: str) -> None:
+    at, rng = bar * BAR, kit.rng
+    if rng.random() < 0.3:
+        kit.hit(at, BRUSH_SWIRL, 44, 1860)  # one long swirl
+    else:
+        kit.hit(at, BRUSH_SWIRL, 46, 900)
+        kit.hit(at + 960, BRUSH_SWIRL, 42, 900)
+    kit.hit(at + 480, SNARE, 44)
+    kit.hit(at + 1440, SNARE, 48)
+    for offset in rng.choice(((), (1200,), (600,), (1320,), (600, 1320))):
+        kit.hit(at + offset, SNARE, 30)  # brush pickups into 2 or 4
+    if rng.random() < 0.8:
+        kit.hit(at + 480, PEDAL_HAT, 40)
+        kit.hit(at + 1440, PEDAL_HAT, 40)
+    for offset in rng.choice(((0,), (0,), (0, 960), (0, 1680), ())):
+        kit.hit(at + offset, KICK, 30)
+    if seam == "fill":
+        for offset, velocity in ((1200, 36), (1440, 44), (1560, 50), (1680, 58)):
+            kit.hit(at + offset, SNARE, velocity)
+    elif seam == "setup":
+        kit.hit(at + 1680, SNARE, 40)
+    if bar % 8 == 0 and bar > 0:
+        kit.hit(at, CRASH, 46, 1200)  # a soft cymbal on the new phrase
+
+
+def _bossa_bar(kit: _Kit, bar: int, seam: str) -> None:
+    at, rng = bar * BAR, kit.rng
+    opening = rng.random() < 0.3
+    for offset in range(0, BAR, EIGHTH):
+        if seam == "fill" and offset >= 960:
+            continue
+        key = OPEN_HAT if opening and offset == 1680 else CLOSED_HAT
+        kit.hit(at + offset, key, 54 if offset % BEAT == 0 else 42)
+    stick = _BOSSA_STICK[bar % 2]
+    if rng.random() < 0.25:
+        stick = (*stick, 1680) if bar % 2 else (*stick, 1200)  # an extra stroke in the clave
+    for offset in stick:
+        if not (seam == "fill" and offset >= 960):
+            kit.hit(at + offset, SIDE_STICK, 62)
+    kicks: tuple[tuple[int, int], ...] = ((0, 62), (720, 42), (960, 62), (1680, 42))
+    if rng.random() < 0.2:
+        kicks = ((0, 62), (960, 62))
+    for offset, velocity in kicks:
+        kit.hit(at + offset, KICK, velocity)
+    if seam == "fill":
+        kit.figure(at, rng.choice(_FILLS))
+    elif seam == "setup":
+        kit.hit(at + 1680, SNARE, 56)
+
+
+def _ending(kit: _Kit, end: int, style: str) -> None:
+    """The final chord: a hit, a ride roll swelling over the held chord, and the cut-off."""
+    soft = 0.7 if style == "ballad" else 1.0
+    kit.hit(end, CRASH, 84 * soft, BAR)
+    kit.hit(end, KICK, 70 * soft)
+    roll = range(end + BEAT, end + ENDING_CUT, SIXTEENTH)
+    for k, tick in enumerate(roll):
+        kit.hit(tick, RIDE, (30 + 50 * k / len(roll)) * soft, SIXTEENTH)
+    cut = end + ENDING_CUT
+    kit.hit(cut, CRASH, 96 * soft, BAR - ENDING_CUT)  # rings to the bar line (then the renderer's tail)
+    kit.hit(cut, KICK, 84 * soft)
+    kit.hit(cut, SNARE, 70 * soft)
+
+
+def drum_part(bars: int, style: str, ending: bool, lead: LeadLine, rng: random.Random) -> list[Played]:
+    """The drum part bar by bar (straight grid); drum notes are short hits except swirls and cymbals."""
+    kit = _Kit(bars, style, rng)
+    for bar in range(bars):
+        seam = _seam(bar, bars, ending)
+        if style == "swing":
+            _swing_bar(kit, bar, seam, lead.onsets(bar * BAR, (bar + 1) * BAR) <= 1)
+        elif style == "ballad":
+            _ballad_bar(kit, bar, seam)
+        else:
+            _bossa_bar(kit, bar, seam)
+    if ending:
+        _ending(kit, bars * BAR, style)
+    return kit.hits
+
+
+def count_in() -> list[Played]:
+    """Four hi-hat clicks in the bar before the music, on the straight beats (not swung)."""
+    return [(beat * BEAT, beat * BEAT + 120, CLOSED_HAT, 90 if beat == 0 else 74) for beat in range(4)]

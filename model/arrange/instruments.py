@@ -1,0 +1,52 @@
+"""Who plays: General MIDI programs, channels, and each instrument's real range and sweet spot.
+
+Ranges are sounding MIDI pitches (a tenor sax sounds a major ninth below its written part). A lead's
+``low``..``high`` is what a working jazz player reaches without altissimo (so a part never asks for a
+note the instrument cannot play); ``sweet`` is where its solos usually sit, which the arranger aims the
+line's median at. The sweet spots sit high enough that rootless piano voicings fit under them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """A General MIDI program with its real range (inclusive) and where its line sits best."""
+
+    program: int
+    low: int
+    high: int
+    sweet: int
+
+    def holds(self, pitch: int) -> bool:
+        return self.low <= pitch <= self.high
+
+
+LEADS: dict[str, Instrument] = {
+    "tenor sax": Instrument(66, 44, 75, 66),  # Ab2..Eb5 (written Bb3..F6)
+    "alto sax": Instrument(65, 49, 80, 71),  # Db3..Ab5 (written Bb3..F6)
+    "trumpet": Instrument(56, 52, 82, 71),  # E3..Bb5 (written F#3..C6)
+    "clarinet": Instrument(71, 50, 89, 72),  # D3..F6 (written E3..G6)
+    "flute": Instrument(73, 60, 93, 79),  # C4..A6
+    "jazz guitar": Instrument(26, 40, 84, 69),  # E2..C6 (20th fret of the top string)
+    "vibraphone": Instrument(11, 53, 89, 75),  # F3..F6: the three-octave bar
+    "piano": Instrument(0, 21, 108, 76),  # A0..C8; a right hand solos around E5
+}
+LEAD_INSTRUMENTS: dict[str, int] = {name: lead.program for name, lead in LEADS.items()}
+
+PIANO = Instrument(0, 21, 108, 60)  # acoustic grand; comping lives in PIANO_LOW..PIANO_HIGH
+BASS = Instrument(32, 28, 67, 38)  # acoustic bass E1..G4 (sounding); walking lines keep to E1..G3
+PIANO_LOW, PIANO_HIGH = 48, 72  # C3..C5: where comping voicings live (low-interval limit at the bottom)
+BASS_LOW, BASS_HIGH = 28, 55  # E1..G3
+BASS_ROOT_HIGH = 50  # a chord's root on its first beat sits no higher than D3
+
+LEAD_CHANNEL, PIANO_CHANNEL, BASS_CHANNEL, DRUM_CHANNEL = 0, 1, 2, 9
+DRUM_KITS = {"swing": 32, "ballad": 40, "bossa": 32}  # GM2/GS kits on channel 10: Jazz, Brush, Jazz
+PAN = {"Lead": 64, "Piano": 46, "Bass": 60, "Drums": 80}
+
+# GM percussion keys
+KICK, SIDE_STICK, SNARE, BRUSH_SWIRL, CLOSED_HAT, PEDAL_HAT = 36, 37, 38, 40, 42, 44
+LOW_TOM, MID_TOM, HIGH_TOM, CRASH, RIDE, RIDE_BELL = 45, 47, 50, 49, 51, 53
+DRUM_LOW, DRUM_HIGH = 35, 81  # the GM percussion map

@@ -1,0 +1,134 @@
+"""The lead: the composed line placed in the instrument's real range, phrased, and shown to the band.
+
+Placement moves the whole line by octaves so its median sits nearest the instrument's sweet spot with
+every note inside its range; when no octave holds the whole line (a solo wider than the instrument),
+each phrase gets its own octave, and a phrase wider than the instrument folds its stray notes by
+octaves. So no note is ever outside the range. Phrases are the runs of notes between rests of a beat
+or more; velocity arches over each phrase (softer at its ends, louder in the middle) and accents the
+syncopations (an off-beat note held through the next beat).
+
+:class:`LeadLine` is the line as the other players hear it (straight grid, before swing), so the pianist
+can keep its voicings under the lead and out of its way, and lay out when the lead is busy.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from bisect import bisect_left
+from collections.abc import Sequence
+from statistics import median
+
+from model.arrange.chart import BAR, BEAT, EIGHTH, ENDING_RELEASE, Played
+from model.arrange.feel import intensity, jitter
+from model.arrange.instruments import LEADS, Instrument
+from model.piece import Piece
+from model.theory import QUALITIES, ChordSymbol
+
+BOOST = {"swing": 8, "ballad": 0, "bossa": 4}  # added to the composer's 100 / 86
+# FluidR3's jazz guitar alone peaks ~7 dB above the other leads at the same velocity and is ~3 dB louder
+# (RMS); 20 less puts it among them (-17.4 dB RMS alone against the others' -14.6..-21.9 dB, 8 bars, 3 seeds)
+VELOCITY_OFFSET = {"jazz guitar": -20}
+PHRASE_GAP = BEAT  # a rest this long ends a phrase
+ARCH = 10  # velocity swell over a phrase
+SYNCOPATION_ACCENT = 8
+DYNAMICS = 70  # velocity the lead gains from the band's softest to its loudest (x the range)
+SWEET_REACH = 5  # semitones from the sweet spot a whole-line placement may leave the median
+
+
+class LeadLine:
+    """The lead's notes (straight grid, sorted by onset), looked up by time."""
+
+    def __init__(self, notes: Sequence[Played]) -> None:
+        self.notes = tuple(sorted(notes))
+        self._starts = [n[0] for n in self.notes]
+        self._longest = max((n[1] - n[0] for n in self.notes), default=0)
+
+    def during(self, start: int, end: int) -> list[Played]:
+        """Notes sounding at any moment of ``start``..``end``."""
+        first = bisect_left(self._starts, start - self._longest)
+        last = bisect_left(self._starts, end)
+        return [n for n in self.notes[first:last] if n[1] > start]
+
+    def onsets(self, start: int, end: int) -> int:
+        """How many notes start in ``start``..``end``."""
+        return bisect_left(self._starts, end) - bisect_left(self._starts, start)
+
+
+def phrases(notes: Sequence[Played]) -> list[range]:
+    """Index ranges of the phrases of ``notes`` (sorted): split at rests of :data:`PHRASE_GAP` or more."""
+    cuts = [0] + [i for i in range(1, len(notes)) if notes[i][0] - notes[i - 1][1] >= PHRASE_GAP]
+    return [range(a, b) for a, b in zip(cuts, [*cuts[1:], len(notes)], strict=True)]
+
+
+def _octave_shift(pitches: Sequence[int], instrument: Instrument) -> int | None:
+    """The octave shift putting ``pitches`` inside the range with the median nearest the sweet spot."""
+    middle = median(pitches)
+    fitting = [12 * k for k in range(-6, 7) if instrument.holds(min(pitches) + 12 * k)]
+    fitting = [s for s in fitting if instrument.holds(max(pitches) + s)]
+    return min(fitting, key=lambda s: abs(middle + s - instrument.sweet), default=None)
+
+
+def _fold(pitch: int, instrument: Instrument) -> int:
+    while pitch < instrument.low:
+        pitch += 12
+    while pitch > instrument.high:
+        pitch -= 12
+    return pitch
+
+
+def place(pitches: Sequence[int], groups: Sequence[range], instrument: Instrument) -> list[int]:
+    """``pitches`` moved by octaves into ``instrument``'s range: as a whole if one octave shift holds
+    them all and puts the median within :data:`SWEET_REACH` of the sweet spot, else per group (phrase),
+    folding the notes no shift of their group can hold."""
+    whole = _octave_shift(pitches, instrument)
+    if whole is not None and abs(median(pitches) + whole - instrument.sweet) <= SWEET_REACH:
+        return [p + whole for p in pitches]
+    placed = list(pitches)
+    nearest = whole if whole is not None else 12 * round((instrument.sweet - median(pitches)) / 12)
+    for group in groups:
+        part = [pitches[i] for i in group]
+        shift = _octave_shift(part, instrument)
+        for i in group:
+            placed[i] = _fold(pitches[i] + (nearest if shift is None else shift), instrument)
+    return placed
+
+
+def lead_part(
+    piece: Piece, style: str, lead: str, final: ChordSymbol | None, rng: random.Random
+) -> tuple[list[Played], LeadLine]:
+    """The lead's notes (straight grid) and the :class:`LeadLine` the band listens to; ``final``: hold
+    a tone of it (the nearest root, third or fifth) through the ending bar."""
+    length = piece.length_ticks
+    sounding = sorted(
+        (n.start, min(n.end, length), n.pitch, n.velocity)
+        for n in piece.melody
+        if n.pitch is not None and n.start < length
+    )
+    if not sounding:
+        return [], LeadLine([])
+    instrument = LEADS[lead]
+    groups = phrases(sounding)
+    pitches = place([p for _, _, p, _ in sounding], groups, instrument)
+    boost = BOOST[style] + VELOCITY_OFFSET.get(lead, 0)
+    notes: list[Played] = []
+    for group in groups:
+        first, last = sounding[group[0]][0], sounding[group[-1]][0]
+        for i in group:
+            start, end, _, velocity = sounding[i]
+            where = (start - first) / (last - first) if last > first else 0.5
+            shape = ARCH * (math.sin(math.pi * where) - 0.5)
+            if start % BEAT and end - start >= EIGHTH and end > (start // BEAT + 1) * BEAT:
+                shape += SYNCOPATION_ACCENT  # an off-beat note held over the beat: push it
+            shape += DYNAMICS * (intensity(start // BAR, piece.bars, style) - 1)
+            notes.append((start, end, pitches[i], jitter(rng, velocity + boost + shape, 3)))
+    if final is not None:
+        last_pitch = notes[-1][2]
+        triad = {(final.root + i) % 12 for i in QUALITIES[final.quality].tones[:3]}
+        held = min(
+            (p for p in range(last_pitch - 7, last_pitch + 8) if p % 12 in triad and instrument.holds(p)),
+            key=lambda p: abs(p - last_pitch),
+            default=last_pitch,
+        )
+        notes.append((length, length + ENDING_RELEASE, held, 96 + boost))
+    return notes, LeadLine(notes)

@@ -1,0 +1,285 @@
+"""How the band plays, measured on arranged MIDI: the figures docs/MODEL.md quotes and tests assert.
+
+``python -m model.arrange_metrics --n 80`` arranges ``n`` 16-bar pieces from the shipped composer
+(styles, lead instruments, keys and progressions in rotation) and prints:
+
+* **lead above**: share of lead notes higher than every piano note sounding at any moment of them (a
+  lead note with no piano under it counts as above); **lead below**: lower than all of them.
+* **clash**: share of lead notes a semitone or minor ninth (or either plus an octave) from a piano
+  note sounding at any moment of them.
+* **outside**: share of each part's notes outside its instrument's real range
+  (:mod:`model.arrange.instruments`; drums: the GM percussion keys).
+* **drum patterns**: distinct per-bar drum patterns / bars, per style; a bar's pattern is the set of
+  (onset to the nearest 1/12 beat, drum key) over the piece's bars (count-in and ending left out).
+* **lead spread**: standard deviation (ms) of the lead's onsets around the arranger's swung grid.
+* ``--busy`` plays every piece as :func:`busier` lines (what a trained soloist plays) instead.
+* **arrange p50**: median wall (and CPU) time of :func:`model.arrange.arrange` for one 16-bar piece;
+  on a shared machine the CPU time is the steadier of the two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import random
+import statistics
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from model.arrange import BASS, LEADS, PIANO, STYLES, Arrangement, ArrangeOptions, arrange
+from model.arrange.feel import swing_tick, unswingable_beats
+from model.arrange.instruments import DRUM_HIGH, DRUM_LOW
+from model.compose import Composer
+from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Note, Piece
+from model.progressions import library
+
+CLASHES = frozenset({1, 13, 25})
+PATTERN_GRID = TICKS_PER_QUARTER // 12
+KEYS = ("C", "F", "Bb", "Eb", "G", "D", "Ab", "A")
+TEMPI = {"swing": (120, 160, 200), "ballad": (60, 72, 84), "bossa": (120, 132, 144)}
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """A note as the MIDI file plays it (ticks)."""
+
+    start: int
+    end: int
+    pitch: int
+    velocity: int
+
+
+def parts(arrangement: Arrangement) -> dict[str, list[Heard]]:
+    """Each track's notes by track name, sorted by onset."""
+    found: dict[str, list[Heard]] = {}
+    for track in arrangement.parsed.tracks[1:]:
+        notes: list[Heard] = []
+        sounding: dict[int, tuple[int, int]] = {}
+        now = 0
+        for message in track:
+            now += message.time
+            if message.type == "note_on" and message.velocity > 0:
+                sounding[message.note] = (now, message.velocity)
+            elif message.type in ("note_on", "note_off") and message.note in sounding:
+                start, velocity = sounding.pop(message.note)
+                notes.append(Heard(start, now, message.note, velocity))
+        found[track.name] = sorted(notes, key=lambda n: (n.start, n.pitch))
+    return found
+
+
+def _under(lead: Sequence[Heard], piano: Sequence[Heard]) -> Iterable[tuple[Heard, list[int]]]:
+    """Each lead note with the pitches of the piano notes sounding at any moment of it."""
+    longest = max((n.end - n.start for n in piano), default=0)
+    starts = [n.start for n in piano]
+    first = 0
+    for note in lead:
+        while first < len(starts) and starts[first] < note.start - longest:
+            first += 1
+        pitches = []
+        for other in piano[first:]:
+            if other.start >= note.end:
+                break
+            if other.end > note.start:
+                pitches.append(other.pitch)
+        yield note, pitches
+
+
+@dataclass
+class Counts:
+    """Pooled counts over many arrangements."""
+
+    lead: int = 0
+    above: int = 0
+    below: int = 0
+    clash: int = 0
+    covered: int = 0  # lead notes with piano sounding under them
+    covered_above: int = 0
+
+    def add(self, notes: dict[str, list[Heard]]) -> None:
+        for note, pitches in _under(notes["Lead"], notes["Piano"]):
+            self.lead += 1
+            above = all(p < note.pitch for p in pitches)
+            self.above += above
+            self.covered += bool(pitches)
+            self.covered_above += bool(pitches) and above
+            self.below += bool(pitches) and all(p > note.pitch for p in pitches)
+            self.clash += any(abs(p - note.pitch) in CLASHES for p in pitches)
+
+
+def outside(notes: dict[str, list[Heard]], lead: str) -> dict[str, tuple[int, int]]:
+    """(notes outside the instrument's range, notes) per part."""
+    ranges = {
+        "Lead": (LEADS[lead].low, LEADS[lead].high),
+        "Piano": (PIANO.low, PIANO.high),
+        "Bass": (BASS.low, BASS.high),
+        "Drums": (DRUM_LOW, DRUM_HIGH),
+    }
+    return {
+        name: (sum(not low <= n.pitch <= high for n in notes[name]), len(notes[name]))
+        for name, (low, high) in ranges.items()
+    }
+
+
+def drum_patterns(drums: Sequence[Heard], first: int, bars: int) -> tuple[int, int]:
+    """(distinct per-bar patterns, bars) over ``bars`` bars from tick ``first``."""
+    patterns: list[set[tuple[int, int]]] = [set() for _ in range(bars)]
+    for note in drums:
+        bar, offset = divmod(note.start - first, TICKS_PER_BAR)
+        if 0 <= bar < bars:
+            patterns[bar].add((round(offset / PATTERN_GRID), note.pitch))
+    return len({frozenset(p) for p in patterns}), bars
+
+
+def lead_offsets_ms(piece: Piece, arrangement: Arrangement) -> list[float]:
+    """How far (ms) each lead onset of the piece's bars lies from its place on the swung grid."""
+    ratio = arrangement.options.swing or 0.5
+    shift = TICKS_PER_BAR if arrangement.options.count_in else 0
+    melody = [(n.start, n.end, n.pitch or 0, 0) for n in piece.melody if n.pitch is not None]
+    keep = unswingable_beats(melody)
+    grid = sorted(
+        shift + (start if start // TICKS_PER_QUARTER in keep else swing_tick(start, ratio))
+        for start, _, _, _ in melody
+        if start < piece.length_ticks
+    ) + ([shift + piece.length_ticks] if arrangement.options.ending else [])
+    ms_per_tick = 60_000 / (piece.tempo * TICKS_PER_QUARTER)
+    offsets = []
+    for note in parts(arrangement)["Lead"]:
+        if note.start < shift + piece.length_ticks + TICKS_PER_QUARTER:
+            nearest = min(grid, key=lambda g: abs(g - note.start))
+            offsets.append((note.start - nearest) * ms_per_tick)
+    return offsets
+
+
+def sample(
+    composer: Composer, n: int, bars: int = 16, leads: Sequence[str] = tuple(LEADS)
+) -> list[tuple[Piece, ArrangeOptions]]:
+    """``n`` pieces and options: styles, ``leads``, keys, tempi and progressions in rotation."""
+    names = sorted(library())
+    out = []
+    for i in range(n):
+        style = STYLES[i % len(STYLES)]
+        piece = composer.compose(
+            bars=bars,
+            tempo=TEMPI[style][(i // 3) % 3],
+            key=KEYS[i % len(KEYS)],
+            progression=names[(i * 7) % len(names)],
+            seed=1000 + i,
+        )
+        out.append((piece, ArrangeOptions(style=style, lead=leads[(i // 3) % len(leads)])))
+    return out
+
+
+def busier(piece: Piece) -> Piece:
+    """``piece`` played the way a soloist would: every note of an eighth or longer split in two (the
+    second half a step or half step away), each phrase moved by -12, 0 or +12 at random: about 7.5
+    notes a bar over a range far wider than a tune's head."""
+    rng = random.Random(piece.seed)
+    notes: list[Note] = []
+    shift, previous_end = 0, 0
+    for note in sorted((n for n in piece.melody if n.pitch is not None), key=lambda n: n.start):
+        if note.start - previous_end >= TICKS_PER_QUARTER:
+            shift = rng.choice((-12, 0, 0, 12))
+        previous_end = note.end
+        pitch = (note.pitch or 0) + shift
+        if note.duration >= TICKS_PER_QUARTER // 2:
+            half = note.duration // 2
+            notes.append(Note(pitch, note.start, half, note.velocity))
+            notes.append(
+                Note(pitch + rng.choice((-2, -1, 1, 2)), note.start + half, note.duration - half, 86)
+            )
+        else:
+            notes.append(Note(pitch, note.start, note.duration, note.velocity))
+    return dataclasses.replace(piece, melody=tuple(notes))
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    above: float
+    covered_above: float
+    below: float
+    clash: float
+    outside: dict[str, float]
+    drum_patterns: dict[str, float]
+    lead_spread_ms: float
+    arrange_p50_ms: float
+    arrange_cpu_p50_ms: float
+
+    def lines(self) -> list[str]:
+        return [
+            f"lead above every sounding piano note  {self.above:.3f} "
+            f"({self.covered_above:.3f} of the notes with piano under them)",
+            f"lead below all of them                {self.below:.3f}",
+            f"lead a semitone / b9 from the piano   {self.clash:.3f}",
+            "notes outside the instrument's range  "
+            + ", ".join(f"{k} {v:.3f}" for k, v in self.outside.items()),
+            "distinct drum bars / bars             "
+            + ", ".join(f"{k} {v:.2f}" for k, v in self.drum_patterns.items()),
+            f"lead onset spread (sd)                {self.lead_spread_ms:.1f} ms",
+            f"arrange p50 (16 bars)                 {self.arrange_p50_ms:.1f} ms "
+            f"(CPU {self.arrange_cpu_p50_ms:.1f} ms)",
+        ]
+
+
+def measure(cases: Sequence[tuple[Piece, ArrangeOptions]]) -> Figures:
+    counts = Counts()
+    out: dict[str, list[int]] = {}
+    patterns: dict[str, list[int]] = {}
+    offsets: list[float] = []
+    seconds, cpu = [], []
+    for piece, options in cases:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        arrangement = arrange(piece, options)
+        seconds.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
+        notes = parts(arrangement)
+        counts.add(notes)
+        for name, (bad, total) in outside(notes, options.lead).items():
+            pooled = out.setdefault(name, [0, 0])
+            pooled[0] += bad
+            pooled[1] += total
+        first = TICKS_PER_BAR if options.count_in else 0
+        distinct, bars = drum_patterns(notes["Drums"], first, piece.bars)
+        pooled = patterns.setdefault(options.style, [0, 0])
+        pooled[0] += distinct
+        pooled[1] += bars
+        offsets += lead_offsets_ms(piece, arrangement)
+    return Figures(
+        above=counts.above / max(1, counts.lead),
+        covered_above=counts.covered_above / max(1, counts.covered),
+        below=counts.below / max(1, counts.lead),
+        clash=counts.clash / max(1, counts.lead),
+        outside={name: bad / max(1, total) for name, (bad, total) in out.items()},
+        drum_patterns={style: d / max(1, b) for style, (d, b) in patterns.items()},
+        lead_spread_ms=statistics.pstdev(offsets) if len(offsets) > 1 else 0.0,
+        arrange_p50_ms=statistics.median(seconds) * 1e3,
+        arrange_cpu_p50_ms=statistics.median(cpu) * 1e3,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m model.arrange_metrics", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--n", type=int, default=80, help="pieces arranged (16 bars each)")
+    parser.add_argument("--lead", choices=tuple(LEADS), help="one lead instrument (default: all in turn)")
+    parser.add_argument("--busy", action="store_true", help="denser, wider lines (see busier())")
+    args = parser.parse_args(argv)
+    leads = (args.lead,) if args.lead else tuple(LEADS)
+    cases = sample(Composer.load(), args.n, leads=leads)
+    if args.busy:
+        cases = [(busier(piece), options) for piece, options in cases]
+    for piece, options in cases[:3]:
+        arrange(piece, options)  # warm caches and imports outside the timing
+    figures = measure(cases)
+    styles = ", ".join(STYLES)
+    lines = ", busier lines" if args.busy else ""
+    print(
+        f"{args.n} pieces of 16 bars{lines} ({styles} in turn; leads: {', '.join(leads)}; {len(KEYS)} keys)"
+    )
+    print("\n".join(figures.lines()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
