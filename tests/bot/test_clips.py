@@ -14,10 +14,10 @@ from PIL import Image
 
 from bot.audio.clips import STAGES, AudioFormat, Clip, make_clip
 from bot.audio.level import TARGET_LUFS
+from bot.audio.loudness import measure_file
 from bot.audio.render import TAIL_SECONDS, Renderer
 from model.arrange import DEFAULT_TEMPI, ArrangeOptions
 from model.compose import Composer
-from tests.bot.ebur128 import ebur128
 
 RATE = 48000
 Decoded = npt.NDArray[np.float64]
@@ -48,7 +48,7 @@ def test_clip_audio_decodes_full_length_at_the_target_level(
     assert clip.duration == pytest.approx(bars * 4 * 60 / tempo + TAIL_SECONDS, abs=0.01)
     audio = _decode(clip)
     assert len(audio) / RATE == pytest.approx(clip.duration, abs=0.05)
-    level = ebur128(clip.audio)
+    level = measure_file(clip.audio)
     assert level.integrated == pytest.approx(TARGET_LUFS, abs=1.0)
     assert level.true_peak <= -1.0
     assert np.max(np.abs(audio[-RATE // 100 :])) < 0.01  # faded out at the end
@@ -71,7 +71,7 @@ def test_every_style_and_lead_is_posted_at_minus_16_lufs_with_a_true_peak_under_
 ) -> None:
     piece = composer.compose(16, DEFAULT_TEMPI[style], seed=21)
     clip = make_clip(piece, renderer, ArrangeOptions(style=style, lead=lead), audio_format=audio_format)
-    level = ebur128(clip.audio)
+    level = measure_file(clip.audio)
     assert level.integrated == pytest.approx(TARGET_LUFS, abs=1.0)
     assert level.true_peak <= -1.0
 

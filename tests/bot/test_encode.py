@@ -13,11 +13,11 @@ import pytest
 
 from bot.audio.encode import MIN_MAX_BYTES, EncodeError, EncodeTimeout, Format, encode, encode_stream
 from bot.audio.level import TARGET_LUFS
+from bot.audio.loudness import measure_file
 from bot.audio.render import DEFAULT_SAMPLE_RATE, PCM, TAIL_SECONDS, Renderer
 from model.compose import Composer
 from model.errors import InputError
 from model.midi import piece_to_midi
-from tests.bot.ebur128 import ebur128
 
 RATE = DEFAULT_SAMPLE_RATE
 CLIP_SECONDS = 4 * 4 * 60 / 120 + TAIL_SECONDS  # 4 bars at 120 bpm plus the tail
@@ -54,7 +54,7 @@ def test_encoded_clip_decodes_full_length_at_the_level_it_was_rendered(clip: PCM
     assert data.startswith(b"OggS" if fmt == "ogg" else (b"ID3", b"\xff\xfb", b"\xff\xf3"))
     decoded = _decode(data)
     assert len(decoded) / RATE == pytest.approx(CLIP_SECONDS, abs=0.1)
-    level = ebur128(data)
+    level = measure_file(data)
     assert level.integrated == pytest.approx(TARGET_LUFS, abs=1.0)
     assert level.true_peak <= -1.0
     assert _dbfs(decoded) < 0.0
@@ -148,6 +148,16 @@ def test_a_hung_ffmpeg_is_killed_at_the_timeout(clip: PCM, tmp_path: Path) -> No
     with pytest.raises(EncodeTimeout, match=r"within 0\.5 s"):
         encode(np.tile(clip, (20, 1)), RATE, ffmpeg=str(hung), timeout=0.5)  # more than the pipe holds
     assert time.monotonic() - started < 5.0
+
+
+def test_a_producer_that_stalls_runs_into_the_timeout_too(clip: PCM) -> None:
+    def stalling() -> Iterator[PCM]:
+        yield clip[:4000]
+        time.sleep(1.0)  # a render stuck past the deadline
+        yield clip[4000:8000]
+
+    with pytest.raises(EncodeTimeout):
+        encode_stream(stalling(), 8000, RATE, timeout=0.3)
 
 
 def test_a_timeout_that_is_not_reached_changes_nothing(clip: PCM) -> None:

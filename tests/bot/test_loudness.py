@@ -3,18 +3,26 @@ gating quiet passages and silence the way the standard does, whatever the block 
 
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 import numpy.typing as npt
 import pytest
 
-from bot.audio.loudness import LoudnessMeter, integrated_loudness
+from bot.audio.loudness import LoudnessMeter, integrated_loudness, measure_file
 from bot.audio.render import DEFAULT_SAMPLE_RATE, Renderer
 from model.arrange import DEFAULT_TEMPI, ArrangeOptions, arrange
 from model.compose import Composer
-from tests.bot.ebur128 import ebur128, wav
 
 RATE = DEFAULT_SAMPLE_RATE
 Float = npt.NDArray[np.float32]
+
+
+def wav(pcm_bytes: bytes, sample_rate: int) -> bytes:
+    """16-bit stereo PCM wrapped as a WAV file by ffmpeg, for :func:`measure_file`."""
+    command = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(sample_rate)]
+    command += ["-ac", "2", "-i", "pipe:0", "-f", "wav", "pipe:1"]
+    return subprocess.run(command, input=pcm_bytes, capture_output=True, check=True).stdout
 
 
 def _sine(seconds: float, amplitude: float, hz: float = 997.0) -> Float:
@@ -50,7 +58,7 @@ def test_quiet_passages_and_silence_are_gated_out() -> None:
     # only the three 400 ms blocks straddling the drop count beside the loud ones, as in ffmpeg
     assert _measure(clip) == pytest.approx(-20.15, abs=0.05)
     as_pcm = np.rint(clip * 32767).astype("<i2").tobytes()
-    assert _measure(clip) == pytest.approx(ebur128(wav(as_pcm, RATE)).integrated, abs=0.05)
+    assert _measure(clip) == pytest.approx(measure_file(wav(as_pcm, RATE)).integrated, abs=0.05)
     assert _measure(np.concatenate((quiet, loud))) == pytest.approx(-20.15, abs=0.05)
     assert _measure(silence) is None
     assert _measure(loud[:1000]) is None  # less than one 400 ms block
@@ -64,4 +72,4 @@ def test_the_meter_agrees_with_ffmpeg_on_rendered_band_clips(
     pcm = renderer.render(arrange(piece, ArrangeOptions(style=style, lead=lead)).midi)
     ours = _measure(pcm.astype(np.float32) / np.float32(32768))
     assert ours is not None
-    assert ours == pytest.approx(ebur128(wav(pcm.tobytes(), RATE)).integrated, abs=0.1)
+    assert ours == pytest.approx(measure_file(wav(pcm.tobytes(), RATE)).integrated, abs=0.1)
