@@ -42,6 +42,8 @@ PREVIEW_SHARE = 0.3
 PREVIEW_MIN_SECONDS, PREVIEW_MAX_SECONDS = 10.0, 30.0
 RIDE_DB_PER_SECOND = 1.0
 MAX_RIDE_DB = 5.0
+_DEAD_BAND_DB = 0.05  # the fader ignores smaller corrections
+DECISION_SECONDS = 0.5  # how often the fader's target is worked out
 CATCH_UP = 2.0  # the output's error so far is made up at most this many times over in what is left
 LOOKAHEAD_SECONDS = 0.005
 RELEASE_DB_PER_SECOND = 30.0
@@ -75,6 +77,9 @@ class Leveller:
         self._base_db = 0.0  # the preview's gain
         self._gain_db: float | None = None  # the gain at the last frame let out; None while previewing
         self._knots: tuple[list[int], list[float]] = ([], [])  # the gain curve: frames and dB
+        self._target = 0.0  # the gain the fader is heading for
+        self._next_decision = 0  # the frame from which the target is worked out again
+        self._decision_frames = round(DECISION_SECONDS * sample_rate)
 
     def process(self, block: Float) -> PCM:
         """The frames ``block`` lets out, levelled and limited (none while the preview is held)."""
@@ -83,13 +88,18 @@ class Leveller:
             self._meter.feed(block)
             self._held.append(block)
             return self._release() if self._received >= self._preview[1] else _EMPTY
+        if self._received >= self._next_decision:  # the loudness so far moves slowly: 0.5 s is often enough
+            self._target = self._target_db()
+            self._next_decision = self._received + self._decision_frames
         reach = self._step_db * len(block)
-        end_db = self._gain_db + min(max(self._target_db() - self._gain_db, -reach), reach)
+        move = self._target - self._gain_db
+        end_db = self._gain_db + (min(max(move, -reach), reach) if abs(move) > _DEAD_BAND_DB else 0.0)
         if end_db == self._gain_db:
             out = block * np.float32(10 ** (end_db / 20))
-        else:  # a straight dB ramp across the block, so the fader never steps
-            ramp = np.linspace(self._gain_db, end_db, len(block), endpoint=False, dtype=np.float32)
-            out = block * (10 ** (ramp / 20))[:, None]
+        else:  # a ramp across the block, so the fader never steps (straight in amplitude: a 0.25 dB
+            # move is a straight line in dB too, to 0.0005 dB, and saves a power per frame)
+            ramp = np.linspace(10 ** (self._gain_db / 20), 10 ** (end_db / 20), len(block), endpoint=False)
+            out = block * ramp.astype(np.float32)[:, None]
         self._meter.feed(block)
         self._received += len(block)
         self._gain_db = end_db
