@@ -9,6 +9,10 @@ Both paths synthesise at the same rate (``--sample-rate``, default
 what the overlap saves. Plain path, on the same MIDI in the same run: midi2audio's
 ``FluidSynth(sound_font).midi_to_audio(mid, wav)`` (the fluidsynth CLI, which reloads the soundfont
 every call) and a separate ffmpeg call turning the WAV into OGG/Opus.
+
+``--level`` measures the clips' level instead of their speed: every style with every lead (16 bars at the
+style's default tempo, ``--seeds`` pieces each) made by ``make_clip`` and measured on the encoded file with
+ffmpeg's ``ebur128=peak=true``: integrated loudness, true peak and loudness range per style.
 """
 
 from __future__ import annotations
@@ -31,9 +35,11 @@ from typing import TypeVar
 from midi2audio import FluidSynth
 
 from bot.__main__ import freeze_startup_objects
-from bot.audio.clips import make_clip
+from bot.audio.clips import AudioFormat, make_clip
 from bot.audio.encode import encode, encode_stream
+from bot.audio.loudness import FileLevel, measure_file
 from bot.audio.render import DEFAULT_SAMPLE_RATE, DEFAULT_SOUNDFONT, Renderer
+from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, STYLES, ArrangeOptions
 from model.compose import Composer
 
 BARS = 16
@@ -129,14 +135,46 @@ def _plain(midi: bytes, workdir: Path, sample_rate: int, stages: Stages) -> None
         raise RuntimeError("the plain path wrote an empty OGG file")
 
 
+def level(composer: Composer, renderer: Renderer, seeds: int, audio_format: AudioFormat) -> None:
+    """Print the level of every style x lead clip, measured on the encoded file, and a summary per style."""
+    print(f"{'style':<7} {'lead':<12} {'seed':>4} {'LUFS':>6} {'dBTP':>6} {'LRA':>5}")
+    levels: dict[str, list[FileLevel]] = {}
+    for style in STYLES:
+        for lead in LEAD_INSTRUMENTS:
+            for seed in range(seeds):
+                piece = composer.compose(BARS, DEFAULT_TEMPI[style], seed=seed)
+                options = ArrangeOptions(style=style, lead=lead)
+                measured = measure_file(make_clip(piece, renderer, options, audio_format=audio_format).audio)
+                levels.setdefault(style, []).append(measured)
+                print(
+                    f"{style:<7} {lead:<12} {seed:>4} {measured.integrated:>6.1f} "
+                    f"{measured.true_peak:>6.1f} {measured.loudness_range:>5.1f}",
+                    flush=True,
+                )
+    for style, clips in levels.items():
+        loudness = [clip.integrated for clip in clips]
+        print(
+            f"{style}: {len(clips)} clips ({audio_format}), integrated {min(loudness):.1f} .. "
+            f"{max(loudness):.1f} LUFS, true peak max {max(clip.true_peak for clip in clips):.1f} dBTP, "
+            f"LRA median {statistics.median(clip.loudness_range for clip in clips):.1f} LU"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.render", description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=10, help="pieces timed on each path")
     parser.add_argument("--sample-rate", type=int, default=DEFAULT_SAMPLE_RATE, help="synthesis rate (Hz)")
+    parser.add_argument(
+        "--level", choices=("ogg", "mp3"), help="measure the clips' level in this format instead of speed"
+    )
     args = parser.parse_args(argv)
 
     composer = Composer.load()
     renderer = Renderer(DEFAULT_SOUNDFONT, sample_rate=args.sample_rate)
+    if args.level is not None:
+        level(composer, renderer, args.seeds, args.level)
+        renderer.close()
+        return 0
     make_clip(composer.compose(BARS, TEMPO, seed=0), renderer)  # first calls pay for imports and caches
     freeze_startup_objects()  # as python -m bot does, so collections do not rescan long-lived objects
 

@@ -56,12 +56,15 @@ def make_clip(
     max_bytes: int = DEFAULT_MAX_BYTES,
     on_stage: Callable[[str], None] | None = None,
     deadline: float | None = None,
+    encode_timeout: float | None = None,
 ) -> Clip:
     """``piece`` arranged, rendered with ``renderer``, encoded to fit ``max_bytes`` and drawn; rendering
     raises :class:`~bot.audio.render.RenderTimeout` past ``deadline`` (``time.monotonic()``).
 
     ``on_stage`` hears each stage name of :data:`STAGES` as it starts, on the calling thread.
-    Bad options or input raise :class:`~model.errors.InputError`.
+    Bad options or input raise :class:`~model.errors.InputError`. ``encode_timeout`` (seconds) bounds
+    rendering plus encoding: past it ffmpeg is killed, and :class:`~bot.audio.encode.EncodeTimeout` is
+    raised once the renderer hands over its next block.
     """
     announce = on_stage if on_stage is not None else (lambda stage: None)
     timings: dict[str, float] = {}
@@ -93,7 +96,12 @@ def make_clip(
         lap("draw")
 
     encoded = encode_stream(
-        rendered_then_drawn(stream.blocks), stream.frames, stream.sample_rate, audio_format, max_bytes
+        rendered_then_drawn(stream.blocks),
+        stream.frames,
+        stream.sample_rate,
+        audio_format,
+        max_bytes,
+        timeout=encode_timeout,
     )
     lap("encode")
     return Clip(

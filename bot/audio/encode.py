@@ -2,9 +2,13 @@
 
 PCM goes to ffmpeg's stdin and the file comes back on stdout, so nothing touches the disk.
 :func:`encode_stream` takes the PCM block by block while it is still being rendered, so ffmpeg encodes
-on another core meanwhile. The size guard first picks a bitrate the duration allows, then re-encodes
-the kept PCM at a lower one until the file fits; at the codec's lowest bitrate it shortens the audio
-instead, so an upload never fails for size.
+on another core meanwhile, and keeps none of it: a long clip's PCM (~50 MB for 6.5 minutes) would
+otherwise sit in memory twice. The size guard first picks a bitrate the duration allows; if the file
+still comes out too big (VBR overshoot), the encoded file itself is transcoded at a lower bitrate, and at
+the codec's lowest bitrate cut shorter, so an upload never fails for size.
+
+``timeout`` bounds the whole encode: ffmpeg is killed when it runs out (which also unblocks a producer
+waiting on a full pipe) and :class:`EncodeTimeout` is raised.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import fcntl
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Literal
@@ -67,6 +72,10 @@ class EncodeError(InputError):
     """ffmpeg is missing or refused the audio."""
 
 
+class EncodeTimeout(EncodeError):
+    """ffmpeg did not finish within the time it was given, and was killed."""
+
+
 def _ffmpeg(ffmpeg: str) -> str:
     found = shutil.which(ffmpeg)
     if found is None:
@@ -77,13 +86,21 @@ def _ffmpeg(ffmpeg: str) -> str:
     return found
 
 
-def _command(ffmpeg: str, sample_rate: int, fmt: Format, kbps: int) -> list[str]:
+def _command(
+    ffmpeg: str, input_args: Iterable[str], sample_rate: int, fmt: Format, kbps: int, seconds: float | None
+) -> list[str]:
+    """ffmpeg reading stdin as ``input_args`` say, writing ``fmt`` at ``kbps`` (cut at ``seconds``)."""
     out_rate = _OPUS_RATE if fmt == "ogg" else (sample_rate if kbps >= 32 else _MP3_LOW_RATE)
+    cut = () if seconds is None else ("-t", f"{seconds:.6f}")
     return [
-        ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin",
-        "-f", "s16le", "-ar", str(sample_rate), "-ac", "2", "-i", "pipe:0",
-        "-ar", str(out_rate), "-b:a", f"{kbps}k", *_CODECS[fmt].args, "pipe:1",
+        ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", *input_args, "-i", "pipe:0",
+        "-ar", str(out_rate), "-b:a", f"{kbps}k", *cut, *_CODECS[fmt].args,
+        "-fflags", "+bitexact", "pipe:1",  # no random Ogg stream serial: the same audio, the same bytes
     ]  # fmt: skip
+
+
+def _pcm_input(sample_rate: int) -> tuple[str, ...]:
+    return ("-f", "s16le", "-ar", str(sample_rate), "-ac", "2")
 
 
 def _failure(stderr: bytes) -> EncodeError:
@@ -104,20 +121,42 @@ def _drain(pipe: IO[bytes]) -> Callable[[], bytes]:
     return result
 
 
-def _run(ffmpeg: str, blocks: Iterable[PCM], sample_rate: int, fmt: Format, kbps: int) -> bytes:
-    """Feed ``blocks`` to ffmpeg as they come; threads collect its stdout and stderr meanwhile."""
-    command = _command(ffmpeg, sample_rate, fmt, kbps)
+class _Deadline:
+    """When the encode must be done by (None: no limit), shared by the first pass and any re-encodes."""
+
+    def __init__(self, timeout: float | None) -> None:
+        self.timeout = timeout
+        self._at = None if timeout is None else time.monotonic() + timeout
+
+    def left(self) -> float | None:
+        return None if self._at is None else max(self._at - time.monotonic(), 0.0)
+
+
+def _run(command: list[str], chunks: Iterable[memoryview | bytes], deadline: _Deadline) -> bytes:
+    """Feed ``chunks`` to ffmpeg as they come; threads collect its stdout and stderr meanwhile, and a
+    timer kills it when the deadline passes."""
     pipe = subprocess.PIPE
+    timed_out = threading.Event()
     with subprocess.Popen(command, stdin=pipe, stdout=pipe, stderr=pipe) as process:
         assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+
+        def kill() -> None:
+            timed_out.set()
+            process.kill()
+
+        left = deadline.left()
+        timer = None if left is None else threading.Timer(left, kill)
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
         with contextlib.suppress(OSError):  # a bigger pipe lets the producer run ahead (Linux)
             fcntl.fcntl(process.stdin, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
         stdout, stderr = _drain(process.stdout), _drain(process.stderr)
         try:
-            for block in blocks:
-                process.stdin.write(np.ascontiguousarray(block, "<i2").data)
+            for chunk in chunks:
+                process.stdin.write(chunk)
         except BrokenPipeError:
-            pass  # ffmpeg stopped reading; the return code and its message say why
+            pass  # ffmpeg stopped reading (or was killed); the return code and its message say why
         except BaseException:
             process.kill()
             raise
@@ -125,6 +164,10 @@ def _run(ffmpeg: str, blocks: Iterable[PCM], sample_rate: int, fmt: Format, kbps
             with contextlib.suppress(OSError):  # flushing fails if ffmpeg is gone
                 process.stdin.close()
             data, message = stdout(), stderr()
+            if timer is not None:
+                timer.cancel()
+    if timed_out.is_set():
+        raise EncodeTimeout(f"ffmpeg did not finish encoding within {deadline.timeout:g} s and was stopped.")
     if process.returncode != 0:
         raise _failure(message)
     return data
@@ -147,17 +190,23 @@ def _first_kbps(codec: _Codec, frames: int, sample_rate: int, max_bytes: int) ->
 
 
 def _fit(
-    data: bytes, kbps: int, pcm: PCM, sample_rate: int, fmt: Format, max_bytes: int, ffmpeg: str
+    first: Encoded, sample_rate: int, fmt: Format, max_bytes: int, ffmpeg: str, deadline: _Deadline
 ) -> Encoded:
-    """``data`` (``pcm`` encoded at ``kbps``) or, while it is too big, ``pcm`` re-encoded smaller."""
+    """``first`` or, while it is too big, ``first`` transcoded at a lower bitrate (then cut shorter).
+
+    Every attempt starts from the first pass, the best copy there is, so losses do not pile up; the
+    first pass is a few MB where the PCM it came from was tens.
+    """
     codec = _CODECS[fmt]
-    while len(data) > max_bytes and len(pcm) > 1:
+    data, kbps, frames = first.data, first.kbps, first.frames
+    while len(data) > max_bytes and frames > 1:
         if kbps > codec.min_kbps:
             kbps = max(codec.min_kbps, int(kbps * max_bytes / len(data) * _HEADROOM))
         else:
-            pcm = pcm[: int(len(pcm) * max_bytes / len(data) * _HEADROOM)]
-        data = _run(ffmpeg, [pcm], sample_rate, fmt, kbps)
-    return Encoded(data, len(pcm), kbps)
+            frames = int(frames * max_bytes / len(data) * _HEADROOM)
+        command = _command(ffmpeg, (), sample_rate, fmt, kbps, frames / sample_rate)
+        data = _run(command, [first.data], deadline)
+    return Encoded(data, frames, kbps)
 
 
 def encode(
@@ -166,9 +215,10 @@ def encode(
     fmt: Format = "ogg",
     max_bytes: int = DEFAULT_MAX_BYTES,
     ffmpeg: str = "ffmpeg",
+    timeout: float | None = None,
 ) -> bytes:
     """``pcm`` (int16 frames of shape (n, 2)) as an OGG/Opus or MP3 file of at most ``max_bytes`` bytes."""
-    return encode_stream([pcm], len(pcm), sample_rate, fmt, max_bytes, ffmpeg).data
+    return encode_stream([pcm], len(pcm), sample_rate, fmt, max_bytes, ffmpeg, timeout).data
 
 
 def encode_stream(
@@ -178,24 +228,28 @@ def encode_stream(
     fmt: Format = "ogg",
     max_bytes: int = DEFAULT_MAX_BYTES,
     ffmpeg: str = "ffmpeg",
+    timeout: float | None = None,
 ) -> Encoded:
     """Like :func:`encode`, for PCM that arrives in blocks (``frames`` in all) while it is being made.
 
     Each block goes to ffmpeg as soon as it arrives, so encoding overlaps whatever produces the
-    blocks. The blocks are kept: if the file comes out too big it is re-encoded from them.
+    blocks, and is dropped once written. ``timeout`` (seconds, None: no limit) bounds the whole encode,
+    the producer's time included; past it ffmpeg is killed and :class:`EncodeTimeout` raised.
     """
     codec = _check(fmt, max_bytes)
     binary = _ffmpeg(ffmpeg)
+    deadline = _Deadline(timeout)
     kbps = _first_kbps(codec, frames, sample_rate, max_bytes)
-    kept: list[PCM] = []
+    written = 0
 
-    def keeping() -> Iterator[PCM]:
+    def checked() -> Iterator[memoryview]:
+        nonlocal written
         for block in blocks:
             if block.ndim != 2 or block.shape[1] != 2:
                 raise EncodeError(f"expected stereo PCM of shape (frames, 2), got shape {block.shape}.")
-            kept.append(block)
-            yield block
+            written += len(block)
+            yield np.ascontiguousarray(block, "<i2").data
 
-    data = _run(binary, keeping(), sample_rate, fmt, kbps)
-    pcm = np.concatenate(kept) if kept else np.zeros((0, 2), np.int16)
-    return _fit(data, kbps, pcm, sample_rate, fmt, max_bytes, binary)
+    command = _command(binary, _pcm_input(sample_rate), sample_rate, fmt, kbps, None)
+    data = _run(command, checked(), deadline)
+    return _fit(Encoded(data, written, kbps), sample_rate, fmt, max_bytes, binary, deadline)

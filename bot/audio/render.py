@@ -5,9 +5,10 @@ loads it once and is reused. The synth is driven event by event: between two eve
 exactly the samples that elapse, so tempo changes are honoured because event times come from mido's
 tempo-aware playback order. :meth:`Renderer.stream` hands the audio out in blocks of
 :data:`BLOCK_SECONDS` as it is rendered, so an encoder can work on one block while the next renders;
-the clip's length is known before the first block. Loudness comes from :mod:`bot.audio.loudness`: the first
-seconds of the band set the clip's gain (so only those are held back, not the whole clip) and a
-look-ahead limiter holds the peak at -1 dBFS. Clips end :data:`TAIL_SECONDS` after the last note-off,
+the clip's length is known before the first block. The level comes from :mod:`bot.audio.level`: the
+first stretch of the band sets the clip's gain towards -16 LUFS (so only that is held back, not the whole
+clip), a slow fader corrects it from the loudness measured as the clip goes, and a look-ahead limiter
+keeps peaks under the ceiling. Clips end :data:`TAIL_SECONDS` after the last note-off,
 with a short fade so the cut-off reverb does not click.
 
 A render can be given a ``deadline`` (``time.monotonic()`` seconds): past it, the next block raises
@@ -34,7 +35,7 @@ import mido
 import numpy as np
 import numpy.typing as npt
 
-from bot.audio.loudness import BAND_GAIN, PREVIEW_SECONDS, PeakLimiter, clip_gain
+from bot.audio.level import BAND_GAIN, Leveller
 from bot.core.failures import ServerFault
 from model.midi import read_midi
 
@@ -181,7 +182,7 @@ class Renderer:
         max_events: int = MAX_EVENTS,
         deadline: float | None = None,
     ) -> PCM:
-        """``midi`` as int16 stereo frames (n, 2) peaking at -1 dBFS at most, ending 2 s after the last note.
+        """``midi`` as int16 stereo frames (n, 2) at about -16 LUFS, ending 2 s after the last note.
 
         Raises :class:`~model.errors.InputError` for corrupt, empty, note-less, too long or too busy MIDI.
         """
@@ -202,32 +203,27 @@ class Renderer:
         """
         events, last_off = _timeline(read_midi(midi, max_events=max_events), max_seconds)
         frames = round((last_off + TAIL_SECONDS) * self.sample_rate)
-        preview_start = round(_band_entry(events) * self.sample_rate)
-        preview = (preview_start, min(frames, preview_start + round(PREVIEW_SECONDS * self.sample_rate)))
-        return RenderStream(frames, self.sample_rate, self._blocks(events, frames, preview, deadline))
+        leveller = Leveller(
+            self.sample_rate,
+            frames,
+            band_entry=round(_band_entry(events) * self.sample_rate),
+            music_end=round(last_off * self.sample_rate),
+        )
+        return RenderStream(frames, self.sample_rate, self._blocks(events, frames, leveller, deadline))
 
-    def _blocks(
-        self, events: _Events, end: int, preview: tuple[int, int], deadline: float | None
-    ) -> Iterator[PCM]:
-        """The synth's blocks scaled by the clip gain and limited; held back until the ``preview``
-        frames are rendered, since they set the gain."""
-        limiter = PeakLimiter(self.sample_rate)
-        held: list[_Float] = []
+    def _blocks(self, events: _Events, end: int, leveller: Leveller, deadline: float | None) -> Iterator[PCM]:
+        """The synth's blocks brought to the clip's level (the leveller holds the first ones back);
+        past ``deadline`` the next block raises :class:`RenderTimeout`."""
         rendered = 0
-        gain: float | None = None
         for block in self._synthesise(events, end):
             if deadline is not None and time.monotonic() > deadline:
                 seconds = rendered / self.sample_rate
                 raise RenderTimeout(f"rendering passed its deadline after {seconds:.1f} s of audio")
             rendered += len(block)
-            if gain is None:
-                held.append(block)
-                if rendered < preview[1]:
-                    continue
-                block = np.concatenate(held)
-                gain = clip_gain(block[preview[0] : preview[1]])
-            yield limiter.process(block * np.float32(gain))
-        yield limiter.flush()
+            levelled = leveller.process(block)
+            if len(levelled):
+                yield levelled
+        yield leveller.flush()
 
     def _synthesise(self, events: _Events, end: int) -> Iterator[_Float]:
         """Float stereo blocks of :data:`BLOCK_SECONDS` up to frame ``end``, the last ones faded out."""

@@ -60,6 +60,7 @@ class Studio:
                 max_bytes=self._settings.max_upload_bytes,
                 on_stage=on_stage,
                 deadline=deadline,
+                encode_timeout=max(0.0, deadline - time.monotonic()),
             )
         except EncodeError as error:  # an InputError by its class, but nothing the member did
             raise ServerFault(f"encoding failed: {error}") from error
@@ -81,6 +82,7 @@ class Studio:
                 stream.sample_rate,
                 audio_format,
                 self._settings.max_upload_bytes,
+                timeout=max(0.0, deadline - time.monotonic()),
             )
         except EncodeError as error:
             raise ServerFault(f"encoding failed: {error}") from error

@@ -1,5 +1,6 @@
 """Clips as the bot posts them: arranged band audio that decodes, the right length and loudness, within
-the upload limit, plus the piano roll and the chart. Real FluidSynth, real ffmpeg, decoded back."""
+the upload limit, plus the piano roll and the chart. Real FluidSynth, real ffmpeg, decoded back; the level
+(-16 LUFS integrated, true peak at most -1 dBTP) measured on the encoded file by ffmpeg's ebur128."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import pytest
 from PIL import Image
 
 from bot.audio.clips import STAGES, AudioFormat, Clip, make_clip
+from bot.audio.level import TARGET_LUFS
+from bot.audio.loudness import measure_file
 from bot.audio.render import TAIL_SECONDS, Renderer
-from model.arrange import ArrangeOptions
+from model.arrange import DEFAULT_TEMPI, ArrangeOptions
 from model.compose import Composer
 
 RATE = 48000
@@ -28,10 +31,6 @@ def _decode(clip: Clip) -> Decoded:
     return np.frombuffer(pcm, dtype="<i2").reshape(-1, 2) / 32768.0
 
 
-def _dbfs(audio: Decoded) -> float:
-    return float(20 * np.log10(np.max(np.abs(audio))))
-
-
 def _rms_db(audio: Decoded) -> float:
     return float(10 * np.log10(np.mean(audio**2)))
 
@@ -40,7 +39,7 @@ def _rms_db(audio: Decoded) -> float:
     ("style", "tempo", "count_in", "ending"),
     [("swing", 160, False, False), ("ballad", 72, True, True), ("bossa", 132, False, True)],
 )
-def test_clip_audio_decodes_full_length_loud_and_peaking_near_minus_one_dbfs(
+def test_clip_audio_decodes_full_length_at_the_target_level(
     renderer: Renderer, composer: Composer, style: str, tempo: int, count_in: bool, ending: bool
 ) -> None:
     piece = composer.compose(bars=4, tempo=tempo, seed=3)
@@ -49,10 +48,32 @@ def test_clip_audio_decodes_full_length_loud_and_peaking_near_minus_one_dbfs(
     assert clip.duration == pytest.approx(bars * 4 * 60 / tempo + TAIL_SECONDS, abs=0.01)
     audio = _decode(clip)
     assert len(audio) / RATE == pytest.approx(clip.duration, abs=0.05)
-    assert _rms_db(audio) > -35  # clearly audible, not near silence
-    assert -2.0 <= _dbfs(audio) <= -0.1  # about -1 dBFS: the codec may overshoot its input a little ...
-    assert np.max(np.abs(audio)) < 32767 / 32768  # ... but never up to clipping
+    level = measure_file(clip.audio)
+    assert level.integrated == pytest.approx(TARGET_LUFS, abs=1.0)
+    assert level.true_peak <= -1.0
     assert np.max(np.abs(audio[-RATE // 100 :])) < 0.01  # faded out at the end
+
+
+@pytest.mark.parametrize(
+    ("style", "lead", "audio_format"),
+    [
+        ("swing", "tenor sax", "ogg"),
+        ("swing", "jazz guitar", "ogg"),
+        ("ballad", "flute", "ogg"),
+        ("ballad", "piano", "ogg"),
+        ("bossa", "vibraphone", "ogg"),
+        ("bossa", "trumpet", "ogg"),
+        ("ballad", "clarinet", "mp3"),
+    ],
+)
+def test_every_style_and_lead_is_posted_at_minus_16_lufs_with_a_true_peak_under_minus_1_dbtp(
+    renderer: Renderer, composer: Composer, style: str, lead: str, audio_format: AudioFormat
+) -> None:
+    piece = composer.compose(16, DEFAULT_TEMPI[style], seed=21)
+    clip = make_clip(piece, renderer, ArrangeOptions(style=style, lead=lead), audio_format=audio_format)
+    level = measure_file(clip.audio)
+    assert level.integrated == pytest.approx(TARGET_LUFS, abs=1.0)
+    assert level.true_peak <= -1.0
 
 
 def test_clips_of_one_style_are_about_equally_loud(renderer: Renderer, composer: Composer) -> None:
@@ -66,6 +87,9 @@ def test_a_64_bar_ballad_at_40_bpm_fits_the_upload_limit(renderer: Renderer, com
     assert clip.duration == pytest.approx(65 * 4 * 60 / 40 + TAIL_SECONDS, abs=0.01)  # 6.5 minutes
     assert len(clip.audio) <= 10 * 1024 * 1024
     assert len(_decode(clip)) / RATE == pytest.approx(clip.duration, abs=0.1)
+    level = measure_file(clip.audio)  # the fader had 6 minutes to wander: it still lands on the target
+    assert level.integrated == pytest.approx(TARGET_LUFS, abs=1.0)
+    assert level.true_peak <= -1.0
 
 
 def test_a_small_upload_limit_lowers_the_bitrate_but_keeps_the_whole_clip(
@@ -76,7 +100,9 @@ def test_a_small_upload_limit_lowers_the_bitrate_but_keeps_the_whole_clip(
     assert len(clip.audio) <= 400_000
     audio = _decode(clip)
     assert len(audio) / RATE == pytest.approx(clip.duration, abs=0.1)
-    assert _rms_db(audio) > -35
+    level = measure_file(clip.audio)  # ~29 kbps: Opus overshoots more at low bitrates
+    assert level.integrated == pytest.approx(TARGET_LUFS, abs=1.0)
+    assert level.true_peak <= -1.0
 
 
 def test_mp3_clip_decodes_full_length(renderer: Renderer, composer: Composer) -> None:
@@ -85,7 +111,7 @@ def test_mp3_clip_decodes_full_length(renderer: Renderer, composer: Composer) ->
     assert clip.audio_format == "mp3" and clip.audio.startswith((b"ID3", b"\xff\xfb", b"\xff\xf3"))
     audio = _decode(clip)
     assert len(audio) / RATE == pytest.approx(clip.duration, abs=0.1)  # MP3 pads a frame or two
-    assert -2.0 <= _dbfs(audio) <= -0.1
+    assert np.max(np.abs(audio)) < 32767 / 32768  # never up to clipping
 
 
 def test_clip_carries_the_midi_chart_picture_and_stage_timings(

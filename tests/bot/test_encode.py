@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import subprocess
+import time
+import weakref
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bot.audio.encode import MIN_MAX_BYTES, EncodeError, Format, encode, encode_stream
+from bot.audio.encode import MIN_MAX_BYTES, EncodeError, EncodeTimeout, Format, encode, encode_stream
+from bot.audio.level import TARGET_LUFS
+from bot.audio.loudness import measure_file
 from bot.audio.render import DEFAULT_SAMPLE_RATE, PCM, TAIL_SECONDS, Renderer
 from model.compose import Composer
 from model.errors import InputError
@@ -44,13 +49,15 @@ def _rms(pcm: PCM) -> float:
 
 
 @pytest.mark.parametrize("fmt", ["ogg", "mp3"])
-def test_encoded_clip_decodes_audible_full_length_and_near_minus_one_dbfs(clip: PCM, fmt: Format) -> None:
+def test_encoded_clip_decodes_full_length_at_the_level_it_was_rendered(clip: PCM, fmt: Format) -> None:
     data = encode(clip, RATE, fmt)
     assert data.startswith(b"OggS" if fmt == "ogg" else (b"ID3", b"\xff\xfb", b"\xff\xf3"))
     decoded = _decode(data)
     assert len(decoded) / RATE == pytest.approx(CLIP_SECONDS, abs=0.1)
-    assert _rms(decoded) > 0.02
-    assert -3.0 <= _dbfs(decoded) <= 0.0
+    level = measure_file(data)
+    assert level.integrated == pytest.approx(TARGET_LUFS, abs=1.0)
+    assert level.true_peak <= -1.0
+    assert _dbfs(decoded) < 0.0
 
 
 @pytest.mark.parametrize(("fmt", "max_bytes"), [("ogg", 40_000), ("ogg", 12_000), ("mp3", 30_000)])
@@ -98,3 +105,60 @@ def test_a_failing_producer_stops_the_encoder_and_its_error_comes_through(clip: 
 
     with pytest.raises(InputError, match="gave up"):
         encode_stream(failing(), len(clip), RATE)
+
+
+def test_the_encoder_keeps_no_pcm_once_it_is_written(clip: PCM) -> None:
+    """Blocks are dropped as soon as ffmpeg has them: a long clip's PCM is never held whole."""
+    alive: list[int] = []
+    handed: list[weakref.ref[PCM]] = []
+
+    def blocks() -> Iterator[PCM]:
+        for start in range(0, len(clip), 2000):
+            alive.append(sum(ref() is not None for ref in handed))
+            block = clip[start : start + 2000].copy()  # a fresh array each time, as the renderer gives
+            handed.append(weakref.ref(block))
+            yield block
+            del block
+
+    encoded = encode_stream(blocks(), len(clip), RATE, "ogg")
+    assert encoded.frames == len(clip) and len(handed) > 20
+    assert max(alive) <= 1  # the block being written, and none of the ones before it
+
+
+def test_a_size_guard_re_encode_needs_no_pcm_either(clip: PCM) -> None:
+    handed: list[weakref.ref[PCM]] = []
+
+    def blocks() -> Iterator[PCM]:
+        for start in range(0, len(clip), 2000):
+            block = clip[start : start + 2000].copy()
+            handed.append(weakref.ref(block))
+            yield block
+
+    encoded = encode_stream(blocks(), len(clip), RATE, "ogg", max_bytes=12_000)  # forces a re-encode
+    assert len(encoded.data) <= 12_000 and encoded.kbps < 96
+    assert all(ref() is None for ref in handed)
+    assert len(_decode(encoded.data)) / RATE == pytest.approx(CLIP_SECONDS, abs=0.1)
+
+
+def test_a_hung_ffmpeg_is_killed_at_the_timeout(clip: PCM, tmp_path: Path) -> None:
+    hung = tmp_path / "ffmpeg"
+    hung.write_text("#!/bin/sh\nexec sleep 60\n")  # reads nothing, writes nothing, never ends
+    hung.chmod(0o755)
+    started = time.monotonic()
+    with pytest.raises(EncodeTimeout, match=r"within 0\.5 s"):
+        encode(np.tile(clip, (20, 1)), RATE, ffmpeg=str(hung), timeout=0.5)  # more than the pipe holds
+    assert time.monotonic() - started < 5.0
+
+
+def test_a_producer_that_stalls_runs_into_the_timeout_too(clip: PCM) -> None:
+    def stalling() -> Iterator[PCM]:
+        yield clip[:4000]
+        time.sleep(1.0)  # a render stuck past the deadline
+        yield clip[4000:8000]
+
+    with pytest.raises(EncodeTimeout):
+        encode_stream(stalling(), 8000, RATE, timeout=0.3)
+
+
+def test_a_timeout_that_is_not_reached_changes_nothing(clip: PCM) -> None:
+    assert len(_decode(encode(clip, RATE, timeout=60.0))) / RATE == pytest.approx(CLIP_SECONDS, abs=0.1)

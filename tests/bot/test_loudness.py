@@ -1,67 +1,75 @@
-"""The look-ahead peak limiter: loud passages come down to the ceiling, quiet ones pass untouched."""
+"""The BS.1770 loudness meter: calibrated on a sine, equal to ffmpeg's ebur128 on rendered band clips,
+gating quiet passages and silence the way the standard does, whatever the block size."""
 
 from __future__ import annotations
+
+import subprocess
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 
-from bot.audio.loudness import CEILING_DBFS, MAX_BOOST_DB, PeakLimiter, clip_gain
+from bot.audio.loudness import LoudnessMeter, integrated_loudness, measure_file
+from bot.audio.render import DEFAULT_SAMPLE_RATE, Renderer
+from model.arrange import DEFAULT_TEMPI, ArrangeOptions, arrange
+from model.compose import Composer
 
-RATE = 48000
-CEILING = 32767 * 10 ** (CEILING_DBFS / 20)
-
-
-def _music(seconds: float, burst_level: float) -> npt.NDArray[np.float32]:
-    """A quiet 220 Hz tone with a 50 ms burst at ``burst_level`` (full scale 1.0) every half second."""
-    t = np.arange(round(seconds * RATE)) / RATE
-    level = np.where((t % 0.5) < 0.05, burst_level, 0.1)
-    tone = level * np.sin(2 * np.pi * 220 * t)
-    return np.stack([tone, -0.8 * tone], axis=1).astype(np.float32)
+RATE = DEFAULT_SAMPLE_RATE
+Float = npt.NDArray[np.float32]
 
 
-def _limit(signal: npt.NDArray[np.float32], block: int) -> npt.NDArray[np.int16]:
-    limiter = PeakLimiter(RATE)
-    out = [limiter.process(signal[start : start + block]) for start in range(0, len(signal), block)]
-    return np.concatenate([*out, limiter.flush()])
+def wav(pcm_bytes: bytes, sample_rate: int) -> bytes:
+    """16-bit stereo PCM wrapped as a WAV file by ffmpeg, for :func:`measure_file`."""
+    command = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(sample_rate)]
+    command += ["-ac", "2", "-i", "pipe:0", "-f", "wav", "pipe:1"]
+    return subprocess.run(command, input=pcm_bytes, capture_output=True, check=True).stdout
 
 
-@pytest.mark.parametrize("burst_level", [1.0, 4.0, 20.0])
-def test_bursts_over_full_scale_peak_at_the_ceiling_without_clipping(burst_level: float) -> None:
-    out = _limit(_music(2.0, burst_level), block=12000)
-    peak = np.max(np.abs(out.astype(np.int32)))
-    assert CEILING * 0.97 <= peak <= CEILING + 1
+def _sine(seconds: float, amplitude: float, hz: float = 997.0) -> Float:
+    tone = amplitude * np.sin(2 * np.pi * hz * np.arange(round(seconds * RATE)) / RATE)
+    return np.stack([tone, tone], axis=1).astype(np.float32)
 
 
-def test_quiet_audio_passes_unchanged_and_in_time() -> None:
-    signal = _music(1.0, burst_level=0.5)
-    out = _limit(signal, block=12000)
-    assert np.array_equal(out, np.rint(signal * 32767).astype(np.int16))
+def _measure(audio: Float, block: int = 8000) -> float | None:
+    meter = LoudnessMeter(RATE)
+    for start in range(0, len(audio), block):
+        meter.feed(audio[start : start + block])
+    return integrated_loudness(meter.powers)
 
 
-def test_the_gain_recovers_after_a_burst() -> None:
-    out = _limit(_music(2.0, burst_level=2.0), block=12000).astype(np.float64) / 32767
-    just_after = slice(round(0.05 * RATE), round(0.1 * RATE))
-    later = slice(round(0.35 * RATE), round(0.45 * RATE))  # 300 ms after the first burst
-    assert np.max(np.abs(out[just_after])) < 0.08  # the gain is still down right after the burst
-    assert np.max(np.abs(out[later])) == pytest.approx(0.1, rel=0.02)  # and back up before the next
+def test_a_sine_at_minus_20_dbfs_on_both_channels_reads_minus_20_lufs() -> None:
+    # BS.1770's calibration: a 997 Hz full-scale sine on one channel reads -3.01 LUFS, so on two, 0 LUFS
+    assert _measure(_sine(5.0, 0.1)) == pytest.approx(-20.0, abs=0.05)
 
 
-@pytest.mark.parametrize("block", [100, 4801])
-def test_block_size_does_not_change_the_result(block: int) -> None:
-    signal = _music(1.5, burst_level=4.0)
-    difference = _limit(signal, block).astype(np.int32) - _limit(signal, 12000)
-    assert np.max(np.abs(difference)) <= 1  # rounding aside
+def test_the_block_size_does_not_change_the_reading() -> None:
+    rng = np.random.default_rng(1)
+    noise = (rng.standard_normal((RATE * 6, 2)) * 0.05).astype(np.float32)
+    readings = [_measure(noise, block) for block in (37, 3200, 8000, len(noise))]
+    assert max(r for r in readings if r is not None) - min(r for r in readings if r is not None) < 1e-4
+    assert None not in readings
 
 
-@pytest.mark.parametrize("preview_peak", [0.5, 1.5, 3.0])
-def test_clip_gain_puts_the_preview_peak_at_the_ceiling(preview_peak: float) -> None:
-    preview = _music(1.0, burst_level=preview_peak)
-    gained = np.max(np.abs(preview)) * clip_gain(preview)
-    assert 20 * np.log10(gained) == pytest.approx(CEILING_DBFS, abs=0.01)
+def test_quiet_passages_and_silence_are_gated_out() -> None:
+    loud = _sine(4.0, 0.1)
+    quiet = _sine(4.0, 0.001)  # 40 dB lower: under the relative gate
+    silence = np.zeros((RATE * 4, 2), np.float32)  # under the absolute gate
+    clip = np.concatenate((loud, quiet, silence))
+    # only the three 400 ms blocks straddling the drop count beside the loud ones, as in ffmpeg
+    assert _measure(clip) == pytest.approx(-20.15, abs=0.05)
+    as_pcm = np.rint(clip * 32767).astype("<i2").tobytes()
+    assert _measure(clip) == pytest.approx(measure_file(wav(as_pcm, RATE)).integrated, abs=0.05)
+    assert _measure(np.concatenate((quiet, loud))) == pytest.approx(-20.15, abs=0.05)
+    assert _measure(silence) is None
+    assert _measure(loud[:1000]) is None  # less than one 400 ms block
 
 
-def test_clip_gain_of_a_near_silent_preview_is_bounded() -> None:
-    assert clip_gain(np.zeros((100, 2), np.float32)) == 1.0
-    whisper = _music(1.0, burst_level=0.001) * np.float32(0.001)
-    assert 20 * np.log10(clip_gain(whisper)) == pytest.approx(MAX_BOOST_DB)
+@pytest.mark.parametrize(("style", "lead"), [("swing", "tenor sax"), ("ballad", "flute"), ("bossa", "piano")])
+def test_the_meter_agrees_with_ffmpeg_on_rendered_band_clips(
+    renderer: Renderer, composer: Composer, style: str, lead: str
+) -> None:
+    piece = composer.compose(8, DEFAULT_TEMPI[style], seed=11)
+    pcm = renderer.render(arrange(piece, ArrangeOptions(style=style, lead=lead)).midi)
+    ours = _measure(pcm.astype(np.float32) / np.float32(32768))
+    assert ours is not None
+    assert ours == pytest.approx(measure_file(wav(pcm.tobytes(), RATE)).integrated, abs=0.1)
