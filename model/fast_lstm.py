@@ -1,10 +1,11 @@
-"""The trained network run one token at a time in NumPy: the composer's fast path.
+"""The trained network run one step at a time in NumPy: the composer's fast path.
 
-Keras' ``predict`` re-reads a whole 20-token window per token (about 49 ms a call). Here the two
-LSTM layers keep their state ``(h, c)`` between steps and only the newest token goes in. Because
-the input is one-hot, the first layer's input product is a row lookup in its kernel. Several
-sequences step together as a batch. Gate order and activations are Keras' (i, f, c, o; sigmoid
-and tanh), so the output equals the Keras model's own for the same tokens (tested to 1e-5).
+Keras' ``predict`` re-reads a whole window per token. Here the two LSTM layers keep their state
+``(h, c)`` between steps and only the newest step goes in. The input is multi-hot (the previous
+token plus one slot per conditioning group), so the first layer's input product is a sum of rows of
+a table folded once at load time (``input_rows @ lstm_1/kernel + bias``). Several sequences step
+together as a batch. Gate order and activations are Keras' (i, f, c, o; sigmoid and tanh), so the
+output equals the Keras model's own for the same ids (tested to 1e-5).
 
 The arithmetic is float64 although the weights are float32: a batched matrix product rounds
 differently from a single row's, and in float32 that tips one sampled token in roughly 10^5
@@ -26,6 +27,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 WEIGHT_NAMES = (
+    "input_rows/kernel",
     "lstm_1/kernel",
     "lstm_1/recurrent_kernel",
     "lstm_1/bias",
@@ -50,7 +52,7 @@ class LSTMState:
 def keras_weights(model: Any) -> dict[str, npt.NDArray[np.float32]]:
     """The weights of a :func:`model.network.build_model` network by :data:`WEIGHT_NAMES`."""
     weights: dict[str, npt.NDArray[np.float32]] = {}
-    for layer_name in ("lstm_1", "lstm_2", "next_token"):
+    for layer_name in ("input_rows", "lstm_1", "lstm_2", "next_token"):
         layer = model.get_layer(layer_name)
         for variable in layer.weights:
             weights[f"{layer_name}/{variable.name}"] = np.asarray(variable.numpy(), dtype=np.float32)
@@ -67,8 +69,10 @@ class FastLSTM:
         w = {name: np.asarray(weights[name], dtype=np.float64) for name in WEIGHT_NAMES}
         self.units = w["lstm_1/recurrent_kernel"].shape[0]
         self.vocab_size = w["next_token/bias"].shape[0]
-        # One-hot input: row t of the kernel is token t's input product; fold the bias into it.
-        self._embed1 = w["lstm_1/kernel"] + w["lstm_1/bias"]
+        self.inputs = w["input_rows/kernel"].shape[0]
+        # Multi-hot input: each active id (1 + groups per step) adds its row of the folded table.
+        self._rows1 = w["input_rows/kernel"] @ w["lstm_1/kernel"]
+        self._bias1 = w["lstm_1/bias"]
         self._recurrent1 = w["lstm_1/recurrent_kernel"]
         self._kernel2 = w["lstm_2/kernel"]
         self._recurrent2 = w["lstm_2/recurrent_kernel"]
@@ -79,7 +83,7 @@ class FastLSTM:
         scale = np.full(4 * self.units, 0.5)
         scale[2 * self.units : 3 * self.units] = 1.0
         self._gate_scale = scale
-        for array in (self._embed1, self._recurrent1, self._kernel2, self._recurrent2, self._dense):
+        for array in (self._rows1, self._recurrent1, self._kernel2, self._recurrent2, self._dense):
             array.setflags(write=False)
 
     @classmethod
@@ -98,21 +102,22 @@ class FastLSTM:
         c_new = gates[:, u : 2 * u] * c + gates[:, :u] * t[:, 2 * u : 3 * u]
         return gates[:, 3 * u :] * np.tanh(c_new), c_new
 
-    def step(self, tokens: IntArray, state: LSTMState) -> FloatArray:
-        """Feed one token id per sequence, update ``state`` in place, return next-token logits."""
-        state.h1, state.c1 = self._cell(self._embed1[tokens] + state.h1 @ self._recurrent1, state.c1)
+    def step(self, ids: IntArray, state: LSTMState) -> FloatArray:
+        """Feed one step per sequence (``ids``: batch x (1 + groups), offset like the Keras input),
+        update ``state`` in place, return next-token logits."""
+        z1 = self._rows1[ids].sum(axis=1) + self._bias1 + state.h1 @ self._recurrent1
+        state.h1, state.c1 = self._cell(z1, state.c1)
         z2 = state.h1 @ self._kernel2 + state.h2 @ self._recurrent2 + self._bias2
         state.h2, state.c2 = self._cell(z2, state.c2)
         logits: FloatArray = state.h2 @ self._dense + self._dense_bias
         return logits
 
-    def predict_windows(self, windows: IntArray) -> FloatArray:
-        """Next-token probabilities after each row of token ids, from a zero state (as Keras does)."""
-        state = self.initial_state(windows.shape[0])
-        logits = np.zeros((windows.shape[0], self.vocab_size))
-        for column in range(windows.shape[1]):
-            logits = self.step(windows[:, column], state)
-        return softmax(logits)
+    def predict_sequences(self, ids: IntArray) -> FloatArray:
+        """Next-token probabilities at every step of each row (batch x steps x (1 + groups) ids),
+        from a zero state, as the Keras model's ``predict`` gives them."""
+        state = self.initial_state(ids.shape[0])
+        steps = [softmax(self.step(ids[:, column], state)) for column in range(ids.shape[1])]
+        return np.stack(steps, axis=1)
 
 
 def softmax(logits: FloatArray, temperature: float = 1.0) -> FloatArray:
