@@ -3,7 +3,8 @@
 Fast path: :class:`model.compose.Composer` with the shipped model, 16 bars for 20 seeds (p50/p95),
 plus eight pieces batched through :meth:`~model.compose.Composer.compose_many`. Naive path: the
 same sampler and model, but every token asks Keras' ``model.predict`` for the next-token
-distribution over the last ``window`` tokens, as deepjazz did; only a few pieces, it is slow.
+distribution over the last ``window`` steps (the training window), as deepjazz did; only a few
+pieces, it is slow.
 """
 
 from __future__ import annotations
@@ -28,12 +29,11 @@ BARS = 16
 class KerasPerToken(FastLSTM):
     """The network behind the same interface, one ``model.predict`` call per token (batch of 1)."""
 
-    def __init__(self, model: Any, weights: dict[str, Any]) -> None:
+    def __init__(self, model: Any, weights: dict[str, Any], window: int) -> None:
         super().__init__(weights)
         self._model = model
-        self._window = int(model.input_shape[1])
-        self._identity = np.eye(self.vocab_size, dtype=np.float32)
-        self._history: list[int] = []
+        self._window = window
+        self._history: list[IntArray] = []
 
     def initial_state(self, batch: int = 1) -> LSTMState:
         if batch != 1:
@@ -41,12 +41,10 @@ class KerasPerToken(FastLSTM):
         self._history = []
         return super().initial_state(1)
 
-    def step(self, tokens: IntArray, state: LSTMState) -> FloatArray:
-        self._history.append(int(tokens[0]))
-        window = np.zeros((1, self._window, self.vocab_size), dtype=np.float32)
-        recent = self._history[-self._window :]
-        window[0, self._window - len(recent) :] = self._identity[recent]
-        probabilities = self._model.predict(window, verbose=0)[0].astype(np.float64)
+    def step(self, ids: IntArray, state: LSTMState) -> FloatArray:
+        self._history.append(ids[0].copy())
+        window = np.stack(self._history[-self._window :])[None]
+        probabilities = self._model.predict(window, verbose=0)[0, -1].astype(np.float64)
         logits: FloatArray = np.log(np.maximum(probabilities, 1e-30))[None, :]
         return logits
 
@@ -68,7 +66,7 @@ def _pieces(composer: Composer, seeds: int) -> tuple[list[float], float]:
         elapsed, piece = _timed(functools.partial(composer.compose, BARS, seed=seed), 1)
         times += elapsed
         pieces += piece
-    return times, statistics.mean(len(p.extra["tokens"].split()) for p in pieces)
+    return times, statistics.mean(len(p.extra["tokens"].replace("|", " ").split()) for p in pieces)
 
 
 def _percentile(values: Sequence[float], share: float) -> float:
@@ -90,14 +88,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from model.fast_lstm import keras_weights
 
-    model = keras.saving.load_model(DEFAULT_MODEL_DIR / "model.keras", compile=False)
-    naive_composer = Composer(KerasPerToken(model, keras_weights(model)), composer.vocab, "naive")
-    naive, naive_tokens = _pieces(naive_composer, args.naive)
+    import model.network  # noqa: F401  (registers the custom input layer for loading)
 
     meta = json.loads((DEFAULT_MODEL_DIR / "meta.json").read_text())
+    model = keras.saving.load_model(DEFAULT_MODEL_DIR / "model.keras", compile=False)
+    naive_network = KerasPerToken(model, keras_weights(model), meta["options"]["window"])
+    naive_composer = Composer(naive_network, composer.vocab, meta, "naive")
+    naive, naive_tokens = _pieces(naive_composer, args.naive)
+
     p50 = _percentile(fast, 0.5)
     print(
-        f"model {composer.name}: vocab {meta['vocab_size']}, window {meta['window']}, "
+        f"model {composer.name}: vocab {meta['vocab_size']}, window {meta['options']['window']}, "
         f"{tokens:.0f} tokens per piece"
     )
     print(

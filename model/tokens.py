@@ -240,3 +240,8 @@ def realise(events: Sequence[Event]) -> list[Note]:
         elif event.pitch is not None:
             notes.append(Note(event.pitch, event.start, length))
     return notes
+
+
+def bar_lengths(text: str) -> list[int]:
+    """Grid units in each bar of a token text as ``Piece.extra["tokens"]`` writes it (``| a b | c d``)."""
+    return [sum(token_grid(t) for t in bar.split()) for bar in text.split("|")[1:]]
