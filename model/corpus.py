@@ -20,7 +20,6 @@ import argparse
 import hashlib
 import json
 import logging
-import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -29,11 +28,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from model import wjazzd
 from model.chord_recognition import recognise
 from model.errors import InputError
 from model.extras import require_training_libraries
 from model.grammar import encode_song, is_note
-from model.paths import shared_data_dir
+from model.paths import cache_dir, shared_data_dir
 from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Chord, Note
 from model.theory import ChordSymbol, Key
 
@@ -97,11 +97,6 @@ def default_paths() -> list[Path]:
     """The shared Metheny MIDI and the shared standards folder."""
     data = shared_data_dir()
     return [data / "deepjazz" / "original_metheny.mid", data / "standards"]
-
-
-def cache_dir() -> Path:
-    override = os.environ.get("JAZZBOT_CACHE_DIR")
-    return Path(override) if override else Path.home() / ".cache" / "jazzbot"
 
 
 def load_corpus(paths: Sequence[Path] | None = None) -> Corpus:
@@ -667,14 +662,26 @@ def summary(corpus: Corpus) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.corpus", description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, action="append", help="a music file or folder (repeatable)")
+    parser.add_argument(
+        "--wjazzd", type=Path, help="a Weimar Jazz Database folder (default ../shared/data/wjazzd)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger(wjazzd.__name__).setLevel(logging.ERROR)  # the summary lists skipped solos
     try:
-        corpus = load_corpus(args.data)
+        if args.wjazzd is not None or args.data is None:
+            folder = args.wjazzd or wjazzd.default_folder()
+            if folder.is_dir() or args.wjazzd is not None:
+                print(wjazzd.summary(wjazzd.load_solos(folder)), end="\n\n")
+            else:
+                print(f"Weimar Jazz Database: not found at {folder}", end="\n\n")
+        if args.data is not None or args.wjazzd is None:
+            corpus = load_corpus(args.data)
+            print("Lead sheets and performances (read with music21):")
+            print(summary(corpus))
     except InputError as error:
         print(f"error: {error}")
         return 2
-    print(summary(corpus))
     return 0
 
 

@@ -20,3 +20,9 @@ def shared_data_dir() -> Path:
     if override:
         return Path(override)
     return PACKAGE_DIR.parent.parent / "shared" / "data"
+
+
+def cache_dir() -> Path:
+    """Where parsed corpora are cached: ``$JAZZBOT_CACHE_DIR`` or ``~/.cache/jazzbot``."""
+    override = os.environ.get("JAZZBOT_CACHE_DIR")
+    return Path(override) if override else Path.home() / ".cache" / "jazzbot"
