@@ -44,7 +44,7 @@ class KerasPerToken(FastLSTM):
     def step(self, ids: IntArray, state: LSTMState) -> FloatArray:
         self._history.append(ids[0].copy())
         window = np.stack(self._history[-self._window :])[None]
-        probabilities = self._model.predict(window, verbose=0)[0, -1].astype(np.float64)
+        probabilities = self._model.predict(window, verbose=0)[0, -1].astype(np.float32)
         logits: FloatArray = np.log(np.maximum(probabilities, 1e-30))[None, :]
         return logits
 
@@ -86,9 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import keras
 
+    import model.network
     from model.fast_lstm import keras_weights
-
-    import model.network  # noqa: F401  (registers the custom input layer for loading)
 
     meta = json.loads((DEFAULT_MODEL_DIR / "meta.json").read_text())
     model = keras.saving.load_model(DEFAULT_MODEL_DIR / "model.keras", compile=False)

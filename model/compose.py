@@ -56,7 +56,6 @@ from model.tokens import (
     ONSET_POSITIONS,
     REST,
     SAME,
-    START,
     TIE,
     delta_table,
     token_grid,
@@ -249,9 +248,7 @@ class Composer:
         short = np.where(self._grid <= CADENCE_LATEST, self._grid, 0)
         before = drawable(short, onsets, goal)
         starts = np.arange(GRID_PER_BAR)[:, None]
-        closing = (
-            self._has_pitch & np.isin(self._grid, lengths) & (starts + self._grid == GRID_PER_BAR)
-        )
+        closing = self._has_pitch & np.isin(self._grid, lengths) & (starts + self._grid == GRID_PER_BAR)
         return before, closing
 
     @classmethod
@@ -307,7 +304,9 @@ class Composer:
         for request in requests:
             plan = _plan(request, self.style(request.like))
             style_ids = self._conditioning.style_ids(plan.tempo, plan.style.era, plan.style.soloist)
-            voices.append(_Voice(plan, np.random.default_rng(plan.seed), next_changes(plan.chords), style_ids))
+            voices.append(
+                _Voice(plan, np.random.default_rng(plan.seed), next_changes(plan.chords), style_ids)
+            )
         if not voices:
             return []
         state = self._network.initial_state(len(voices))
@@ -383,7 +382,7 @@ class Composer:
             self._maybe_restate(voice)
         token_id = self._restated(voice, allowed, pitches)
         if token_id < 0:
-            scaled = np.where(allowed, logits / voice.plan.temperature, -np.inf)
+            scaled = np.where(allowed, logits.astype(np.float64) / voice.plan.temperature, -np.inf)
             weights = np.exp(scaled - scaled.max())
             cumulative = np.cumsum(weights)
             token_id = int(np.searchsorted(cumulative, voice.rng.random() * cumulative[-1], side="right"))
@@ -392,7 +391,9 @@ class Composer:
     def _maybe_restate(self, voice: _Voice) -> None:
         """At a phrase start: perhaps queue an earlier cell (3..6 notes from a phrase start)."""
         chance, pick, length = voice.rng.random(), voice.rng.random(), voice.rng.random()
-        cells = [s for s, n in zip(voice.phrase_starts, voice.phrase_notes) if n >= MOTIF_NOTES[0]]
+        cells = [
+            s for s, n in zip(voice.phrase_starts, voice.phrase_notes, strict=True) if n >= MOTIF_NOTES[0]
+        ]
         if chance >= MOTIF_RATE or not cells:
             return
         start = cells[int(pick * len(cells))]
@@ -514,10 +515,10 @@ class Composer:
         close = difflib.get_close_matches(wanted, list(keys) + list(ERA_NAMES), n=3, cutoff=0.5)
         suggestions = list(dict.fromkeys(keys.get(c, c) for c in close))
         hint = f"Did you mean {_or(suggestions)}? " if suggestions else ""
+        famous = [n for n in ("Charlie Parker", "John Coltrane", "Miles Davis") if n in names] or names[:3]
         raise ComposeError(
-            f"I don't know a soloist or era called '{like}'. {hint}Try a soloist like "
-            f"{_or([n for n in ('Charlie Parker', 'John Coltrane', 'Miles Davis') if n in self._performers] or names[:3])}"
-            f", or an era: {', '.join(ERAS)}."
+            f"I don't know a soloist or era called '{like}'. {hint}Try a soloist like {_or(famous)}, "
+            f"or an era: {', '.join(ERAS)}."
         )
 
 
@@ -549,7 +550,7 @@ def _plan(request: ComposeRequest, style: Style) -> _Plan:
             f"taste, lower is tamer, higher is wilder), not {temperature!r}."
         )
     low, high = request.low, request.high
-    if not (_is_int(low) and _is_int(high) and LOWEST <= low and high <= HIGHEST and high - low >= 12):
+    if not (_is_int(low) and _is_int(high) and low >= LOWEST and high <= HIGHEST and high - low >= 12):
         raise ComposeError(
             f"the range must be whole MIDI pitches from {LOWEST} to {HIGHEST}, at least an octave wide "
             f"(e.g. {DEFAULT_LOW}..{DEFAULT_HIGH}), not {low!r}..{high!r}."

@@ -18,7 +18,7 @@ import keras
 
 
 @keras.saving.register_keras_serializable(package="jazzbot")
-class MultiHotDense(keras.layers.Layer):  # type: ignore[misc]  # keras is untyped
+class MultiHotDense(keras.layers.Layer):
     """``multi_hot(ids) @ kernel``: the sum of the kernel rows of the active ids (steps x slots)."""
 
     def __init__(self, inputs: int, units: int, **kwargs: Any) -> None:

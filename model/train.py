@@ -42,8 +42,9 @@ from model.conditioning import ERA_GROUP, SOLOIST_GROUP, Conditioning
 from model.errors import InputError
 from model.extras import require_training_libraries
 from model.paths import DEFAULT_MODEL_DIR
-from model.sequences import Encoded, SoloLike, encode_solo, solo_events
+from model.sequences import Encoded, encode_solo, solo_events
 from model.tokens import closing_tokens
+from model.wjazzd import Solo
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ IntArray = npt.NDArray[np.int64]
 class TrainOptions:
     epochs: int = 60
     window: int = 64
-    batch_size: int = 64
+    batch_size: int = 32
     units: int = 256
     embedding: int = 128
     dropout: float = 0.3
@@ -91,14 +92,14 @@ class Prepared:
     performers: dict[str, dict[str, Any]]
 
 
-def build_vocabulary(solos: Sequence[SoloLike], min_count: int) -> list[str]:
+def build_vocabulary(solos: Sequence[Solo], min_count: int) -> list[str]:
     """Tokens seen at least ``min_count`` times and the closing notes the composer may need, sorted:
     the same corpus always gives the same ids."""
     counts = Counter(event.token for solo in solos for _, events in solo_events(solo) for event in events)
     return sorted({token for token, count in counts.items() if count >= min_count} | set(closing_tokens()))
 
 
-def performers_of(solos: Sequence[SoloLike]) -> dict[str, dict[str, Any]]:
+def performers_of(solos: Sequence[Solo]) -> dict[str, dict[str, Any]]:
     """Every performer's era and note count (the composer's ``like`` resolves names against it)."""
     result: dict[str, dict[str, Any]] = {}
     for solo in solos:
@@ -109,7 +110,7 @@ def performers_of(solos: Sequence[SoloLike]) -> dict[str, dict[str, Any]]:
 
 
 def prepare(
-    solos: Sequence[SoloLike], train_names: Sequence[str], valid_names: Sequence[str], options: TrainOptions
+    solos: Sequence[Solo], train_names: Sequence[str], valid_names: Sequence[str], options: TrainOptions
 ) -> Prepared:
     train_set, valid_set = set(train_names), set(valid_names)
     training = [s for s in solos if s.name in train_set]
@@ -154,7 +155,7 @@ def _window_batches(
     no_soloist = base + conditioning.offsets[SOLOIST_GROUP] + conditioning.group_sizes[SOLOIST_GROUP] - 1
     no_era = base + conditioning.offsets[ERA_GROUP] + conditioning.group_sizes[ERA_GROUP] - 1
 
-    class WindowBatches(keras.utils.PyDataset):  # type: ignore[misc]  # keras is untyped
+    class WindowBatches(keras.utils.PyDataset):
         def __init__(self) -> None:
             super().__init__()
             self._draw()
@@ -185,7 +186,7 @@ def _callback(out: Path, options: TrainOptions, state: dict[str, Any]) -> Any:
     """Checkpoint every epoch, keep the best weights, stop early or when time runs out."""
     import keras
 
-    class Progress(keras.callbacks.Callback):  # type: ignore[misc]  # keras is untyped
+    class Progress(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
             self.started = time.perf_counter()
 
@@ -215,9 +216,7 @@ def _callback(out: Path, options: TrainOptions, state: dict[str, Any]) -> Any:
     return Progress()
 
 
-def train(
-    prepared: Prepared, out: Path, options: TrainOptions, resume: bool = False
-) -> dict[str, Any]:
+def train(prepared: Prepared, out: Path, options: TrainOptions, resume: bool = False) -> dict[str, Any]:
     """Fit (or continue fitting) the network and write the model directory ``out``; returns its metadata."""
     import keras
 
