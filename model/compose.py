@@ -45,7 +45,7 @@ from model.conditioning import ERAS, Conditioning, next_changes
 from model.errors import InputError
 from model.fast_lstm import FastLSTM, FloatArray
 from model.paths import DEFAULT_MODEL_DIR
-from model.piece import TICKS_PER_QUARTER, Chord, Note, Piece
+from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Chord, Note, Piece
 from model.progressions import Progression, chords_for, get_progression, library, parse_chart
 from model.theory import Key, parse_key
 from model.tokens import (
@@ -58,6 +58,7 @@ from model.tokens import (
     SAME,
     TIE,
     delta_table,
+    note_token,
     token_grid,
     token_kind,
     token_pc,
@@ -74,7 +75,7 @@ CADENCE_LATEST = 2 * GRID_PER_BEAT  # the closing note starts by beat 3 ...
 CADENCE_LENGTHS = (24, 30, 36, 42, 48)  # ... and is held at least two beats, to the bar line
 MOTIF_RATE = 0.35
 """Chance that a phrase start restates an earlier cell of the piece (tuned in docs/MODEL.md)."""
-MOTIF_NOTES = (3, 6)
+MOTIF_NOTES = (4, 8)
 ACCENT_VELOCITY, OFFBEAT_VELOCITY = 100, 86  # notes on the beat a little louder than between
 BAR = "|"
 GRID_PER_BAR = 4 * GRID_PER_BEAT
@@ -135,6 +136,7 @@ class _Plan:
     key: Key
     progression: str
     chords: tuple[Chord, ...]
+    context: tuple[Chord, ...]  # the chords plus those that would follow them (for lookahead)
     temperature: float
     seed: int
     style: Style
@@ -155,13 +157,15 @@ class _Voice:
     notes: list[Note] = field(default_factory=list)
     phrase_starts: list[int] = field(default_factory=list)  # indices into tokens
     phrase_notes: list[int] = field(default_factory=list)  # notes played from each phrase start on
-    replay: list[int] = field(default_factory=list)  # token ids of a motif being restated
-    replay_pitch: int | None = None  # the restated cell's first pitch (register to return to)
+    replay: list[tuple[int, int | None]] = field(default_factory=list)  # (token, pitch) of a motif
+    replay_first: bool = False  # the next replayed token is the cell's first note
+    replay_origin: int | None = None  # the cell's pitch at the last note restated
     time: int = 0  # grid units from the start
     chord_index: int = 0
     previous: int | None = None
     fallbacks: int = 0
     motifs: int = 0
+    motif_notes: int = 0
     done: bool = False
 
     @property
@@ -169,7 +173,7 @@ class _Voice:
         return (self.plan.low + self.plan.high) / 2
 
     def chord_now(self) -> int:
-        chords = self.plan.chords
+        chords = self.plan.context
         tick = self.time * GRID
         while self.chord_index + 1 < len(chords) and chords[self.chord_index + 1].start <= tick:
             self.chord_index += 1
@@ -305,7 +309,7 @@ class Composer:
             plan = _plan(request, self.style(request.like))
             style_ids = self._conditioning.style_ids(plan.tempo, plan.style.era, plan.style.soloist)
             voices.append(
-                _Voice(plan, np.random.default_rng(plan.seed), next_changes(plan.chords), style_ids)
+                _Voice(plan, np.random.default_rng(plan.seed), next_changes(plan.context), style_ids)
             )
         if not voices:
             return []
@@ -328,7 +332,7 @@ class Composer:
         bar = voice.time // GRID_PER_BAR
         section_bar = SECTION_BARS - 1 - (plan.bars - 1 - bar) % SECTION_BARS
         ids = self._conditioning.ids(
-            plan.chords,
+            plan.context,
             voice.changes,
             voice.chord_now(),
             voice.time * GRID,
@@ -355,18 +359,21 @@ class Composer:
         in_range = (pitches >= plan.low) & (pitches <= plan.high)
         allowed = ~self._has_pitch | in_range
         allowed &= self._opening if voice.previous is None else ~self._is_first
-        if position != 0 or not voice.tokens or not self._sounding[voice.tokens[-1]]:
+        # A tie continues the note sounding at the bar line, except after a section's closing note
+        # (the close stays as it was when the piece was shorter: Extend keeps every earlier note).
+        after_close = (plan.bars - bar) % SECTION_BARS == 0
+        if position != 0 or after_close or not voice.tokens or not self._sounding[voice.tokens[-1]]:
             allowed &= ~self._is_tie
         if (plan.bars - 1 - bar) % SECTION_BARS == 0:
             before, closing = self._closing_bar
             chord_tones = np.zeros(12, dtype=bool)
-            chord_tones[list(plan.chords[voice.chord_index].symbol.tones)] = True
+            chord_tones[list(plan.context[voice.chord_index].symbol.tones)] = True
             return allowed & (before[position] | (closing[position] & chord_tones[pitches % 12]))
         return allowed & self._fits[position]
 
     def _draw(self, voice: _Voice, logits: FloatArray) -> None:
         """Draw (or restate) the next token for ``voice`` and play it."""
-        chord = voice.plan.chords[voice.chord_now()]
+        chord = voice.plan.context[voice.chord_now()]
         root = chord.symbol.root
         pitches = self._pitches(voice, root)
         allowed = self._allowed(voice, pitches, root)
@@ -381,6 +388,7 @@ class Composer:
         if after_rest and voice.previous is not None and not voice.replay:
             self._maybe_restate(voice)
         token_id = self._restated(voice, allowed, pitches)
+        voice.motif_notes += int(token_id >= 0)
         if token_id < 0:
             scaled = np.where(allowed, logits.astype(np.float64) / voice.plan.temperature, -np.inf)
             weights = np.exp(scaled - scaled.max())
@@ -389,45 +397,55 @@ class Composer:
         self._play(voice, token_id, int(pitches[token_id]))
 
     def _maybe_restate(self, voice: _Voice) -> None:
-        """At a phrase start: perhaps queue an earlier cell (3..6 notes from a phrase start)."""
-        chance, pick, length = voice.rng.random(), voice.rng.random(), voice.rng.random()
+        """At a phrase start: perhaps queue an earlier cell (3..6 notes from a phrase start); half the
+        time its last note is left to the network (the answer varies the call)."""
+        chance, pick, length, answer = (voice.rng.random() for _ in range(4))
         cells = [
             s for s, n in zip(voice.phrase_starts, voice.phrase_notes, strict=True) if n >= MOTIF_NOTES[0]
         ]
         if chance >= MOTIF_RATE or not cells:
             return
         start = cells[int(pick * len(cells))]
-        notes = MOTIF_NOTES[0] + int(length * (MOTIF_NOTES[1] - MOTIF_NOTES[0] + 1))
-        cell: list[int] = []
-        for token_id in voice.tokens[start:]:
+        notes = MOTIF_NOTES[0] + int(length * (MOTIF_NOTES[1] - MOTIF_NOTES[0] + 1)) - int(answer < 0.5)
+        cell: list[tuple[int, int | None]] = []
+        for token_id, pitch in zip(voice.tokens[start:], voice.pitches[start:], strict=True):
             if self._is_rest[token_id] or notes == 0:
                 break
-            cell.append(token_id)
+            cell.append((token_id, pitch))
             notes -= int(self._has_pitch[token_id])
         voice.replay = cell
-        voice.replay_pitch = voice.pitches[start]
+        voice.replay_first = True
         voice.motifs += 1
 
     def _restated(self, voice: _Voice, allowed: npt.NDArray[np.bool_], pitches: npt.NDArray[np.int64]) -> int:
-        """The next token of a motif being restated, or -1 (the motif ends when the mask refuses)."""
+        """The next token of a motif being restated, or -1 (the motif ends when the mask refuses).
+
+        The cell's first note keeps its pitch class over the new chord's root and its length, in the
+        direction that brings it nearest its old register; the following notes keep their lengths and
+        their intervals, so the cell comes back transposed, exactly."""
         if not voice.replay:
             return -1
-        token_id = voice.replay.pop(0)
-        if voice.replay_pitch is not None:  # the cell's first note: same class and length, the
-            token = self._vocab[token_id]  # direction that brings it nearest its old register
-            pc, grid = token_pc(token), token_grid(token)
-            candidates = [self._index.get(f"{d}{pc}:{grid}", -1) for d in DIRECTIONS] if pc >= 0 else []
-            candidates = [c for c in candidates if c >= 0 and allowed[c]]
-            target = voice.replay_pitch
-            voice.replay_pitch = None
-            if not candidates:
-                voice.replay = []
-                return -1
-            token_id = min(candidates, key=lambda c: (abs(int(pitches[c]) - target), c))
-        if not allowed[token_id]:
-            voice.replay = []
-            return -1
-        return token_id
+        token_id, pitch = voice.replay.pop(0)
+        same_length = (self._grid == self._grid[token_id]) & self._has_pitch & allowed
+        if voice.replay_first:
+            voice.replay_first = False
+            token = self._vocab[token_id]
+            pc = token_pc(token)
+            ids = [self._index.get(note_token(d, pc, token_grid(token)), -1) for d in DIRECTIONS]
+            candidates = [i for i in ids if i >= 0 and pc >= 0 and allowed[i]]
+            if candidates and pitch is not None:
+                voice.replay_origin = pitch
+                return min(candidates, key=lambda i: (abs(int(pitches[i]) - pitch), i))
+        elif self._is_tie[token_id] and allowed[token_id]:
+            return token_id
+        elif pitch is not None and voice.replay_origin is not None and voice.previous is not None:
+            target = voice.previous + pitch - voice.replay_origin
+            voice.replay_origin = pitch
+            matches = np.flatnonzero(same_length & (pitches == target))
+            if len(matches):
+                return int(matches[0])
+        voice.replay = []
+        return -1
 
     def _play(self, voice: _Voice, token_id: int, pitch: int) -> None:
         grid = int(self._grid[token_id])
@@ -474,6 +492,7 @@ class Composer:
                 "tokens": " ".join(text),
                 "fallbacks": str(voice.fallbacks),
                 "motifs": str(voice.motifs),
+                "motif_notes": str(voice.motif_notes),
                 "like": plan.style.description,
             },
         )
@@ -565,7 +584,17 @@ def _plan(request: ComposeRequest, style: Style) -> _Plan:
     # labelled with the asked tonic in that mode: "C" over a minor progression is Cm.
     key = Key(asked.tonic, progression.key.minor)
     chords = chords_for(progression, key, bars)
-    return _Plan(bars, tempo, key, label, chords, float(temperature), seed, style, low, high)
+    # The network hears the next chord and when it comes; at the piece's end that is the chord the
+    # progression would go on to, so a longer piece with the same seed hears (and plays) the same.
+    end = bars * TICKS_PER_BAR
+    following = tuple(
+        Chord(c.symbol, max(c.start, end), c.end - max(c.start, end), c.name)
+        for c in chords_for(progression, key, bars + SECTION_BARS)
+        if c.end > end
+    )
+    return _Plan(
+        bars, tempo, key, label, chords, chords + following, float(temperature), seed, style, low, high
+    )
 
 
 def _is_int(value: object) -> bool:

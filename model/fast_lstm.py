@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
@@ -43,12 +44,11 @@ WEIGHT_NAMES = (
 
 @dataclass(slots=True)
 class LSTMState:
-    """Hidden and cell state of both layers for a batch of sequences; owned by one caller."""
+    """Hidden and cell state of both layers for a batch of sequences (``h[:, :units]`` is layer 1's,
+    ``h[:, units:]`` layer 2's, so layer 2 reads ``h`` whole); owned by one caller."""
 
-    h1: FloatArray
-    c1: FloatArray
-    h2: FloatArray
-    c2: FloatArray
+    h: FloatArray
+    c: FloatArray
 
 
 def keras_weights(model: Any) -> dict[str, npt.NDArray[np.float32]]:
@@ -68,6 +68,11 @@ class FastLSTM:
     """Immutable weights plus a pure step function; safe to share between threads."""
 
     def __init__(self, weights: Mapping[str, npt.ArrayLike]) -> None:
+        # OpenBLAS splits even a 256 x 1024 vector product over threads; on a busy 2-core server the
+        # threads wait for each other (16 bars: 1.7 s instead of 60 ms, measured while a training ran),
+        # and the split could round differently from one thread's. One BLAS thread for the process:
+        # the bot does no other linear algebra, and training (TensorFlow) has its own thread pool.
+        threadpool_limits(1, user_api="blas")
         w = {name: np.asarray(weights[name], dtype=np.float32) for name in WEIGHT_NAMES}
         self.units = w["lstm_1/recurrent_kernel"].shape[0]
         self.vocab_size = w["next_token/bias"].shape[0]
@@ -77,8 +82,8 @@ class FastLSTM:
         self._rows1 = folded.astype(np.float32)
         self._bias1 = w["lstm_1/bias"]
         self._recurrent1 = w["lstm_1/recurrent_kernel"]
-        self._kernel2 = w["lstm_2/kernel"]
-        self._recurrent2 = w["lstm_2/recurrent_kernel"]
+        # Layer 2 reads [h1, h2] through its input and recurrent kernels stacked: one product.
+        self._stacked2 = np.concatenate([w["lstm_2/kernel"], w["lstm_2/recurrent_kernel"]])
         self._bias2 = w["lstm_2/bias"]
         self._dense = w["next_token/kernel"]
         self._dense_bias = w["next_token/bias"]
@@ -87,7 +92,7 @@ class FastLSTM:
         scale[2 * self.units : 3 * self.units] = 1.0
         self._gate_scale = scale
         self._half = np.float32(0.5)
-        for array in (self._rows1, self._recurrent1, self._kernel2, self._recurrent2, self._dense):
+        for array in (self._rows1, self._recurrent1, self._stacked2, self._dense):
             array.setflags(write=False)
 
     @classmethod
@@ -96,9 +101,8 @@ class FastLSTM:
             return cls({name: data[name] for name in WEIGHT_NAMES})
 
     def initial_state(self, batch: int = 1) -> LSTMState:
-        shape = (batch, self.units)
-        zeros = [np.zeros(shape, dtype=np.float32) for _ in range(4)]
-        return LSTMState(*zeros)
+        shape = (batch, 2 * self.units)
+        return LSTMState(np.zeros(shape, dtype=np.float32), np.zeros(shape, dtype=np.float32))
 
     def _cell(self, z: FloatArray, c: FloatArray) -> tuple[FloatArray, FloatArray]:
         u = self.units
@@ -110,13 +114,14 @@ class FastLSTM:
     def step(self, ids: IntArray, state: LSTMState) -> FloatArray:
         """Feed one step per sequence (``ids``: batch x (1 + groups), offset like the Keras input),
         update ``state`` in place, return next-token logits (one row at a time: see above)."""
+        u = self.units
         logits = np.empty((ids.shape[0], self.vocab_size), dtype=np.float32)
         for row in range(ids.shape[0]):
-            z1 = self._rows1[ids[row]].sum(axis=0) + self._bias1 + state.h1[row] @ self._recurrent1
-            state.h1[row], state.c1[row] = self._cell(z1, state.c1[row])
-            z2 = state.h1[row] @ self._kernel2 + state.h2[row] @ self._recurrent2 + self._bias2
-            state.h2[row], state.c2[row] = self._cell(z2, state.c2[row])
-            logits[row] = state.h2[row] @ self._dense + self._dense_bias
+            h, c = state.h[row], state.c[row]
+            z1 = self._rows1[ids[row]].sum(axis=0) + self._bias1 + h[:u] @ self._recurrent1
+            h[:u], c[:u] = self._cell(z1, c[:u])
+            h[u:], c[u:] = self._cell(h @ self._stacked2 + self._bias2, c[u:])
+            logits[row] = h[u:] @ self._dense + self._dense_bias
         return logits
 
     def predict_sequences(self, ids: IntArray) -> npt.NDArray[np.float64]:
