@@ -41,7 +41,7 @@ class KerasPerToken(FastLSTM):
         self._history = []
         return super().initial_state(1)
 
-    def step(self, ids: IntArray, state: LSTMState) -> FloatArray:
+    def step(self, ids: IntArray, state: LSTMState, rows: Sequence[int] | None = None) -> FloatArray:
         self._history.append(ids[0].copy())
         window = np.stack(self._history[-self._window :])[None]
         probabilities = self._model.predict(window, verbose=0)[0, -1].astype(np.float32)

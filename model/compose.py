@@ -76,6 +76,12 @@ CADENCE_LENGTHS = (24, 30, 36, 42, 48)  # ... and is held at least two beats, to
 MOTIF_RATE = 0.35
 """Chance that a phrase start restates an earlier cell of the piece (tuned in docs/MODEL.md)."""
 MOTIF_NOTES = (4, 8)
+TEMPERATURE_SCALE = 0.85
+"""A request's temperature 1.0 samples the network at 0.85: closer to the real solos' chord-tone share
+and leap rate than the raw distribution (measured in docs/MODEL.md)."""
+REGISTER_PULL = 1.0
+"""Log-odds taken from a note per (octave away from the range's centre)^2: the line breathes around
+the centre instead of drifting to one end of the range (tuned in docs/MODEL.md)."""
 ACCENT_VELOCITY, OFFBEAT_VELOCITY = 100, 86  # notes on the beat a little louder than between
 BAR = "|"
 GRID_PER_BAR = 4 * GRID_PER_BEAT
@@ -227,6 +233,7 @@ class Composer:
         self._has_pitch = self._is_moving | self._is_first | (kinds == SAME)
         self._delta = delta_table(self._pc, kinds)
         self._opening = self._is_first | self._is_rest  # what may come before the first note
+        self._no_pitch = ~self._has_pitch
         self._sounding = self._has_pitch | self._is_tie  # what a tie may follow
         onsets = onset_grid()
         bar_line = np.zeros(GRID_PER_BAR + 1, dtype=bool)
@@ -316,15 +323,14 @@ class Composer:
         state = self._network.initial_state(len(voices))
         ids = np.zeros((len(voices), 1 + self._conditioning.groups), dtype=np.int64)
         start_id = len(self._vocab)
-        while not all(voice.done for voice in voices):
-            for row, voice in enumerate(voices):
-                if not voice.done:
-                    ids[row, 0] = voice.tokens[-1] if voice.tokens else start_id
-                    ids[row, 1:] = self._conditions(voice)
-            logits = self._network.step(ids, state)
-            for row, voice in enumerate(voices):
-                if not voice.done:
-                    self._draw(voice, logits[row])
+        while active := [row for row, voice in enumerate(voices) if not voice.done]:
+            for row in active:
+                voice = voices[row]
+                ids[row, 0] = voice.tokens[-1] if voice.tokens else start_id
+                ids[row, 1:] = self._conditions(voice)
+            logits = self._network.step(ids, state, active)
+            for row in active:
+                self._draw(voices[row], logits[row])
         return [self._piece(voice) for voice in voices]
 
     def _conditions(self, voice: _Voice) -> list[int]:
@@ -390,7 +396,9 @@ class Composer:
         token_id = self._restated(voice, allowed, pitches)
         voice.motif_notes += int(token_id >= 0)
         if token_id < 0:
-            scaled = np.where(allowed, logits.astype(np.float64) / voice.plan.temperature, -np.inf)
+            pull = np.where(self._no_pitch, 0.0, REGISTER_PULL * ((pitches - voice.centre) / 12) ** 2)
+            temperature = voice.plan.temperature * TEMPERATURE_SCALE
+            scaled = np.where(allowed, (logits.astype(np.float64) - pull) / temperature, -np.inf)
             weights = np.exp(scaled - scaled.max())
             cumulative = np.cumsum(weights)
             token_id = int(np.searchsorted(cumulative, voice.rng.random() * cumulative[-1], side="right"))

@@ -17,7 +17,7 @@ product would not be faster at these sizes anyway (measured: 8 rows ~145 us agai
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,12 +111,13 @@ class FastLSTM:
         c_new = gates[u : 2 * u] * c + gates[:u] * t[2 * u : 3 * u]
         return gates[3 * u :] * np.tanh(c_new), c_new
 
-    def step(self, ids: IntArray, state: LSTMState) -> FloatArray:
+    def step(self, ids: IntArray, state: LSTMState, rows: Sequence[int] | None = None) -> FloatArray:
         """Feed one step per sequence (``ids``: batch x (1 + groups), offset like the Keras input),
-        update ``state`` in place, return next-token logits (one row at a time: see above)."""
+        update ``state`` in place, return next-token logits (one row at a time: see above). Only
+        ``rows`` are stepped when given (finished pieces of a batch are left alone)."""
         u = self.units
-        logits = np.empty((ids.shape[0], self.vocab_size), dtype=np.float32)
-        for row in range(ids.shape[0]):
+        logits = np.zeros((ids.shape[0], self.vocab_size), dtype=np.float32)
+        for row in range(ids.shape[0]) if rows is None else rows:
             h, c = state.h[row], state.c[row]
             z1 = self._rows1[ids[row]].sum(axis=0) + self._bias1 + h[:u] @ self._recurrent1
             h[:u], c[:u] = self._cell(z1, c[:u])
