@@ -49,7 +49,8 @@ def centre_of(solo: Solo) -> float:
 
 
 def encode_solo(solo: Solo, conditioning: Conditioning, index: dict[str, int], start_id: int) -> Encoded:
-    """Arrays for every line of ``solo``; a token missing from ``index`` ends its line there."""
+    """Arrays for every line of ``solo``; after a token missing from ``index`` (seen once in the
+    training solos) the line goes on from the start token."""
     centre = centre_of(solo)
     style = conditioning.style_ids(solo.tempo, solo.era, solo.performer)
     inputs: list[int] = []
@@ -62,8 +63,10 @@ def encode_solo(solo: Solo, conditioning: Conditioning, index: dict[str, int], s
         previous_id, previous_pitch = start_id, None
         for event in events:
             token_id = index.get(event.token)
-            if token_id is None:
-                break
+            if token_id is None:  # too rare for the vocabulary: the line starts afresh after it
+                previous_id = start_id
+                previous_pitch = event.pitch if event.pitch is not None else previous_pitch
+                continue
             bar = (offset + event.start) // solo.bar_ticks
             origin = bisect.bisect_right(solo.chorus_starts, offset + event.start) - 1
             origin_bar = solo.chorus_starts[origin] // solo.bar_ticks if origin >= 0 else 0

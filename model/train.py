@@ -11,7 +11,8 @@ sequence). A quarter of the windows lose their soloist input and a tenth their e
 for an era alone, or for nothing, is something the network has seen.
 
 After every epoch ``checkpoint.keras`` (weights and optimizer) and ``checkpoint.json`` (history,
-early-stopping state) are written, so ``--resume DIR`` continues an interrupted run. Training stops
+early-stopping state) are written, so ``--resume DIR`` continues an interrupted run. The learning rate
+halves when the held-out loss has not improved for two epochs. Training stops
 when the held-out loss has not improved for ``patience`` epochs, after ``epochs``, or when the next
 epoch would pass ``--max-minutes``; the best epoch's weights are kept. The directory holds
 ``weights.npz`` (what the NumPy runtime reads), ``vocab.json``, ``meta.json`` (options, split,
@@ -258,7 +259,10 @@ def train(prepared: Prepared, out: Path, options: TrainOptions, resume: bool = F
             validation_batch_size=options.batch_size,
             initial_epoch=state["epoch"],
             epochs=options.epochs,
-            callbacks=[_callback(out, options, state)],
+            callbacks=[
+                keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=2, min_lr=1e-4, verbose=1),
+                _callback(out, options, state),
+            ],
             verbose=1,
         )
     model.load_weights(out / BEST_WEIGHTS)
