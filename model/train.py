@@ -66,7 +66,7 @@ class TrainOptions:
     epochs: int = 60
     window: int = 64
     batch_size: int = 32
-    units: int = 256
+    units: int = 192
     embedding: int = 128
     dropout: float = 0.3
     learning_rate: float = 2e-3
