@@ -73,7 +73,7 @@ LOWEST, HIGHEST = 21, 108
 SECTION_BARS = 8
 CADENCE_LATEST = 2 * GRID_PER_BEAT  # the closing note starts by beat 3 ...
 CADENCE_LENGTHS = (24, 30, 36, 42, 48)  # ... and is held at least two beats, to the bar line
-MOTIF_RATE = 0.35
+MOTIF_RATE = 0.7
 """Chance that a phrase start restates an earlier cell of the piece (tuned in docs/MODEL.md)."""
 MOTIF_NOTES = (4, 8)
 TEMPERATURE_SCALE = 0.85
