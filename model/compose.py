@@ -21,9 +21,9 @@ repeats the shorter piece exactly and continues it (the bot's Extend); random dr
 in time order and never look ahead.
 
 Motifs: at a phrase start (a note after a rest) the composer restates, with probability
-:data:`MOTIF_RATE`, an earlier cell of the piece (3..6 notes from an earlier phrase start) as long as
-the mask allows each of its tokens; the tokens are chord-relative, so over a new chord the cell comes
-back as a sequence, not a copy.
+:data:`MOTIF_RATE`, an earlier cell of the piece (4..8 notes from an earlier phrase start): its first
+note keeps its pitch class over the new chord's root, the others their intervals and lengths, as long
+as the mask allows each of them.
 """
 
 from __future__ import annotations
@@ -103,6 +103,9 @@ ERA_NAMES = {
     "post bop": "postbop",
     "post-bop": "postbop",
 }
+
+
+ERA_LABELS = {"hardbop": "hard bop", "postbop": "post-bop"}
 
 
 class ComposeError(InputError):
@@ -358,7 +361,8 @@ class Composer:
         previous: int = voice.previous
         return previous + self._delta[(previous - root) % 12]
 
-    def _allowed(self, voice: _Voice, pitches: npt.NDArray[np.int64], root: int) -> npt.NDArray[np.bool_]:
+    def _allowed(self, voice: _Voice, pitches: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """The tokens that may be drawn now (see the module docstring)."""
         plan = voice.plan
         position = voice.time % GRID_PER_BAR
         bar = voice.time // GRID_PER_BAR
@@ -382,7 +386,7 @@ class Composer:
         chord = voice.plan.context[voice.chord_now()]
         root = chord.symbol.root
         pitches = self._pitches(voice, root)
-        allowed = self._allowed(voice, pitches, root)
+        allowed = self._allowed(voice, pitches)
         if not allowed.any():  # never seen in tests; counted so that it would show
             voice.fallbacks += 1
             position = voice.time % GRID_PER_BAR
@@ -405,7 +409,7 @@ class Composer:
         self._play(voice, token_id, int(pitches[token_id]))
 
     def _maybe_restate(self, voice: _Voice) -> None:
-        """At a phrase start: perhaps queue an earlier cell (3..6 notes from a phrase start); half the
+        """At a phrase start: perhaps queue an earlier cell (4..8 notes from a phrase start); half the
         time its last note is left to the network (the answer varies the call)."""
         chance, pick, length, answer = (voice.rng.random() for _ in range(4))
         cells = [
@@ -515,17 +519,14 @@ class Composer:
         wanted = _normalise(like)
         era = ERA_NAMES.get(wanted) or ERA_NAMES.get(wanted.replace(" ", ""))
         if era is not None:
-            return Style(era, None, era)
+            return Style(era, None, ERA_LABELS.get(era, era))
         performer = self._performer(like, wanted)
         entry = self._performers[performer]
         if performer in self._conditioning.soloists:
             return Style(entry["era"], performer, performer)
         era = entry["era"] if entry["era"] in ERAS else None
-        return Style(
-            era,
-            None,
-            f"{era or 'no particular era'} ({performer} has too little material: {entry['notes']:,} notes)",
-        )
+        label = ERA_LABELS.get(era, era) if era else "no particular era"
+        return Style(era, None, f"{label} ({performer} has too little material: {entry['notes']:,} notes)")
 
     def _performer(self, like: str, wanted: str) -> str:
         names = list(self._performers)
@@ -545,7 +546,7 @@ class Composer:
         famous = [n for n in ("Charlie Parker", "John Coltrane", "Miles Davis") if n in names] or names[:3]
         raise ComposeError(
             f"I don't know a soloist or era called '{like}'. {hint}Try a soloist like {_or(famous)}, "
-            f"or an era: {', '.join(ERAS)}."
+            f"or an era: {', '.join(ERA_LABELS.get(e, e) for e in ERAS)}."
         )
 
 

@@ -199,7 +199,7 @@ def test_a_style_changes_the_line(composer: Composer) -> None:
     bebop = composer.compose(bars=16, progression="blues", seed=2, like="bebop")
     assert coltrane.extra["like"] == "John Coltrane" and bebop.extra["like"] == "bebop"
     assert len({tuple(_melody(p)) for p in (plain, coltrane, bebop)}) == 3
-    assert composer.compose(bars=4, seed=1, like="hard bop").extra["like"] == "hardbop"
+    assert composer.compose(bars=4, seed=1, like="hard bop").extra["like"] == "hard bop"
     assert composer.compose(bars=4, seed=1, like="charlie parker").extra["like"] == "Charlie Parker"
 
 
