@@ -77,6 +77,7 @@ class TrainOptions:
     soloist_drop: float = 0.25
     era_drop: float = 0.1
     min_token_count: int = 2
+    solos: int | None = None  # only the first N 4/4 solos (tests); None: all
 
 
 DEFAULTS = TrainOptions()
@@ -389,12 +390,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             patience=args.patience,
             seed=args.seed,
             max_minutes=args.max_minutes,
+            solos=args.solos,
         )
         if args.resume is not None:  # the interrupted run's options win over the command line's
             saved = json.loads((out / "options.json").read_text())
             options = TrainOptions(**saved)
         corpus = wjazzd.load_solos()
-        solos = [s for s in corpus.solos if s.beats_per_bar == 4][: args.solos]
+        solos = [s for s in corpus.solos if s.beats_per_bar == 4][: options.solos]
         train_names, valid_names = wjazzd.split([s.name for s in solos])
         prepared = prepare(solos, train_names, valid_names, options)
         out.mkdir(parents=True, exist_ok=True)

@@ -47,6 +47,29 @@ def test_tiny_training_run_writes_a_model_the_composer_uses(shared_data: Path, t
     assert set(piece.extra["tokens"].replace("|", " ").split()) <= set(vocab)
 
 
+def test_an_interrupted_run_resumes_where_it_stopped(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The time budget ends the run after one epoch and the export then fails (a full disk, say):
+    the checkpoint stays, and --resume trains the second epoch only and writes the model."""
+    out = tmp_path / "model"
+    argv = ["--solos", "40", "--epochs", "2", "--max-minutes", "0.0001"]
+    argv += ["--units", "8", "--embedding", "4", "--window", "16"]
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("numpy.savez_compressed", full_disk)
+        assert main([*argv, "--out", str(out)]) == 2
+    state = json.loads((out / "checkpoint.json").read_text())
+    assert state["epoch"] == 1 and len(state["history"]["loss"]) == 1
+    assert main(["--resume", str(out)]) == 0
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["epochs_run"] == 2 and len(meta["losses"]["val_loss"]) == 2
+    assert not (out / "checkpoint.keras").exists()
+
+
 def test_training_refuses_bad_input_with_a_message(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
