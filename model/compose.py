@@ -247,7 +247,16 @@ class Composer:
         self._fits = drawable(self._grid, onsets, bar_line)
         if not self._fits[0].any():
             raise ValueError("the vocabulary's durations cannot fill a bar")
-        self._closing_bar = self._cadence_tables(onsets)
+        before, closing = self._cadence_tables(onsets)
+        # Masks that depend only on (first note still to come, a tie may come, position): [first, tie, p]
+        flags = np.zeros((2, 2, len(self._vocab)), dtype=bool)
+        for first in (0, 1):
+            for tie in (0, 1):
+                flags[first, tie] = (self._opening if first else ~self._is_first) & (self._is_tie <= tie)
+        self._plain_bar = flags[:, :, None, :] & self._fits[None, None]
+        self._closing_start = flags[:, :, None, :] & before[None, None]
+        self._closing_note = flags[:, 0, None, :] & closing[None]  # [first, p]
+        self._pull = np.where(self._has_pitch, REGISTER_PULL / 144, 0.0)
 
     def _cadence_tables(self, onsets: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.bool_], ...]:
         """(before, closing): tokens that may start at p in a section's last bar without closing it
@@ -395,20 +404,22 @@ class Composer:
         plan = voice.plan
         position = voice.time % GRID_PER_BAR
         bar = voice.time // GRID_PER_BAR
-        in_range = (pitches >= plan.low) & (pitches <= plan.high)
-        allowed = ~self._has_pitch | in_range
-        allowed &= self._opening if voice.previous is None else ~self._is_first
+        first = int(voice.previous is None)
         # A tie continues the note sounding at the bar line, except after a section's closing note
         # (the close stays as it was when the piece was shorter: Extend keeps every earlier note).
-        after_close = (plan.bars - bar) % SECTION_BARS == 0
-        if position != 0 or after_close or not voice.tokens or not self._sounding[voice.tokens[-1]]:
-            allowed &= ~self._is_tie
+        tie = int(
+            position == 0
+            and (plan.bars - bar) % SECTION_BARS != 0
+            and bool(voice.tokens)
+            and bool(self._sounding[voice.tokens[-1]])
+        )
+        playable = self._no_pitch | ((pitches >= plan.low) & (pitches <= plan.high))
         if (plan.bars - 1 - bar) % SECTION_BARS == 0:
-            before, closing = self._closing_bar
             chord_tones = np.zeros(12, dtype=bool)
             chord_tones[list(plan.context[voice.chord_index].symbol.tones)] = True
-            return allowed & (before[position] | (closing[position] & chord_tones[pitches % 12]))
-        return allowed & self._fits[position]
+            closing = self._closing_note[first, position] & chord_tones[pitches % 12]
+            return playable & (self._closing_start[first, tie, position] | closing)
+        return playable & self._plain_bar[first, tie, position]
 
     def _draw(self, voice: _Voice, logits: FloatArray) -> None:
         """Draw (or restate) the next token for ``voice`` and play it."""
@@ -429,11 +440,11 @@ class Composer:
         token_id = self._restated(voice, allowed, pitches)
         voice.motif_notes += int(token_id >= 0)
         if token_id < 0:
-            pull = np.where(self._no_pitch, 0.0, REGISTER_PULL * ((pitches - voice.centre) / 12) ** 2)
-            temperature = voice.plan.temperature * TEMPERATURE_SCALE
-            scaled = np.where(allowed, (logits.astype(np.float64) - pull) / temperature, -np.inf)
-            weights = np.exp(scaled - scaled.max())
-            cumulative = np.cumsum(weights)
+            scaled = logits - self._pull * (pitches - voice.centre) ** 2
+            scaled /= voice.plan.temperature * TEMPERATURE_SCALE
+            scaled[~allowed] = -np.inf
+            scaled -= scaled.max()
+            cumulative = np.cumsum(np.exp(scaled))
             token_id = int(np.searchsorted(cumulative, voice.rng.random() * cumulative[-1], side="right"))
         self._play(voice, token_id, int(pitches[token_id]))
 

@@ -50,7 +50,7 @@ TEMPO_GROUP, ERA_GROUP, SOLOIST_GROUP = 9, 10, 11
 
 def _bin(value: float, bounds: Sequence[float]) -> int:
     """Index of the first bound >= value (len(bounds) if none)."""
-    return next((i for i, bound in enumerate(bounds) if value <= bound), len(bounds))
+    return bisect.bisect_left(bounds, value)
 
 
 def next_changes(chords: Sequence[Chord]) -> list[int]:
