@@ -1,7 +1,8 @@
 """``python -m bench.compose``: how fast the composer writes 16 bars, against deepjazz's way.
 
 Fast path: :class:`model.compose.Composer` with the shipped model, 16 bars for 20 seeds (p50/p95),
-plus eight pieces batched through :meth:`~model.compose.Composer.compose_many`. Naive path: the
+the same "like Parker" (a styled piece steps a second, unstyled row for guidance), and eight pieces
+batched through :meth:`~model.compose.Composer.compose_many`. Naive path: the
 same sampler and model, but every token asks Keras' ``model.predict`` for the next-token
 distribution over the last ``window`` steps (the training window), as deepjazz did; only a few
 pieces, it is slow.
@@ -59,11 +60,11 @@ def _timed(function: Callable[[], Any], repeats: int) -> tuple[list[float], list
     return times, results
 
 
-def _pieces(composer: Composer, seeds: int) -> tuple[list[float], float]:
+def _pieces(composer: Composer, seeds: int, like: str | None = None) -> tuple[list[float], float]:
     """Seconds per 16-bar piece for seeds 0.., and the mean tokens per piece."""
     times, pieces = [], []
     for seed in range(seeds):
-        elapsed, piece = _timed(functools.partial(composer.compose, BARS, seed=seed), 1)
+        elapsed, piece = _timed(functools.partial(composer.compose, BARS, seed=seed, like=like), 1)
         times += elapsed
         pieces += piece
     return times, statistics.mean(len(p.extra["tokens"].replace("|", " ").split()) for p in pieces)
@@ -82,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     composer = Composer.load()
     composer.compose(BARS, seed=0)  # first call pays for imports and caches
     fast, tokens = _pieces(composer, args.seeds)
+    styled, _ = _pieces(composer, args.seeds, like="Parker")
     batched, _ = _timed(lambda: composer.compose_many([ComposeRequest(BARS, seed=s) for s in range(8)]), 5)
 
     import keras
@@ -104,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"fast   16 bars x {len(fast)} seeds: p50 {p50 * 1e3:.1f} ms  "
         f"p95 {_percentile(fast, 0.95) * 1e3:.1f} ms"
     )
+    print(f"styled 16 bars like Parker (two rows per step): p50 {_percentile(styled, 0.5) * 1e3:.1f} ms")
     print(f"batch  8 x 16 bars (compose_many): p50 {_percentile(batched, 0.5) * 1e3:.1f} ms per batch")
     print(
         f"naive  16 bars x {len(naive)} seeds (model.predict per token): p50 {_percentile(naive, 0.5):.2f} s "
