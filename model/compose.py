@@ -255,7 +255,9 @@ class Composer:
                 flags[first, tie] = (self._opening if first else ~self._is_first) & (self._is_tie <= tie)
         self._plain_bar = flags[:, :, None, :] & self._fits[None, None]
         self._closing_start = flags[:, :, None, :] & before[None, None]
-        self._closing_note = flags[:, 0, None, :] & closing[None]  # [first, p]
+        # [first, p]; a line's very first note, when it is also a closing note, is a u/d token heard
+        # from the centre (few first-note tokens are long enough to close with)
+        self._closing_note = np.stack([flags[0, 0] & closing, self._is_moving & closing])
         self._pull = np.where(self._has_pitch, REGISTER_PULL / 144, 0.0)
 
     def _cadence_tables(self, onsets: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.bool_], ...]:
@@ -394,8 +396,9 @@ class Composer:
     def _pitches(self, voice: _Voice, root: int) -> npt.NDArray[np.int64]:
         """The pitch every token would sound (meaningless for rests and ties)."""
         if voice.previous is None:
-            base = int(np.floor(voice.centre)) - 6
-            return base + (root + self._pc - base) % 12
+            centre = int(np.floor(voice.centre))
+            firsts = centre - 6 + (root + self._pc - centre + 6) % 12
+            return np.where(self._is_first, firsts, centre + self._delta[(centre - root) % 12])
         previous: int = voice.previous
         return previous + self._delta[(previous - root) % 12]
 
