@@ -58,6 +58,7 @@ from model.tokens import (
     SAME,
     TIE,
     delta_table,
+    first_pitch,
     note_token,
     token_grid,
     token_kind,
@@ -397,7 +398,7 @@ class Composer:
         """The pitch every token would sound (meaningless for rests and ties)."""
         if voice.previous is None:
             centre = int(np.floor(voice.centre))
-            firsts = centre - 6 + (root + self._pc - centre + 6) % 12
+            firsts = first_pitch(root, self._pc, voice.centre)
             return np.where(self._is_first, firsts, centre + self._delta[(centre - root) % 12])
         previous: int = voice.previous
         return previous + self._delta[(previous - root) % 12]

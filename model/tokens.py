@@ -109,18 +109,14 @@ def direction_of(previous: int, pitch: int) -> str | None:
     return "d" if near else "D"
 
 
-def resolve(previous: int, root: int, pc: int, direction: str) -> int:
-    """The one pitch a note token names (scalar twin of :func:`resolve_many`)."""
-    return int(resolve_many(np.array([previous]), root, np.array([pc]), np.array([direction]))[0])
-
-
 def resolve_many(
     previous: npt.NDArray[np.int64] | int,
     root: int,
     pcs: npt.NDArray[np.int64],
     directions: npt.NDArray[np.str_],
 ) -> npt.NDArray[np.int64]:
-    """Pitches for many ``u``/``d``/``U``/``D`` tokens at once (``s`` gives ``previous``)."""
+    """The one pitch each ``u``/``d``/``U``/``D`` token names after ``previous`` over a chord on
+    ``root`` (``s`` gives ``previous``)."""
     previous = np.asarray(previous)
     target = (root + pcs) % 12
     up = previous + ((target - previous) % 12 + 11) % 12 + 1  # 1..12 above
@@ -140,10 +136,10 @@ def delta_table(pcs: npt.NDArray[np.int64], kinds: npt.NDArray[np.str_]) -> npt.
     return np.where(moving[None, :], table, 0)
 
 
-def first_pitch(root: int, pc: int, centre: float) -> int:
-    """Where a ``*`` note sounds: its pitch class nearest ``centre`` (the lower one on a tie)."""
+def first_pitch(root: int, pcs: npt.NDArray[np.int64], centre: float) -> npt.NDArray[np.int64]:
+    """Where ``*`` notes of classes ``pcs`` sound: each class nearest ``centre`` (the lower on a tie)."""
     base = int(np.floor(centre)) - 6
-    return base + ((root + pc - base) % 12)
+    return base + (root + pcs - base) % 12
 
 
 def _fit(length: int, start: int, allowed: Sequence[int]) -> int:

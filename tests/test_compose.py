@@ -137,12 +137,17 @@ def test_chart_progression_sets_the_chords_in_the_key(composer: Composer) -> Non
 
 
 def test_threads_and_batches_give_the_same_pieces(composer: Composer) -> None:
-    requests = [ComposeRequest(bars=8, key=KEYS[s], seed=s) for s in range(8)]
-    alone = [composer.compose(r.bars, r.tempo, r.key, r.progression, r.temperature, r.seed) for r in requests]
+    """Pieces of different lengths and styles (styled ones step a guidance row too) in one batch."""
+    likes = (None, "Parker", None, "cool", "Coltrane", None, "hard bop", None)
+    requests = [ComposeRequest(bars=4 + s, key=KEYS[s], seed=s, like=likes[s]) for s in range(8)]
+    alone = [composer.compose(r.bars, key=r.key, seed=r.seed, like=r.like) for r in requests]
     with ThreadPoolExecutor(4) as pool:
-        threaded = list(pool.map(lambda r: composer.compose(bars=r.bars, key=r.key, seed=r.seed), requests))
+        threaded = list(
+            pool.map(lambda r: composer.compose(r.bars, key=r.key, seed=r.seed, like=r.like), requests)
+        )
     assert threaded == alone
     assert composer.compose_many(requests) == alone
+    assert [p.extra["tokens"] for p in composer.compose_many(requests)] == [p.extra["tokens"] for p in alone]
 
 
 @pytest.mark.parametrize(

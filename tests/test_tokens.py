@@ -15,7 +15,6 @@ from model.tokens import (
     encode_line,
     first_pitch,
     realise,
-    resolve,
     resolve_many,
     token_grid,
     token_kind,
@@ -37,7 +36,8 @@ def test_every_interval_up_to_two_octaves_is_one_token_and_back() -> None:
                 if direction == "s":
                     assert pitch == previous
                     continue
-                assert resolve(previous, root, (pitch - root) % 12, direction) == pitch
+                pcs, kinds = np.array([(pitch - root) % 12]), np.array([direction])
+                assert resolve_many(previous, root, pcs, kinds)[0] == pitch
     assert direction_of(60, 85) is None and direction_of(60, 35) is None
 
 
@@ -55,9 +55,9 @@ def test_the_lookup_table_equals_the_resolver() -> None:
 
 def test_a_first_note_sounds_nearest_the_centre() -> None:
     for root in range(12):
-        for pc in range(12):
-            pitch = first_pitch(root, pc, 69.5)
-            assert pitch % 12 == (root + pc) % 12 and 63 <= pitch <= 75
+        pitches = first_pitch(root, np.arange(12), 69.5)
+        assert list(pitches % 12) == [(root + pc) % 12 for pc in range(12)]
+        assert all(63 <= p <= 75 for p in pitches)
 
 
 def test_a_line_encodes_to_exact_bars_and_realises_to_the_same_pitches() -> None:
