@@ -10,8 +10,11 @@ network's input at step t is token t-1 (the start token for a line's first step)
 from __future__ import annotations
 
 import bisect
+import json
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -94,3 +97,15 @@ def encode_solo(solo: Solo, conditioning: Conditioning, index: dict[str, int], s
         np.array(conditions, dtype=np.int64).reshape(-1, conditioning.groups),
         np.array(targets, dtype=np.int64),
     )
+
+
+def model_tokens(model_dir: Path, solos: Sequence[Solo]) -> list[tuple[str, ...]]:
+    """Each solo's tokens as the model in ``model_dir`` was trained on them (its vocabulary; tokens
+    too rare for it left out): what an n-gram baseline needs to be scored on the same material."""
+    vocab = json.loads((model_dir / "vocab.json").read_text())
+    meta = json.loads((model_dir / "meta.json").read_text())
+    conditioning = Conditioning(meta["conditioning"]["soloists"])
+    index = {token: i for i, token in enumerate(vocab)}
+    return [
+        tuple(vocab[i] for i in encode_solo(solo, conditioning, index, len(vocab)).targets) for solo in solos
+    ]

@@ -72,3 +72,16 @@ def test_a_batch_steps_like_its_rows_alone(shipped: tuple[Any, FastLSTM, dict[st
             np.testing.assert_allclose(
                 batch[r], softmax(fast.step(rows[r : r + 1, column], state))[0], atol=1e-14
             )
+
+
+def test_model_tokens_are_the_held_out_solos_as_trained(shared_data: Path) -> None:
+    """What the evaluation's n-gram baseline scores: the shipped model's own tokens of a held-out solo."""
+    from model.sequences import model_tokens
+    from model.wjazzd import load_solos
+
+    meta = json.loads((DEFAULT_MODEL_DIR / "meta.json").read_text())
+    vocab = set(json.loads((DEFAULT_MODEL_DIR / "vocab.json").read_text()))
+    solo = next(s for s in load_solos(shared_data / "wjazzd").solos if s.name in meta["split"]["valid"])
+    (tokens,) = model_tokens(DEFAULT_MODEL_DIR, [solo])
+    assert len(tokens) > len(solo.notes) * 0.9 and set(tokens) <= vocab
+    assert sum(1 for t in tokens if t[0] in "udUDs*") >= 0.9 * len(solo.notes)
