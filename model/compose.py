@@ -109,6 +109,13 @@ ERA_NAMES = {
 }
 
 
+NICKNAMES = {
+    "bird": "Charlie Parker",
+    "trane": "John Coltrane",
+    "prez": "Lester Young",
+    "pres": "Lester Young",
+}
+NICKNAMES |= {"bean": "Coleman Hawkins", "newk": "Sonny Rollins", "brownie": "Clifford Brown"}
 ERA_LABELS = {"hardbop": "hard bop", "postbop": "post-bop"}
 
 
@@ -574,6 +581,8 @@ class Composer:
 
     def _performer(self, like: str, wanted: str) -> str:
         names = list(self._performers)
+        if NICKNAMES.get(wanted) in self._performers:
+            return NICKNAMES[wanted]
         exact = [n for n in names if _normalise(n) == wanted]
         if exact:
             return exact[0]

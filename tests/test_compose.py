@@ -210,6 +210,10 @@ def test_a_style_changes_the_line(composer: Composer) -> None:
     assert len({tuple(_melody(p)) for p in (plain, coltrane, bebop)}) == 3
     assert composer.compose(bars=4, seed=1, like="hard bop").extra["like"] == "hard bop"
     assert composer.compose(bars=4, seed=1, like="charlie parker").extra["like"] == "Charlie Parker"
+    assert (
+        composer.style("Bird") == composer.style("Parker")
+        and composer.style("Trane").soloist == "John Coltrane"
+    )
 
 
 def test_a_soloist_with_little_material_plays_the_era_and_says_so(composer: Composer) -> None:
