@@ -1,9 +1,11 @@
 """``python -m bench.compose``: how fast the composer writes 16 bars, against deepjazz's way.
 
 Fast path: :class:`model.compose.Composer` with the shipped model, 16 bars for 20 seeds (p50/p95),
-plus eight pieces batched through :meth:`~model.compose.Composer.compose_many`. Naive path: the
+the same "like Parker" (a styled piece steps a second, unstyled row for guidance), and eight pieces
+batched through :meth:`~model.compose.Composer.compose_many`. Naive path: the
 same sampler and model, but every token asks Keras' ``model.predict`` for the next-token
-distribution over the last ``window`` tokens, as deepjazz did; only a few pieces, it is slow.
+distribution over the last ``window`` steps (the training window), as deepjazz did; only a few
+pieces, it is slow.
 """
 
 from __future__ import annotations
@@ -28,12 +30,11 @@ BARS = 16
 class KerasPerToken(FastLSTM):
     """The network behind the same interface, one ``model.predict`` call per token (batch of 1)."""
 
-    def __init__(self, model: Any, weights: dict[str, Any]) -> None:
+    def __init__(self, model: Any, weights: dict[str, Any], window: int) -> None:
         super().__init__(weights)
         self._model = model
-        self._window = int(model.input_shape[1])
-        self._identity = np.eye(self.vocab_size, dtype=np.float32)
-        self._history: list[int] = []
+        self._window = window
+        self._history: list[IntArray] = []
 
     def initial_state(self, batch: int = 1) -> LSTMState:
         if batch != 1:
@@ -41,12 +42,10 @@ class KerasPerToken(FastLSTM):
         self._history = []
         return super().initial_state(1)
 
-    def step(self, tokens: IntArray, state: LSTMState) -> FloatArray:
-        self._history.append(int(tokens[0]))
-        window = np.zeros((1, self._window, self.vocab_size), dtype=np.float32)
-        recent = self._history[-self._window :]
-        window[0, self._window - len(recent) :] = self._identity[recent]
-        probabilities = self._model.predict(window, verbose=0)[0].astype(np.float64)
+    def step(self, ids: IntArray, state: LSTMState, rows: Sequence[int] | None = None) -> FloatArray:
+        self._history.append(ids[0].copy())
+        window = np.stack(self._history[-self._window :])[None]
+        probabilities = self._model.predict(window, verbose=0)[0, -1].astype(np.float32)
         logits: FloatArray = np.log(np.maximum(probabilities, 1e-30))[None, :]
         return logits
 
@@ -61,14 +60,14 @@ def _timed(function: Callable[[], Any], repeats: int) -> tuple[list[float], list
     return times, results
 
 
-def _pieces(composer: Composer, seeds: int) -> tuple[list[float], float]:
+def _pieces(composer: Composer, seeds: int, like: str | None = None) -> tuple[list[float], float]:
     """Seconds per 16-bar piece for seeds 0.., and the mean tokens per piece."""
     times, pieces = [], []
     for seed in range(seeds):
-        elapsed, piece = _timed(functools.partial(composer.compose, BARS, seed=seed), 1)
+        elapsed, piece = _timed(functools.partial(composer.compose, BARS, seed=seed, like=like), 1)
         times += elapsed
         pieces += piece
-    return times, statistics.mean(len(p.extra["tokens"].split()) for p in pieces)
+    return times, statistics.mean(len(p.extra["tokens"].replace("|", " ").split()) for p in pieces)
 
 
 def _percentile(values: Sequence[float], share: float) -> float:
@@ -84,26 +83,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     composer = Composer.load()
     composer.compose(BARS, seed=0)  # first call pays for imports and caches
     fast, tokens = _pieces(composer, args.seeds)
+    styled, _ = _pieces(composer, args.seeds, like="Parker")
     batched, _ = _timed(lambda: composer.compose_many([ComposeRequest(BARS, seed=s) for s in range(8)]), 5)
 
     import keras
 
+    import model.network
     from model.fast_lstm import keras_weights
 
+    meta = json.loads((DEFAULT_MODEL_DIR / "meta.json").read_text())
     model = keras.saving.load_model(DEFAULT_MODEL_DIR / "model.keras", compile=False)
-    naive_composer = Composer(KerasPerToken(model, keras_weights(model)), composer.vocab, "naive")
+    naive_network = KerasPerToken(model, keras_weights(model), meta["options"]["window"])
+    naive_composer = Composer(naive_network, composer.vocab, meta, "naive")
     naive, naive_tokens = _pieces(naive_composer, args.naive)
 
-    meta = json.loads((DEFAULT_MODEL_DIR / "meta.json").read_text())
     p50 = _percentile(fast, 0.5)
     print(
-        f"model {composer.name}: vocab {meta['vocab_size']}, window {meta['window']}, "
+        f"model {composer.name}: vocab {meta['vocab_size']}, window {meta['options']['window']}, "
         f"{tokens:.0f} tokens per piece"
     )
     print(
         f"fast   16 bars x {len(fast)} seeds: p50 {p50 * 1e3:.1f} ms  "
         f"p95 {_percentile(fast, 0.95) * 1e3:.1f} ms"
     )
+    print(f"styled 16 bars like Parker (two rows per step): p50 {_percentile(styled, 0.5) * 1e3:.1f} ms")
     print(f"batch  8 x 16 bars (compose_many): p50 {_percentile(batched, 0.5) * 1e3:.1f} ms per batch")
     print(
         f"naive  16 bars x {len(naive)} seeds (model.predict per token): p50 {_percentile(naive, 0.5):.2f} s "

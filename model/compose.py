@@ -1,60 +1,123 @@
-"""The composer: the shipped LSTM sampled bar by bar over a chord progression, in NumPy.
+"""The composer: the soloist network sampled token by token over a chord progression, in NumPy.
 
-A :class:`Composer` is loaded once (weights, vocabulary, masks) and is immutable afterwards; every
+A :class:`Composer` is loaded once (weights, vocabulary, tables) and is immutable afterwards; every
 call keeps its state (LSTM state, random generator, notes) in locals, so one instance serves many
 threads. It never imports TensorFlow, Keras or music21.
 
-Sampling (per piece): the network is primed with the bar token, then draws tokens at the given
-temperature, non-harmonic notes at reduced odds (:data:`NON_HARMONIC_ODDS`). Only tokens that end
-on a sixteenth or triplet onset from which the bar can still be filled exactly are allowed, so
-every bar ends exactly on its bar line; when a bar is full the bar token is fed without drawing.
-The first note is a first-note token (``*`` step), later ones never are, as in the corpus. Each
-note token becomes a pitch against the chord sounding at its onset
-(:func:`model.grammar.realise_pitch`). Random draws happen strictly in time order and never look
-ahead, so composing more bars with the same seed repeats the shorter piece and continues it
-(the bot's Extend button).
+Each step feeds the network the previous token and the conditioning of the token to draw
+(:mod:`model.conditioning`), then draws from the tokens the mask allows. The mask is computed for
+the whole vocabulary at once: every note token's pitch follows from the previous pitch, the chord
+root, its pitch class and direction (:func:`model.tokens.resolve_many`), and only tokens whose pitch
+lies in ``[low, high]``, whose length fits the bar (every bar exactly filled, onsets on sixteenths,
+triplets and sextuplets) and, for ties, that continue a note sounding at the bar line are allowed. So
+every drawn token is played as drawn; ``Piece.extra["fallbacks"]`` counts the draws where the mask
+left nothing (none in tests over thousands of pieces).
+
+Form: the piece is cut into 8-bar sections counted back from its end, and the last bar of each
+section closes a phrase: the note that reaches its bar line starts by beat 3, is held at least two
+beats and is a chord tone of the chord under it. Because sections are counted from the end, a piece
+``bars + 8`` long with the same seed has the same sections where the shorter one had them, so it
+repeats the shorter piece exactly and continues it (the bot's Extend); random draws happen strictly
+in time order and never look ahead.
+
+Motifs: at a phrase start (a note after a rest) the composer restates, with probability
+:data:`MOTIF_RATE`, an earlier cell of the piece (4..8 notes from an earlier phrase start): its first
+note keeps its pitch class over the new chord's root, the others their intervals and lengths, as long
+as the mask allows each of them.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from model.conditioning import ERAS, Conditioning, next_changes
 from model.errors import InputError
 from model.fast_lstm import FastLSTM, FloatArray
-from model.grammar import (
-    BAR_TOKEN,
-    FIRST_STEP,
-    GRID,
-    GRID_PER_BAR,
-    is_rest,
-    realise_pitch,
-    token_class,
-    token_duration,
-)
 from model.paths import DEFAULT_MODEL_DIR
-from model.piece import TICKS_PER_QUARTER, Chord, Note, Piece
+from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Chord, Note, Piece
 from model.progressions import Progression, chords_for, library
 from model.theory import Key, parse_key
+from model.tokens import (
+    DIRECTIONS,
+    FIRST,
+    GRID,
+    GRID_PER_BEAT,
+    ONSET_POSITIONS,
+    REST,
+    SAME,
+    TIE,
+    delta_table,
+    first_pitch,
+    note_token,
+    token_grid,
+    token_kind,
+    token_pc,
+)
 from model.tunes import resolve
 
 MIN_BARS, MAX_BARS = 1, 64
 MIN_TEMPO, MAX_TEMPO = 40, 320
 MAX_TEMPERATURE = 3.0
 MAX_SEED = 2**63 - 1
-NON_HARMONIC_ODDS = 2.0
-"""Approach (``A``) and other (``X``) note tokens are drawn at 1/2 the odds the network gives them.
-The network never sees the chords, so it cannot tell when a non-chord-scale note will clash; at
-temperature 1.0 it plays ~88% chord-or-scale tones where its corpus has 91%. Halving those odds
-gives ~94% (200 pieces, three trainings): inside the corpus' style, and above deepjazz's 91.8%."""
+DEFAULT_LOW, DEFAULT_HIGH = 55, 84
+LOWEST, HIGHEST = 21, 108
+SECTION_BARS = 8
+CADENCE_LATEST = 2 * GRID_PER_BEAT  # the closing note starts by beat 3 ...
+CADENCE_LENGTHS = (24, 30, 36, 42, 48)  # ... and is held at least two beats, to the bar line
+MOTIF_RATE = 0.7
+"""Chance that a phrase start restates an earlier cell of the piece (tuned in docs/MODEL.md)."""
+MOTIF_NOTES = (4, 8)
+TEMPERATURE_SCALE = 0.85
+"""A request's temperature 1.0 samples the network at 0.85: closer to the real solos' chord-tone share
+and leap rate than the raw distribution (measured in docs/MODEL.md)."""
+REGISTER_PULL = 1.0
+"""Log-odds taken from a note per (octave away from the range's centre)^2: the line breathes around
+the centre instead of drifting to one end of the range (tuned in docs/MODEL.md)."""
+STYLE_GUIDANCE = 2.0
+"""How far a style request pushes the draws beyond what the network gives for that style, away from
+what it gives for no style (0 = the styled network as it is; tuned in docs/MODEL.md)."""
 ACCENT_VELOCITY, OFFBEAT_VELOCITY = 100, 86  # notes on the beat a little louder than between
+BAR = "|"
+GRID_PER_BAR = 4 * GRID_PER_BEAT
+
+ERA_NAMES = {
+    "traditional": "traditional",
+    "trad": "traditional",
+    "new orleans": "traditional",
+    "dixieland": "traditional",
+    "swing": "swing",
+    "bebop": "bebop",
+    "bop": "bebop",
+    "cool": "cool",
+    "cool jazz": "cool",
+    "hardbop": "hardbop",
+    "hard bop": "hardbop",
+    "hard-bop": "hardbop",
+    "postbop": "postbop",
+    "post bop": "postbop",
+    "post-bop": "postbop",
+}
+
+
+NICKNAMES = {
+    "bird": "Charlie Parker",
+    "trane": "John Coltrane",
+    "prez": "Lester Young",
+    "pres": "Lester Young",
+}
+NICKNAMES |= {"bean": "Coleman Hawkins", "newk": "Sonny Rollins", "brownie": "Clifford Brown"}
+ERA_LABELS = {"hardbop": "hard bop", "postbop": "post-bop"}
 
 
 class ComposeError(InputError):
@@ -71,6 +134,18 @@ class ComposeRequest:
     progression: str | None = None
     temperature: float = 1.0
     seed: int | None = None
+    like: str | None = None
+    low: int = DEFAULT_LOW
+    high: int = DEFAULT_HIGH
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """What ``like`` resolved to: the era and soloist the network is told, and how to say it."""
+
+    era: str | None
+    soloist: str | None
+    description: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +157,12 @@ class _Plan:
     key: Key
     progression: str
     chords: tuple[Chord, ...]
+    context: tuple[Chord, ...]  # the chords plus those that would follow them (for lookahead)
     temperature: float
     seed: int
+    style: Style
+    low: int
+    high: int
 
 
 @dataclass(slots=True)
@@ -92,79 +171,126 @@ class _Voice:
 
     plan: _Plan
     rng: np.random.Generator
-    tokens: list[str] = field(default_factory=lambda: [BAR_TOKEN])
+    changes: list[int]
+    style_ids: tuple[int, int, int]
+    tokens: list[int] = field(default_factory=list)
+    pitches: list[int | None] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
-    pending: list[int] = field(default_factory=list)  # token ids still to feed the network
-    bar: int = 0
-    position: int = 0  # grid units into the current bar
+    phrase_starts: list[int] = field(default_factory=list)  # indices into tokens
+    phrase_notes: list[int] = field(default_factory=list)  # notes played from each phrase start on
+    replay: list[tuple[int, int | None]] = field(default_factory=list)  # (token, pitch) of a motif
+    replay_first: bool = False  # the next replayed token is the cell's first note
+    replay_origin: int | None = None  # the cell's pitch at the last note restated
+    time: int = 0  # grid units from the start
     chord_index: int = 0
     previous: int | None = None
+    fallbacks: int = 0
+    motifs: int = 0
+    motif_notes: int = 0
     done: bool = False
 
     @property
-    def time(self) -> int:
-        return (self.bar * GRID_PER_BAR + self.position) * GRID
+    def centre(self) -> float:
+        return (self.plan.low + self.plan.high) / 2
 
-    def chord_now(self) -> Chord:
-        chords = self.plan.chords
-        while self.chord_index + 1 < len(chords) and chords[self.chord_index + 1].start <= self.time:
+    def chord_now(self) -> int:
+        chords = self.plan.context
+        tick = self.time * GRID
+        while self.chord_index + 1 < len(chords) and chords[self.chord_index + 1].start <= tick:
             self.chord_index += 1
-        return chords[self.chord_index]
+        return self.chord_index
 
 
 def onset_grid() -> npt.NDArray[np.bool_]:
-    """onset[p]: a note or rest may start (or the bar end) at grid position p: on a sixteenth or an
-    eighth-note triplet. 99.4% of the corpus' onsets are; the rest are not worth the odd rhythms."""
+    """onset[p]: a token may start (or the bar end) at grid position p of a bar."""
     positions = np.arange(GRID_PER_BAR + 1)
-    return (positions % 3 == 0) | (positions % 4 == 0)
+    return np.isin(positions % GRID_PER_BEAT, ONSET_POSITIONS) | (positions == GRID_PER_BAR)
 
 
-def drawable(durations: npt.NDArray[np.int64], onsets: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    """drawable[p, t]: token t (of ``durations`` grid units; 0 = not drawable) may start at position p:
-    it ends on an onset from which some chain of tokens reaches the bar line exactly."""
-    reachable = np.zeros(GRID_PER_BAR + 1, dtype=bool)
-    reachable[GRID_PER_BAR] = True
+def drawable(
+    durations: npt.NDArray[np.int64], onsets: npt.NDArray[np.bool_], goal: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """drawable[p, t]: token t (of ``durations`` grid units; 0 = never) may start at position p: it
+    ends on an onset from which some chain of tokens reaches a ``goal`` position (the bar line, or
+    where a closing note may start)."""
+    reachable = goal.copy()
     result = np.zeros((GRID_PER_BAR, len(durations)), dtype=bool)
     for position in range(GRID_PER_BAR - 1, -1, -1):
         end = position + durations
         fits = (durations > 0) & (end <= GRID_PER_BAR)
         fits[fits] &= onsets[end[fits]] & reachable[end[fits]]
         result[position] = fits
-        reachable[position] = onsets[position] and bool(fits.any())
+        reachable[position] |= onsets[position] and bool(fits.any())
     return result
-
-
-def _prefer(mask: npt.NDArray[np.bool_], fallback: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    """``mask``, except rows it leaves empty come from ``fallback`` (tiny vocabularies)."""
-    return np.where(mask.any(axis=1, keepdims=True), mask, fallback)
 
 
 class Composer:
     """The shipped (or any trained) model, ready to compose; see the module docstring."""
 
-    def __init__(self, network: FastLSTM, vocab: Sequence[str], name: str) -> None:
-        if len(vocab) != network.vocab_size or BAR_TOKEN not in vocab:
-            raise ValueError(f"vocabulary of {len(vocab)} tokens does not fit the network or lacks '|'")
+    def __init__(self, network: FastLSTM, vocab: Sequence[str], meta: dict[str, Any], name: str) -> None:
+        if len(vocab) != network.vocab_size:
+            raise ValueError(f"vocabulary of {len(vocab)} tokens does not fit the network")
         self._network = network
         self._vocab = tuple(vocab)
+        self._index = {token: i for i, token in enumerate(self._vocab)}
         self._name = name
-        self._bar_id = self._vocab.index(BAR_TOKEN)
-        self._grid = np.array([token_duration(t) // GRID for t in self._vocab])
-        fits = drawable(self._grid, onset_grid())
-        if not fits[0].any():
+        self._conditioning = Conditioning(tuple(meta["conditioning"]["soloists"]))
+        if network.inputs != len(vocab) + 1 + self._conditioning.size:
+            raise ValueError("the network's input does not fit the vocabulary and conditioning")
+        self._performers: dict[str, dict[str, Any]] = meta.get("performers", {})
+        kinds = np.array([token_kind(t) for t in self._vocab])
+        self._grid = np.array([token_grid(t) for t in self._vocab], dtype=np.int64)
+        self._pc = np.array([max(token_pc(t), 0) for t in self._vocab], dtype=np.int64)
+        self._is_first = kinds == FIRST
+        self._is_tie = kinds == TIE
+        self._is_rest = kinds == REST
+        self._is_moving = np.isin(kinds, DIRECTIONS)
+        self._has_pitch = self._is_moving | self._is_first | (kinds == SAME)
+        self._delta = delta_table(self._pc, kinds)
+        self._opening = self._is_first | self._is_rest  # what may come before the first note
+        self._no_pitch = ~self._has_pitch
+        self._sounding = self._has_pitch | self._is_tie  # what a tie may follow
+        onsets = onset_grid()
+        bar_line = np.zeros(GRID_PER_BAR + 1, dtype=bool)
+        bar_line[GRID_PER_BAR] = True
+        self._fits = drawable(self._grid, onsets, bar_line)
+        if not self._fits[0].any():
             raise ValueError("the vocabulary's durations cannot fill a bar")
-        # allowed[first note still to come, grid position in the bar] -> tokens that may be drawn;
-        # the first note is a "*" token (as every song's is in training), later notes never are.
-        first = np.array([t.endswith(":" + FIRST_STEP) for t in self._vocab])
-        rest = np.array([is_rest(t) for t in self._vocab])
-        self._allowed = np.stack([_prefer(fits & ~first, fits), _prefer(fits & (first | rest), fits)])
-        self._allowed.setflags(write=False)
-        non_harmonic = np.array([token_class(t) in ("A", "X") for t in self._vocab])
-        self._bias = np.where(non_harmonic, -np.log(NON_HARMONIC_ODDS), 0.0)
+        before, closing = self._cadence_tables(onsets)
+        # Masks that depend only on (first note still to come, a tie may come, position): [first, tie, p]
+        flags = np.zeros((2, 2, len(self._vocab)), dtype=bool)
+        for first in (0, 1):
+            for tie in (0, 1):
+                flags[first, tie] = (self._opening if first else ~self._is_first) & (self._is_tie <= tie)
+        self._plain_bar = flags[:, :, None, :] & self._fits[None, None]
+        self._closing_start = flags[:, :, None, :] & before[None, None]
+        # [first, p]; a line's very first note, when it is also a closing note, is a u/d token heard
+        # from the centre (few first-note tokens are long enough to close with)
+        self._closing_note = np.stack([flags[0, 0] & closing, self._is_moving & closing])
+        self._pull = np.where(self._has_pitch, REGISTER_PULL / 144, 0.0)
+
+    def _cadence_tables(self, onsets: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.bool_], ...]:
+        """(before, closing): tokens that may start at p in a section's last bar without closing it
+        (they end by beat 3, where a closing note can still start), and closing notes (start by beat
+        3, held to the bar line). Closing lengths are those every pitch class has both ways."""
+        lengths = [
+            g
+            for g in CADENCE_LENGTHS
+            if all(f"{d}{pc}:{g}" in self._index for pc in range(12) for d in ("u", "d"))
+        ]
+        if not lengths:
+            raise ValueError("the vocabulary lacks the closing notes model.tokens.closing_tokens() lists")
+        goal = np.zeros(GRID_PER_BAR + 1, dtype=bool)
+        goal[[GRID_PER_BAR - g for g in lengths]] = True
+        short = np.where(self._grid <= CADENCE_LATEST, self._grid, 0)
+        before = drawable(short, onsets, goal)
+        starts = np.arange(GRID_PER_BAR)[:, None]
+        closing = self._has_pitch & np.isin(self._grid, lengths) & (starts + self._grid == GRID_PER_BAR)
+        return before, closing
 
     @classmethod
     def load(cls, model_dir: Path = DEFAULT_MODEL_DIR) -> Composer:
-        """Read ``weights.npz`` and ``vocab.json`` written by ``python -m model.train``."""
+        """Read ``weights.npz``, ``vocab.json`` and ``meta.json`` written by ``python -m model.train``."""
         weights = model_dir / "weights.npz"
         if not weights.is_file():
             raise FileNotFoundError(
@@ -172,17 +298,23 @@ class Composer:
             )
         network = FastLSTM.load(weights)
         vocab = json.loads((model_dir / "vocab.json").read_text())
+        meta = json.loads((model_dir / "meta.json").read_text())
         digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:8]
-        return cls(network, vocab, f"lstm-2x{network.units} {digest}")
+        return cls(network, vocab, meta, f"soloist-2x{network.units} {digest}")
 
     @property
     def name(self) -> str:
-        """Architecture and a hash of the weights, e.g. ``"lstm-2x128 1a2b3c4d"``."""
+        """Architecture and a hash of the weights, e.g. ``"soloist-2x256 1a2b3c4d"``."""
         return self._name
 
     @property
     def vocab(self) -> tuple[str, ...]:
         return self._vocab
+
+    @property
+    def soloists(self) -> tuple[str, ...]:
+        """Every performer ``like`` knows (those with too little material play their era)."""
+        return tuple(self._performers)
 
     def compose(
         self,
@@ -192,58 +324,224 @@ class Composer:
         progression: str | None = None,
         temperature: float = 1.0,
         seed: int | None = None,
+        like: str | None = None,
+        low: int = DEFAULT_LOW,
+        high: int = DEFAULT_HIGH,
     ) -> Piece:
         """A melody of ``bars`` bars over ``progression`` (a library name or a chart like ``"| Dm7 G7 |"``,
-        None: picked by the seed) in ``key``. ``seed`` None draws one, recorded in the piece."""
-        return self.compose_many([ComposeRequest(bars, tempo, key, progression, temperature, seed)])[0]
+        None: picked by the seed) in ``key``, inside MIDI pitches ``low``..``high``, in the style of
+        ``like`` (a soloist such as "Parker" or an era such as "hard bop"; None: no particular one).
+        ``seed`` None draws one, recorded in the piece."""
+        request = ComposeRequest(bars, tempo, key, progression, temperature, seed, like, low, high)
+        return self.compose_many([request])[0]
 
     def compose_many(self, requests: Sequence[ComposeRequest]) -> list[Piece]:
-        """Several pieces stepped through the network together (one matrix product per step)."""
-        voices = [_Voice(plan, np.random.default_rng(plan.seed)) for plan in map(_plan, requests)]
+        """Several pieces stepped through the network together.
+
+        A piece with a style also steps a shadow row that hears the same tokens with less style (a
+        soloist's shadow has only the era, an era's shadow nothing); its draws use ``styled +
+        STYLE_GUIDANCE * (styled - shadow)`` (classifier-free guidance: the network learned all three,
+        a quarter of its training windows had no soloist, a tenth no era either)."""
+        voices = []
+        for request in requests:
+            plan = _plan(request, self.style(request.like))
+            style_ids = self._conditioning.style_ids(plan.tempo, plan.style.era, plan.style.soloist)
+            voices.append(
+                _Voice(plan, np.random.default_rng(plan.seed), next_changes(plan.context), style_ids)
+            )
         if not voices:
             return []
-        state = self._network.initial_state(len(voices))
-        inputs = np.full(len(voices), self._bar_id)
-        while True:
-            logits = self._network.step(inputs, state)
-            for row, voice in enumerate(voices):
-                if not voice.done and not voice.pending:
-                    self._draw(voice, logits[row])
-            if all(voice.done for voice in voices):
-                break
-            for row, voice in enumerate(voices):
-                inputs[row] = voice.pending.pop(0) if voice.pending else self._bar_id
+        styled = [row for row, voice in enumerate(voices) if voice.plan.style.era is not None]
+        shadow = {row: len(voices) + i for i, row in enumerate(styled)}
+        # The shadow of a soloist keeps the era (the guidance is what sets the player apart from the
+        # era), the shadow of an era has no style at all.
+        shadow_style = {
+            row: self._shadow_style(voices[row].plan.style, voices[row].style_ids) for row in styled
+        }
+        state = self._network.initial_state(len(voices) + len(styled))
+        ids = np.zeros((len(voices) + len(styled), 1 + self._conditioning.groups), dtype=np.int64)
+        start_id = len(self._vocab)
+        while active := [row for row, voice in enumerate(voices) if not voice.done]:
+            for row in active:
+                voice = voices[row]
+                ids[row, 0] = voice.tokens[-1] if voice.tokens else start_id
+                ids[row, 1:] = self._conditions(voice)
+                if row in shadow:
+                    ids[shadow[row]] = ids[row]
+                    ids[shadow[row], -2:] = shadow_style[row]
+            logits = self._network.step(ids, state, active + [shadow[r] for r in active if r in shadow])
+            for row in active:
+                if row in shadow:
+                    guided = logits[row] + STYLE_GUIDANCE * (logits[row] - logits[shadow[row]])
+                    self._draw(voices[row], guided)
+                else:
+                    self._draw(voices[row], logits[row])
         return [self._piece(voice) for voice in voices]
 
+    def _shadow_style(self, style: Style, style_ids: tuple[int, int, int]) -> list[int]:
+        """Era and soloist ids (offset) of a styled piece's shadow row."""
+        base = len(self._vocab) + 1
+        _, no_era, no_soloist = self._conditioning.style_ids(0, None, None)
+        era = style_ids[1] if style.soloist is not None else no_era
+        return [base + era, base + no_soloist]
+
+    def _conditions(self, voice: _Voice) -> list[int]:
+        plan = voice.plan
+        bar = voice.time // GRID_PER_BAR
+        section_bar = SECTION_BARS - 1 - (plan.bars - 1 - bar) % SECTION_BARS
+        ids = self._conditioning.ids(
+            plan.context,
+            voice.changes,
+            voice.chord_now(),
+            voice.time * GRID,
+            section_bar,
+            voice.previous,
+            voice.centre,
+            voice.style_ids,
+        )
+        base = len(self._vocab) + 1
+        return [base + i for i in ids]
+
+    def _pitches(self, voice: _Voice, root: int) -> npt.NDArray[np.int64]:
+        """The pitch every token would sound (meaningless for rests and ties)."""
+        if voice.previous is None:
+            centre = int(np.floor(voice.centre))
+            firsts = first_pitch(root, self._pc, voice.centre)
+            return np.where(self._is_first, firsts, centre + self._delta[(centre - root) % 12])
+        previous: int = voice.previous
+        return previous + self._delta[(previous - root) % 12]
+
+    def _allowed(self, voice: _Voice, pitches: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """The tokens that may be drawn now (see the module docstring)."""
+        plan = voice.plan
+        position = voice.time % GRID_PER_BAR
+        bar = voice.time // GRID_PER_BAR
+        first = int(voice.previous is None)
+        # A tie continues the note sounding at the bar line, except after a section's closing note
+        # (the close stays as it was when the piece was shorter: Extend keeps every earlier note).
+        tie = int(
+            position == 0
+            and (plan.bars - bar) % SECTION_BARS != 0
+            and bool(voice.tokens)
+            and bool(self._sounding[voice.tokens[-1]])
+        )
+        playable = self._no_pitch | ((pitches >= plan.low) & (pitches <= plan.high))
+        if (plan.bars - 1 - bar) % SECTION_BARS == 0:
+            chord_tones = np.zeros(12, dtype=bool)
+            chord_tones[list(plan.context[voice.chord_index].symbol.tones)] = True
+            closing = self._closing_note[first, position] & chord_tones[pitches % 12]
+            return playable & (self._closing_start[first, tie, position] | closing)
+        return playable & self._plain_bar[first, tie, position]
+
     def _draw(self, voice: _Voice, logits: FloatArray) -> None:
-        """Draw the next token for ``voice``, realise it and queue what the network must read next."""
-        allowed = self._allowed[int(voice.previous is None), voice.position]
-        scaled = np.where(allowed, (logits + self._bias) / voice.plan.temperature, -np.inf)
-        weights = np.exp(scaled - scaled.max())
-        cumulative = np.cumsum(weights)
-        token_id = int(np.searchsorted(cumulative, voice.rng.random() * cumulative[-1], side="right"))
-        token = self._vocab[token_id]
-        chord = voice.chord_now()
-        pitch = realise_pitch(token, chord.symbol, voice.previous, voice.rng)
-        duration = int(self._grid[token_id]) * GRID
-        if pitch is not None:
-            start = voice.time
+        """Draw (or restate) the next token for ``voice`` and play it."""
+        chord = voice.plan.context[voice.chord_now()]
+        root = chord.symbol.root
+        pitches = self._pitches(voice, root)
+        allowed = self._allowed(voice, pitches)
+        if not allowed.any():  # never seen in tests; counted so that it would show
+            voice.fallbacks += 1
+            position = voice.time % GRID_PER_BAR
+            allowed = self._fits[position] & ~self._has_pitch & ~self._is_tie
+            if not allowed.any():
+                allowed = self._fits[position] & ~self._is_tie
+                pitches = np.clip(pitches, voice.plan.low, voice.plan.high)
+        after_rest = bool(voice.tokens) and self._is_rest[voice.tokens[-1]]
+        if after_rest and voice.previous is not None and not voice.replay:
+            self._maybe_restate(voice)
+        token_id = self._restated(voice, allowed, pitches)
+        voice.motif_notes += int(token_id >= 0)
+        if token_id < 0:
+            scaled = logits - self._pull * (pitches - voice.centre) ** 2
+            scaled /= voice.plan.temperature * TEMPERATURE_SCALE
+            scaled[~allowed] = -np.inf
+            scaled -= scaled.max()
+            cumulative = np.cumsum(np.exp(scaled))
+            token_id = int(np.searchsorted(cumulative, voice.rng.random() * cumulative[-1], side="right"))
+        self._play(voice, token_id, int(pitches[token_id]))
+
+    def _maybe_restate(self, voice: _Voice) -> None:
+        """At a phrase start: perhaps queue an earlier cell (4..8 notes from a phrase start); half the
+        time its last note is left to the network (the answer varies the call)."""
+        chance, pick, length, answer = (voice.rng.random() for _ in range(4))
+        cells = [
+            s for s, n in zip(voice.phrase_starts, voice.phrase_notes, strict=True) if n >= MOTIF_NOTES[0]
+        ]
+        if chance >= MOTIF_RATE or not cells:
+            return
+        start = cells[int(pick * len(cells))]
+        notes = MOTIF_NOTES[0] + int(length * (MOTIF_NOTES[1] - MOTIF_NOTES[0] + 1)) - int(answer < 0.5)
+        cell: list[tuple[int, int | None]] = []
+        for token_id, pitch in zip(voice.tokens[start:], voice.pitches[start:], strict=True):
+            if self._is_rest[token_id] or notes == 0:
+                break
+            cell.append((token_id, pitch))
+            notes -= int(self._has_pitch[token_id])
+        voice.replay = cell
+        voice.replay_first = True
+        voice.motifs += 1
+
+    def _restated(self, voice: _Voice, allowed: npt.NDArray[np.bool_], pitches: npt.NDArray[np.int64]) -> int:
+        """The next token of a motif being restated, or -1 (the motif ends when the mask refuses).
+
+        The cell's first note keeps its pitch class over the new chord's root and its length, in the
+        direction that brings it nearest its old register; the following notes keep their lengths and
+        their intervals, so the cell comes back transposed, exactly."""
+        if not voice.replay:
+            return -1
+        token_id, pitch = voice.replay.pop(0)
+        same_length = (self._grid == self._grid[token_id]) & self._has_pitch & allowed
+        if voice.replay_first:
+            voice.replay_first = False
+            token = self._vocab[token_id]
+            pc = token_pc(token)
+            ids = [self._index.get(note_token(d, pc, token_grid(token)), -1) for d in DIRECTIONS]
+            candidates = [i for i in ids if i >= 0 and pc >= 0 and allowed[i]]
+            if candidates and pitch is not None:
+                voice.replay_origin = pitch
+                return min(candidates, key=lambda i: (abs(int(pitches[i]) - pitch), i))
+        elif self._is_tie[token_id] and allowed[token_id]:
+            return token_id
+        elif pitch is not None and voice.replay_origin is not None and voice.previous is not None:
+            target = voice.previous + pitch - voice.replay_origin
+            voice.replay_origin = pitch
+            matches = np.flatnonzero(same_length & (pitches == target))
+            if len(matches):
+                return int(matches[0])
+        voice.replay = []
+        return -1
+
+    def _play(self, voice: _Voice, token_id: int, pitch: int) -> None:
+        grid = int(self._grid[token_id])
+        start = voice.time * GRID
+        if self._is_tie[token_id]:
+            held = voice.notes[-1]
+            voice.notes[-1] = Note(held.pitch, held.start, held.duration + grid * GRID, held.velocity)
+            voice.pitches.append(held.pitch)
+        elif self._has_pitch[token_id]:
+            if not voice.tokens or self._is_rest[voice.tokens[-1]]:
+                voice.phrase_starts.append(len(voice.tokens))
+                voice.phrase_notes.append(0)
+            voice.phrase_notes[-1] += 1
             velocity = ACCENT_VELOCITY if start % TICKS_PER_QUARTER == 0 else OFFBEAT_VELOCITY
-            voice.notes.append(Note(pitch, start, duration, velocity))
+            voice.notes.append(Note(pitch, start, grid * GRID, velocity))
+            voice.pitches.append(pitch)
             voice.previous = pitch
-        voice.tokens.append(token)
-        voice.position += int(self._grid[token_id])
-        voice.pending.append(token_id)
-        if voice.position == GRID_PER_BAR:
-            voice.bar += 1
-            voice.position = 0
-            voice.done = voice.bar == voice.plan.bars
-            voice.pending.append(self._bar_id)
-            if not voice.done:
-                voice.tokens.append(BAR_TOKEN)
+        else:
+            voice.pitches.append(None)
+        voice.tokens.append(token_id)
+        voice.time += grid
+        voice.done = voice.time >= voice.plan.bars * GRID_PER_BAR
 
     def _piece(self, voice: _Voice) -> Piece:
         plan = voice.plan
+        text: list[str] = []
+        time = 0
+        for token_id in voice.tokens:
+            if time % GRID_PER_BAR == 0:
+                text.append(BAR)
+            text.append(self._vocab[token_id])
+            time += int(self._grid[token_id])
         return Piece(
             melody=tuple(voice.notes),
             chords=plan.chords,
@@ -254,11 +552,68 @@ class Composer:
             seed=plan.seed,
             temperature=plan.temperature,
             model=self._name,
-            extra={"tokens": " ".join(voice.tokens)},
+            extra={
+                "tokens": " ".join(text),
+                "fallbacks": str(voice.fallbacks),
+                "motifs": str(voice.motifs),
+                "motif_notes": str(voice.motif_notes),
+                "like": plan.style.description,
+            },
+        )
+
+    def style(self, like: str | None) -> Style:
+        """What ``like`` asks for: a soloist the network knows, an era, or a soloist with too little
+        material, who plays his or her era. Unknown names raise an InputError naming the closest."""
+        if like is None:
+            return Style(None, None, "")
+        if not isinstance(like, str) or not like.strip():
+            raise ComposeError("like must name a soloist (Parker, Coltrane, Chet Baker) or an era (bebop).")
+        wanted = _normalise(like)
+        era = ERA_NAMES.get(wanted) or ERA_NAMES.get(wanted.replace(" ", ""))
+        if era is not None:
+            return Style(era, None, ERA_LABELS.get(era, era))
+        performer = self._performer(like, wanted)
+        entry = self._performers[performer]
+        if performer in self._conditioning.soloists:
+            return Style(entry["era"], performer, performer)
+        era = entry["era"] if entry["era"] in ERAS else None
+        label = ERA_LABELS.get(era, era) if era else "no particular era"
+        return Style(era, None, f"{label} ({performer} has too little material: {entry['notes']:,} notes)")
+
+    def _performer(self, like: str, wanted: str) -> str:
+        names = list(self._performers)
+        if NICKNAMES.get(wanted) in self._performers:
+            return NICKNAMES[wanted]
+        exact = [n for n in names if _normalise(n) == wanted]
+        if exact:
+            return exact[0]
+        words = set(wanted.split())
+        partial = [n for n in names if words <= set(_normalise(n).split())]
+        if len(partial) == 1:
+            return partial[0]
+        if len(partial) > 1:
+            raise ComposeError(f"'{like}' could be {_or(partial)}: which one?")
+        keys = {**{_normalise(n): n for n in names}, **{_normalise(n).split()[-1]: n for n in names if n}}
+        close = difflib.get_close_matches(wanted, list(keys) + list(ERA_NAMES), n=3, cutoff=0.5)
+        suggestions = list(dict.fromkeys(keys.get(c, c) for c in close))
+        hint = f"Did you mean {_or(suggestions)}? " if suggestions else ""
+        famous = [n for n in ("Charlie Parker", "John Coltrane", "Miles Davis") if n in names] or names[:3]
+        raise ComposeError(
+            f"I don't know a soloist or era called '{like}'. {hint}Try a soloist like {_or(famous)}, "
+            f"or an era: {', '.join(ERA_LABELS.get(e, e) for e in ERAS)}."
         )
 
 
-def _plan(request: ComposeRequest) -> _Plan:
+def _normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower().replace("-", " ")).split())
+
+
+def _or(names: Sequence[str]) -> str:
+    quoted = [str(n) for n in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def _plan(request: ComposeRequest, style: Style) -> _Plan:
     """Validate a request (every problem is a :class:`ComposeError` or another InputError)."""
     bars, tempo, temperature, seed = request.bars, request.tempo, request.temperature, request.seed
     if not _is_int(bars) or not MIN_BARS <= bars <= MAX_BARS:
@@ -276,13 +631,30 @@ def _plan(request: ComposeRequest) -> _Plan:
             f"temperature must be above 0 and at most {MAX_TEMPERATURE:g} (1.0 is the model's own "
             f"taste, lower is tamer, higher is wilder), not {temperature!r}."
         )
+    low, high = request.low, request.high
+    if not (_is_int(low) and _is_int(high) and low >= LOWEST and high <= HIGHEST and high - low >= 12):
+        raise ComposeError(
+            f"the range must be whole MIDI pitches from {LOWEST} to {HIGHEST}, at least an octave wide "
+            f"(e.g. {DEFAULT_LOW}..{DEFAULT_HIGH}), not {low!r}..{high!r}."
+        )
     if seed is None:
         seed = secrets.randbelow(2**31)
     elif not _is_int(seed) or not 0 <= seed <= MAX_SEED:
         raise ComposeError(f"seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}.")
     asked = request.key if isinstance(request.key, Key | None) else parse_key(str(request.key))
     progression, label, key = _progression(request.progression, seed, asked)
-    return _Plan(bars, tempo, key, label, chords_for(progression, key, bars), float(temperature), seed)
+    chords = chords_for(progression, key, bars)
+    # The network hears the next chord and when it comes; at the piece's end that is the chord the
+    # progression would go on to, so a longer piece with the same seed hears (and plays) the same.
+    end = bars * TICKS_PER_BAR
+    following = tuple(
+        Chord(c.symbol, max(c.start, end), c.end - max(c.start, end), c.name)
+        for c in chords_for(progression, key, bars + SECTION_BARS)
+        if c.end > end
+    )
+    return _Plan(
+        bars, tempo, key, label, chords, chords + following, float(temperature), seed, style, low, high
+    )
 
 
 def _is_int(value: object) -> bool:

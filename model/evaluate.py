@@ -51,6 +51,7 @@ from model.metrics import (
 )
 from model.ngram import KneserNey, Token
 from model.paths import DEFAULT_MODEL_DIR, shared_data_dir
+from model.sequences import model_tokens
 from model.two_sample import FloatArray, classifier_accuracy, mgeval_overlaps
 from model.wjazzd import Solo, load_solos, split
 
@@ -154,34 +155,20 @@ class HeldOutTokens:
 
 
 def held_out_tokens(
-    model_dir: Path, corpus: Corpus | None, train_solos: Sequence[Solo], valid_solos: Sequence[Solo]
-) -> HeldOutTokens | None:
-    """HOOK for a new composer: the tokens and held-out NLL of the model in ``model_dir`` (None: no
-    NLL table).
-
-    For the shipped grammar model: ``model.train``'s own split of the lead-sheet songs (same share
-    and seed, so the same held-out songs) and the Keras validation loss of its best epoch from
-    ``meta.json`` (windows of ``window`` tokens over those songs); the solos are not its material.
-    A model trained on the solos builds its sequences from ``train_solos`` / ``valid_solos`` with its
-    own encoder instead.
-    """
-    from model.train import DEFAULTS, split_songs, unique_sequences
-
-    if corpus is None:
-        return None
-    songs = unique_sequences(corpus.sequences)
-    train, valid = split_songs(songs, DEFAULTS.validation_share, DEFAULTS.seed)
-    meta_file = model_dir / "meta.json"
-    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
-    vocab_file = model_dir / "vocab.json"
-    vocabulary = tuple(json.loads(vocab_file.read_text())) if vocab_file.is_file() else ()
-    nll = meta.get("best_val_loss")
+    model_dir: Path, train_solos: Sequence[Solo], valid_solos: Sequence[Solo]
+) -> HeldOutTokens:
+    """The soloist's own tokens for its training and held-out solos (as ``model.train`` encoded them,
+    in its vocabulary) and its held-out NLL per token from ``meta.json``: the n-gram baseline is
+    trained and scored on exactly the material the LSTM was."""
+    meta = json.loads((model_dir / "meta.json").read_text())
+    vocabulary = tuple(json.loads((model_dir / "vocab.json").read_text()))
+    nll = meta.get("valid_nll_per_token")
     return HeldOutTokens(
-        tuple(train),
-        tuple(valid),
+        tuple(model_tokens(model_dir, train_solos)),
+        tuple(model_tokens(model_dir, valid_solos)),
         vocabulary,
         float(nll) if nll is not None else None,
-        f"grammar tokens of the lead sheets, {len(train)} songs / {len(valid)} held out",
+        f"soloist tokens of {len(train_solos)} training / {len(valid_solos)} held-out solos",
     )
 
 
@@ -379,7 +366,7 @@ def evaluate(n: int, model_dir: Path, sources: Sources, progress: Progress) -> s
         corpus = load_corpus(sources.lead_sheets)
     except InputError as error:
         corpus = None
-        notes.append(f"Lead-sheet corpus not read ({error}): copied runs use the solos only, no NLL table.")
+        notes.append(f"Lead-sheet corpus not read ({error}): copied runs use the solos only.")
     progress("indexing training melodies")
     index = copy_index(train_solos, corpus)
     for column in columns:
@@ -390,8 +377,8 @@ def evaluate(n: int, model_dir: Path, sources: Sources, progress: Progress) -> s
     table = figure_table(columns)
     two_sample = two_sample_tables(real.pieces, columns[1:], progress)
     parts = [table, two_sample]
-    tokens = held_out_tokens(model_dir, corpus, train_solos, valid_solos) if composer is not None else None
-    if tokens is not None:
+    if composer is not None:
+        tokens = held_out_tokens(model_dir, train_solos, valid_solos)
         progress("n-gram baseline")
         parts.append(
             markdown_table([f"held-out NLL, nats/token ({tokens.source})", "NLL", "goal"], nll_rows(tokens))

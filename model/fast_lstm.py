@@ -1,31 +1,36 @@
-"""The trained network run one token at a time in NumPy: the composer's fast path.
+"""The trained network run one step at a time in NumPy: the composer's fast path.
 
-Keras' ``predict`` re-reads a whole 20-token window per token (about 49 ms a call). Here the two
-LSTM layers keep their state ``(h, c)`` between steps and only the newest token goes in. Because
-the input is one-hot, the first layer's input product is a row lookup in its kernel. Several
-sequences step together as a batch. Gate order and activations are Keras' (i, f, c, o; sigmoid
-and tanh), so the output equals the Keras model's own for the same tokens (tested to 1e-5).
+Keras' ``predict`` re-reads a whole window per token. Here the two LSTM layers keep their state
+``(h, c)`` between steps and only the newest step goes in. The input is multi-hot (the previous
+token plus one slot per conditioning group), so the first layer's input product is a sum of rows of
+a table folded once at load time (``input_rows @ lstm_1/kernel + bias``). Several sequences step
+together as a batch. Gate order and activations are Keras' (i, f, c, o; sigmoid and tanh), so the
+output equals the Keras model's own for the same ids (tested to 1e-5).
 
-The arithmetic is float64 although the weights are float32: a batched matrix product rounds
-differently from a single row's, and in float32 that tips one sampled token in roughly 10^5
-pieces; in float64 the difference (~1e-16) practically never decides a draw, so a piece composed
-in a batch is the piece composed alone.
+The arithmetic is float32, as trained: a 256 x 1024 vector-matrix product costs ~20 us in float32
+against ~60-120 us in float64 on the 2-core server, and a 16-bar piece takes ~130 steps of three such
+products plus the output layer. A batch is stepped row by row with the same vector products, never
+one matrix product (which rounds differently from a single row's and would now and then tip a
+draw), so a piece composed in a batch is bit for bit the piece composed alone; a batched matrix
+product would not be faster at these sizes anyway (measured: 8 rows ~145 us against 8 x ~21 us).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits
 
-FloatArray = npt.NDArray[np.float64]
+FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 
 WEIGHT_NAMES = (
+    "input_rows/kernel",
     "lstm_1/kernel",
     "lstm_1/recurrent_kernel",
     "lstm_1/bias",
@@ -39,18 +44,17 @@ WEIGHT_NAMES = (
 
 @dataclass(slots=True)
 class LSTMState:
-    """Hidden and cell state of both layers for a batch of sequences; owned by one caller."""
+    """Hidden and cell state of both layers for a batch of sequences (``h[:, :units]`` is layer 1's,
+    ``h[:, units:]`` layer 2's, so layer 2 reads ``h`` whole); owned by one caller."""
 
-    h1: FloatArray
-    c1: FloatArray
-    h2: FloatArray
-    c2: FloatArray
+    h: FloatArray
+    c: FloatArray
 
 
 def keras_weights(model: Any) -> dict[str, npt.NDArray[np.float32]]:
     """The weights of a :func:`model.network.build_model` network by :data:`WEIGHT_NAMES`."""
     weights: dict[str, npt.NDArray[np.float32]] = {}
-    for layer_name in ("lstm_1", "lstm_2", "next_token"):
+    for layer_name in ("input_rows", "lstm_1", "lstm_2", "next_token"):
         layer = model.get_layer(layer_name)
         for variable in layer.weights:
             weights[f"{layer_name}/{variable.name}"] = np.asarray(variable.numpy(), dtype=np.float32)
@@ -64,22 +68,31 @@ class FastLSTM:
     """Immutable weights plus a pure step function; safe to share between threads."""
 
     def __init__(self, weights: Mapping[str, npt.ArrayLike]) -> None:
-        w = {name: np.asarray(weights[name], dtype=np.float64) for name in WEIGHT_NAMES}
+        # OpenBLAS splits even a 256 x 1024 vector product over threads; on a busy 2-core server the
+        # threads wait for each other (16 bars: 1.7 s instead of 60 ms, measured while a training ran),
+        # and the split could round differently from one thread's. One BLAS thread for the process:
+        # the bot does no other linear algebra, and training (TensorFlow) has its own thread pool.
+        threadpool_limits(1, user_api="blas")
+        w = {name: np.asarray(weights[name], dtype=np.float32) for name in WEIGHT_NAMES}
         self.units = w["lstm_1/recurrent_kernel"].shape[0]
         self.vocab_size = w["next_token/bias"].shape[0]
-        # One-hot input: row t of the kernel is token t's input product; fold the bias into it.
-        self._embed1 = w["lstm_1/kernel"] + w["lstm_1/bias"]
+        self.inputs = w["input_rows/kernel"].shape[0]
+        # Multi-hot input: each active id (1 + groups per step) adds its row of the folded table.
+        folded = w["input_rows/kernel"].astype(np.float64) @ w["lstm_1/kernel"].astype(np.float64)
+        self._rows1 = folded.astype(np.float32)
+        self._bias1 = w["lstm_1/bias"]
         self._recurrent1 = w["lstm_1/recurrent_kernel"]
-        self._kernel2 = w["lstm_2/kernel"]
-        self._recurrent2 = w["lstm_2/recurrent_kernel"]
+        # Layer 2 reads [h1, h2] through its input and recurrent kernels stacked: one product.
+        self._stacked2 = np.concatenate([w["lstm_2/kernel"], w["lstm_2/recurrent_kernel"]])
         self._bias2 = w["lstm_2/bias"]
         self._dense = w["next_token/kernel"]
         self._dense_bias = w["next_token/bias"]
         # sigmoid(x) = (1 + tanh(x / 2)) / 2: one tanh call covers all four gates.
-        scale = np.full(4 * self.units, 0.5)
+        scale = np.full(4 * self.units, 0.5, dtype=np.float32)
         scale[2 * self.units : 3 * self.units] = 1.0
         self._gate_scale = scale
-        for array in (self._embed1, self._recurrent1, self._kernel2, self._recurrent2, self._dense):
+        self._half = np.float32(0.5)
+        for array in (self._rows1, self._recurrent1, self._stacked2, self._dense):
             array.setflags(write=False)
 
     @classmethod
@@ -88,37 +101,42 @@ class FastLSTM:
             return cls({name: data[name] for name in WEIGHT_NAMES})
 
     def initial_state(self, batch: int = 1) -> LSTMState:
-        shape = (batch, self.units)
-        return LSTMState(np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape))
+        shape = (batch, 2 * self.units)
+        return LSTMState(np.zeros(shape, dtype=np.float32), np.zeros(shape, dtype=np.float32))
 
     def _cell(self, z: FloatArray, c: FloatArray) -> tuple[FloatArray, FloatArray]:
         u = self.units
         t = np.tanh(z * self._gate_scale)
-        gates = 0.5 * t + 0.5
-        c_new = gates[:, u : 2 * u] * c + gates[:, :u] * t[:, 2 * u : 3 * u]
-        return gates[:, 3 * u :] * np.tanh(c_new), c_new
+        gates = self._half * t + self._half
+        c_new = gates[u : 2 * u] * c + gates[:u] * t[2 * u : 3 * u]
+        return gates[3 * u :] * np.tanh(c_new), c_new
 
-    def step(self, tokens: IntArray, state: LSTMState) -> FloatArray:
-        """Feed one token id per sequence, update ``state`` in place, return next-token logits."""
-        state.h1, state.c1 = self._cell(self._embed1[tokens] + state.h1 @ self._recurrent1, state.c1)
-        z2 = state.h1 @ self._kernel2 + state.h2 @ self._recurrent2 + self._bias2
-        state.h2, state.c2 = self._cell(z2, state.c2)
-        logits: FloatArray = state.h2 @ self._dense + self._dense_bias
+    def step(self, ids: IntArray, state: LSTMState, rows: Sequence[int] | None = None) -> FloatArray:
+        """Feed one step per sequence (``ids``: batch x (1 + groups), offset like the Keras input),
+        update ``state`` in place, return next-token logits (one row at a time: see above). Only
+        ``rows`` are stepped when given (finished pieces of a batch are left alone)."""
+        u = self.units
+        logits = np.zeros((ids.shape[0], self.vocab_size), dtype=np.float32)
+        for row in range(ids.shape[0]) if rows is None else rows:
+            h, c = state.h[row], state.c[row]
+            z1 = self._rows1[ids[row]].sum(axis=0) + self._bias1 + h[:u] @ self._recurrent1
+            h[:u], c[:u] = self._cell(z1, c[:u])
+            h[u:], c[u:] = self._cell(h @ self._stacked2 + self._bias2, c[u:])
+            logits[row] = h[u:] @ self._dense + self._dense_bias
         return logits
 
-    def predict_windows(self, windows: IntArray) -> FloatArray:
-        """Next-token probabilities after each row of token ids, from a zero state (as Keras does)."""
-        state = self.initial_state(windows.shape[0])
-        logits = np.zeros((windows.shape[0], self.vocab_size))
-        for column in range(windows.shape[1]):
-            logits = self.step(windows[:, column], state)
-        return softmax(logits)
+    def predict_sequences(self, ids: IntArray) -> npt.NDArray[np.float64]:
+        """Next-token probabilities at every step of each row (batch x steps x (1 + groups) ids),
+        from a zero state, as the Keras model's ``predict`` gives them."""
+        state = self.initial_state(ids.shape[0])
+        steps = [softmax(self.step(ids[:, column], state)) for column in range(ids.shape[1])]
+        return np.stack(steps, axis=1)
 
 
-def softmax(logits: FloatArray, temperature: float = 1.0) -> FloatArray:
+def softmax(logits: FloatArray, temperature: float = 1.0) -> npt.NDArray[np.float64]:
     """Row-wise softmax of ``logits / temperature`` in float64 (sums to 1 within rounding)."""
-    scaled = logits / temperature
+    scaled = logits.astype(np.float64) / temperature
     scaled = scaled - scaled.max(axis=-1, keepdims=True)
     exp = np.exp(scaled)
-    result: FloatArray = exp / exp.sum(axis=-1, keepdims=True)
+    result: npt.NDArray[np.float64] = exp / exp.sum(axis=-1, keepdims=True)
     return result

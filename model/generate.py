@@ -1,7 +1,7 @@
 """Compose one piece from the command line and write it as a MIDI file.
 
 ``python -m model.generate --bars 16 --tempo 140 --key Bb --seed 7 [--progression blues]
-[--temperature 1.0] [--model DIR] -o out.mid``
+[--like Parker] [--low 55 --high 84] [--temperature 1.0] [--model DIR] -o out.mid``
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from model.compose import Composer
+from model.compose import DEFAULT_HIGH, DEFAULT_LOW, Composer
 from model.errors import InputError
 from model.midi import piece_to_midi
 from model.paths import DEFAULT_MODEL_DIR
@@ -28,6 +28,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "like '| Dm7 G7 | Cmaj7 |' (default: chosen by the seed)",
     )
     parser.add_argument("--temperature", type=float, default=1.0, help="above 0, at most 3 (default 1.0)")
+    parser.add_argument(
+        "--like",
+        help="a soloist (Parker, Coltrane, 'Chet Baker') or an era (swing, bebop, cool, hard bop, post-bop)",
+    )
+    parser.add_argument(
+        "--low", type=int, default=DEFAULT_LOW, help=f"lowest MIDI pitch (default {DEFAULT_LOW})"
+    )
+    parser.add_argument(
+        "--high", type=int, default=DEFAULT_HIGH, help=f"highest MIDI pitch (default {DEFAULT_HIGH})"
+    )
     parser.add_argument("--seed", type=int, help="same seed, same piece (default: random, printed)")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="a trained model directory")
     parser.add_argument("-o", "--output", type=Path, default=Path("out.mid"), help="MIDI file to write")
@@ -39,7 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         composer = Composer.load(args.model)
         piece = composer.compose(
-            args.bars, args.tempo, args.key, args.progression, args.temperature, args.seed
+            args.bars,
+            args.tempo,
+            args.key,
+            args.progression,
+            args.temperature,
+            args.seed,
+            like=args.like,
+            low=args.low,
+            high=args.high,
         )
     except (InputError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -53,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"wrote {args.output}: {piece.bars} bars in {piece.key.name} at {piece.tempo} bpm over "
         f"{piece.progression}, seed {piece.seed}, temperature {piece.temperature:g} ({composer.name})"
     )
+    if piece.extra.get("like"):
+        print(f"in the style of {piece.extra['like']}")
     print(piece.chart())
     return 0
 

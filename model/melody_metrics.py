@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations, pairwise
 
-from model.grammar import FIRST_STEP, GRID, chord_at, classify, is_note, step_bucket
+from model.grammar import GRID, chord_at, classify, step_bucket
 from model.metrics import sounding
 from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Chord, Note, Piece
 
@@ -220,31 +220,9 @@ NOTE_DRAWS_KEY = "note_draws"
 
 
 def fallback_share(piece: Piece) -> float | None:
-    """Share of drawn note tokens that the realiser could not honour (it had to fall back to another
-    class or interval). Read from the composer's own count in ``piece.extra`` when it gives one;
-    otherwise recounted from the grammar tokens it recorded (:func:`grammar_fallbacks`); None when
-    neither is there."""
-    if FALLBACKS_KEY in piece.extra:
-        draws = int(piece.extra.get(NOTE_DRAWS_KEY, len(piece.melody)))
-        return int(piece.extra[FALLBACKS_KEY]) / draws if draws else 0.0
-    tokens = piece.extra.get("tokens")
-    return None if tokens is None else grammar_fallbacks(tokens.split(), piece.melody, piece.chords)
-
-
-def grammar_fallbacks(tokens: Sequence[str], melody: Sequence[Note], chords: Sequence[Chord]) -> float | None:
-    """Share of :mod:`model.grammar` note tokens whose realised note (the melody's notes, one per
-    note token, in order) is not of the token's class against the sounding chord, or not in the
-    token's step bucket from the previous note. None when the tokens are not that grammar's or do
-    not pair up with the notes."""
-    drawn = [t for t in tokens if is_note(t)]
-    if not drawn or len(drawn) != len(melody) or not chords:
+    """Share of drawn note tokens that the realiser could not honour, from the composer's own count in
+    ``piece.extra`` (the soloist is playable by construction, so it is 0); None when it gives none."""
+    if FALLBACKS_KEY not in piece.extra:
         return None
-    missed = 0
-    previous: int | None = None
-    for token, note in zip(drawn, melody, strict=True):
-        cls, _, step = token.split(":")
-        pitch = note.pitch or 0
-        wrong_step = step != FIRST_STEP and previous is not None and step_bucket(pitch - previous) != step
-        missed += classify(pitch, chord_at(chords, note.start)) != cls or wrong_step
-        previous = pitch
-    return missed / len(drawn)
+    draws = int(piece.extra.get(NOTE_DRAWS_KEY, len(piece.melody)))
+    return int(piece.extra[FALLBACKS_KEY]) / draws if draws else 0.0

@@ -81,6 +81,10 @@ class Timing:
     drift_ms: float = 0.0
 
 
+MAX_OFFSET_MS = 40.0
+"""No onset moves further than this from its grid position: past ~40 ms a player sounds late, not relaxed
+(a Gaussian draw plus the drift would otherwise reach 60 ms now and then in a long, busy solo)."""
+
 TIMING = {
     "Lead": Timing(6.0, 13.0, 7.0),
     "Piano": Timing(4.0, 6.0),
@@ -102,6 +106,7 @@ def humanize(notes: list[Played], timing: Timing, tempo: int, rng: random.Random
             drift = 0.6 * drift + rng.gauss(0.0, timing.drift_ms)
             drift_bar += 1
         ms = timing.mean_ms + drift + rng.gauss(0.0, timing.spread_ms)
+        ms = min(max(ms, -MAX_OFFSET_MS), MAX_OFFSET_MS)
         offsets[start] = round(ms * ticks_per_ms)
     out: list[Played] = []
     for start, end, pitch, velocity in notes:

@@ -75,7 +75,7 @@ def test_composed_pieces_fill_every_bar_and_carry_the_fallback_share(composer: C
     pieces = composed(composer, 3, 16, Progress(enabled=False))
     assert [p.bars for p in pieces] == [16, 16, 16]
     assert all(filled_bar_share(p.melody, p.bars) == 1.0 for p in pieces)
-    assert all(p.fallback is not None and 0 < p.fallback < 1 for p in pieces)
+    assert all(p.fallback == 0.0 for p in pieces)  # playable by construction: nothing falls back
     assert len({p.chords for p in pieces}) == 3  # progressions (and keys) cycle
 
 
@@ -117,7 +117,7 @@ def test_the_report_has_every_row_of_the_issue_for_real_solos_jazzbot_and_deepja
     header = next(label for label in rows if label == "figure")
     assert rows[header][0].startswith("real solos") and rows[header][1] == "jazzbot (3 pieces)"
     fallback = rows["fallback rate (notes the realiser had to move)"]
-    assert fallback[0] == "-" and float(fallback[1].rstrip("%")) > 0
+    assert fallback[0] == "-" and fallback[1] == "0.0%"  # the soloist is playable by construction
     filled = rows["bars exactly filled"]
     assert filled[:2] == ["100.0%", "100.0%"] and float(filled[2].rstrip("%")) < 50
     for feature in ("pitch classes", "intervals", "inter-onset times", "pitch range"):

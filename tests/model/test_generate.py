@@ -46,6 +46,8 @@ def test_writes_the_requested_midi_file(tmp_path: Path, capsys: pytest.CaptureFi
         (["--key", "Q"], "not a key"),
         (["--progression", "nope-nope-nope"], "no progression"),
         (["--temperature", "0"], "temperature"),
+        (["--like", "Charlie Porker"], "Charlie Parker"),
+        (["--low", "70", "--high", "75"], "octave"),
         (["--model", "/nonexistent"], "no trained model"),
         (["-o", "/nonexistent/dir/out.mid"], "cannot write"),
     ],
@@ -65,3 +67,8 @@ def test_unparseable_numbers_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--bars", "many"])
     assert exit_info.value.code == 2
     assert "--bars" in capsys.readouterr().err
+
+
+def test_like_names_the_style_it_played(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--bars", "4", "--seed", "1", "--like", "Parker", "-o", str(tmp_path / "p.mid")]) == 0
+    assert "in the style of Charlie Parker" in capsys.readouterr().out
