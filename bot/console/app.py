@@ -2,8 +2,9 @@
 
 ``/jazz 16 bars in Bb`` (free text plus ``name=value`` options, quoted with shell rules when a value has
 spaces: ``progression="| Dm7 G7 | Cmaj7 |"``) writes the clip's audio, MIDI and piano-roll PNG to the
-output directory and prints their paths with a summary. ``/regenerate N``, ``/extend N`` and ``/vary N``
-do what the buttons under a Discord clip do. Bad input gets the friendly message, never a traceback.
+output directory and prints their paths with a summary. ``/regenerate N``, ``/extend N``, ``/vary N``
+and ``/why N`` do what the buttons under a Discord clip do. Bad input gets the friendly message, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.console.challenges import MAX_NUMBER, handle_challenge
 from bot.core.failures import ReportedFailure, new_request_id
 from bot.core.requests import FIELDS, RequestError, build_request, ignored_note, parse_request_text
 from bot.core.text import plain
+from bot.services.explain import explain_clip, explanation_text
 from bot.services.jazz import Remake, Requester
 from bot.services.jobs import Progress
 from bot.services.startup import Services
@@ -45,6 +47,7 @@ Commands:
   /regenerate <clip>                 same settings, new seed
   /extend <clip>                     8 more bars of the same piece
   /vary <clip>                       same chords, new melody
+  /why <clip>                        its chart, how it was played, figures beside real solos'
   /challenge <subcommand> ...        community challenges (/challenge help)
   /help                              this text
   /quit                              leave (Ctrl-D works too)"""
@@ -152,6 +155,10 @@ class Console:
         if command in _REMAKES:
             clip_id, kind = _clip_number(command, args), _REMAKES[command]
             return await self._clip(lambda progress: jazz.remake(kind, self._who, clip_id, progress))
+        if command == "/why":
+            clip_id = _clip_number(command, args)
+            shown = await explain_clip(self._services.clips, clip_id, self._who.guild_id, self._who.user_id)
+            return Reply(explanation_text(shown))
         if command == "/challenge":
             return await self._challenge(args)
         if command in ("/help", "help", "?"):

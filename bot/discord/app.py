@@ -25,6 +25,7 @@ from bot.discord.challenges import ChallengeCog
 from bot.discord.errors import NO_MENTIONS, JazzCommandTree
 from bot.discord.help import help_command
 from bot.discord.jazz import jazz_command, on_clip_button
+from bot.discord.why import WhyButton, show_why
 from bot.services.settings import Settings, SettingsError
 from bot.services.startup import Services, open_services
 
@@ -60,7 +61,7 @@ class JazzBot(commands.Bot):
         await asyncio.to_thread(prepare_parser)
         self.tree.add_command(jazz_command(services))
         self.tree.add_command(help_command(services))
-        self.add_dynamic_items(ClipButton)
+        self.add_dynamic_items(ClipButton, WhyButton)
         await self.add_cog(ChallengeCog(self, services.challenges, self.settings.moderator_role, self._clock))
         await self.sync_commands()
         await self.tell_interrupted_users()
@@ -97,6 +98,9 @@ class JazzBot(commands.Bot):
         self, interaction: discord.Interaction, action: ClipAction, clip_id: int
     ) -> None:
         await on_clip_button(self.services, interaction, action, clip_id)
+
+    async def on_why_button(self, interaction: discord.Interaction, clip_id: int) -> None:
+        await show_why(self.services, interaction, clip_id)
 
     async def close(self) -> None:
         """Close the services first (running jobs finish and post, waiting ones are told to ask again,
