@@ -7,7 +7,7 @@ from typing import Any
 import discord
 
 from bot.discord.app import JazzBot
-from bot.discord.why import WhyButton
+from bot.discord.why import WhyButton, chart_field
 from bot.services.challenge_text import FIGURES_NOTE
 from model.arrange import DEFAULT_TEMPI
 from model.reference_figures import load_reference
@@ -85,3 +85,12 @@ async def test_entries_show_the_clips_figures_as_information(simcord_env: Any, s
     assert first.startswith("**#1 Clip #1") and first.endswith("\n" + expected_compact(stored.midi))
     assert "ℹ️" not in second  # a link has no figures
     assert listing.endswith(FIGURES_NOTE)
+
+
+def test_a_long_chart_is_cut_to_fit_its_embed_field() -> None:
+    chart = "| " + " | ".join(f"Cm7 F7 Bbmaj7 Ebmaj7 #{bar}" for bar in range(64)) + " |"
+    assert len(chart) > 1024
+
+    field = chart_field(chart)
+
+    assert len(field) == 1024 and field.endswith("…```") and field.startswith("```| Cm7 F7")
