@@ -2,8 +2,9 @@
 
 ``/jazz 16 bars in Bb`` (free text plus ``name=value`` options, quoted with shell rules when a value has
 spaces: ``progression="| Dm7 G7 | Cmaj7 |"``) writes the clip's audio, MIDI and piano-roll PNG to the
-output directory and prints their paths with a summary. ``/regenerate N``, ``/extend N`` and ``/vary N``
-do what the buttons under a Discord clip do. Bad input gets the friendly message, never a traceback.
+output directory and prints their paths with a summary. ``/regenerate N``, ``/extend N``, ``/vary N``
+and ``/why N`` do what the buttons under a Discord clip do. Bad input gets the friendly message, never a
+traceback.
 
 The console plays several members so a challenge, votes included, can be tried offline: ``as alice
 /challenge vote 1`` runs one command as alice, ``/as alice`` switches to her until ``/as you``. A
@@ -33,6 +34,7 @@ from bot.core.failures import ReportedFailure, new_request_id
 from bot.core.requests import FIELDS, RequestError, build_request, ignored_note, parse_request_text
 from bot.core.text import plain
 from bot.services.catalog import catalog
+from bot.services.explain import explain_clip, explanation_text
 from bot.services.jazz import Remake, Requester
 from bot.services.jobs import Progress
 from bot.services.startup import Services
@@ -55,6 +57,7 @@ Commands:
   /regenerate <clip>                 same settings, new seed
   /extend <clip>                     8 more bars of the same piece
   /vary <clip>                       same chords, new melody
+  /why <clip>                        its chart, how it was played, figures beside real solos'
   /challenge <subcommand> ...        community challenges (/challenge help)
   /privacy [delete]                  what is stored about you; delete it
   as NAME <command>                  run one command as member NAME, e.g. as alice /challenge vote 1
@@ -202,6 +205,10 @@ class Console:
         if command in _REMAKES:
             clip_id, kind = _clip_number(command, args), _REMAKES[command]
             return await self._clip(lambda progress: jazz.remake(kind, who, clip_id, progress))
+        if command == "/why":
+            clip_id = _clip_number(command, args)
+            shown = await explain_clip(self._services.clips, clip_id, who.guild_id, who.user_id)
+            return Reply(explanation_text(shown))
         if command == "/challenge":
             return Reply(await handle_challenge(self._services, who, args, self._names))
         if command == "/privacy":

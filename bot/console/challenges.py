@@ -34,6 +34,7 @@ from bot.services.challenge_text import (
     voting_opened_text,
 )
 from bot.services.challenges import CONSOLE_GUILD, ChallengeService, Results, file_kind
+from bot.services.explain import entry_figures
 from bot.services.privacy import member_name
 from bot.services.startup import Services
 from bot.store.challenges import Challenge
@@ -208,7 +209,8 @@ async def _submit_entry(call: _Call) -> str:
 
 async def _entries(call: _Call) -> str:
     challenge_id = _optional_number(call.words()[0], "challenge")
-    return entries_text(*await call.service.entries(CONSOLE_GUILD, challenge_id), call.style)
+    challenge, entries = await call.service.entries(CONSOLE_GUILD, challenge_id)
+    return entries_text(challenge, entries, call.style, await entry_figures(call.service, entries))
 
 
 async def _leaderboard(call: _Call) -> str:

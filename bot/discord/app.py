@@ -35,6 +35,7 @@ from bot.discord.jazz import jazz_command, on_clip_button, post_stored_clip
 from bot.discord.privacy import privacy_command
 from bot.discord.settings import settings_command
 from bot.discord.sync import sync_if_changed
+from bot.discord.why import WhyButton, show_why
 from bot.services.settings import Settings, SettingsError
 from bot.services.startup import Services, open_services
 from bot.store.command_syncs import CommandSyncStore
@@ -77,7 +78,7 @@ class JazzBot(commands.Bot):
         self.tree.add_command(help_command(services))
         self.tree.add_command(settings_command(services))
         self.tree.add_command(privacy_command(services))
-        self.add_dynamic_items(ClipButton)
+        self.add_dynamic_items(ClipButton, WhyButton)
         await self.add_cog(ChallengeCog(self, services.challenges, services.guild_settings, self._clock))
         await self.sync_commands()
         await self.post_unposted_clips()
@@ -139,6 +140,9 @@ class JazzBot(commands.Bot):
         self, interaction: discord.Interaction, action: ClipAction, clip_id: int
     ) -> None:
         await on_clip_button(self.services, interaction, action, clip_id)
+
+    async def on_why_button(self, interaction: discord.Interaction, clip_id: int) -> None:
+        await show_why(self.services, interaction, clip_id)
 
     async def close(self) -> None:
         """Drain first, while Discord is still reachable: stop the cogs' background tasks (the challenge

@@ -1,4 +1,5 @@
-"""The buttons under every clip: Regenerate, Extend, Vary and (during a challenge) Submit.
+"""The buttons under every clip: Regenerate, Extend, Vary, (during a challenge) Submit, and Why?
+(:mod:`bot.discord.why`).
 
 They are :class:`discord.ui.DynamicItem` s whose whole state is the ``custom_id`` (``jazz:<action>:<clip
 id>``) plus the clip's row in SQLite, so a button on a week-old message still works after any number of
@@ -16,6 +17,7 @@ import discord
 
 from bot.core.limits import in_range
 from bot.discord.errors import send_private
+from bot.discord.why import WhyButton
 
 
 class ClipAction(Enum):
@@ -83,4 +85,5 @@ def clip_view(clip_id: int, *, submit: bool) -> discord.ui.View:
         actions.append(ClipAction.SUBMIT)
     for action in actions:
         view.add_item(ClipButton(action, clip_id))
+    view.add_item(WhyButton(clip_id))
     return view

@@ -28,6 +28,7 @@ from bot.core.text import fit, link, literal
 from bot.discord.errors import NO_MENTIONS, refusals, report_failure, send_private
 from bot.services.challenge_scheduler import ChallengeScheduler
 from bot.services.challenge_text import (
+    FIGURES_NOTE,
     TextStyle,
     challenge_text,
     entry_line,
@@ -49,6 +50,7 @@ from bot.services.challenges import (
     Results,
     file_kind,
 )
+from bot.services.explain import entry_figures
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.privacy import member_name
 from bot.store.challenges import Challenge, Entry, VoteRefusal, VoteRefused
@@ -163,11 +165,14 @@ class PageButton(
             await report_failure(interaction, error)
 
 
-def _entries_embed(challenge: Challenge, entries: list[Entry], page: int, pages: int) -> discord.Embed:
+def _entries_embed(
+    challenge: Challenge, entries: list[Entry], page: int, pages: int, figures: dict[int, str]
+) -> discord.Embed:
     show_votes = challenge.phase == "closed" or (
         challenge.phase == "voting" and not challenge.hide_leaderboard
     )
-    lines = [entry_line(entry, DISCORD_STYLE, show_votes) for entry in entries] or ["No entries yet."]
+    lines = [entry_line(entry, DISCORD_STYLE, show_votes, figures.get(entry.id)) for entry in entries]
+    lines = ([*lines, FIGURES_NOTE] if figures else lines) or ["No entries yet."]
     embed = discord.Embed(
         title=fit(f"Entries: {literal(challenge.title)}", MAX_EMBED_TITLE),
         description=fit("\n\n".join(lines), MAX_EMBED_TEXT),
@@ -298,7 +303,8 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
         if pages > 1:
             view.add_item(PageButton(challenge.id, page - 1, "◀ Previous", disabled=page == 1))
             view.add_item(PageButton(challenge.id, page + 1, "Next ▶", disabled=page == pages))
-        return _entries_embed(challenge, shown, page, pages), view
+        figures = await entry_figures(self.service, shown)
+        return _entries_embed(challenge, shown, page, pages, figures), view
 
     async def on_entry_button(
         self, interaction: discord.Interaction, action: EntryAction, entry_id: int

@@ -11,7 +11,7 @@ Each adapter supplies a :class:`TextStyle` for the two things that differ: how a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.core.text import link, literal
@@ -27,6 +27,7 @@ _PHASE_WORDS = {
 LINES_SHOWN = 15  # lines of a leaderboard or profile list (a post must fit one Discord message)
 NOTE_SHOWN = 300  # characters of an entry's note in lists (a page of entries must fit one message)
 _KIND_WORDS = {"midi": "MIDI file", "audio": "audio file", "clip": "jazzbot clip", "link": "link"}
+FIGURES_NOTE = "ℹ️ Figures against real solos are for information: votes alone decide."
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ def voting_opened_text(challenge: Challenge, entries: int, style: TextStyle) -> 
     )
 
 
-def entry_line(entry: Entry, style: TextStyle, show_votes: bool) -> str:
+def entry_line(entry: Entry, style: TextStyle, show_votes: bool, figures: str | None = None) -> str:
+    """One entry of a list; ``figures`` (:func:`bot.services.explain.compact_figures`) goes under it."""
     counted = f" — {_votes(entry.votes)}" if show_votes else ""
     kind = _KIND_WORDS[entry.kind]
     line = f"**#{entry.id} {literal(entry.title)}** by {style.member(entry.author_id)} ({kind}){counted}"
@@ -83,17 +85,25 @@ def entry_line(entry: Entry, style: TextStyle, show_votes: bool) -> str:
         line += f"\n{link(entry.reference)}"
     if entry.note:
         line += f"\n> {literal(' '.join(entry.note.split()), NOTE_SHOWN)}"
+    if figures:
+        line += f"\n{figures}"
     return line
 
 
-def entries_text(challenge: Challenge, entries: list[Entry], style: TextStyle) -> str:
+def entries_text(
+    challenge: Challenge, entries: list[Entry], style: TextStyle, figures: Mapping[int, str] | None = None
+) -> str:
+    """The entries list; ``figures`` by entry id (clips only), with the note that votes alone decide."""
     if not entries:
         return f"No entries yet for **{literal(challenge.title)}**."
+    figures = figures or {}
     shown = not (challenge.hide_leaderboard and challenge.phase in ("submissions", "voting"))
-    return "\n".join(
-        [f"Entries for **{literal(challenge.title)}** ({_PHASE_WORDS[challenge.phase]}):"]
-        + [entry_line(entry, style, shown and challenge.phase != "submissions") for entry in entries]
-    )
+    lines = [f"Entries for **{literal(challenge.title)}** ({_PHASE_WORDS[challenge.phase]}):"]
+    lines += [
+        entry_line(entry, style, shown and challenge.phase != "submissions", figures.get(entry.id))
+        for entry in entries
+    ]
+    return "\n".join(lines + ([FIGURES_NOTE] if figures else []))
 
 
 def leaderboard_text(board: Leaderboard, style: TextStyle) -> str:

@@ -535,6 +535,13 @@ class ChallengeService:
     async def entry(self, guild_id: int, entry_id: int) -> Entry:
         return await self.store.get_entry(guild_id, entry_id)
 
+    async def entry_clip(self, entry: Entry) -> StoredClip:
+        """The jazzbot clip a ``clip`` entry holds: its author's, made where the challenge runs."""
+        if entry.kind != "clip" or entry.reference is None:
+            raise InputError(f"Entry #{entry.id} is not a jazzbot clip.")
+        guild = None if entry.guild_id == CONSOLE_GUILD else entry.guild_id
+        return await self._clips.get(int(entry.reference), guild, entry.author_id)
+
     async def entry_media(self, guild_id: int, entry_id: int) -> EntryMedia:
         entry = await self.store.get_entry(guild_id, entry_id)
         if is_former_member(entry.author_id):
@@ -542,10 +549,7 @@ class ChallengeService:
         if entry.kind == "link":
             return EntryMedia(None, None, entry.reference)
         if entry.kind == "clip":
-            assert entry.reference is not None
-            clip = await self._clips.get(  # an entry's clip is its author's
-                int(entry.reference), None if guild_id == CONSOLE_GUILD else guild_id, entry.author_id
-            )
+            clip = await self.entry_clip(entry)
             audio = await self._clip_audio(clip)
             if audio:
                 return EntryMedia(f"entry-{entry.id}-clip-{clip.id}.{clip.audio_format}", audio, None)

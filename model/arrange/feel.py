@@ -100,6 +100,7 @@ def humanize(notes: list[Played], timing: Timing, tempo: int, rng: random.Random
     last = max((n[1] for n in notes), default=0)
     offsets: dict[int, int] = {}
     drift, drift_bar = 0.0, -1
+    previous: tuple[int, int] | None = None  # the last onset group: (grid start, moved start)
     for start in sorted({n[0] for n in notes}):
         bar = start // BAR
         while drift_bar < bar and timing.drift_ms:  # a slow random walk: the player leans, then settles
@@ -107,7 +108,11 @@ def humanize(notes: list[Played], timing: Timing, tempo: int, rng: random.Random
             drift_bar += 1
         ms = timing.mean_ms + drift + rng.gauss(0.0, timing.spread_ms)
         ms = min(max(ms, -MAX_OFFSET_MS), MAX_OFFSET_MS)
-        offsets[start] = round(ms * ticks_per_ms)
+        moved = start + round(ms * ticks_per_ms)
+        if previous is not None:  # a quick grace note and its target never swap: keep half their gap
+            moved = max(moved, previous[1] + max(1, (start - previous[0]) // 2))
+        offsets[start] = moved - start
+        previous = (start, moved)
     out: list[Played] = []
     for start, end, pitch, velocity in notes:
         moved = max(0, start + offsets[start])

@@ -13,10 +13,11 @@ import mido
 import pytest
 from PIL import Image
 
-from bot.console.app import Console, split_options
+from bot.console.app import CONSOLE_USER_ID, Console, split_options
 from bot.services.settings import Settings
 from bot.services.startup import Services, open_services
 from tests.bot.buggy_studio import BUG, buggy_studio
+from tests.bot.explain_helpers import expected_compact, expected_figures
 
 
 @pytest.fixture
@@ -154,3 +155,36 @@ async def test_an_apostrophe_is_not_an_open_quote(services: Services, tmp_path: 
     reply = await Console(services, tmp_path / "out").execute("/jazz 1 bar of well you needn't")
     assert reply.ok, reply.text
     assert "note" not in reply.text
+
+
+async def test_why_shows_a_clip_s_chart_and_figures(services: Services, tmp_path: Path) -> None:
+    console = Console(services, tmp_path / "out")
+    assert (await console.execute('/jazz 4 bars in Bb seed=5 progression="| Cm7 F7 | Bbmaj7 |"')).ok
+
+    reply = await console.execute("/why #1")
+
+    assert reply.ok, reply.text
+    lines = reply.text.splitlines()
+    assert lines[0] == "Why clip #1 sounds like this: 4 bars of swing in Bb at 160 bpm"
+    stored = await services.clips.get(1, None, CONSOLE_USER_ID)
+    assert f"chart: {stored.chart}" in lines
+    figures = [line.strip().split(" (real solos: ")[0] for line in lines if "(real solos:" in line]
+    shown = {name: value for name, value in (figure.split(": ", 1) for figure in figures)}
+    assert shown == expected_figures(stored.midi)
+    unknown = await console.execute("/why 7")
+    assert unknown.text == "There is no clip #7 here; it may have been made somewhere else."
+    assert "/why needs a clip number" in (await console.execute("/why last")).text
+
+
+async def test_console_entries_show_figures_for_clips(services: Services, tmp_path: Path) -> None:
+    console = Console(services, tmp_path / "out")
+    assert (await console.execute("/jazz 2 bars seed=3")).ok
+    started = await console.execute('/challenge start title="Riffs" prompt="Any" submit=3d vote=2d')
+    assert started.ok, started.text
+    assert (await console.execute("/challenge submit clip=1")).ok
+
+    listing = await console.execute("/challenge entries")
+
+    stored = await services.clips.get(1, None, CONSOLE_USER_ID)
+    assert expected_compact(stored.midi) in listing.text.splitlines()
+    assert listing.text.endswith("for information: votes alone decide.")

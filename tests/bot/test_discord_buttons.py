@@ -41,6 +41,7 @@ async def test_regenerate_and_extend_work_after_a_restart(simcord_env: Any, scen
         "Regenerate",
         "Extend +8 bars",
         "Vary",
+        "Why?",
     ]
 
 
@@ -87,7 +88,7 @@ async def test_submit_appears_while_a_challenge_is_open_and_enters_the_clip(
     not_hers = await bob.click(clip, label="Submit to challenge")
     entered = await alice.click(clip, label="Submit to challenge")
 
-    assert button_labels(clip)[-1] == "Submit to challenge"
+    assert button_labels(clip)[-2:] == ["Submit to challenge", "Why?"]
     assert not_hers.ephemeral and "made by someone else" in not_hers.response.content
     assert entered.ephemeral and entered.response.content.startswith(f"🏆 Clip #{clip_id(clip)} is in")
     [entry] = (await simcord_env.bot.services.challenges.entries(alice.guild.id))[1]
@@ -112,6 +113,7 @@ async def test_submit_after_the_challenge_closed_says_so_and_goes_away(simcord_e
         "Regenerate",
         "Extend +8 bars",
         "Vary",
+        "Why?",
     ]
 
 
