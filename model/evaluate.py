@@ -76,7 +76,9 @@ FIGURES: tuple[Figure, ...] = (
     Figure("bars exactly filled", lambda s: filled_bar_share(s.melody, s.bars), "%", "100%", False),
     Figure("notes per bar", lambda s: len(line_of(s.melody)) / s.bars, "f"),
     Figure("notes on chord tones", lambda s: class_shares(s.melody, s.chords)["C"], "%", "50% ± 5"),
-    Figure("notes on chord or scale tones", lambda s: class_shares(s.melody, s.chords)["CS"], "%", "86% ± 4"),
+    Figure(
+        "notes on chord or scale tones", lambda s: class_shares(s.melody, s.chords)["CS"], "%", "real ± 4 pts"
+    ),
     Figure("pitch-class entropy, whole piece (bits)", lambda s: pitch_class_entropy(s.melody), "f"),
     Figure(
         "pitch-class entropy H1 (bits)",
@@ -98,7 +100,7 @@ FIGURES: tuple[Figure, ...] = (
         "f",
         "<= 3.5",
     ),
-    Figure("notes held over a bar line", lambda s: held_over_share(s.melody), "%", "5-10%"),
+    Figure("notes held over a bar line", lambda s: held_over_share(s.melody), "%", "0.6-1.2 × real"),
     Figure("phrase length (notes)", lambda s: phrase_figures(s.melody, s.chords).notes, "f"),
     Figure("phrase length (beats)", lambda s: phrase_figures(s.melody, s.chords).beats, "f"),
     Figure(
