@@ -30,8 +30,8 @@ from model.arrange.chart import BAR, BEAT, EIGHTH, Played
 SLOW_TEMPO, SLOW_SWING = 60, 0.68
 FAST_TEMPO, FAST_SWING = 300, 0.54
 PHRASE_BARS = 8
-BUILD = {"swing": (0.45, 1.1), "bossa": (0.5, 1.1), "ballad": (0.62, 1.02)}  # (first bar, last bar)
-BACKOFF = 0.2
+BUILD = {"swing": (0.52, 1.04), "bossa": (0.56, 1.04), "ballad": (0.66, 1.0)}  # (first bar, last bar)
+BACKOFF = 0.15
 FULL_BUILD_BARS = 16  # a piece this long (or longer) builds through the whole range
 
 
