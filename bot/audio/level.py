@@ -6,15 +6,20 @@ or lead, without waiting for the whole clip before the first block can go to the
 float output:
 
 1. **Preview.** The first :data:`PREVIEW_SHARE` of the clip after the band comes in (at least
-   :data:`PREVIEW_MIN_SECONDS`, at most :data:`PREVIEW_MAX_SECONDS`) is held back and measured; its gain
-   brings that stretch to :data:`TARGET_LUFS`. Holding it back costs little time because ffmpeg encodes
+   :data:`PREVIEW_MIN_SECONDS`, at most :data:`PREVIEW_MAX_SECONDS`) is held back and measured. Its gain
+   brings the whole clip to :data:`TARGET_LUFS` as far as it can be foreseen: with a loudness *plan*
+   (:mod:`bot.audio.plan`: the power each segment should have, read from the MIDI before rendering, up to
+   a scale) the rest of the clip is the plan scaled to match what was measured; without one, the clip is
+   taken to go on like its preview. Holding the preview back costs little time because ffmpeg encodes
    faster than FluidSynth renders and catches up on the other core.
-2. **Ride.** After the preview each block's gain is corrected from the loudness measured so far: a constant
-   gain for the clip as heard so far, plus what the output so far is off by, to be made up over what is
-   left. The gain moves at most :data:`RIDE_DB_PER_SECOND` (a slow fader, a ramp inside each block) and
-   at most :data:`MAX_RIDE_DB` from the preview's gain, and stops at the last note (the reverb tail does
-   not count towards the loudness). A preview that is typical of the clip needs almost no ride; one with
-   the lead still low or silent gets a gentle fader move instead of a clip 2-4 LU off.
+2. **Ride.** After the preview each block's gain is corrected with the same forecast, re-calibrated on
+   everything measured so far: the constant gain the whole clip should have, plus what the output so far
+   is off from it by, to be made up over what is left (weighed by the planned power left, so a loud
+   ending makes up a quiet opening's error easily). The gain moves at most :data:`RIDE_DB_PER_SECOND` (a
+   slow fader, a ramp inside each block) and at most :data:`MAX_RIDE_DB` from the preview's gain, and
+   stops at the last note (the reverb tail does not count towards the loudness). An arrangement that
+   builds is foreseen, so the fader only mends the plan's errors; a fader reacting to a 6-8 dB build in
+   the last third could not catch it at 1 dB/s (such clips landed 1.5 LU loud before the plan).
 3. **Limiter.** A 5 ms look-ahead limiter holds sample peaks at :data:`CEILING_DBFS`, low enough that
    the true peak of the encoded Opus or MP3 file stays under -1 dBTP (resampling to 48 kHz and lossy
    coding overshoot the PCM's sample peak; margins measured in docs/BENCHMARKS.md).
@@ -30,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from bot.audio.loudness import LoudnessMeter, integrated_loudness
+from bot.audio.loudness import LoudnessMeter, Powers, integrated_loudness
 
 TARGET_LUFS = -16.0
 CEILING_DBFS = -3.0
@@ -58,12 +63,18 @@ class Leveller:
     """Float stereo blocks of one clip (``frames`` in all) in, int16 blocks at the target level out.
 
     ``band_entry`` is the frame where the band comes in (a drums-only count-in says little about the
-    clip's level); ``music_end`` the frame of the last note-off, after which the gain stays put. Output
+    clip's level); ``music_end`` the frame of the last note-off, after which the gain stays put; ``plan``
+    the relative power planned for each meter segment (:func:`bot.audio.plan.loudness_plan`). Output
     lags input by the preview, then by the limiter's look-ahead; :meth:`flush` gives the rest.
     """
 
     def __init__(
-        self, sample_rate: int, frames: int, band_entry: int = 0, music_end: int | None = None
+        self,
+        sample_rate: int,
+        frames: int,
+        band_entry: int = 0,
+        music_end: int | None = None,
+        plan: Powers | None = None,
     ) -> None:
         self._meter = LoudnessMeter(sample_rate)
         self._limiter = PeakLimiter(sample_rate)
@@ -71,6 +82,7 @@ class Leveller:
         preview = min(max(PREVIEW_SHARE * seconds, PREVIEW_MIN_SECONDS), PREVIEW_MAX_SECONDS)
         self._preview = (band_entry, min(frames, band_entry + round(preview * sample_rate)))
         self._ride_until = frames if music_end is None else music_end
+        self._plan = plan
         self._step_db = RIDE_DB_PER_SECOND / sample_rate  # the most the gain moves per frame
         self._held: list[Float] = []
         self._received = 0
@@ -115,8 +127,8 @@ class Leveller:
 
     def _release(self) -> PCM:
         """The held preview, at the gain that brings it to the target."""
-        first, last = (frames // self._meter.segment for frames in self._preview)
-        loudness = integrated_loudness(self._meter.powers[first:last])
+        first = self._preview[0] // self._meter.segment
+        loudness, _ = self._forecast(self._meter.powers, first)
         gain = 0.0 if loudness is None else TARGET_LUFS - loudness
         self._base_db = self._gain_db = min(max(gain, -MAX_CUT_DB), MAX_BOOST_DB)
         self._knots = ([0, self._received], [self._gain_db, self._gain_db])
@@ -134,11 +146,29 @@ class Leveller:
         centres = (np.arange(len(powers)) + 0.5) * self._meter.segment
         gains = 10 ** (np.interp(centres, *self._knots) / 10)
         heard, played = integrated_loudness(powers), integrated_loudness(powers * gains)
-        if heard is None or played is None:
+        whole, left_share = self._forecast(powers, self._preview[0] // self._meter.segment)
+        if heard is None or played is None or whole is None:
             return self._gain_db
-        catch_up = min(CATCH_UP, self._received / left)
-        target = TARGET_LUFS - heard + (TARGET_LUFS - played) * catch_up
+        constant = TARGET_LUFS - whole  # the one gain the whole clip should have had
+        so_far = played - heard  # the gain the output so far had on average
+        share = left / self._received if left_share is None else left_share
+        catch_up = min(CATCH_UP, 1 / share) if share > 0 else CATCH_UP
+        target = constant + (constant - so_far) * catch_up
         return min(max(target, self._base_db - MAX_RIDE_DB), self._base_db + MAX_RIDE_DB)
+
+    def _forecast(self, powers: Powers, first: int) -> tuple[float | None, float | None]:
+        """The loudness the whole clip's input will have (from segment ``first``), and what is left of
+        it as a share of what has been heard (in power); without a plan, the loudness heard so far and
+        None. The plan's scale is calibrated on the segments heard since ``first``."""
+        heard = powers[first:]
+        end = -(-self._ride_until // self._meter.segment)
+        if self._plan is None or len(self._plan) <= first + len(heard) or not heard.sum():
+            return integrated_loudness(heard), None
+        planned = self._plan[first : first + len(heard)].sum()
+        if planned <= 0:
+            return integrated_loudness(heard), None
+        rest = self._plan[first + len(heard) : end] * (heard.sum() / planned)
+        return integrated_loudness(np.concatenate((heard, rest))), rest.sum() / heard.sum()
 
 
 class PeakLimiter:

@@ -6,9 +6,10 @@ exactly the samples that elapse, so tempo changes are honoured because event tim
 tempo-aware playback order. :meth:`Renderer.stream` hands the audio out in blocks of
 :data:`BLOCK_SECONDS` as it is rendered, so an encoder can work on one block while the next renders;
 the clip's length is known before the first block. The level comes from :mod:`bot.audio.level`: the
-first stretch of the band sets the clip's gain towards -16 LUFS (so only that is held back, not the whole
-clip), a slow fader corrects it from the loudness measured as the clip goes, and a look-ahead limiter
-keeps peaks under the ceiling. Clips end :data:`TAIL_SECONDS` after the last note-off,
+first stretch of the band, with the loudness plan read from the MIDI (:mod:`bot.audio.plan`) for the
+rest, sets the clip's gain towards -16 LUFS (so only that stretch is held back, not the whole clip), a
+slow fader corrects it from the loudness measured as the clip goes, and a look-ahead limiter keeps
+peaks under the ceiling. Clips end :data:`TAIL_SECONDS` after the last note-off,
 with a short fade so the cut-off reverb does not click.
 
 A render can be given a ``deadline`` (``time.monotonic()`` seconds): past it, the next block raises
@@ -36,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.audio.level import BAND_GAIN, Leveller
+from bot.audio.plan import loudness_plan
 from bot.core.failures import ServerFault
 from model.midi import read_midi
 
@@ -208,6 +210,7 @@ class Renderer:
             frames,
             band_entry=round(_band_entry(events) * self.sample_rate),
             music_end=round(last_off * self.sample_rate),
+            plan=loudness_plan(events, frames / self.sample_rate),
         )
         return RenderStream(frames, self.sample_rate, self._blocks(events, frames, leveller, deadline))
 

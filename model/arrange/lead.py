@@ -32,7 +32,7 @@ VELOCITY_OFFSET = {"jazz guitar": -20}
 PHRASE_GAP = BEAT  # a rest this long ends a phrase
 ARCH = 10  # velocity swell over a phrase
 SYNCOPATION_ACCENT = 8
-DYNAMICS = 70  # velocity the lead gains from the band's softest to its loudest (x the range)
+DYNAMICS = 40  # velocity the lead gains from the band's softest to its loudest (x the range)
 SWEET_REACH = 5  # semitones from the sweet spot a whole-line placement may leave the median
 
 

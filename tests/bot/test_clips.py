@@ -76,6 +76,27 @@ def test_every_style_and_lead_is_posted_at_minus_16_lufs_with_a_true_peak_under_
     assert level.true_peak <= -1.0
 
 
+@pytest.mark.parametrize(
+    ("style", "lead", "bars", "seed"),
+    [
+        ("swing", "alto sax", 8, 21),
+        ("swing", "clarinet", 16, 65),
+        ("swing", "tenor sax", 32, 25),
+        ("bossa", "clarinet", 32, 23),
+        ("ballad", "flute", 8, 24),
+    ],
+)
+def test_clips_that_build_to_a_loud_end_still_land_on_minus_16_lufs(
+    renderer: Renderer, composer: Composer, style: str, lead: str, bars: int, seed: int
+) -> None:
+    """The band builds over the piece, so the second half is louder than the preview: the loudness plan
+    read from the MIDI foresees it, at every length."""
+    piece = composer.compose(bars, DEFAULT_TEMPI[style], seed=seed)
+    level = measure_file(make_clip(piece, renderer, ArrangeOptions(style=style, lead=lead)).audio)
+    assert level.integrated == pytest.approx(TARGET_LUFS, abs=1.0)
+    assert level.true_peak <= -1.0
+
+
 def test_clips_of_one_style_are_about_equally_loud(renderer: Renderer, composer: Composer) -> None:
     levels = [_rms_db(_decode(make_clip(composer.compose(4, 160, seed=seed), renderer))) for seed in (1, 2)]
     assert abs(levels[0] - levels[1]) < 2.0

@@ -16,7 +16,7 @@ from bot.audio.level import (
     Leveller,
     PeakLimiter,
 )
-from bot.audio.loudness import LoudnessMeter, integrated_loudness
+from bot.audio.loudness import SEGMENT_SECONDS, LoudnessMeter, Powers, integrated_loudness
 
 RATE = 32000
 CEILING = 32767 * 10 ** (CEILING_DBFS / 20)
@@ -38,8 +38,8 @@ def _limit(signal: Float, block: int) -> PCM:
     return np.concatenate([*out, limiter.flush()])
 
 
-def _level(signal: Float, block: int = 8000, **kwargs: int) -> PCM:
-    leveller = Leveller(RATE, len(signal), **kwargs)
+def _level(signal: Float, block: int = 8000, band_entry: int = 0, plan: Powers | None = None) -> PCM:
+    leveller = Leveller(RATE, len(signal), band_entry=band_entry, plan=plan)
     out = [leveller.process(signal[start : start + block]) for start in range(0, len(signal), block)]
     return np.concatenate([*out, leveller.flush()])
 
@@ -109,6 +109,24 @@ def test_a_clip_louder_after_its_preview_is_ridden_down_to_the_target_slowly() -
     steps = np.abs(np.diff(gain_db[44:]))  # from 11 s on, away from the jump's own block
     assert np.max(steps) <= RIDE_DB_PER_SECOND * 0.25 + 0.15  # the noise's own level wobbles a little
     assert gain_db[-10] < gain_db[40] - 2  # and it did come down
+
+
+def _building(plan_scale: float) -> tuple[Float, Powers]:
+    """24 s of band and 12 s more 8 dB louder (a piece that builds late), and its plan: the power of
+    each segment up to ``plan_scale``, as read from MIDI (its scale is unknown)."""
+    soft, loud = 0.05, 0.05 * 10 ** (8 / 20)
+    signal = np.concatenate((_band(24.0, soft), _band(12.0, loud, seed=1)))
+    segments = round(len(signal) / RATE / SEGMENT_SECONDS)
+    plan = np.where(np.arange(segments) < segments * 2 // 3, soft**2, loud**2) * plan_scale
+    return signal, plan
+
+
+@pytest.mark.parametrize("plan_scale", [1e-3, 1.0, 40.0])
+def test_a_clip_that_builds_late_lands_on_the_target_when_the_midi_says_so(plan_scale: float) -> None:
+    signal, plan = _building(plan_scale)
+    assert _loudness(_level(signal, plan=plan)) == pytest.approx(TARGET_LUFS, abs=0.4)
+    # without the plan the preview and the slow fader cannot catch a build this late
+    assert _loudness(_level(signal)) > TARGET_LUFS + 1.0
 
 
 def test_a_near_silent_clip_is_boosted_within_bounds_and_silence_stays_silent() -> None:
