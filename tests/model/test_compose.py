@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from model.compose import Composer, ComposeRequest
-from model.endings import ENDING_BARS
+from model.compose import EXTEND_REPLAYS_ALL_BUT, Composer, ComposeRequest
 from model.errors import InputError
 from model.midi import piece_to_midi
 from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Piece
@@ -119,7 +118,7 @@ def test_longer_piece_with_same_seed_extends_the_shorter(composer: Composer) -> 
         for bars in (8, 5):
             short = composer.compose(bars=bars, key="Eb", progression=progression, seed=seed)
             long = composer.compose(bars=bars + 8, key="Eb", progression=progression, seed=seed)
-            end = (bars - ENDING_BARS) * TICKS_PER_BAR  # the short piece's last bars are its ending cadence
+            end = (bars - EXTEND_REPLAYS_ALL_BUT) * TICKS_PER_BAR  # the short piece's ending differs
             assert [n for n in _melody(short) if n[1] + n[2] <= end] == [
                 n for n in _melody(long) if n[1] + n[2] <= end
             ]
