@@ -33,7 +33,7 @@ from bot.console.privacy import handle_privacy
 from bot.core.failures import ReportedFailure, new_request_id
 from bot.core.requests import FIELDS, RequestError, build_request, ignored_note, parse_request_text
 from bot.core.text import plain
-from bot.services.catalog import catalog
+from bot.services.catalog import catalog, like_caption
 from bot.services.explain import explain_clip, explanation_text
 from bot.services.jazz import Remake, Requester
 from bot.services.jobs import Progress
@@ -319,6 +319,9 @@ def summary(stored: StoredClip, clip: Clip, seconds: float, paths: dict[str, Pat
         f"{clip.options.lead}, seed {piece.seed}, temperature {piece.temperature:g}, made in {seconds:.1f} s",
         f"chart{tune}: {clip.chart}",
     ]
+    like = like_caption(piece.extra.get("like", ""))
+    if like:
+        lines.insert(1, f"played {like}")
     lines += [f"{label}: {path}" for label, path in paths.items()]
     return "\n".join(lines)
 

@@ -1,7 +1,8 @@
 """What a user asks ``/jazz`` for: typed options plus free chat text, checked and resolved.
 
 :func:`parse_request_text` reads phrasing such as "8 bars ballad in F at 70 bpm", "blues in Bb",
-"rhythm changes at 200bpm on vibes" or an inline chart ``| Dm7 G7 | Cmaj7 |`` into values, and
+"rhythm changes at 200bpm on vibes", "16 bars like Parker", "32 bars of solar in C" or an inline chart
+``| Dm7 G7 | Cmaj7 |`` into values, and
 reports which phrases it understood and which words it did not. :func:`build_request` merges those
 with typed options (typed options win), range-checks everything and returns a :class:`JazzRequest`.
 A request that mostly made sense is played with the odd unknown word left out, and
@@ -27,11 +28,23 @@ from functools import cache
 from bot.core.limits import MAX_INTEGER, MIN_TEMPERATURE
 from bot.core.text import literal, shorten, visible
 from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, STYLES, ArrangeOptions
-from model.compose import MAX_BARS, MAX_TEMPERATURE, MAX_TEMPO, MIN_BARS, MIN_TEMPO, ComposeRequest
+from model.compose import (
+    ERA_LABELS,
+    ERA_NAMES,
+    MAX_BARS,
+    MAX_TEMPERATURE,
+    MAX_TEMPO,
+    MIN_BARS,
+    MIN_TEMPO,
+    NICKNAMES,
+    ComposeRequest,
+)
 from model.errors import InputError
 from model.progressions import chorus_bars, library, parse_chart
+from model.soloists import SOLOISTS
 from model.theory import parse_key
 from model.tunes import pick_tune, resolve, tunes
+from model.tunes.match import normalise as normal_title
 
 SONG_FORM_BARS = 32  # a chorus of a standard (AABA) when no tune is named
 
@@ -45,7 +58,8 @@ EXAMPLES = (
     "rhythm changes at 220 bpm seed 42",
     "| Dm7 G7 | Cmaj7 | at 140 bpm",
 )
-FIELDS = ("bars", "tempo", "key", "style", "progression", "temperature", "seed", "instrument")
+FIELDS = ("bars", "tempo", "key", "style", "progression", "temperature", "seed", "instrument", "like")
+MAX_LIKE_CHARS = 60  # "in the style of ...": a soloist's name or an era
 
 # Words that carry no request on their own ("play me some jazz in a swing feel, please").
 FILLER = frozenset(
@@ -135,6 +149,11 @@ _PROGRESSION_ALIASES = {  # a library slug or a tune's slug (model.tunes)
     "so what": "so-what",
     "rhythm": "rhythm-changes",
 }
+# Eras named without "like" ("a bebop blues"); "swing" and "cool" stay the style and the temperature.
+_BARE_ERAS = {
+    era: ERA_LABELS.get(ERA_NAMES[era], ERA_NAMES[era])
+    for era in ("bebop", "bop", "hard bop", "hardbop", "post bop", "postbop", "cool jazz", "dixieland")
+}
 _PROGRESSION_SUFFIXES = ("changes", "progression", "chords")
 # A major-mode progression and its minor twin: "blues in F# minor" means the minor blues.
 _MINOR_TWINS = {"blues": "minor-blues", "jazz-blues": "minor-blues", "ii-v-i": "minor-ii-v-i"}
@@ -198,6 +217,15 @@ _SEPARATOR = re.compile(r"\s*[=:]\s*")
 _PHRASE_SEPARATOR = r"[\s\-_/,.]+"
 _SPACES = re.compile(r"\s+")
 _STRIP = ".,!?;:\"'`()[]{}<>…*~"
+_LIKE_WORDS = r"like|in\s+the\s+style\s+of|in\s+the\s+manner\s+of|style\s+of|à\s+la|a\s+la"
+# An unknown name after "like" is taken when capitalised ("like Zappa", not "like some"), so the
+# composer can answer with the closest soloists it knows.
+_LIKE_UNKNOWN = re.compile(rf"\b(?:[Ll]ike|(?i:{_LIKE_WORDS}))\s+([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)?)")
+_QUOTED = re.compile(
+    r"(?<!\w)(?:\"([^\"|\n]{1,80})\"|“([^”|\n]{1,80})”|'([^'|\n]{1,80})'(?!\w)|‘([^’|\n]{1,80})’)"
+)
+_TITLE_TRIGGERS = frozenset({"of", "play", "tune"})  # a one-word title may follow these
+_TITLE_FILLER_EDGE = 3  # filler words a title may start or end with beyond the unknown words
 
 
 class RequestError(InputError):
@@ -222,6 +250,7 @@ class JazzRequest:
     temperature: float = 1.0
     seed: int | None = None
     instrument: str = "tenor sax"  # a key of model.arrange.LEAD_INSTRUMENTS
+    like: str | None = None  # a soloist or an era, as typed; the composer checks it (Composer.style)
 
     def __post_init__(self) -> None:
         _check_whole("bars", self.bars, MIN_BARS, MAX_BARS, "16 bars")
@@ -245,6 +274,7 @@ class JazzRequest:
         if key is not None and key.endswith("m") and progression in _MINOR_TWINS:
             progression = _MINOR_TWINS[progression]
         resolved = {
+            "like": _resolve_like(self.like),
             "temperature": float(temperature),
             "key": key,
             "style": _resolve_style(self.style),
@@ -276,6 +306,7 @@ class JazzRequest:
             "temperature": (int, float),
             "seed": (int, type(None)),
             "instrument": (str,),
+            "like": (str, type(None)),
         }
         for name, value in data.items():
             if isinstance(value, bool) or not isinstance(value, types[name]):
@@ -296,12 +327,13 @@ class JazzRequest:
         if progression is None and self.seed is not None:
             minor = None if self.key is None else parse_key(self.key).minor
             progression = pick_tune(self.style, random.Random(self.seed), minor).slug
-        return ComposeRequest(self.bars, tempo, self.key, progression, self.temperature, self.seed)
+        return ComposeRequest(self.bars, tempo, self.key, progression, self.temperature, self.seed, self.like)
 
     def summary(self) -> str:
-        """A short description for lists and titles: "16 bars of swing in Bb"."""
+        """A short description for lists and titles: "16 bars of swing in Bb like Charlie Parker"."""
         where = f" in {self.key}" if self.key is not None else ""
-        return f"{self.bars} bar{'s' * (self.bars != 1)} of {self.style}{where}"
+        like = f" like {self.like}" if self.like is not None else ""
+        return f"{self.bars} bar{'s' * (self.bars != 1)} of {self.style}{where}{like}"
 
     def arrange_options(self) -> ArrangeOptions:
         """The band's options. The seed is this request's (None: the caller may pass the piece's seed)."""
@@ -339,6 +371,8 @@ def parse_request_text(text: str) -> TextRequest:
     reader = _Reader(text)
     reader.take("|".join(_INSTRUMENT_EMOJI), lambda m: ("instrument", _INSTRUMENT_EMOJI[m.group(0)]))
     reader.take(_CHART, lambda m: ("progression", _chart(m.group(0))))
+    reader.take(_like_pattern(), lambda m: ("like", _like_names()[_normal(m.group("name"))]))
+    reader.take(_QUOTED, _quoted_title)
     reader.take(rf"\b({'|'.join(_NAMED_NUMBERS)})\s*[=:]\s*({_DECIMAL})(?![\d.])", _named_number)
     reader.rest = _SEPARATOR.sub(" ", reader.rest)  # "key=Bb", "style: ballad" read like "key Bb"
     reader.take_pairs(_KEYWORD_FIRST_CHAIN, _keyword_first_pairs)
@@ -358,12 +392,17 @@ def parse_request_text(text: str) -> TextRequest:
     reader.take(_KEY_AFTER_WORD, _key_after_word)
     reader.take(_KEY_WITH_MODE_WORD, _key_match)
     reader.take(_KEY_ALONE, _key_match, flags=0)
+    _take_title(reader)
+    reader.take(_LIKE_UNKNOWN, _unknown_like)
     return reader.result()
 
 
 def prepare_parser() -> None:
-    """Build the phrase table now instead of on the event loop at the first request (it takes a while)."""
+    """Build the phrase, soloist and title tables now instead of on the event loop at the first request
+    (they take a while)."""
     _phrases()
+    _like_pattern()
+    _titles()
 
 
 def build_request(
@@ -378,6 +417,7 @@ def build_request(
     temperature: float | str | None = None,
     seed: int | str | None = None,
     instrument: str | None = None,
+    like: str | None = None,
 ) -> JazzRequest:
     """The request from ``text`` (or what :func:`parse_request_text` read from it) and typed options
     (typed options win over the text). Whole-number options may also be given as digit strings
@@ -399,6 +439,7 @@ def build_request(
         "temperature": _typed_decimal(temperature),
         "seed": _typed_whole("seed", seed),
         "instrument": instrument,
+        "like": like,
     }
     values = dict(parsed.values)
     values.update({name: value for name, value in typed.items() if value is not None})
@@ -586,11 +627,99 @@ def _phrases() -> _PhraseTable:
     values.update({_normal(word): ("temperature", value) for word, value in _TEMPERATURE_WORDS.items()})
     values.update(_named("style", STYLES, _STYLE_ALIASES))
     values.update(_named("instrument", LEAD_INSTRUMENTS, _INSTRUMENT_ALIASES))
+    values.update({_normal(era): ("like", label) for era, label in _BARE_ERAS.items()})  # "bebop" is an era
     alternatives = sorted(values, key=lambda phrase: (-len(phrase), phrase))
     words = "|".join(_PHRASE_SEPARATOR.join(_word_pattern(w) for w in p.split()) for p in alternatives)
     # Apostrophes inside words belong to the word ("needn't"); quotes around a title do not.
     edges = (r"(?<!\w)(?<!\w['’])", r"(?!\w)(?!['’]\w)")
     return _PhraseTable(re.compile(rf"{edges[0]}(?:{words}){edges[1]}", re.IGNORECASE), values)
+
+
+@cache
+def _like_names() -> dict[str, str]:
+    """What may follow "like": soloists by full name, by surname where only one has it, by nickname
+    ("Bird"), and eras ("hard bop"); normalised phrase -> the name the composer is asked for."""
+    names = [name for name, _era in SOLOISTS.values()]
+    surnames = [name.split()[-1] for name in names]
+    found = {
+        _normal(last): name for name, last in zip(names, surnames, strict=True) if surnames.count(last) == 1
+    }
+    found.update({_normal(nickname): name for nickname, name in NICKNAMES.items()})
+    found.update({_normal(name): name for name in names})
+    eras = {phrase: ERA_LABELS.get(era, era) for phrase, era in ERA_NAMES.items() if phrase != "swing"}
+    found.update({_normal(phrase): label for phrase, label in eras.items()})
+    found["swing era"] = "swing"
+    return found
+
+
+@cache
+def _like_pattern() -> re.Pattern[str]:
+    alternatives = sorted(_like_names(), key=lambda phrase: (-len(phrase), phrase))
+    names = "|".join(_PHRASE_SEPARATOR.join(_word_pattern(w) for w in p.split()) for p in alternatives)
+    quote = "[\"'“”‘’]?"
+    return re.compile(
+        rf"\b(?:{_LIKE_WORDS})\s+(?:the\s+)?{quote}(?P<name>{names}){quote}(?!\w)(?!['’]\w)", re.IGNORECASE
+    )
+
+
+def _unknown_like(match: re.Match[str]) -> tuple[str, object] | None:
+    name = match.group(1).strip(_STRIP)
+    if not name or name.split()[0].lower() in FILLER:
+        return None
+    return "like", name
+
+
+@cache
+def _titles() -> dict[str, str]:
+    """Every tune and library title, normalised as the tune index does -> the title."""
+    names = [tune.title for tune in tunes().values()] + [p.title for p in library().values()]
+    found: dict[str, str] = {}
+    for title in names:
+        for name in (title, title.partition("(")[0]):
+            found.setdefault(normal_title(name), title)
+    found.pop("", None)
+    return found
+
+
+def _quoted_title(match: re.Match[str]) -> tuple[str, object] | None:
+    """ "Stella by Starlight" in quotes: a title, typos forgiven; other quoted text is read as words."""
+    text = next(group for group in match.groups() if group is not None)
+    if not _is_word(text):
+        return None
+    try:
+        return "progression", resolve(text).label
+    except InputError:
+        return None
+
+
+def _take_title(reader: _Reader) -> None:
+    """A tune named in the words nothing else read: the unknown words (with a few filler words around
+    them) must make up a whole title, found as typed in the text. A one-word title counts only after
+    "of", "play" or "tune" ("32 bars of solar"), so an ordinary word is never taken for a title."""
+    if "progression" in reader.values:
+        return
+    tokens = list(re.finditer(r"\S+", reader.rest))
+    words = [token.group(0).strip(_STRIP) for token in tokens]
+    unknown = [i for i, word in enumerate(words) if _is_word(word) and word.lower() not in FILLER]
+    if not unknown or any(words[i].isdecimal() for i in unknown):
+        return
+    first, last = unknown[0], unknown[-1]
+    spans = [
+        (start, end)
+        for start in range(max(0, first - _TITLE_FILLER_EDGE), first + 1)
+        for end in range(last, min(len(words), last + _TITLE_FILLER_EDGE + 1))
+    ]
+    for start, end in sorted(spans, key=lambda span: span[0] - span[1]):  # longest first
+        title = _titles().get(normal_title(" ".join(words[start : end + 1])))
+        one_word = start == end
+        if title is None or (one_word and (start == 0 or words[start - 1].lower() not in _TITLE_TRIGGERS)):
+            continue
+        typed = r"[\W_]+".join(re.escape(word) for word in words[start : end + 1])
+        if not re.search(rf"(?<!\w){typed}(?!\w)", reader.text, re.IGNORECASE):
+            continue  # the words are not side by side in the text (something between them was read)
+        reader._set("progression", resolve(title).label, title)
+        reader.rest = reader.rest[: tokens[start].start()] + " " + reader.rest[tokens[end].end() :]
+        return
 
 
 def _add_progression_phrase(values: dict[str, tuple[str, object]], name: str, slug: str) -> None:
@@ -634,6 +763,20 @@ def _resolve_key(value: object) -> str:
         return parse_key(value.replace("♭", "b").replace("♯", "#")).name
     except InputError:
         raise RequestError(f"'{_shown_text(value)}' is not a key; try C, Bb, F#, Ebm or 'D minor'.") from None
+
+
+def _resolve_like(value: object) -> str | None:
+    """A soloist or era as typed, spaces tidied; whether the composer knows it is its own check
+    (:meth:`model.compose.Composer.style`, which names the closest known ones)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_LIKE_CHARS:
+        shown = _shown_text(value) if isinstance(value, str) else _shown(value)
+        raise RequestError(
+            f"'like' takes a soloist or an era of at most {MAX_LIKE_CHARS} characters, not '{shown}'. "
+            "Example: like Charlie Parker, like bebop"
+        )
+    return " ".join(visible(value).split())
 
 
 def _resolve_style(value: object) -> str:
@@ -717,6 +860,7 @@ def _describe(name: str, value: object) -> str:
         "temperature": f"temperature {shown}",
         "seed": f"seed {shown}",
         "instrument": f"on {shown}",
+        "like": f"like {shown}",
     }[name]
 
 

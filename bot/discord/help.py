@@ -44,9 +44,10 @@ def help_embed(services: Services) -> discord.Embed:
         name="Make a clip",
         value=(
             "`/jazz` alone, or say it in words in `request`: `8 bars ballad in F at 70 bpm`, "
-            "`blues in Bb on vibes`, `16 bars bossa in D minor`.\n"
+            "`blues in Bb on vibes`, `16 bars like Parker`, `32 bars of solar in C`.\n"
             f"Options: bars (1–{services.settings.max_bars}), tempo, key, style, progression, "
-            "temperature (0.5 tame … 2 wild), seed (same seed and options, same clip), instrument."
+            "temperature (0.5 tame … 2 wild), seed (same seed and options, same clip), instrument, "
+            "like (a soloist or an era)."
         ),
         inline=False,
     )
@@ -58,7 +59,7 @@ def help_embed(services: Services) -> discord.Embed:
         ),
         inline=False,
     )
-    (styles, styles_text), (leads, leads_text), (tunes, tunes_text) = catalog()
+    (styles, styles_text), (leads, leads_text), (tunes, tunes_text), (like, like_text) = catalog()
     embed.add_field(name=styles, value=styles_text, inline=True)
     embed.add_field(name=leads, value=leads_text, inline=True)
     embed.add_field(
@@ -69,6 +70,7 @@ def help_embed(services: Services) -> discord.Embed:
         ),
         inline=False,
     )
+    embed.add_field(name=like, value=f"{like_text} Start typing in `like` to pick one.", inline=False)
     embed.add_field(
         name="Challenges",
         value=(

@@ -25,10 +25,18 @@ from discord import app_commands
 from bot.audio.clips import Clip
 from bot.core.failures import new_request_id
 from bot.core.limits import MIN_TEMPERATURE
-from bot.core.requests import MAX_SEED, MAX_TEXT_CHARS, build_request, ignored_note, parse_request_text
+from bot.core.requests import (
+    MAX_LIKE_CHARS,
+    MAX_SEED,
+    MAX_TEXT_CHARS,
+    build_request,
+    ignored_note,
+    parse_request_text,
+)
 from bot.core.text import fit, literal
 from bot.discord.buttons import ClipAction, clip_view
 from bot.discord.errors import NO_MENTIONS, describe_failure, refusals, send_private
+from bot.services.catalog import like_caption, like_suggestions
 from bot.services.jazz import Remake, Requester
 from bot.services.jobs import Progress, ProgressCallback, ShuttingDown
 from bot.services.settings import MAX_BARS_LIMIT
@@ -126,9 +134,11 @@ def clip_embed(stored: StoredClip, clip: Clip, seconds: float) -> discord.Embed:
     """The embed under a clip: the piano roll as its image and the facts to reproduce it."""
     piece = clip.piece
     style, instrument = clip.options.style, clip.options.lead
+    like = like_caption(piece.extra.get("like", ""))
     embed = discord.Embed(
         title=f"{piece.bars} bars of {style} in {piece.key.name}",
-        description=f"{instrument} with piano, bass and drums · {clip.duration:.0f} s",
+        description=f"{instrument} with piano, bass and drums · {clip.duration:.0f} s"
+        + (f"\n{_truncate(like, MAX_FIELD)}" if like else ""),
         colour=discord.Colour.dark_gold(),
     )
     fields = (
@@ -272,6 +282,10 @@ async def progression_choices(
 def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
     """The ``/jazz`` slash command bound to ``services``."""
 
+    async def like_choices(_interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        """Eras and the soloists the loaded model knows, matching what was typed."""
+        return _choices(like_suggestions(services.composer.soloists, current, MAX_CHOICES))
+
     @app_commands.command(name="jazz", description="Compose a jazz clip played by a small band.")
     @app_commands.describe(
         request="Say it in words: '8 bars ballad in F at 70 bpm', 'blues in Bb on vibes'",
@@ -283,9 +297,10 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
         temperature="How adventurous the melody is: 0.5 tame, 1.0 default, 2 wild",
         seed="The seed shown under a clip: same seed and options, same clip",
         instrument="Lead instrument (default tenor sax)",
+        like="Play like a soloist or an era: Charlie Parker, Chet Baker, bebop, hard bop",
     )
     @app_commands.choices(style=_choices(list(STYLES)), instrument=_choices(list(LEAD_INSTRUMENTS)))
-    @app_commands.autocomplete(progression=progression_choices)
+    @app_commands.autocomplete(progression=progression_choices, like=like_choices)
     async def jazz(
         interaction: discord.Interaction,
         request: app_commands.Range[str, 1, MAX_TEXT_CHARS] | None = None,
@@ -297,6 +312,7 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
         temperature: app_commands.Range[float, MIN_TEMPERATURE, MAX_TEMPERATURE] | None = None,
         seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
         instrument: str | None = None,
+        like: app_commands.Range[str, 1, MAX_LIKE_CHARS] | None = None,
     ) -> None:
         # Reading the request is a few regular expressions, well inside Discord's 3 s; a bad one is
         # answered at once, privately, without a "thinking" placeholder.
@@ -314,7 +330,9 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
                 temperature=temperature,
                 seed=seed,
                 instrument=instrument,
+                like=like,
             )
+            services.jazz.check(wanted)  # an unknown soloist is refused now, privately
 
             async def job(progress: ProgressCallback) -> tuple[StoredClip, Clip]:
                 return await services.jazz.compose(

@@ -93,6 +93,12 @@ class JazzService:
         """A new clip for ``request``; ``interaction`` is (application id, token) for follow-ups."""
         return await self._make("compose", who, request, progress, interaction)
 
+    def check(self, request: JazzRequest) -> None:
+        """Refuse early what only the composer can check: an unknown soloist or era in ``like``
+        (an InputError naming the closest ones), so it is never queued."""
+        if request.like is not None:
+            self._studio.style(request.like)
+
     async def posted(self, clip_id: int, message_id: int | None = None) -> None:
         """Clip ``clip_id`` reached its user (``message_id``: the Discord message it is in): job done."""
         if message_id is not None:
@@ -151,6 +157,7 @@ class JazzService:
         interaction: tuple[int, str] | None = None,
         parent: int | None = None,
     ) -> tuple[StoredClip, Clip]:
+        self.check(request)
         max_bars = await self.max_bars(who.guild_id)
         if request.bars > max_bars:
             raise TooLong(f"{request.bars} bars is too long here; clips can be up to {max_bars} bars.")

@@ -24,7 +24,7 @@ from bot.audio.render import Renderer
 from bot.core.failures import ServerFault
 from bot.core.requests import JazzRequest
 from bot.services.settings import Settings
-from model.compose import Composer
+from model.compose import Composer, Style
 
 
 class Studio:
@@ -65,6 +65,10 @@ class Studio:
         except EncodeError as error:  # an InputError by its class, but nothing the member did
             raise ServerFault(f"encoding failed: {error}") from error
         return dataclasses.replace(clip, timings={"composing": composed, **clip.timings})
+
+    def style(self, like: str) -> Style:
+        """What ``like`` resolves to; an unknown soloist or era is an InputError naming the closest."""
+        return self._composer.style(like)
 
     def render_audio(
         self, midi: bytes, audio_format: AudioFormat, on_stage: Callable[[str], None] | None = None

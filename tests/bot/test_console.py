@@ -188,3 +188,18 @@ async def test_console_entries_show_figures_for_clips(services: Services, tmp_pa
     stored = await services.clips.get(1, None, CONSOLE_USER_ID)
     assert expected_compact(stored.midi) in listing.text.splitlines()
     assert listing.text.endswith("for information: votes alone decide.")
+
+
+async def test_a_soloist_is_named_and_kept_by_regenerate(services: Services, tmp_path: Path) -> None:
+    console = Console(services, tmp_path / "out")
+    first = await console.execute("/jazz 2 bars like Bird seed=3")
+    assert first.ok, first.text
+    assert first.text.splitlines()[1] == "played in the style of Charlie Parker"
+    again = await console.execute("/regenerate 1")
+    assert again.ok and again.text.splitlines()[1] == "played in the style of Charlie Parker"
+    era = await console.execute("/jazz 2 bars like=bebop")
+    assert era.text.splitlines()[1] == "played like bebop"
+    thin = await console.execute("/jazz 2 bars like Ben Webster")  # too little material: his era
+    assert thin.text.splitlines()[1].startswith("played like swing (Ben Webster has too little material")
+    unknown = await console.execute("/jazz 2 bars like Zappa")
+    assert not unknown.ok and unknown.text.startswith("I don't know a soloist or era called 'Zappa'.")

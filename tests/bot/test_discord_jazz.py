@@ -155,3 +155,29 @@ async def test_a_library_tune_is_named_above_its_chart(scene: Any) -> None:
 def test_a_long_chart_is_cut_inside_its_code_block() -> None:
     field = progression_field("rhythm-changes", "| " + " | ".join(["Ebmaj7 Edim7 Fm7 Bb7"] * 64) + " |")
     assert len(field) <= 1024 and field.endswith("…```") and field.count("```") == 2
+
+
+async def test_like_option_autocompletes_and_the_caption_names_the_soloist(scene: Any) -> None:
+    channel, alice, _ = scene
+
+    parker = await alice.autocomplete(channel, "jazz", "like", "park")
+    everyone = await alice.autocomplete(channel, "jazz", "like", "")
+    result = await alice.slash(channel, "jazz", bars=QUICK_BARS, like="Parker", seed=3)
+    bebop = await alice.slash(channel, "jazz", request=f"{QUICK_BARS} bars bebop")
+
+    assert [choice["value"] for choice in parker] == ["Charlie Parker"]
+    assert 0 < len(everyone) <= 25 and {"bebop", "hard bop", "Chet Baker"} <= {c["value"] for c in everyone}
+    assert result.followups[0].embeds[0].description.endswith("\nin the style of Charlie Parker")
+    assert bebop.followups[0].embeds[0].description.endswith("\nlike bebop")
+
+
+async def test_an_unknown_soloist_is_refused_privately_with_the_closest_names(scene: Any) -> None:
+    channel, alice, bob = scene
+
+    result = await alice.slash(channel, "jazz", bars=QUICK_BARS, like="Charlie Parkr")
+
+    assert result.ephemeral and not result.followups
+    assert "I don't know a soloist or era called 'Charlie Parkr'. Did you mean Charlie Parker" in (
+        result.response.content
+    )
+    assert channel.history(viewer=bob) == []
