@@ -25,6 +25,7 @@ from bot.discord.challenges import ChallengeCog
 from bot.discord.errors import NO_MENTIONS, JazzCommandTree
 from bot.discord.help import help_command
 from bot.discord.jazz import jazz_command, on_clip_button
+from bot.discord.voice import VoiceCog
 from bot.services.settings import Settings, SettingsError
 from bot.services.startup import Services, open_services
 
@@ -55,6 +56,13 @@ class JazzBot(commands.Bot):
             raise RuntimeError("the services are not open: setup_hook opens them and close() closes them")
         return self._services
 
+    @property
+    def voice(self) -> VoiceCog:
+        cog = self.get_cog(VoiceCog.__cog_name__)
+        if not isinstance(cog, VoiceCog):
+            raise RuntimeError("the voice cog is not loaded: setup_hook adds it")
+        return cog
+
     async def setup_hook(self) -> None:
         self._services = services = await open_services(self.settings, clock=self._clock)
         await asyncio.to_thread(prepare_parser)
@@ -62,6 +70,7 @@ class JazzBot(commands.Bot):
         self.tree.add_command(help_command(services))
         self.add_dynamic_items(ClipButton)
         await self.add_cog(ChallengeCog(self, services.challenges, self.settings.moderator_role, self._clock))
+        await self.add_cog(VoiceCog(self, services))  # after the challenge group: it adds /challenge party
         await self.sync_commands()
         await self.tell_interrupted_users()
 
@@ -96,7 +105,10 @@ class JazzBot(commands.Bot):
     async def on_clip_button(
         self, interaction: discord.Interaction, action: ClipAction, clip_id: int
     ) -> None:
-        await on_clip_button(self.services, interaction, action, clip_id)
+        if action is ClipAction.PLAY:
+            await self.voice.play_clip(interaction, clip_id)
+        else:
+            await on_clip_button(self.services, interaction, action, clip_id)
 
     async def close(self) -> None:
         """Close the services first (running jobs finish and post, waiting ones are told to ask again,

@@ -81,6 +81,15 @@ def _member_since(user: discord.User | discord.Member) -> float:
     return max(started, joined).timestamp() if joined is not None else started.timestamp()
 
 
+def is_moderator(interaction: discord.Interaction, moderator_role: str | None) -> bool:
+    """Whether the member moderates challenges (and voice): Manage Server, or the configured role
+    (by name or id)."""
+    if interaction.permissions.manage_guild:
+        return True
+    roles = getattr(interaction.user, "roles", [])
+    return moderator_role is not None and any(moderator_role in (r.name, str(r.id)) for r in roles)
+
+
 def _cog(interaction: discord.Interaction) -> ChallengeCog:
     client = interaction.client
     cog = client.get_cog(ChallengeCog.__cog_name__) if isinstance(client, commands.Bot) else None
@@ -264,11 +273,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
                 await self._task
 
     def _is_moderator(self, interaction: discord.Interaction) -> bool:
-        if interaction.permissions.manage_guild:
-            return True
-        role = self._moderator_role
-        roles = getattr(interaction.user, "roles", [])
-        return role is not None and any(role in (r.name, str(r.id)) for r in roles)
+        return is_moderator(interaction, self._moderator_role)
 
     async def entries_page(
         self, guild_id: int, challenge_id: int | None, page: int
