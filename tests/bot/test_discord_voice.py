@@ -11,7 +11,7 @@ import discord.voice_client
 import discord.voice_state
 import pytest
 
-from bot.audio.opus_source import twenty_ms_packets
+from bot.audio.opus_source import FRAME_SAMPLES, frame_samples, twenty_ms_packets
 from bot.discord.app import JazzBot
 from bot.services.voice_queue import IDLE_SECONDS
 from tests.bot.discord_helpers import QUICK_BARS, button_labels, until
@@ -199,3 +199,34 @@ async def test_the_bot_leaves_after_two_quiet_minutes(simcord_env: Any, voice: V
 
     assert not link.connected
     assert answer(await voice.alice.slash(voice.channel, "queue")).startswith("Nothing is playing")
+
+
+@pytest.mark.parametrize("settings_overrides", [{"audio_format": "mp3"}])
+async def test_an_mp3_clip_plays_transcoded_to_20_ms_opus(voice: Voice) -> None:
+    clip = await voice.clip(voice.alice)
+    await voice.alice.join_voice(voice.lounge)
+
+    pressed = await voice.alice.click(clip, label="Play in voice")
+
+    assert answer(pressed) == f"▶️ Playing clip #1 in <#{voice.lounge.id}>."
+    [link] = voice.connect.links
+    await until(lambda: len(link.sent) >= CHECKED)
+    assert all(frame_samples(packet[0]) == FRAME_SAMPLES and packet[0] & 0x03 == 0 for packet in link.sent)
+    assert not any(packet.startswith((b"OpusHead", b"OpusTags")) for packet in link.sent)
+
+
+async def test_a_bot_disconnected_by_discord_forgets_its_queue(simcord_env: Any, voice: Voice) -> None:
+    await voice.clip(voice.alice)
+    await voice.alice.join_voice(voice.lounge)
+    await voice.alice.slash(voice.channel, "play", clip=1)
+    bot_user = voice.bot.user
+    assert bot_user is not None
+    # what Discord tells the bot when a moderator disconnects it (or deletes the channel)
+    simcord_env.backend.set_voice_state(voice.guild.id, bot_user.id, voice.lounge.id)
+    simcord_env.backend.set_voice_state(voice.guild.id, bot_user.id, None)
+    await simcord_env.settle()
+
+    assert answer(await voice.alice.slash(voice.channel, "queue")).startswith("Nothing is playing")
+    await voice.bob.join_voice(voice.studio)
+    moved = await voice.bob.slash(voice.channel, "play", clip=1)
+    assert answer(moved) == f"▶️ Playing clip #1 in <#{voice.studio.id}>."
