@@ -35,6 +35,7 @@ from bot.discord.jazz import jazz_command, on_clip_button, post_stored_clip
 from bot.discord.privacy import privacy_command
 from bot.discord.settings import settings_command
 from bot.discord.sync import sync_if_changed
+from bot.discord.voice import VoiceCog
 from bot.discord.why import WhyButton, show_why
 from bot.services.settings import Settings, SettingsError
 from bot.services.startup import Services, open_services
@@ -71,6 +72,13 @@ class JazzBot(commands.Bot):
             raise RuntimeError("the services are not open: setup_hook opens them and close() closes them")
         return services
 
+    @property
+    def voice(self) -> VoiceCog:
+        cog = self.get_cog(VoiceCog.__cog_name__)
+        if not isinstance(cog, VoiceCog):
+            raise RuntimeError("the voice cog is not loaded: setup_hook adds it")
+        return cog
+
     async def setup_hook(self) -> None:
         self._services = services = await open_services(self.settings, clock=self._clock)
         await asyncio.to_thread(prepare_parser)
@@ -80,6 +88,7 @@ class JazzBot(commands.Bot):
         self.tree.add_command(privacy_command(services))
         self.add_dynamic_items(ClipButton, WhyButton)
         await self.add_cog(ChallengeCog(self, services.challenges, services.guild_settings, self._clock))
+        await self.add_cog(VoiceCog(self, services))  # after the challenge group: it adds /challenge party
         await self.sync_commands()
         await self.post_unposted_clips()
         await self.tell_interrupted_users()
@@ -139,7 +148,10 @@ class JazzBot(commands.Bot):
     async def on_clip_button(
         self, interaction: discord.Interaction, action: ClipAction, clip_id: int
     ) -> None:
-        await on_clip_button(self.services, interaction, action, clip_id)
+        if action is ClipAction.PLAY:
+            await self.voice.play_clip(interaction, clip_id)
+        else:
+            await on_clip_button(self.services, interaction, action, clip_id)
 
     async def on_why_button(self, interaction: discord.Interaction, clip_id: int) -> None:
         await show_why(self.services, interaction, clip_id)

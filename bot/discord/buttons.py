@@ -1,5 +1,5 @@
-"""The buttons under every clip: Regenerate, Extend, Vary, (during a challenge) Submit, and Why?
-(:mod:`bot.discord.why`).
+"""The buttons under every clip: Regenerate, Extend, Vary, Play in voice, (during a challenge) Submit,
+and Why? (:mod:`bot.discord.why`).
 
 They are :class:`discord.ui.DynamicItem` s whose whole state is the ``custom_id`` (``jazz:<action>:<clip
 id>``) plus the clip's row in SQLite, so a button on a week-old message still works after any number of
@@ -27,6 +27,7 @@ class ClipAction(Enum):
     EXTEND = "extend"
     VARY = "vary"
     SUBMIT = "submit"
+    PLAY = "play"  # in the member's voice channel (bot/discord/voice.py)
 
 
 _LOOKS: dict[ClipAction, tuple[str, str, discord.ButtonStyle]] = {
@@ -34,6 +35,7 @@ _LOOKS: dict[ClipAction, tuple[str, str, discord.ButtonStyle]] = {
     ClipAction.EXTEND: ("Extend +8 bars", "➕", discord.ButtonStyle.secondary),
     ClipAction.VARY: ("Vary", "🎲", discord.ButtonStyle.secondary),
     ClipAction.SUBMIT: ("Submit to challenge", "🏆", discord.ButtonStyle.success),
+    ClipAction.PLAY: ("Play in voice", "🔊", discord.ButtonStyle.secondary),
 }
 
 
@@ -80,7 +82,7 @@ class ClipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_TEMPL
 def clip_view(clip_id: int, *, submit: bool) -> discord.ui.View:
     """The buttons to post under clip ``clip_id``; Submit only while the guild has an open challenge."""
     view = discord.ui.View(timeout=None)
-    actions = [ClipAction.REGENERATE, ClipAction.EXTEND, ClipAction.VARY]
+    actions = [ClipAction.REGENERATE, ClipAction.EXTEND, ClipAction.VARY, ClipAction.PLAY]
     if submit:
         actions.append(ClipAction.SUBMIT)
     for action in actions:

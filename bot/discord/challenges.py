@@ -89,6 +89,16 @@ def _member_since(user: discord.User | discord.Member) -> float:
     return max(started, joined).timestamp() if joined is not None else started.timestamp()
 
 
+async def is_moderator(interaction: discord.Interaction, guild_settings: GuildSettingsService) -> bool:
+    """Whether the member moderates challenges (and voice): Manage Server, or the server's moderator role
+    (``/settings``; else JAZZBOT_MODERATOR_ROLE)."""
+    if interaction.permissions.manage_guild:
+        return True
+    settings = await guild_settings.for_guild(interaction.guild_id)
+    roles = getattr(interaction.user, "roles", [])
+    return any(settings.is_moderator_role(r.id, r.name) for r in roles)
+
+
 def _cog(interaction: discord.Interaction) -> ChallengeCog:
     client = interaction.client
     cog = client.get_cog(ChallengeCog.__cog_name__) if isinstance(client, commands.Bot) else None
@@ -280,12 +290,7 @@ class ChallengeCog(commands.GroupCog, group_name="challenge", group_description=
             self._task = None
 
     async def _is_moderator(self, interaction: discord.Interaction) -> bool:
-        """Manage Server, or the server's moderator role (``/settings``; else JAZZBOT_MODERATOR_ROLE)."""
-        if interaction.permissions.manage_guild:
-            return True
-        settings = await self.guild_settings.for_guild(interaction.guild_id)
-        roles = getattr(interaction.user, "roles", [])
-        return any(settings.is_moderator_role(r.id, r.name) for r in roles)
+        return await is_moderator(interaction, self.guild_settings)
 
     async def entries_page(
         self, guild_id: int, challenge_id: int | None, page: int

@@ -55,8 +55,14 @@ def help_embed(services: Services) -> discord.Embed:
         name="Under every clip",
         value=(
             "**Regenerate**: same settings, new seed · **Extend +8 bars**: the same piece, longer · "
-            "**Vary**: same chords, new melody · **Submit to challenge**: while one is open"
+            "**Vary**: same chords, new melody · **Play in voice**: in your voice channel · "
+            "**Submit to challenge**: while one is open"
         ),
+        inline=False,
+    )
+    embed.add_field(
+        name="Voice",
+        value="`/play clip:<number>` in your voice channel · `/queue` · `/skip` · `/stop` (and leave)",
         inline=False,
     )
     (styles, styles_text), (leads, leads_text), (tunes, tunes_text), (like, like_text) = catalog()
@@ -75,7 +81,7 @@ def help_embed(services: Services) -> discord.Embed:
         name="Challenges",
         value=(
             "`/challenge info` what's on · `submit` · `entries` (play and vote) · `vote` · `leaderboard` · "
-            "`history` · `profile`. Moderators: `start`, `close`, `cancel`, `remove-entry`."
+            "`history` · `profile`. Moderators: `start`, `close`, `cancel`, `remove-entry`, `party` (voice)."
         ),
         inline=False,
     )

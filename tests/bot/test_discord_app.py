@@ -234,7 +234,17 @@ async def test_every_command_and_option_reads_well_in_menus(simcord_env: Any, si
     """Discord refuses names over 32 characters, descriptions over 100 and more than 25 choices; an
     option without a description shows "…" in the menu."""
     commands = [command.to_dict(simcord_bot.tree) for command in simcord_bot.tree.get_commands()]
-    assert {command["name"] for command in commands} == {"jazz", "help", "challenge", "settings", "privacy"}
+    assert {command["name"] for command in commands} == {
+        "jazz",
+        "help",
+        "challenge",
+        "settings",
+        "privacy",
+        "play",
+        "queue",
+        "skip",
+        "stop",
+    }
     for item in commands + [option for command in commands for option in _options(command)]:
         assert len(item["name"]) <= 32 and item["name"] == item["name"].lower(), item["name"]
         assert item["description"] not in ("", "…") and len(item["description"]) <= 100, item["name"]

@@ -41,6 +41,7 @@ async def test_regenerate_and_extend_work_after_a_restart(simcord_env: Any, scen
         "Regenerate",
         "Extend +8 bars",
         "Vary",
+        "Play in voice",
         "Why?",
     ]
 
@@ -113,6 +114,7 @@ async def test_submit_after_the_challenge_closed_says_so_and_goes_away(simcord_e
         "Regenerate",
         "Extend +8 bars",
         "Vary",
+        "Play in voice",
         "Why?",
     ]
 

@@ -47,7 +47,7 @@ async def test_jazz_defers_first_then_posts_audio_midi_and_embed_with_buttons(
     assert fields["Instrument"] == "tenor sax"
     assert fields["Progression"].count("|") >= QUICK_BARS + 1
     assert fields["Model"] and fields["Time taken"].endswith(" s")
-    assert button_labels(clip) == ["Regenerate", "Extend +8 bars", "Vary", "Why?"]
+    assert button_labels(clip) == ["Regenerate", "Extend +8 bars", "Vary", "Play in voice", "Why?"]
 
 
 async def test_typed_options_win_over_the_request_text(scene: Any) -> None:
