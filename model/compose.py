@@ -42,7 +42,6 @@ import numpy as np
 import numpy.typing as npt
 
 from model.conditioning import ERAS, Conditioning, next_changes
-from model.endings import ENDING_BARS
 from model.errors import InputError
 from model.fast_lstm import FastLSTM, FloatArray
 from model.paths import DEFAULT_MODEL_DIR
@@ -68,10 +67,6 @@ from model.tokens import (
 from model.tunes import resolve
 
 MIN_BARS, MAX_BARS = 1, 64
-EXTEND_REPLAYS_ALL_BUT = ENDING_BARS + 1
-"""Composing more bars with the same seed repeats the shorter piece except its last this-many bars: its
-ending cadence (:data:`model.endings.ENDING_BARS`) and the bar before it, whose line already hears the
-cadence's chords coming (the network reads the next chord and when it comes)."""
 MIN_TEMPO, MAX_TEMPO = 40, 320
 MAX_TEMPERATURE = 3.0
 MAX_SEED = 2**63 - 1
