@@ -440,8 +440,19 @@ class Composer:
             chord_tones = np.zeros(12, dtype=bool)
             chord_tones[list(plan.context[voice.chord_index].symbol.tones)] = True
             closing = self._closing_note[first, position] & chord_tones[pitches % 12]
-            return playable & (self._closing_start[first, tie, position] | closing)
+            allowed = playable & (self._closing_start[first, tie, position] | closing)
+            if allowed.any() or not self._idea_reaches(plan, bar):
+                return allowed
+            # the idea ran into this closing bar past where a close can start: the bar ends freely
         return playable & self._plain_bar[first, tie, position]
+
+    @staticmethod
+    def _idea_reaches(plan: _Plan, bar: int) -> bool:
+        """Whether the primer's last event ends inside ``bar`` (or later)."""
+        if not plan.primer:
+            return False
+        last = plan.primer[-1]
+        return last.start + token_grid(last.token) * GRID > bar * TICKS_PER_BAR
 
     def _draw(self, voice: _Voice, logits: FloatArray) -> None:
         """Draw (or restate) the next token for ``voice`` and play it."""

@@ -201,6 +201,7 @@ def test_pieces_start_with_the_idea_over_many_ideas_seeds_and_tunes(composer: Co
         assert request.primer is not None
         assert _starts_with(piece, request.primer), (request, piece.extra["tokens"])
         assert bar_lengths(piece.extra["tokens"]) == [TICKS_PER_BAR // GRID] * piece.bars
+        assert piece.extra["fallbacks"] == "0"
         assert len(piece.melody) > len(request.primer), "the soloist went on"
         assert piece.melody[-1].end == piece.bars * TICKS_PER_BAR
         written = mido.MidiFile(file=io.BytesIO(piece_to_midi(piece)))
