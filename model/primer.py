@@ -40,6 +40,8 @@ from model.tokens import GRID, GRID_PER_BEAT, encode_line, realise
 MAX_BARS = 8
 MAX_NOTES = 128
 MAX_CHARS = 4000
+MAX_MIDI_BYTES = 256_000
+"""A MIDI idea's file size limit: a song file with its melody is well under (mido reads ~0.5 MB/s)."""
 LOWEST, HIGHEST = 36, 96
 DEFAULT_BEATS = Fraction(1, 2)
 MAX_BEATS = 16
@@ -176,6 +178,10 @@ def primer_text(notes: Sequence[Note]) -> str:
     for note in notes:
         if note.pitch is None:
             continue
+        bar_line = -(-time // TICKS_PER_BAR) * TICKS_PER_BAR
+        if time < bar_line <= note.start:
+            words.append("|")
+            time = bar_line
         if note.start > time:
             words.append(f"r:{_beats(note.start - time)}")
         words.append(f"{note_name(note.pitch)}:{_beats(note.duration)}")
@@ -194,7 +200,7 @@ def primer_from_midi(data: bytes) -> tuple[Note, ...]:
     bars, quantised. The melody part is the first (by track, then channel) that is not drums
     (channel 10) and plays single notes, preferring one whose median pitch is at least C3 over a bass
     line. A file without one is a :class:`PrimerError`."""
-    midi = read_midi(data)
+    midi = read_midi(data, max_bytes=MAX_MIDI_BYTES)
     parts = _parts(midi)
     single = [
         notes
