@@ -57,7 +57,9 @@ from model.tokens import (
     REST,
     SAME,
     TIE,
+    Event,
     delta_table,
+    encode_line,
     first_pitch,
     note_token,
     token_grid,
@@ -137,6 +139,7 @@ class ComposeRequest:
     like: str | None = None
     low: int = DEFAULT_LOW
     high: int = DEFAULT_HIGH
+    primer: tuple[Note, ...] | None = None  # the member's idea (model.primer): the piece starts with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +166,7 @@ class _Plan:
     style: Style
     low: int
     high: int
+    primer: tuple[Event, ...]  # the idea's events (model.tokens.encode_line), played before any draw
 
 
 @dataclass(slots=True)
@@ -181,6 +185,7 @@ class _Voice:
     replay: list[tuple[int, int | None]] = field(default_factory=list)  # (token, pitch) of a motif
     replay_first: bool = False  # the next replayed token is the cell's first note
     replay_origin: int | None = None  # the cell's pitch at the last note restated
+    primed: int = 0  # primer events played so far
     time: int = 0  # grid units from the start
     chord_index: int = 0
     previous: int | None = None
@@ -327,12 +332,15 @@ class Composer:
         like: str | None = None,
         low: int = DEFAULT_LOW,
         high: int = DEFAULT_HIGH,
+        primer: Sequence[Note] | None = None,
     ) -> Piece:
         """A melody of ``bars`` bars over ``progression`` (a library name or a chart like ``"| Dm7 G7 |"``,
         None: picked by the seed) in ``key``, inside MIDI pitches ``low``..``high``, in the style of
         ``like`` (a soloist such as "Parker" or an era such as "hard bop"; None: no particular one).
-        ``seed`` None draws one, recorded in the piece."""
-        request = ComposeRequest(bars, tempo, key, progression, temperature, seed, like, low, high)
+        ``seed`` None draws one, recorded in the piece. ``primer`` (the member's idea, quantised notes
+        from :mod:`model.primer`) is played first, exactly; the soloist goes on from its last note."""
+        idea = None if primer is None else tuple(primer)
+        request = ComposeRequest(bars, tempo, key, progression, temperature, seed, like, low, high, idea)
         return self.compose_many([request])[0]
 
     def compose_many(self, requests: Sequence[ComposeRequest]) -> list[Piece]:
@@ -371,7 +379,9 @@ class Composer:
                     ids[shadow[row], -2:] = shadow_style[row]
             logits = self._network.step(ids, state, active + [shadow[r] for r in active if r in shadow])
             for row in active:
-                if row in shadow:
+                if voices[row].primed < len(voices[row].plan.primer):
+                    self._force(voices[row])
+                elif row in shadow:
                     guided = logits[row] + STYLE_GUIDANCE * (logits[row] - logits[shadow[row]])
                     self._draw(voices[row], guided)
                 else:
@@ -422,7 +432,7 @@ class Composer:
         tie = int(
             position == 0
             and (plan.bars - bar) % SECTION_BARS != 0
-            and bool(voice.tokens)
+            and len(voice.tokens) > len(plan.primer)  # the idea's last note stays as the member wrote it
             and bool(self._sounding[voice.tokens[-1]])
         )
         playable = self._no_pitch | ((pitches >= plan.low) & (pitches <= plan.high))
@@ -430,8 +440,19 @@ class Composer:
             chord_tones = np.zeros(12, dtype=bool)
             chord_tones[list(plan.context[voice.chord_index].symbol.tones)] = True
             closing = self._closing_note[first, position] & chord_tones[pitches % 12]
-            return playable & (self._closing_start[first, tie, position] | closing)
+            allowed = playable & (self._closing_start[first, tie, position] | closing)
+            if allowed.any() or not self._idea_reaches(plan, bar):
+                return allowed
+            # the idea ran into this closing bar past where a close can start: the bar ends freely
         return playable & self._plain_bar[first, tie, position]
+
+    @staticmethod
+    def _idea_reaches(plan: _Plan, bar: int) -> bool:
+        """Whether the primer's last event ends inside ``bar`` (or later)."""
+        if not plan.primer:
+            return False
+        last = plan.primer[-1]
+        return last.start + token_grid(last.token) * GRID > bar * TICKS_PER_BAR
 
     def _draw(self, voice: _Voice, logits: FloatArray) -> None:
         """Draw (or restate) the next token for ``voice`` and play it."""
@@ -511,14 +532,40 @@ class Composer:
         voice.replay = []
         return -1
 
-    def _play(self, voice: _Voice, token_id: int, pitch: int) -> None:
+    def _force(self, voice: _Voice) -> None:
+        """Play the primer's next event as written; the network hears its token (or, when the
+        vocabulary lacks it, the nearest token of the same length: :meth:`_heard`). No random draw."""
+        event = voice.plan.primer[voice.primed]
+        voice.primed += 1
+        self._play(voice, self._heard(event.token), event.pitch or 0, token_kind(event.token))
+
+    def _heard(self, token: str) -> int:
+        """The vocabulary id of ``token``, else of a token of the same length that sounds alike: the same
+        pitch class another way (a ``*`` or ``U`` note as ``u``/``d``), else a repeated note (for a
+        note or a tie), else any token of that length."""
+        grid = token_grid(token)
+        pc = token_pc(token)
+        kind = token_kind(token)
+        alike = [token] + [note_token(d, pc, grid) for d in DIRECTIONS if pc >= 0]
+        alike += [note_token(SAME, 0, grid)] if kind != REST else []
+        for candidate in alike:
+            if candidate in self._index:
+                return self._index[candidate]
+        same_length = np.flatnonzero(self._grid == grid)
+        if not len(same_length):
+            raise ComposeError(f"the idea has a length ({grid} twelfths of a beat) the soloist cannot play.")
+        return int(same_length[0])
+
+    def _play(self, voice: _Voice, token_id: int, pitch: int, kind: str | None = None) -> None:
+        """Play ``token_id`` (as a token of ``kind`` when given: a primer event the vocabulary lacks)."""
         grid = int(self._grid[token_id])
         start = voice.time * GRID
-        if self._is_tie[token_id]:
+        kind = token_kind(self._vocab[token_id]) if kind is None else kind
+        if kind == TIE:
             held = voice.notes[-1]
             voice.notes[-1] = Note(held.pitch, held.start, held.duration + grid * GRID, held.velocity)
             voice.pitches.append(held.pitch)
-        elif self._has_pitch[token_id]:
+        elif kind != REST:
             if not voice.tokens or self._is_rest[voice.tokens[-1]]:
                 voice.phrase_starts.append(len(voice.tokens))
                 voice.phrase_notes.append(0)
@@ -652,9 +699,38 @@ def _plan(request: ComposeRequest, style: Style) -> _Plan:
         for c in chords_for(progression, key, bars + SECTION_BARS)
         if c.end > end
     )
-    return _Plan(
-        bars, tempo, key, label, chords, chords + following, float(temperature), seed, style, low, high
-    )
+    context = chords + following
+    primer = _primer_events(request.primer, bars, context, low, high)
+    return _Plan(bars, tempo, key, label, chords, context, float(temperature), seed, style, low, high, primer)
+
+
+def _primer_events(
+    primer: Sequence[Note] | None, bars: int, chords: Sequence[Chord], low: int, high: int
+) -> tuple[Event, ...]:
+    """The idea's events over the piece's chords, encoded as training encodes solos, up to its last
+    note (trailing rests are dropped). The whole idea moves by the fewest octaves that bring it into
+    ``low``..``high``, and only when some note lies outside."""
+    if primer is None:
+        return ()
+    notes = [n for n in primer if n.pitch is not None]
+    if not notes or not all(_is_int(n.pitch) and _is_int(n.start) and n.start >= 0 for n in notes):
+        raise ComposeError("the idea to continue needs at least one note (see model.primer).")
+    span_low, span_high = min(n.pitch or 0 for n in notes), max(n.pitch or 0 for n in notes)
+    shifts = [12 * k for k in range(-8, 9) if low <= span_low + 12 * k and span_high + 12 * k <= high]
+    if not shifts:
+        raise ComposeError(
+            f"the idea spans {span_high - span_low} semitones, wider than the lead's range "
+            f"({low}..{high}); keep it within {high - low} semitones."
+        )
+    shift = min(shifts, key=abs)
+    end = -(-max(n.end for n in notes) // TICKS_PER_BAR)
+    if end > bars:
+        raise ComposeError(f"the idea lasts {end} bars; ask for at least {end} bars.")
+    moved = [Note((n.pitch or 0) + shift, n.start, n.duration, n.velocity) for n in notes]
+    events = encode_line(moved, chords, 0, end * TICKS_PER_BAR)
+    while events and token_kind(events[-1].token) == REST:
+        events.pop()
+    return tuple(events)
 
 
 def _is_int(value: object) -> bool:

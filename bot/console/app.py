@@ -52,8 +52,9 @@ _REMAKES: dict[str, Remake] = {"/regenerate": "regenerate", "/extend": "extend",
 HELP = """\
 Commands:
   /jazz <request> [name=value ...]   compose a clip, e.g. /jazz 8 bars ballad in F at 70 bpm
-        options: bars, tempo, key, style, progression, temperature, seed, instrument
+        options: bars, tempo, key, style, progression, temperature, seed, instrument, continue
         e.g. /jazz blues in Bb seed=7   /jazz progression="| Dm7 G7 | Cmaj7 |" bars=8
+             /jazz blues in C continue="C D Eb G | Bb:2 A G"   (the clip starts with your notes)
   /regenerate <clip>                 same settings, new seed
   /extend <clip>                     8 more bars of the same piece
   /vary <clip>                       same chords, new melody
@@ -86,6 +87,10 @@ class Reply:
     quit: bool = False
 
 
+OPTION_NAMES = {"continue": "primer"}
+"""Console option names that differ from the request's field (``continue="C D Eb G"`` is Discord's)."""
+
+
 def split_options(args: str) -> tuple[str | None, dict[str, str]]:
     """Free text and the ``name=value`` options of a /jazz line.
 
@@ -102,8 +107,9 @@ def split_options(args: str) -> tuple[str | None, dict[str, str]]:
     options: dict[str, str] = {}
     for word in words:
         name, equals, value = word.partition("=")
-        if equals and name.lower() in FIELDS:
-            options[name.lower()] = value
+        name = OPTION_NAMES.get(name.lower(), name.lower())
+        if equals and name in FIELDS:
+            options[name] = value
         else:
             text.append(word)
     return (" ".join(text) or None), options

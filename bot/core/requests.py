@@ -40,6 +40,8 @@ from model.compose import (
     ComposeRequest,
 )
 from model.errors import InputError
+from model.piece import Note
+from model.primer import parse_primer, primer_bars, primer_text
 from model.progressions import chorus_bars, library, parse_chart
 from model.soloists import SOLOISTS
 from model.theory import parse_key
@@ -58,7 +60,18 @@ EXAMPLES = (
     "rhythm changes at 220 bpm seed 42",
     "| Dm7 G7 | Cmaj7 | at 140 bpm",
 )
-FIELDS = ("bars", "tempo", "key", "style", "progression", "temperature", "seed", "instrument", "like")
+FIELDS = (
+    "bars",
+    "tempo",
+    "key",
+    "style",
+    "progression",
+    "temperature",
+    "seed",
+    "instrument",
+    "like",
+    "primer",
+)
 MAX_LIKE_CHARS = 60  # "in the style of ...": a soloist's name or an era
 
 # Words that carry no request on their own ("play me some jazz in a swing feel, please").
@@ -251,6 +264,7 @@ class JazzRequest:
     seed: int | None = None
     instrument: str = "tenor sax"  # a key of model.arrange.LEAD_INSTRUMENTS
     like: str | None = None  # a soloist or an era, as typed; the composer checks it (Composer.style)
+    primer: str | None = None  # "Continue my idea": notes as model.primer.primer_text writes them
 
     def __post_init__(self) -> None:
         _check_whole("bars", self.bars, MIN_BARS, MAX_BARS, "16 bars")
@@ -281,6 +295,7 @@ class JazzRequest:
             "instrument": _resolve_instrument(self.instrument),
             "progression": progression,
         }
+        resolved["primer"] = _resolve_primer(self.primer, self.bars)
         for name, value in resolved.items():
             object.__setattr__(self, name, value)
 
@@ -307,6 +322,7 @@ class JazzRequest:
             "seed": (int, type(None)),
             "instrument": (str,),
             "like": (str, type(None)),
+            "primer": (str, type(None)),
         }
         for name, value in data.items():
             if isinstance(value, bool) or not isinstance(value, types[name]):
@@ -327,13 +343,27 @@ class JazzRequest:
         if progression is None and self.seed is not None:
             minor = None if self.key is None else parse_key(self.key).minor
             progression = pick_tune(self.style, random.Random(self.seed), minor).slug
-        return ComposeRequest(self.bars, tempo, self.key, progression, self.temperature, self.seed, self.like)
+        return ComposeRequest(
+            self.bars,
+            tempo,
+            self.key,
+            progression,
+            self.temperature,
+            self.seed,
+            self.like,
+            primer=self.primer_notes(),
+        )
+
+    def primer_notes(self) -> tuple[Note, ...] | None:
+        """The member's idea as notes (None without one)."""
+        return None if self.primer is None else parse_primer(self.primer)
 
     def summary(self) -> str:
         """A short description for lists and titles: "16 bars of swing in Bb like Charlie Parker"."""
         where = f" in {self.key}" if self.key is not None else ""
         like = f" like {self.like}" if self.like is not None else ""
-        return f"{self.bars} bar{'s' * (self.bars != 1)} of {self.style}{where}{like}"
+        idea = " from your idea" if self.primer is not None else ""
+        return f"{self.bars} bar{'s' * (self.bars != 1)} of {self.style}{where}{like}{idea}"
 
     def arrange_options(self) -> ArrangeOptions:
         """The band's options. The seed is this request's (None: the caller may pass the piece's seed)."""
@@ -418,6 +448,7 @@ def build_request(
     seed: int | str | None = None,
     instrument: str | None = None,
     like: str | None = None,
+    primer: str | None = None,
 ) -> JazzRequest:
     """The request from ``text`` (or what :func:`parse_request_text` read from it) and typed options
     (typed options win over the text). Whole-number options may also be given as digit strings
@@ -440,6 +471,7 @@ def build_request(
         "seed": _typed_whole("seed", seed),
         "instrument": instrument,
         "like": like,
+        "primer": primer,
     }
     values = dict(parsed.values)
     values.update({name: value for name, value in typed.items() if value is not None})
@@ -902,3 +934,20 @@ def _shown(value: object) -> str:
     if isinstance(value, int | float):  # a number needs no escaping, only shortening
         return shorten(repr(value), 40)
     return _shown_text(repr(value), 40)
+
+
+def _resolve_primer(value: object, bars: int) -> str | None:
+    """The idea to continue as canonical note text (every note with its octave and length, so a stored
+    request replays the same notes), checked against the request's bars."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RequestError(f'The idea to continue must be notes like "C D Eb G", not {_shown(value)}.')
+    notes = parse_primer(value)
+    needed = primer_bars(notes)
+    if needed > bars:
+        raise RequestError(
+            f"Your idea lasts {needed} bar{'s' * (needed != 1)}; ask for at least {needed} bars "
+            f"(it has {bars}). Example: {max(needed, 8)} bars"
+        )
+    return primer_text(notes)

@@ -45,6 +45,8 @@ from bot.store.clips import StoredClip
 from model.arrange import LEAD_INSTRUMENTS, STYLES
 from model.compose import MAX_TEMPERATURE, MAX_TEMPO, MIN_TEMPO
 from model.errors import InputError
+from model.primer import EXAMPLE, MAX_MIDI_BYTES, primer_from_midi, primer_text
+from model.primer import MAX_CHARS as MAX_IDEA_CHARS
 from model.tunes import describe, suggest
 
 log = logging.getLogger(__name__)
@@ -298,7 +300,10 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
         seed="The seed shown under a clip: same seed and options, same clip",
         instrument="Lead instrument (default tenor sax)",
         like="Play like a soloist or an era: Charlie Parker, Chet Baker, bebop, hard bop",
+        continue_=f"Start with your notes, e.g. {EXAMPLE} (C4 is middle C, :2 = 2 beats, r = rest)",
+        continue_midi="Start with a MIDI file's melody (its first single-note part, up to 8 bars)",
     )
+    @app_commands.rename(continue_="continue")
     @app_commands.choices(style=_choices(list(STYLES)), instrument=_choices(list(LEAD_INSTRUMENTS)))
     @app_commands.autocomplete(progression=progression_choices, like=like_choices)
     async def jazz(
@@ -313,6 +318,8 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
         seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
         instrument: str | None = None,
         like: app_commands.Range[str, 1, MAX_LIKE_CHARS] | None = None,
+        continue_: app_commands.Range[str, 1, MAX_IDEA_CHARS] | None = None,
+        continue_midi: discord.Attachment | None = None,
     ) -> None:
         # Reading the request is a few regular expressions, well inside Discord's 3 s; a bad one is
         # answered at once, privately, without a "thinking" placeholder.
@@ -331,6 +338,7 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
                 seed=seed,
                 instrument=instrument,
                 like=like,
+                primer=continue_ if continue_midi is None else await midi_idea(continue_, continue_midi),
             )
             services.jazz.check(wanted)  # an unknown soloist is refused now, privately
 
@@ -342,6 +350,22 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
             await deliver(interaction, services, job, ignored_note(parsed))
 
     return jazz
+
+
+async def midi_idea(typed: str | None, attachment: discord.Attachment) -> str:
+    """The melody of an attached MIDI file as note text (what the request stores). The size is checked
+    before the download; reading a file that small takes a fraction of a second, in a thread."""
+    if typed is not None:
+        raise InputError("Give your idea as notes (continue) or as a MIDI file (continue_midi), not both.")
+    if not attachment.filename.lower().endswith((".mid", ".midi")):
+        raise InputError(f"continue_midi takes a .mid file; or type the notes, e.g. continue:{EXAMPLE}")
+    if attachment.size > MAX_MIDI_BYTES:
+        raise InputError(
+            f"That MIDI file is {attachment.size:,} bytes; for an idea, files up to "
+            f"{MAX_MIDI_BYTES:,} bytes work."
+        )
+    notes = await asyncio.to_thread(primer_from_midi, await attachment.read())
+    return primer_text(notes)
 
 
 _REMAKES: dict[ClipAction, Remake] = {

@@ -16,6 +16,8 @@ from PIL import Image
 from bot.console.app import CONSOLE_USER_ID, Console, split_options
 from bot.services.settings import Settings
 from bot.services.startup import Services, open_services
+from model.clip_reading import read_arrangement
+from model.primer import parse_primer
 from tests.bot.buggy_studio import BUG, buggy_studio
 from tests.bot.explain_helpers import expected_compact, expected_figures
 
@@ -203,3 +205,24 @@ async def test_a_soloist_is_named_and_kept_by_regenerate(services: Services, tmp
     assert thin.text.splitlines()[1].startswith("played like swing (Ben Webster has too little material")
     unknown = await console.execute("/jazz 2 bars like Zappa")
     assert not unknown.ok and unknown.text.startswith("I don't know a soloist or era called 'Zappa'.")
+
+
+async def test_continue_starts_the_clip_with_the_notes_and_extend_keeps_them(
+    services: Services, tmp_path: Path
+) -> None:
+    console = Console(services, tmp_path / "out")
+    idea = parse_primer("C D Eb G | Bb A G")
+    reply = await console.execute('/jazz 4 bars blues in C seed=3 continue="C D Eb G | Bb A G"')
+    assert reply.ok, reply.text
+    extended = await console.execute("/extend 1")
+    assert extended.ok and extended.text.startswith("clip #2: 12 bars")
+    for clip_id in (1, 2):
+        stored = await services.clips.get(clip_id, None, CONSOLE_USER_ID)
+        assert stored.request.primer_notes() == idea
+        lead = read_arrangement(stored.midi).sample.melody
+        # the lead sounds the idea first (moved by octaves to the tenor sax, swung by the band)
+        heard = [n.pitch or 0 for n in lead[: len(idea)]]
+        shift = heard[0] - (idea[0].pitch or 0)
+        assert shift % 12 == 0 and heard == [(n.pitch or 0) + shift for n in idea]
+    bad = await console.execute('/jazz continue="C D H G"')
+    assert not bad.ok and "I can't read 'H'" in bad.text and "for example" in bad.text

@@ -3,11 +3,14 @@ composer, FluidSynth, ffmpeg and a SQLite file: what a user sees, from the first
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+import mido
 import pytest
 
 from bot.discord.jazz import progression_field
+from model.clip_reading import read_arrangement
 from tests.bot.discord_helpers import QUICK_BARS, button_labels, embed_fields
 
 DEFERRED_WITH_SOURCE = 5  # Discord's interaction callback type for "thinking..."
@@ -181,3 +184,64 @@ async def test_an_unknown_soloist_is_refused_privately_with_the_closest_names(sc
         result.response.content
     )
     assert channel.history(viewer=bob) == []
+
+
+def _melody_midi(pitches: list[int]) -> bytes:
+    """A one-track MIDI file (mido) playing ``pitches`` as quarter notes, under a chordal piano part."""
+    midi = mido.MidiFile(ticks_per_beat=480)
+    piano = mido.MidiTrack()
+    for pitch in (48, 52, 55):
+        piano.append(mido.Message("note_on", note=pitch, velocity=70, time=0))
+    for index, pitch in enumerate((48, 52, 55)):
+        piano.append(mido.Message("note_off", note=pitch, velocity=0, time=1920 if index == 0 else 0))
+    lead = mido.MidiTrack()
+    for pitch in pitches:
+        lead.append(mido.Message("note_on", channel=1, note=pitch, velocity=90, time=0))
+        lead.append(mido.Message("note_off", channel=1, note=pitch, velocity=0, time=480))
+    midi.tracks.extend([piano, lead])
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+def _lead_pitches(midi: bytes, count: int) -> list[int]:
+    return [n.pitch or 0 for n in read_arrangement(midi).sample.melody[:count]]
+
+
+async def test_continue_starts_the_clip_with_typed_notes_or_an_attached_midi_melody(scene: Any) -> None:
+    channel, alice, _ = scene
+    idea = [67, 69, 70, 74, 72]
+
+    typed = await alice.slash(channel, "jazz", bars=QUICK_BARS, seed=5, **{"continue": "G4 A Bb D5 C"})
+    attached = await alice.slash(
+        channel, "jazz", bars=QUICK_BARS, seed=5, continue_midi=("idea.mid", _melody_midi(idea))
+    )
+
+    for result in (typed, attached):
+        [clip] = result.followups
+        files = {a.filename.rsplit(".", 1)[1]: a for a in clip.attachments}
+        heard = _lead_pitches(await files["mid"].read(), len(idea))
+        shift = heard[0] - idea[0]
+        assert shift % 12 == 0 and heard == [p + shift for p in idea]
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"continue": "C D H G"}, "I can't read 'H' in your idea"),
+        ({"continue": "C1 D1"}, "'C1' is C1, outside every lead instrument's range"),
+        ({"continue": "C:1/4 " * 129}, "more than 128 notes"),
+        ({"continue_midi": ("chords.mid", _melody_midi([]))}, "no melody part"),
+        ({"continue_midi": ("notes.txt", b"C D E")}, "takes a .mid file"),
+        ({"continue": "C D", "continue_midi": ("idea.mid", _melody_midi([60, 62]))}, "not both"),
+    ],
+)
+async def test_a_bad_idea_gets_a_private_error_and_no_clip(
+    scene: Any, options: dict[str, Any], expected: str
+) -> None:
+    channel, alice, bob = scene
+
+    result = await alice.slash(channel, "jazz", bars=QUICK_BARS, **options)
+
+    assert result.ephemeral and expected in result.response.content
+    assert not result.followups and channel.history(viewer=bob) == []

@@ -21,6 +21,7 @@ from bot.core.requests import (
 )
 from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, STYLES, ArrangeOptions
 from model.compose import ComposeRequest
+from model.primer import PrimerError, parse_primer
 from model.progressions import library
 from model.theory import parse_key
 from model.tunes import find_tune, resolve
@@ -475,3 +476,22 @@ def test_a_broken_chart_is_echoed_short_and_without_control_characters() -> None
     message = str(refused.value)
     assert len(message) < 600 and "\x00" not in message and "\x1b" not in message
     assert message.startswith("Bar 1") and "has 452 chords" in message  # the reason survives the cut
+
+
+def test_an_idea_to_continue_is_stored_as_canonical_note_text_and_reaches_the_composer() -> None:
+    request = build_request("blues in C", bars=8, seed=3, primer="C D Eb G | Bb A G")
+    assert request.primer == "C4:1/2 D4:1/2 Eb4:1/2 G4:1/2 | Bb4:1/2 A4:1/2 G4:1/2"
+    assert request.compose_request().primer == parse_primer("C D Eb G | Bb A G")
+    assert request.summary().endswith("from your idea")
+    stored = JazzRequest.from_dict(json.loads(json.dumps(request.to_dict())))
+    assert stored == request
+    assert dataclasses.replace(request, bars=16).primer == request.primer  # Extend keeps it
+    old_row = {k: v for k, v in request.to_dict().items() if k != "primer"}
+    assert JazzRequest.from_dict(old_row).primer is None
+    assert JazzRequest.from_dict(old_row).compose_request().primer is None
+    with pytest.raises(PrimerError, match=r"'H'.*for example"):
+        build_request(primer="C D H")
+    with pytest.raises(RequestError, match="ask for at least 3 bars"):
+        build_request(bars=2, primer="C:4 D:4 E")
+    with pytest.raises(RequestError, match="'primer'"):
+        JazzRequest.from_dict({"primer": 5})
