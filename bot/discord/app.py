@@ -63,6 +63,7 @@ class JazzBot(commands.Bot):
         self._clock = clock
         self._services: Services | None = None
         self._draining: Services | None = None
+        self.stopped = False  # the services are closed; interactions get "restarting" (errors.turned_away)
 
     @property
     def services(self) -> Services:
@@ -156,19 +157,27 @@ class JazzBot(commands.Bot):
     async def on_why_button(self, interaction: discord.Interaction, clip_id: int) -> None:
         await show_why(self.services, interaction, clip_id)
 
-    async def close(self) -> None:
-        """Drain first, while Discord is still reachable: stop the cogs' background tasks (the challenge
-        deadlines), then close the services (every clip in flight is posted, see
-        :meth:`Services.close`), then the connection to Discord."""
+    async def drain(self) -> None:
+        """Stop the cogs' background tasks (the challenge deadlines), then close the services while
+        Discord is still reachable (every clip in flight is posted, see :meth:`Services.close`). From
+        then on, until the gateway closes, every interaction is answered "restarting"."""
+        if self._services is None:
+            return
+        services, self._services = self._services, None
+        for cog in self.cogs.values():
+            if isinstance(cog, ChallengeCog):
+                await cog.stop_deadlines()
+        self._draining = services
         try:
-            if self._services is not None:
-                services, self._services = self._services, None
-                for cog in self.cogs.values():
-                    if isinstance(cog, ChallengeCog):
-                        await cog.stop_deadlines()
-                self._draining = services
-                await services.close()
-                self._draining = None
+            await services.close()
+        finally:
+            self._draining = None
+            self.stopped = True
+
+    async def close(self) -> None:
+        """Drain first, then the connection to Discord."""
+        try:
+            await self.drain()
         finally:
             await super().close()
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 import discord
 
 from bot.core.limits import in_range
-from bot.discord.errors import send_private
+from bot.discord.errors import RefusedWhenStopped, send_private
 from bot.discord.why import WhyButton
 
 
@@ -52,7 +52,7 @@ class ClipButtonHandler(Protocol):
 _TEMPLATE = r"jazz:(?P<action>" + "|".join(action.value for action in ClipAction) + r"):(?P<clip>[0-9]{1,25})"
 
 
-class ClipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_TEMPLATE):
+class ClipButton(RefusedWhenStopped, discord.ui.DynamicItem[discord.ui.Button[Any]], template=_TEMPLATE):
     """One clip button; rebuilt from its ``custom_id`` for every click, also after a restart."""
 
     def __init__(self, action: ClipAction, clip_id: int) -> None:

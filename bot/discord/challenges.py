@@ -25,7 +25,7 @@ from discord.ext import commands
 
 from bot.core.limits import MAX_INTEGER, in_range
 from bot.core.text import fit, link, literal
-from bot.discord.errors import NO_MENTIONS, refusals, report_failure, send_private
+from bot.discord.errors import NO_MENTIONS, RefusedWhenStopped, refusals, report_failure, send_private
 from bot.services.challenge_scheduler import ChallengeScheduler
 from bot.services.challenge_text import (
     FIGURES_NOTE,
@@ -108,6 +108,7 @@ def _cog(interaction: discord.Interaction) -> ChallengeCog:
 
 
 class EntryButton(
+    RefusedWhenStopped,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"challenge:(?P<action>play|vote|unvote):(?P<entry>[0-9]{1,25})",
 ):
@@ -140,6 +141,7 @@ class EntryButton(
 
 
 class PageButton(
+    RefusedWhenStopped,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"challenge:page:(?P<challenge>[0-9]{1,25}):(?P<page>[0-9]{1,25})",
 ):

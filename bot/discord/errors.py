@@ -18,6 +18,7 @@ from discord import app_commands
 
 from bot.core.failures import ReportedFailure, new_request_id
 from bot.core.text import fit, literal
+from bot.services.jobs import ShuttingDown
 from model.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -105,8 +106,27 @@ async def report_failure(interaction: discord.Interaction, error: BaseException)
         log.warning("request %s: could not tell the user (%s)", request_id, failure)
 
 
+async def turned_away(interaction: discord.Interaction) -> bool:
+    """True (after a private "restarting" answer) when the bot has stopped: its services are closed and
+    only the gateway is still winding down, so nothing may touch the database any more."""
+    if not getattr(interaction.client, "stopped", False):
+        return False
+    await send_private(interaction, str(ShuttingDown()))
+    return True
+
+
+class RefusedWhenStopped:
+    """Mixed into the persistent buttons: a press after the bot stopped gets "restarting", not an error."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        return not await turned_away(interaction)
+
+
 class JazzCommandTree(app_commands.CommandTree[discord.Client]):
     """The command tree whose error handler covers every slash command, check and option transform."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        return not await turned_away(interaction)
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError, /

@@ -16,7 +16,7 @@ import discord
 from bot.core.failures import new_request_id
 from bot.core.limits import in_range
 from bot.core.text import fit, shorten
-from bot.discord.errors import NO_MENTIONS, describe_failure, send_private
+from bot.discord.errors import NO_MENTIONS, RefusedWhenStopped, describe_failure, send_private
 from bot.services.explain import Explanation, explain_clip
 from bot.services.startup import Services
 
@@ -34,7 +34,11 @@ class WhyHandler(Protocol):
         """Answer the click privately, failures included."""
 
 
-class WhyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"jazz:why:(?P<clip>[0-9]{1,25})"):
+class WhyButton(
+    RefusedWhenStopped,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"jazz:why:(?P<clip>[0-9]{1,25})",
+):
     """The "Why?" button of one clip; rebuilt from its ``custom_id`` for every click."""
 
     def __init__(self, clip_id: int) -> None:

@@ -251,3 +251,25 @@ async def test_every_command_and_option_reads_well_in_menus(simcord_env: Any, si
         assert len(item.get("choices", [])) <= 25, item["name"]
     jazz = next(command for command in commands if command["name"] == "jazz")
     assert jazz["options"][0]["name"] == "request"  # words first: "/jazz" + Tab lands in the text box
+
+
+async def test_after_the_drain_every_interaction_is_told_the_bot_is_restarting(
+    simcord_env: Any, scene: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel, alice, bob = scene
+    made = await alice.slash(channel, "jazz", bars=QUICK_BARS)
+    clip = made.followups[0]
+
+    await simcord_env.bot.drain()  # what SIGTERM does before the gateway closes
+    with caplog.at_level(logging.ERROR):
+        answers = [
+            await alice.slash(channel, "jazz", bars=QUICK_BARS),
+            await bob.slash(channel, "challenge info"),
+            await bob.click(clip, label="Regenerate"),
+            await bob.click(clip, label="Why?"),
+        ]
+
+    restarting = "The bot is restarting; please ask again in a minute."
+    for answer in answers:
+        assert answer.ephemeral and answer.response.content == restarting and not answer.followups
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
