@@ -10,7 +10,10 @@ import aiosqlite
 import pytest
 
 from bot.audio.render import Renderer
+from bot.console.app import Console
 from bot.discord.app import JazzBot
+from bot.services.settings import Settings
+from bot.services.startup import Services, open_services
 from bot.store.database import open_database
 from tests.bot.challenge_helpers import Clock
 from tests.bot.discord_helpers import Bots, quick_settings
@@ -73,3 +76,20 @@ def scene(simcord_env: Any) -> tuple[Any, Any, Any]:
     alice = guild.add_member(simcord_env.create_user("alice"))
     bob = guild.add_member(simcord_env.create_user("bob"))
     return channel, alice, bob
+
+
+@pytest.fixture
+async def services(tmp_path: Path, clock: Clock) -> AsyncIterator[Services]:
+    """Services on a fresh SQLite file with one worker and no cooldown (modules may define their own)."""
+    settings = Settings(
+        database=tmp_path / "jazzbot.db", workers=1, cooldown_seconds=0.0, out_dir=tmp_path / "out"
+    )
+    opened = await open_services(settings, clock=clock)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def console(services: Services, tmp_path: Path) -> Console:
+    """A console over :func:`services`, writing clips under ``tmp_path``."""
+    return Console(services, tmp_path / "out")

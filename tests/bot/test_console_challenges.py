@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -11,39 +10,12 @@ import pytest
 from bot.console.app import Console
 from bot.console.challenges import handle_challenge
 from bot.services.jazz import Requester
-from bot.services.settings import Settings
-from bot.services.startup import Services, open_services
+from bot.services.startup import Services
 from bot.services.uploads import DAMAGED
 from tests.bot.challenge_helpers import Clock, tiny_midi
+from tests.bot.console_helpers import ok, refused
 
 BOB = Requester(2, "bob")
-
-
-@pytest.fixture
-async def services(tmp_path: Path, clock: Clock) -> AsyncIterator[Services]:
-    settings = Settings(
-        database=tmp_path / "jazzbot.db", workers=1, cooldown_seconds=0.0, out_dir=tmp_path / "out"
-    )
-    opened = await open_services(settings, clock=clock)
-    yield opened
-    await opened.close()
-
-
-@pytest.fixture
-def console(services: Services, tmp_path: Path) -> Console:
-    return Console(services, tmp_path / "out")
-
-
-async def ok(console: Console, line: str) -> str:
-    reply = await console.execute(line)
-    assert reply.ok, reply.text
-    return reply.text
-
-
-async def refused(console: Console, line: str) -> str:
-    reply = await console.execute(line)
-    assert not reply.ok, reply.text
-    return reply.text
 
 
 async def test_a_challenge_from_start_to_results(

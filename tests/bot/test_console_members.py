@@ -3,45 +3,15 @@ offline; its ``/help`` lists what the bot plays like Discord's; ``/privacy`` wor
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.console.app import PROMPT, Console, member_id
 from bot.discord.help import help_embed
 from bot.services.catalog import catalog
-from bot.services.settings import Settings
-from bot.services.startup import Services, open_services
+from bot.services.startup import Services
 from model.arrange import LEAD_INSTRUMENTS, STYLES
 from tests.bot.challenge_helpers import Clock, tiny_midi
-
-
-@pytest.fixture
-async def services(tmp_path: Path, clock: Clock) -> AsyncIterator[Services]:
-    settings = Settings(
-        database=tmp_path / "jazzbot.db", workers=1, cooldown_seconds=0.0, out_dir=tmp_path / "out"
-    )
-    opened = await open_services(settings, clock=clock)
-    yield opened
-    await opened.close()
-
-
-@pytest.fixture
-def console(services: Services, tmp_path: Path) -> Console:
-    return Console(services, tmp_path / "out")
-
-
-async def ok(console: Console, line: str) -> str:
-    reply = await console.execute(line)
-    assert reply.ok, reply.text
-    return reply.text
-
-
-async def refused(console: Console, line: str) -> str:
-    reply = await console.execute(line)
-    assert not reply.ok, reply.text
-    return reply.text
+from tests.bot.console_helpers import ok, refused
 
 
 async def test_a_whole_challenge_with_three_console_members(
