@@ -9,8 +9,10 @@ A melody becomes, per bar, ``"|"`` followed by tokens whose durations add up to 
   from the previous sounding note (``0``, ``±1`` = 1-2 semitones, ``±2`` = 3-4, ``±3`` = 5-7,
   ``±4`` = 8 or more, ``*`` for the first note of a piece).
 
-Because nothing in a token names a key, a model trained on these tokens plays in every key; the
-pitch is chosen again at decode time by :func:`realise_pitch` against whatever chord is sounding.
+This was the first composer's vocabulary; the soloist now uses :mod:`model.tokens`. It remains the
+encoding of the lead-sheet corpus (:mod:`model.corpus`: copy-run checks and its CLI) and the home of
+:func:`classify`, :func:`chord_at` and :func:`step_bucket`, which the evaluation uses.
+
 Unlike deepjazz, onsets are kept exact (a note starts where it started, not one duration late),
 quantisation rounds half up instead of at random, and a note held over a bar line is split so
 that every bar's tokens fill that bar exactly.
@@ -20,8 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import cache
-
-import numpy as np
 
 from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Chord, Note
 from model.theory import ChordSymbol
@@ -36,9 +36,6 @@ FIRST_STEP = "*"
 
 # Upper bounds (inclusive) of the interval-size buckets 1..3; bucket 4 is everything larger.
 _BUCKET_LIMITS = (2, 4, 7)
-# When a token's class has no pitch at all against a chord (whole-tone chords have no "X"), the
-# realiser falls back along this order; the nearer the class to "chord tone", the safer.
-_CLASS_FALLBACK = {"C": ("C",), "S": ("S", "C"), "A": ("A", "S", "C"), "X": ("X", "A", "S", "C")}
 
 
 def quantise(ticks: int) -> int:
@@ -59,11 +56,6 @@ def is_note(token: str) -> bool:
 
 def is_rest(token: str) -> bool:
     return token.startswith(REST + ":")
-
-
-def token_class(token: str) -> str:
-    """``"C"``, ``"S"``, ``"A"``, ``"X"`` for notes, ``"R"`` for rests, ``"|"`` for the bar token."""
-    return token.split(":", 1)[0]
 
 
 def note_token(cls: str, ticks: int, step: str) -> str:
@@ -103,56 +95,6 @@ def step_bucket(interval: int) -> str:
     size = abs(interval)
     bucket = next((i + 1 for i, limit in enumerate(_BUCKET_LIMITS) if size <= limit), 4)
     return f"{'+' if interval > 0 else '-'}{bucket}"
-
-
-def _bucket_target(step: str) -> float:
-    """A representative interval for a bucket, used when relaxing to the nearest pitch."""
-    if step == "0":
-        return 0.0
-    bucket = int(step[1])
-    low = 1 if bucket == 1 else _BUCKET_LIMITS[bucket - 2] + 1
-    high = _BUCKET_LIMITS[bucket - 1] if bucket <= len(_BUCKET_LIMITS) else low + 3
-    middle = (low + high) / 2
-    return middle if step[0] == "+" else -middle
-
-
-def realise_pitch(
-    token: str,
-    chord: ChordSymbol,
-    previous: int | None,
-    rng: np.random.Generator,
-    low: int = 55,
-    high: int = 84,
-) -> int | None:
-    """A MIDI pitch in ``[low, high]`` for a note token over ``chord``; None for rests and bars.
-
-    Candidates are the pitches of the token's class whose interval from ``previous`` lies in the
-    token's step bucket; one is drawn with ``rng``. If none fits, the candidate of that class
-    nearest to the bucket's typical interval is taken. A first note (``*`` or no ``previous``)
-    is drawn from the class's pitches in the middle of the range.
-    """
-    if not is_note(token):
-        return None
-    cls, _, step = token.split(":")
-    pitches = _class_pitches(cls, chord, low, high)
-    if previous is None or step == FIRST_STEP:
-        centre = (low + high) / 2
-        middle = [p for p in pitches if abs(p - centre) <= 7] or pitches
-        return int(middle[int(rng.integers(len(middle)))])
-    fitting = [p for p in pitches if step_bucket(p - previous) == step]
-    if fitting:
-        return int(fitting[int(rng.integers(len(fitting)))])
-    target = previous + _bucket_target(step)
-    return min(pitches, key=lambda p: (abs(p - target), p))
-
-
-@cache
-def _class_pitches(cls: str, chord: ChordSymbol, low: int, high: int) -> tuple[int, ...]:
-    for candidate_class in _CLASS_FALLBACK[cls]:
-        pitches = tuple(p for p in range(low, high + 1) if classify(p, chord) == candidate_class)
-        if pitches:
-            return pitches
-    raise ValueError(f"no pitch between {low} and {high}")  # a range narrower than an octave
 
 
 def chord_at(chords: Sequence[Chord], tick: int) -> ChordSymbol:
@@ -221,26 +163,6 @@ def encode_song(melody: Sequence[Note], chords: Sequence[Chord], bars: int) -> l
         previous = note.pitch
         time = note.end
     return tokens
-
-
-def decode(tokens: Sequence[str], chords: Sequence[Chord], rng: np.random.Generator) -> tuple[Note, ...]:
-    """Notes for a token sequence over ``chords`` (rests dropped); each ``"|"`` starts the next bar."""
-    notes: list[Note] = []
-    previous: int | None = None
-    bar = -1
-    time = 0
-    for token in tokens:
-        if token == BAR_TOKEN:
-            bar += 1
-            time = bar * TICKS_PER_BAR
-            continue
-        duration = token_duration(token)
-        pitch = realise_pitch(token, chord_at(chords, time), previous, rng)
-        if pitch is not None:
-            notes.append(Note(pitch, time, duration))
-            previous = pitch
-        time += duration
-    return tuple(notes)
 
 
 def split_bars(tokens: Sequence[str]) -> list[list[str]]:
