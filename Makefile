@@ -40,8 +40,9 @@ lint: setup
 typecheck: setup
 	$(PY) -m mypy
 
+# pytest beside a real redis-server and PostgreSQL, started and stopped by scripts/with-services.sh.
 unit: setup
-	$(PY) -m pytest
+	sh scripts/with-services.sh $(PY) -m pytest
 
 train: setup
 	$(PY) -m model.train
