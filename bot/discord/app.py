@@ -1,13 +1,19 @@
 """The Discord bot: everything heavy is ready before the first command arrives.
 
+It is an ``AutoShardedBot``: one process runs every shard Discord recommends, or the shards named by
+``JAZZBOT_SHARDS`` (``0-3/16``) so that several processes share the servers (docs/SCALING.md). Each
+process answers the interactions of its own shards' servers; the one holding shard 0 also syncs the
+commands and answers direct messages.
+
 ``setup_hook`` (run once, after login and before the gateway connects) opens the services, which loads
 the composer and checks the soundfont, registers ``/jazz``, ``/help``, the persistent clip buttons and
 the challenge, settings and privacy commands, syncs the commands when the tree changed since the
-last sync (instantly to the dev guilds when configured, globally otherwise; :mod:`bot.discord.sync`)
-and settles what a crash left behind, where Discord still accepts the interaction's token
-(15 minutes): a clip that was stored but never posted is posted now; the users of jobs that had no
-clip yet are told once that it was lost. Past the token's lifetime nobody can be told, and the rows are
-only marked failed.
+last sync (instantly to the dev guilds when configured, globally otherwise; :mod:`bot.discord.sync`;
+only in the process holding shard 0), settles what a crash left behind, and starts the health check
+when ``JAZZBOT_HEALTH_PORT`` is set (:mod:`bot.services.health`). Settling happens while Discord still
+accepts the interaction's token (15 minutes): a clip that was stored but never posted is posted now (by
+the process owning its server), the users of jobs that had no clip yet are told once that it was lost.
+Past the token's lifetime nobody can be told, and the rows are only marked failed.
 
 Stopping (SIGTERM, Ctrl+C, ``close()``) drains before it disconnects: the challenge deadline task stops,
 then :meth:`~bot.services.startup.Services.close` lets every clip in flight be posted while the HTTP
@@ -22,6 +28,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable
+from typing import Any
 
 import discord
 from discord.ext import commands
@@ -30,6 +37,7 @@ from bot.core.requests import prepare_parser
 from bot.discord.buttons import ClipAction, ClipButton
 from bot.discord.challenges import ChallengeCog
 from bot.discord.errors import NO_MENTIONS, JazzCommandTree
+from bot.discord.gateway_health import GatewayHealth
 from bot.discord.help import help_command
 from bot.discord.jazz import jazz_command, on_clip_button, post_stored_clip
 from bot.discord.privacy import privacy_command
@@ -37,7 +45,9 @@ from bot.discord.settings import settings_command
 from bot.discord.sync import sync_if_changed
 from bot.discord.voice import VoiceCog
 from bot.discord.why import WhyButton, show_why
+from bot.services.health import HealthServer, QueueHealth
 from bot.services.settings import Settings, SettingsError
+from bot.services.shard_plan import ShardPlan
 from bot.services.startup import Services, open_services
 from bot.store.command_syncs import CommandSyncStore
 
@@ -48,22 +58,37 @@ INTERRUPTED_TEXT = "Sorry, I restarted while making your clip and it was lost. P
 NOT_POSTED = "made before a restart; Discord no longer accepted the interaction to post it"
 
 
-class JazzBot(commands.Bot):
+class JazzBot(commands.AutoShardedBot):
     """The jazz bot; ``services`` exists from ``setup_hook`` on and is closed with the bot."""
 
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+        plan = settings.shards
+        # Without a plan discord.py asks Discord how many shards to run, and runs them all here.
+        shards: dict[str, Any] = {"shard_count": plan.count, "shard_ids": list(plan.ids)} if plan else {}
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents.default(),
             allowed_mentions=NO_MENTIONS,
             help_command=None,
             tree_cls=JazzCommandTree,
+            **shards,
         )
         self.settings = settings
+        self.shard_plan: ShardPlan | None = plan
         self._clock = clock
         self._services: Services | None = None
         self._draining: Services | None = None
+        self._health: HealthServer | None = None
         self.stopped = False  # the services are closed; interactions get "restarting" (errors.turned_away)
+
+    @property
+    def global_work(self) -> bool:
+        """True in the one process that syncs the commands: the one holding shard 0 (or every shard)."""
+        return self.shard_plan is None or self.shard_plan.global_work
+
+    def owns(self, guild_id: int | None) -> bool:
+        """Whether this process answers ``guild_id``'s server (None: direct messages, shard 0)."""
+        return self.shard_plan is None or self.shard_plan.owns(guild_id)
 
     @property
     def services(self) -> Services:
@@ -90,9 +115,38 @@ class JazzBot(commands.Bot):
         self.add_dynamic_items(ClipButton, WhyButton)
         await self.add_cog(ChallengeCog(self, services.challenges, services.guild_settings, self._clock))
         await self.add_cog(VoiceCog(self, services))  # after the challenge group: it adds /challenge party
-        await self.sync_commands()
+        if self.global_work:
+            await self.sync_commands()
+        else:
+            shards = self.shard_plan.describe() if self.shard_plan else ""
+            log.info("commands are synced by the process holding shard 0 (this one runs %s)", shards)
         await self.post_unposted_clips()
         await self.tell_interrupted_users()
+        if self.settings.health_port is not None:
+            self._health = HealthServer(
+                [
+                    GatewayHealth(self),
+                    QueueHealth(services.queue, self.settings.workers, self.settings.queue_size),
+                ]
+            )
+            await self._health.start(self.settings.health_port)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Space IDENTIFYs as Discord requires across processes too (``ShardPlan.first_identify_delay``);
+        discord.py's own spacing (5 s) for the rest of this process's shards and for reconnects."""
+        if initial and self.shard_plan is not None:
+            await asyncio.sleep(self.shard_plan.first_identify_delay())
+        else:
+            await super().before_identify_hook(shard_id, initial=initial)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        log.info("shard %d ready", shard_id)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        log.warning("shard %d disconnected from the gateway; discord.py reconnects it", shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        log.info("shard %d resumed", shard_id)
 
     async def sync_commands(self) -> None:
         """Sync to each dev guild (visible at once) when configured, else globally (up to an hour);
@@ -130,6 +184,8 @@ class JazzBot(commands.Bot):
         now = self._clock()
         for job in await services.jobs.unposted():
             assert job.clip_id is not None  # the schema's CHECK: a rendered job has its clip
+            if not self.owns(job.guild_id):
+                continue  # its server's process posts it
             fresh = now - job.created_at < INTERACTION_TOKEN_LIFETIME
             if not (fresh and job.interaction_token and job.application_id):
                 await services.jobs.failed(job.id, NOT_POSTED)
@@ -175,10 +231,12 @@ class JazzBot(commands.Bot):
             self.stopped = True
 
     async def close(self) -> None:
-        """Drain first, then the connection to Discord."""
+        """Drain first (the health check says so meanwhile), then the connection to Discord."""
         try:
             await self.drain()
         finally:
+            if self._health is not None:
+                await self._health.close()
             await super().close()
 
 

@@ -101,7 +101,7 @@ async def is_moderator(interaction: discord.Interaction, guild_settings: GuildSe
 
 def _cog(interaction: discord.Interaction) -> ChallengeCog:
     client = interaction.client
-    cog = client.get_cog(ChallengeCog.__cog_name__) if isinstance(client, commands.Bot) else None
+    cog = client.get_cog(ChallengeCog.__cog_name__) if isinstance(client, commands.bot.BotBase) else None
     if not isinstance(cog, ChallengeCog):
         raise InputError("Challenges are not available right now.")
     return cog
@@ -266,8 +266,13 @@ class DiscordAnnouncer:
 class ChallengeCog(commands.GroupCog, group_name="challenge", group_description="Community music challenges"):
     """The ``/challenge`` commands and the deadline task."""
 
-    def __init__(self, bot: commands.Bot, service: ChallengeService, guild_settings: GuildSettingsService,
-                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+    def __init__(
+        self,
+        bot: commands.AutoShardedBot,
+        service: ChallengeService,
+        guild_settings: GuildSettingsService,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         super().__init__()
         self.bot = bot
         self.service = service

@@ -131,7 +131,7 @@ def _queue_text(queues: VoiceQueues[discord.AudioSource], guild_id: int) -> str:
 class VoiceCog(commands.Cog):
     """The voice commands, and ``/challenge party`` on the challenge group."""
 
-    def __init__(self, bot: commands.Bot, services: Services) -> None:
+    def __init__(self, bot: commands.AutoShardedBot, services: Services) -> None:
         self.bot = bot
         self.services = services
         self.queues: VoiceQueues[discord.AudioSource] = VoiceQueues()

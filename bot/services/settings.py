@@ -26,6 +26,7 @@ from dotenv.parser import parse_stream
 from bot.audio.encode import MIN_MAX_BYTES
 from bot.audio.encode import Format as AudioFormat
 from bot.core.logs import Scrubber
+from bot.services.shard_plan import ShardPlan, ShardPlanError, parse_shard_plan
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ MAX_UPLOAD_LIMIT = 500 * 1024 * 1024  # Discord's largest upload tier; more is s
 MAX_WORKERS = 64
 MAX_QUEUE_SIZE = 10_000
 MAX_ACCOUNT_AGE_DAYS = 3650
+MIN_PORT, MAX_PORT = 1024, 65535  # the health port: an unprivileged user cannot bind below 1024
 _MAX_SNOWFLAKE = 2**64 - 1
 # Three dot-separated base64url parts: user id, timestamp, HMAC.
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -98,6 +100,8 @@ class Settings:
     job_timeout: float = 60.0  # JAZZBOT_JOB_TIMEOUT: seconds one clip may take before it is stopped
     shutdown_seconds: float = 30.0  # JAZZBOT_SHUTDOWN_SECONDS: how long a stop waits for clips in flight
     audio_keep_mb: int = 24  # JAZZBOT_AUDIO_KEEP_MB: MiB of the newest clips' audio kept (older: MIDI only)
+    shards: ShardPlan | None = None  # JAZZBOT_SHARDS "0-3/16" (None: every shard Discord recommends, here)
+    health_port: int | None = None  # JAZZBOT_HEALTH_PORT: loopback HTTP health check (None: off)
 
     def describe(self) -> str:
         """One line for the startup log; the token is only "set" or "not set"."""
@@ -112,7 +116,9 @@ class Settings:
             f"dev guilds {guilds}; log {self.log_level}; out {self.out_dir}; "
             f"moderator role {self.moderator_role or 'none'}; min account age {age}; "
             f"job timeout {self.job_timeout:g} s; shutdown {self.shutdown_seconds:g} s; "
-            f"audio of the newest clips kept up to {self.audio_keep_mb} MiB"
+            f"audio of the newest clips kept up to {self.audio_keep_mb} MiB; "
+            f"shards {self.shards.describe() if self.shards else 'all (as Discord recommends)'}; "
+            f"health check {f'127.0.0.1:{self.health_port}' if self.health_port else 'off'}"
         )
         # A token pasted into the wrong variable must not reach the log with it.
         return Scrubber([self.discord_token]).scrub(line)
@@ -198,6 +204,8 @@ def _parse(values: Mapping[str, str], token: str | None) -> Settings:
         job_timeout=get("JOB_TIMEOUT", _positive_seconds, defaults.job_timeout),
         shutdown_seconds=get("SHUTDOWN_SECONDS", _seconds, defaults.shutdown_seconds),
         audio_keep_mb=get("AUDIO_KEEP_MB", _int_in(0, MAX_AUDIO_KEEP_MB), defaults.audio_keep_mb),
+        shards=get("SHARDS", _shards, defaults.shards),
+        health_port=get("HEALTH_PORT", _int_in(MIN_PORT, MAX_PORT), defaults.health_port),
     )
 
 
@@ -280,6 +288,13 @@ def _guild_ids(name: str, raw: str) -> tuple[int, ...]:
             "234567890123456789 (Discord: Developer Mode on, right-click the server, Copy Server ID)."
         )
     return tuple(dict.fromkeys(int(part) for part in parts))
+
+
+def _shards(name: str, raw: str) -> ShardPlan:
+    try:
+        return parse_shard_plan(name, raw)
+    except ShardPlanError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _log_level(name: str, raw: str) -> str:

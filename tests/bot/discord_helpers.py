@@ -18,12 +18,14 @@ from bot.core.requests import JazzRequest
 from bot.discord.app import JazzBot
 from bot.services.jazz import Requester
 from bot.services.settings import Settings
+from bot.services.shard_plan import ShardPlan
 
 QUICK_BARS = 4  # clips in these tests are short: the flow is under test, not the music
 
 
 def quick_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    """Settings for a test bot: its own database, two workers, no cooldown unless asked for."""
+    """Settings for a test bot: its own database, two workers, no cooldown unless asked for, and one
+    shard (simcord has no ``GET /gateway/bot`` to ask Discord for a count)."""
     base = Settings(
         database=tmp_path / "jazzbot.db",
         workers=2,
@@ -31,6 +33,7 @@ def quick_settings(tmp_path: Path, **overrides: Any) -> Settings:
         per_user_limit=2,
         cooldown_seconds=0.0,
         out_dir=tmp_path / "out",
+        shards=ShardPlan((0,), 1),
     )
     return replace(base, **overrides)
 
