@@ -29,7 +29,10 @@ def probe(port: int, timeout: float, host: str = HEALTH_HOST) -> tuple[bool, str
         response = connection.getresponse()
         body = response.read().decode("utf-8", "replace")
     except TimeoutError:
-        return False, f"no answer from {host}:{port} within {timeout:g} s (starting, or the event loop is stuck)"
+        return (
+            False,
+            f"no answer from {host}:{port} within {timeout:g} s (starting, or the event loop is stuck)",
+        )
     except OSError as error:
         return False, f"nothing answers on {host}:{port} ({error.strerror or error}): is the bot running?"
     finally:
@@ -50,7 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"jazzbot health: {error}", file=sys.stderr)
             return EXIT_BAD_SETTINGS
     if port is None:
-        print("jazzbot health: JAZZBOT_HEALTH_PORT is not set, so the bot serves no health check", file=sys.stderr)
+        print(
+            "jazzbot health: JAZZBOT_HEALTH_PORT is not set, so the bot serves no health check",
+            file=sys.stderr,
+        )
         return EXIT_BAD_SETTINGS
     healthy, text = probe(port, arguments.timeout)
     print(text, file=sys.stdout if healthy else sys.stderr)

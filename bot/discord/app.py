@@ -86,6 +86,11 @@ class JazzBot(commands.AutoShardedBot):
         """True in the one process that syncs the commands: the one holding shard 0 (or every shard)."""
         return self.shard_plan is None or self.shard_plan.global_work
 
+    @property
+    def health_port(self) -> int | None:
+        """The port the health check listens on, once started (``JAZZBOT_HEALTH_PORT``; 0 picks one)."""
+        return self._health.port if self._health is not None else None
+
     def owns(self, guild_id: int | None) -> bool:
         """Whether this process answers ``guild_id``'s server (None: direct messages, shard 0)."""
         return self.shard_plan is None or self.shard_plan.owns(guild_id)
