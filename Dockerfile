@@ -1,7 +1,8 @@
 # jazzbot: the Discord bot (or, without DISCORD_TOKEN and with `docker run -it`, the local console).
 #   docker build -t jazzbot .
 #   docker run -d --name jazzbot --env-file .env -v jazzbot-data:/data jazzbot
-# See docs/DISCORD.md for the settings and the Discord application.
+# See docs/DISCORD.md for the settings and the Discord application; compose.yaml runs the same image
+# scaled out (gateway shards, clip workers, Redis, Postgres; docs/SCALING.md).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -41,9 +42,12 @@ VOLUME ["/data"]
 USER jazzbot
 WORKDIR /home/jazzbot
 
-# --check opens the settings, the database (migrations), ffmpeg, the soundfont and the model, like a
-# start does, and exits 0 when all of them work (about 1.5 s on a 2-core machine).
-HEALTHCHECK --interval=2m --timeout=30s --start-period=30s --retries=3 \
-    CMD ["python", "-m", "bot", "--check"]
+# The health check asks the running bot (GET /health on its loopback port): every gateway shard of this
+# process connected with its heartbeat answered, and the job queue taking work (bot/services/health.py).
+# `python -m bot --check` (settings, database, ffmpeg, soundfont, model) stays for a person to run.
+# compose.yaml runs clip workers from this image too (`python -m bot.worker`), with the same check.
+ENV JAZZBOT_HEALTH_PORT=8081
+HEALTHCHECK --interval=30s --timeout=15s --start-period=120s --retries=3 \
+    CMD ["python", "-m", "bot.health"]
 
 CMD ["python", "-m", "bot"]
