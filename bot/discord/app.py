@@ -45,10 +45,10 @@ from bot.discord.settings import settings_command
 from bot.discord.sync import sync_if_changed
 from bot.discord.voice import VoiceCog
 from bot.discord.why import WhyButton, show_why
-from bot.services.health import HealthServer, QueueHealth
+from bot.services.health import HEALTH_HOST, HealthServer, QueueHealth
 from bot.services.settings import Settings, SettingsError
 from bot.services.shard_plan import ShardPlan
-from bot.services.startup import Services, open_services
+from bot.services.startup import Services, StartupError, open_services
 from bot.store.command_syncs import CommandSyncStore
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,14 @@ class JazzBot(commands.AutoShardedBot):
                     QueueHealth(services.queue, self.settings.workers, self.settings.queue_size),
                 ]
             )
-            await self._health.start(self.settings.health_port)
+            try:
+                await self._health.start(self.settings.health_port)
+            except OSError as error:
+                port = self.settings.health_port
+                raise StartupError(
+                    f"JAZZBOT_HEALTH_PORT={port}: cannot listen on {HEALTH_HOST}:{port} "
+                    f"({error.strerror or error}); pick a free port or unset it"
+                ) from None
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Space IDENTIFYs as Discord requires across processes too (``ShardPlan.first_identify_delay``);
@@ -242,7 +249,10 @@ class JazzBot(commands.AutoShardedBot):
         finally:
             if self._health is not None:
                 await self._health.close()
-            await super().close()
+            # A bot never started has no event loop yet, and AutoShardedClient.close() then fails on
+            # the event queue it only makes at start; there is no connection to close anyway.
+            if isinstance(self.loop, asyncio.AbstractEventLoop):
+                await super().close()
 
 
 def interaction_followup(client: discord.Client, application_id: int, token: str) -> discord.Webhook:

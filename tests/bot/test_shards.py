@@ -5,17 +5,21 @@ and answers only its own shards' servers, only the shard-0 process syncs command
 from __future__ import annotations
 
 import asyncio
+import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import simcord
 
 from bot.discord.app import JazzBot
 from bot.discord.gateway_health import shard_states
 from bot.services.shard_plan import ShardPlan
-from tests.bot.discord_helpers import QUICK_BARS, embed_fields
+from bot.services.startup import StartupError
+from tests.bot.discord_helpers import QUICK_BARS, Bots, embed_fields, interaction_token
 from tests.bot.test_main import REPO, TIMEOUT, bot_environment
 
 SHARDS = 4
@@ -134,3 +138,64 @@ async def test_a_draining_bot_is_unhealthy_then_stops_answering(simcord_env: Any
 
     assert draining.returncode == 1 and "queue: FAILING: not taking clips: shutting down" in draining.stderr
     assert gone.returncode == 1 and f"nothing answers on 127.0.0.1:{port}" in gone.stderr
+
+
+@pytest.mark.simcord(strict_sync=False, settle_timeout=60.0)
+@pytest.mark.parametrize("settings_overrides", [SECOND_HALF])
+async def test_a_clip_left_unposted_by_a_crash_is_posted_by_its_servers_process_only(
+    simcord_env: Any, bots: Bots
+) -> None:
+    """What a crash between storing and posting leaves (a `rendered` job with its interaction's token),
+    in a server on shard 2: a process of shards 0-1 leaves it alone, the one with shard 2 posts it."""
+    channel, member = world(simcord_env)[2]
+    made = await member.slash(channel, "jazz", bars=QUICK_BARS)
+    before = len(simcord_env.http_requests)
+    waiting = await member.slash(channel, "help")  # the interaction the lost post belongs to
+    token = interaction_token(simcord_env.http_requests[before:])
+    assert len(made.followups) == 1
+    database = bots.settings.database
+    with sqlite3.connect(database) as conn:
+        conn.execute(
+            "UPDATE jobs SET state = 'rendered', application_id = ?, interaction_token = ?",
+            (simcord_env.bot.application_id, token),
+        )
+        conn.execute("UPDATE clips SET message_id = NULL")
+
+    await simcord_env.restart_bot(bots.new(**FIRST_HALF))
+    with sqlite3.connect(database) as conn:
+        left_alone = conn.execute("SELECT state FROM jobs").fetchall()
+    await simcord_env.restart_bot(bots.new(**SECOND_HALF))
+
+    assert left_alone == [("rendered",)]
+    [posted] = waiting.followups
+    assert posted.content == f"<@{member.id}>'s clip" and posted.attachments
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT state FROM jobs").fetchall() == [("done",)]
+
+
+async def test_a_health_port_in_use_stops_the_start_naming_the_setting(bots: Bots) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        bot = bots.new(health_port=port)
+        env = simcord.Env(bot)
+        with pytest.raises(
+            StartupError, match=rf"JAZZBOT_HEALTH_PORT={port}: cannot listen on 127.0.0.1:{port}"
+        ):
+            await env.start()
+
+
+def test_a_malformed_shard_setting_stops_the_bot_before_anything_starts(tmp_path: Path) -> None:
+    started = subprocess.run(
+        [sys.executable, "-m", "bot", "--once", "/help"],
+        cwd=REPO,
+        env=bot_environment(tmp_path, JAZZBOT_SHARDS="0-4/4"),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert started.returncode == 2
+    assert started.stderr.strip() == (
+        "jazzbot: JAZZBOT_SHARDS='0-4/4': shard ids run from 0 to 3 when there are 4 shards."
+    )
