@@ -17,11 +17,11 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from aiohttp import web
 
-from bot.services.jobs import SYSTEM_USER, JobQueue, QueueFull, ShuttingDown
+from bot.services.jobs import SYSTEM_USER, QueueFull, ShuttingDown
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +77,30 @@ async def run_checks(checks: Sequence[HealthCheck], timeout: float = CHECK_SECON
     return HealthReport(tuple(await asyncio.gather(*(one(check) for check in checks))))
 
 
+class AdmittingQueue(Protocol):
+    """What :class:`QueueHealth` reads of a job queue: :class:`~bot.services.jobs.JobQueue` has it."""
+
+    @property
+    def running(self) -> int: ...
+
+    @property
+    def waiting(self) -> int: ...
+
+    def estimate_wait(self) -> float: ...
+
+    def check(self, user_id: int) -> None:
+        """Raise what admitting a job now would raise (nothing is queued)."""
+        ...
+
+
 class QueueHealth:
     """The in-process job queue: healthy while it takes work (a full queue is busy, not broken; its
-    jobs time out and free their workers). Unhealthy once it refuses work because it is stopping."""
+    jobs time out and free their workers). Unhealthy once it refuses work because it is stopping; any
+    other refusal fails the check with its class name (see :func:`run_checks`)."""
 
     name = "queue"
 
-    def __init__(self, queue: JobQueue[Any, Any], workers: int, queue_size: int) -> None:
+    def __init__(self, queue: AdmittingQueue, workers: int, queue_size: int) -> None:
         self._queue = queue
         self._workers = workers
         self._queue_size = queue_size
