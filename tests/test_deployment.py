@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.services.settings import Settings, setting_names
+from bot.services.settings import Settings, SettingsError, load_settings, setting_names
 
 REPO = Path(__file__).resolve().parents[1]
 HEALTH_COMMAND = ["CMD", "python", "-m", "bot.health"]
@@ -82,6 +82,31 @@ def test_every_service_has_a_health_check_and_the_bot_waits_for_its_stores() -> 
             "redis": {"condition": "service_healthy"},
         }
         assert service["env_file"] == ".env" and (REPO / ".env.example").is_file()
+
+
+def required_variables(service: dict[str, Any]) -> set[str]:
+    return set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?\?", yaml.safe_dump(service)))
+
+
+def test_a_service_behind_a_profile_requires_no_variable_of_its_own() -> None:
+    """Compose interpolates every service before it applies ``--profile``, so a ``${VAR:?}`` only a
+    profile's service needs would stop a plain ``docker compose up`` when VAR is unset."""
+    services = compose()["services"]
+    always = set().union(*(required_variables(s) for s in services.values() if "profiles" not in s))
+    assert "POSTGRES_PASSWORD" in always
+    for name, service in services.items():
+        if "profiles" in service:
+            assert required_variables(service) <= always, name
+
+
+def test_an_unset_split_stops_the_second_gateway_naming_the_setting() -> None:
+    """Without BOT_2_SHARDS, bot-2 must not run every shard beside bot (both would answer)."""
+    raw = compose()["services"]["bot-2"]["environment"]["JAZZBOT_SHARDS"]
+    default = re.fullmatch(r"\$\{BOT_2_SHARDS:-(?P<default>.+)\}", raw)
+    assert default is not None
+    refused = re.escape("JAZZBOT_SHARDS='set BOT_SHARDS and BOT_2_SHARDS in .env'")
+    with pytest.raises(SettingsError, match=refused):
+        load_settings({"JAZZBOT_SHARDS": default["default"]}, env_file=None)
 
 
 def test_the_dockerfile_runs_the_same_health_check_on_the_same_port() -> None:
