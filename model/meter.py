@@ -41,7 +41,7 @@ def parse_meter(text: object) -> int:
         raise unsupported(f"{text}/4")
     if not isinstance(text, str):
         raise unsupported(repr(text))
-    wanted = " ".join(text.lower().split())
+    wanted = " ".join(text.lower().split()).removesuffix(" time")
     if wanted in ("waltz", "jazz waltz"):
         return 3
     found = re.fullmatch(r"(?:in\s*)?(\d{1,2})(?:\s*/\s*(\d{1,2}))?", wanted)
