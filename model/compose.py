@@ -141,7 +141,7 @@ class ComposeRequest:
     low: int = DEFAULT_LOW
     high: int = DEFAULT_HIGH
     primer: tuple[Note, ...] | None = None  # the member's idea (model.primer): the piece starts with it
-    meter: int | None = None  # beats per bar (model.piece.METERS); None: the progression's own
+    meter: int | str | None = None  # beats per bar (model.meter.parse_meter: 3, "3/4"); None: the tune's
 
 
 @dataclass(frozen=True, slots=True)
