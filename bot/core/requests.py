@@ -893,13 +893,11 @@ def _style_and_meter(style: str, meter: int | None, progression: str | None) -> 
     swing request in 3/4 or over a waltz tune is the jazz waltz, bossa over a waltz tune plays it in 4;
     ballads play in either meter."""
     own = _own_meter(progression)
-    if style == "waltz":
+    played = own if meter is None else meter
+    if style == "waltz" or (played == 3 and style == "swing"):
         if meter == 4:
             raise RequestError("A waltz is in 3/4, not 4/4; ask for a waltz, or for 4/4 with another style.")
-        return style, 3
-    played = own if meter is None else meter
-    if played == 3 and style == "swing":
-        return "waltz", meter
+        return "waltz", None if own == 3 else 3  # canonical: read again, it resolves the same
     if played == 3 and style == "bossa":
         if meter == 3:
             raise RequestError("Bossa is played in 4/4; in 3/4 ask for a waltz or a ballad.")
