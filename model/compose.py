@@ -362,14 +362,18 @@ class Composer:
         low: int = DEFAULT_LOW,
         high: int = DEFAULT_HIGH,
         primer: Sequence[Note] | None = None,
+        meter: int | str | None = None,
     ) -> Piece:
         """A melody of ``bars`` bars over ``progression`` (a library name or a chart like ``"| Dm7 G7 |"``,
         None: picked by the seed) in ``key``, inside MIDI pitches ``low``..``high``, in the style of
         ``like`` (a soloist such as "Parker" or an era such as "hard bop"; None: no particular one).
         ``seed`` None draws one, recorded in the piece. ``primer`` (the member's idea, quantised notes
-        from :mod:`model.primer`) is played first, exactly; the soloist goes on from its last note."""
+        from :mod:`model.primer`) is played first, exactly; the soloist goes on from its last note.
+        ``meter``: 3 (or "3/4") or 4 beats a bar; None: the tune's own (see :func:`_progression`)."""
         idea = None if primer is None else tuple(primer)
-        request = ComposeRequest(bars, tempo, key, progression, temperature, seed, like, low, high, idea)
+        request = ComposeRequest(
+            bars, tempo, key, progression, temperature, seed, like, low, high, idea, meter
+        )
         return self.compose_many([request])[0]
 
     def compose_many(self, requests: Sequence[ComposeRequest]) -> list[Piece]:
