@@ -71,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(
         f"wrote {args.output}: {piece.bars} bars{' of 3/4' * (piece.beats_per_bar == 3)} in "
-        f"{piece.key.name} at {piece.tempo} bpm over {piece.progression}, seed {piece.seed}, temperature {piece.temperature:g} ({composer.name})"
+        f"{piece.key.name} at {piece.tempo} bpm over {piece.progression}, seed {piece.seed}, "
+        f"temperature {piece.temperature:g} ({composer.name})"
     )
     if piece.extra.get("like"):
         print(f"in the style of {piece.extra['like']}")
