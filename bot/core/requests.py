@@ -795,10 +795,14 @@ def _take_title(reader: _Reader) -> None:
 
 @cache
 def _styled_titles() -> dict[str, str]:
-    """Titles with a style's word in them ("Waltz For Debbie", "The Jitterbug Waltz"), normalised ->
-    the title: read as the tune before the word is read as the style."""
-    words = {_normal(name).split()[-1] for name in (*STYLES, *_STYLE_ALIASES)}
-    return {name: title for name, title in _titles().items() if words & set(name.split())}
+    """Titles of two words or more with a style's name in them ("Waltz For Debbie", "The Jitterbug
+    Waltz"), normalised -> the title: read as the tune before the word is read as the style. (Aliases
+    such as "bebop" stay the style or era: "a bebop blues" is the blues.)"""
+    return {
+        name: title
+        for name, title in _titles().items()
+        if len(name.split()) >= 2 and set(STYLES) & set(name.split())
+    }
 
 
 def _take_styled_title(reader: _Reader) -> None:
@@ -810,7 +814,7 @@ def _take_styled_title(reader: _Reader) -> None:
     spans = [(s, e) for s in range(len(words)) for e in range(s + 1, min(len(words), s + 7))]
     for start, end in sorted(spans, key=lambda span: span[0] - span[1]):  # longest first
         typed = normal_title(" ".join(words[start : end + 1]))
-        if not set(typed.split()) & {w for name in styled for w in name.split()}:
+        if not set(STYLES) & set(typed.split()):
             continue
         close = difflib.get_close_matches(typed, list(styled), n=1, cutoff=STYLED_TITLE_CUTOFF)
         if close and len(close[0].split()) == len(typed.split()):
