@@ -810,12 +810,19 @@ def _take_styled_title(reader: _Reader) -> None:
     tune; the longest run of words that reads as one wins."""
     tokens = list(re.finditer(r"\S+", reader.rest))
     words = [token.group(0).strip(_STRIP) for token in tokens]
+    named = [i for i, word in enumerate(words) if word.lower() in STYLES]
+    if not named or "progression" in reader.values:
+        return
     styled = _styled_titles()
-    spans = [(s, e) for s in range(len(words)) for e in range(s + 1, min(len(words), s + 7))]
-    for start, end in sorted(spans, key=lambda span: span[0] - span[1]):  # longest first
+    longest = max(len(name.split()) for name in styled)
+    spans = {
+        (start, end)
+        for i in named
+        for start in range(max(0, i - longest + 1), i + 1)
+        for end in range(max(start + 1, i), min(len(words), start + longest))
+    }
+    for start, end in sorted(spans, key=lambda span: (span[0] - span[1], span)):  # longest first
         typed = normal_title(" ".join(words[start : end + 1]))
-        if not set(STYLES) & set(typed.split()):
-            continue
         close = difflib.get_close_matches(typed, list(styled), n=1, cutoff=STYLED_TITLE_CUTOFF)
         if close and len(close[0].split()) == len(typed.split()):
             reader._set("progression", resolve(styled[close[0]]).label, styled[close[0]])
