@@ -27,6 +27,7 @@ from model.arrange import DEFAULT_TEMPI, STYLES, ArrangeOptions, arrange
 from model.compose import Composer
 
 BARS = 16
+STYLE_METER = {"waltz": 3}  # the waltz plays a waltz tune in 3/4; the other styles a 4/4 progression
 
 
 def loudness(path: Path) -> tuple[float, float, float]:
@@ -56,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for style in args.styles:
             ranges, levels, peaks, plain_ranges = [], [], [], []
             for seed in range(args.seeds):
-                piece = composer.compose(BARS, DEFAULT_TEMPI[style], seed=seed)
+                piece = composer.compose(BARS, DEFAULT_TEMPI[style], seed=seed, meter=STYLE_METER.get(style))
                 arrangement = arrange(piece, ArrangeOptions(style=style))
                 path = Path(workdir) / f"{style}-{seed}.ogg"
                 path.write_bytes(encode(renderer.render(arrangement.midi), renderer.sample_rate, "ogg"))

@@ -142,7 +142,9 @@ def level(composer: Composer, renderer: Renderer, seeds: int, audio_format: Audi
     for style in STYLES:
         for lead in LEAD_INSTRUMENTS:
             for seed in range(seeds):
-                piece = composer.compose(BARS, DEFAULT_TEMPI[style], seed=seed)
+                piece = composer.compose(
+                    BARS, DEFAULT_TEMPI[style], seed=seed, meter=3 if style == "waltz" else None
+                )
                 options = ArrangeOptions(style=style, lead=lead)
                 measured = measure_file(make_clip(piece, renderer, options, audio_format=audio_format).audio)
                 levels.setdefault(style, []).append(measured)

@@ -13,6 +13,8 @@
   (onset to the nearest 1/12 beat, drum key) over the piece's bars (count-in and ending left out).
 * **lead spread**: standard deviation (ms) of the lead's onsets around the arranger's swung grid.
 * ``--busy`` plays every piece as :func:`busier` lines (what a trained soloist plays) instead.
+* ``--waltz`` arranges 16-bar jazz waltzes instead: the tune library's waltz charts in 3/4 in
+  rotation, at 100 (brushes, dotted-half bass), 140 (two-feel in 3) and 180 bpm (walking in 3).
 * **arrange p50**: median wall (and CPU) time of :func:`model.arrange.arrange` for one 16-bar piece;
   on a shared machine the CPU time is the steadier of the two.
 """
@@ -27,17 +29,19 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from model.arrange import BASS, LEADS, PIANO, STYLES, Arrangement, ArrangeOptions, arrange
+from model.arrange import BASS, LEADS, PIANO, Arrangement, ArrangeOptions, arrange
 from model.arrange.feel import swing_tick, unswingable_beats
 from model.arrange.instruments import DRUM_HIGH, DRUM_LOW
 from model.compose import Composer
 from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Note, Piece
 from model.progressions import library
+from model.tunes import tunes
 
 CLASHES = frozenset({1, 13, 25})
 PATTERN_GRID = TICKS_PER_QUARTER // 12
 KEYS = ("C", "F", "Bb", "Eb", "G", "D", "Ab", "A")
-TEMPI = {"swing": (120, 160, 200), "ballad": (60, 72, 84), "bossa": (120, 132, 144)}
+TEMPI = {"swing": (120, 160, 200), "ballad": (60, 72, 84), "bossa": (120, 132, 144), "waltz": (100, 140, 180)}
+STYLES = ("swing", "ballad", "bossa")  # the 4/4 mix; --waltz measures the waltz alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,11 +125,13 @@ def outside(notes: dict[str, list[Heard]], lead: str) -> dict[str, tuple[int, in
     }
 
 
-def drum_patterns(drums: Sequence[Heard], first: int, bars: int) -> tuple[int, int]:
-    """(distinct per-bar patterns, bars) over ``bars`` bars from tick ``first``."""
+def drum_patterns(
+    drums: Sequence[Heard], first: int, bars: int, bar_ticks: int = TICKS_PER_BAR
+) -> tuple[int, int]:
+    """(distinct per-bar patterns, bars) over ``bars`` bars of ``bar_ticks`` from tick ``first``."""
     patterns: list[set[tuple[int, int]]] = [set() for _ in range(bars)]
     for note in drums:
-        bar, offset = divmod(note.start - first, TICKS_PER_BAR)
+        bar, offset = divmod(note.start - first, bar_ticks)
         if 0 <= bar < bars:
             patterns[bar].add((round(offset / PATTERN_GRID), note.pitch))
     return len({frozenset(p) for p in patterns}), bars
@@ -134,7 +140,7 @@ def drum_patterns(drums: Sequence[Heard], first: int, bars: int) -> tuple[int, i
 def lead_offsets_ms(piece: Piece, arrangement: Arrangement) -> list[float]:
     """How far (ms) each lead onset of the piece's bars lies from its place on the swung grid."""
     ratio = arrangement.options.swing or 0.5
-    shift = TICKS_PER_BAR if arrangement.options.count_in else 0
+    shift = piece.bar_ticks if arrangement.options.count_in else 0
     melody = [(n.start, n.end, n.pitch or 0, 0) for n in piece.melody if n.pitch is not None]
     keep = unswingable_beats(melody)
     grid = sorted(
@@ -167,6 +173,23 @@ def sample(
             seed=1000 + i,
         )
         out.append((piece, ArrangeOptions(style=style, lead=leads[(i // 3) % len(leads)])))
+    return out
+
+
+def waltz_sample(
+    composer: Composer, n: int, bars: int = 16, leads: Sequence[str] = tuple(LEADS)
+) -> list[tuple[Piece, ArrangeOptions]]:
+    """``n`` jazz waltzes: the library's 3/4 charts spread evenly, tempi and ``leads`` in rotation."""
+    waltzes = sorted(slug for slug, tune in tunes().items() if tune.beats_per_bar == 3)
+    out = []
+    for i in range(n):
+        piece = composer.compose(
+            bars=bars,
+            tempo=TEMPI["waltz"][i % 3],
+            progression=waltzes[i * len(waltzes) // max(1, n)],
+            seed=2000 + i,
+        )
+        out.append((piece, ArrangeOptions(style="waltz", lead=leads[(i // 3) % len(leads)])))
     return out
 
 
@@ -238,8 +261,8 @@ def measure(cases: Sequence[tuple[Piece, ArrangeOptions]]) -> Figures:
             pooled = out.setdefault(name, [0, 0])
             pooled[0] += bad
             pooled[1] += total
-        first = TICKS_PER_BAR if options.count_in else 0
-        distinct, bars = drum_patterns(notes["Drums"], first, piece.bars)
+        first = piece.bar_ticks if options.count_in else 0
+        distinct, bars = drum_patterns(notes["Drums"], first, piece.bars, piece.bar_ticks)
         pooled = patterns.setdefault(options.style, [0, 0])
         pooled[0] += distinct
         pooled[1] += bars
@@ -264,15 +287,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=80, help="pieces arranged (16 bars each)")
     parser.add_argument("--lead", choices=tuple(LEADS), help="one lead instrument (default: all in turn)")
     parser.add_argument("--busy", action="store_true", help="denser, wider lines (see busier())")
+    parser.add_argument("--waltz", action="store_true", help="jazz waltzes in 3/4 (see waltz_sample())")
     args = parser.parse_args(argv)
     leads = (args.lead,) if args.lead else tuple(LEADS)
-    cases = sample(Composer.load(), args.n, leads=leads)
+    pick = waltz_sample if args.waltz else sample
+    cases = pick(Composer.load(), args.n, leads=leads)
     if args.busy:
         cases = [(busier(piece), options) for piece, options in cases]
     for piece, options in cases[:3]:
         arrange(piece, options)  # warm caches and imports outside the timing
     figures = measure(cases)
-    styles = ", ".join(STYLES)
+    styles = "waltz" if args.waltz else ", ".join(STYLES)
     lines = ", busier lines" if args.busy else ""
     print(
         f"{args.n} pieces of 16 bars{lines} ({styles} in turn; leads: {', '.join(leads)}; {len(KEYS)} keys)"

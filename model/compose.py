@@ -44,9 +44,10 @@ import numpy.typing as npt
 from model.conditioning import ERAS, Conditioning, next_changes
 from model.errors import InputError
 from model.fast_lstm import FastLSTM, FloatArray
+from model.meter import parse_meter
 from model.paths import DEFAULT_MODEL_DIR
-from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Chord, Note, Piece
-from model.progressions import Progression, chords_for, library
+from model.piece import BEATS_PER_BAR, METERS, TICKS_PER_QUARTER, Chord, Note, Piece, bar_ticks
+from model.progressions import Progression, chords_for, in_meter, library
 from model.theory import Key, parse_key
 from model.tokens import (
     DIRECTIONS,
@@ -66,7 +67,7 @@ from model.tokens import (
     token_kind,
     token_pc,
 )
-from model.tunes import resolve
+from model.tunes import pick_tune, resolve
 
 MIN_BARS, MAX_BARS = 1, 64
 MIN_TEMPO, MAX_TEMPO = 40, 320
@@ -91,7 +92,7 @@ STYLE_GUIDANCE = 2.0
 what it gives for no style (0 = the styled network as it is; tuned in docs/MODEL.md)."""
 ACCENT_VELOCITY, OFFBEAT_VELOCITY = 100, 86  # notes on the beat a little louder than between
 BAR = "|"
-GRID_PER_BAR = 4 * GRID_PER_BEAT
+GRID_PER_BAR = 4 * GRID_PER_BEAT  # a 4/4 bar; a piece's own is _Plan.bar_grid
 
 ERA_NAMES = {
     "traditional": "traditional",
@@ -140,6 +141,7 @@ class ComposeRequest:
     low: int = DEFAULT_LOW
     high: int = DEFAULT_HIGH
     primer: tuple[Note, ...] | None = None  # the member's idea (model.primer): the piece starts with it
+    meter: int | str | None = None  # beats per bar (model.meter.parse_meter: 3, "3/4"); None: the tune's
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +169,12 @@ class _Plan:
     low: int
     high: int
     primer: tuple[Event, ...]  # the idea's events (model.tokens.encode_line), played before any draw
+    beats: int = BEATS_PER_BAR  # per bar (model.piece.METERS)
+
+    @property
+    def bar_grid(self) -> int:
+        """Grid units in one bar."""
+        return self.beats * GRID_PER_BEAT
 
 
 @dataclass(slots=True)
@@ -206,10 +214,20 @@ class _Voice:
         return self.chord_index
 
 
-def onset_grid() -> npt.NDArray[np.bool_]:
-    """onset[p]: a token may start (or the bar end) at grid position p of a bar."""
-    positions = np.arange(GRID_PER_BAR + 1)
-    return np.isin(positions % GRID_PER_BEAT, ONSET_POSITIONS) | (positions == GRID_PER_BAR)
+@dataclass(frozen=True, slots=True)
+class _BarMasks:
+    """The masks that depend only on where in a bar of one meter a token starts (see Composer)."""
+
+    fits: npt.NDArray[np.bool_]  # [p, t]
+    plain_bar: npt.NDArray[np.bool_]  # [first, tie, p, t]
+    closing_start: npt.NDArray[np.bool_]  # [first, tie, p, t]
+    closing_note: npt.NDArray[np.bool_]  # [first, p, t]
+
+
+def onset_grid(bar_grid: int = GRID_PER_BAR) -> npt.NDArray[np.bool_]:
+    """onset[p]: a token may start (or the bar end) at grid position p of a bar ``bar_grid`` long."""
+    positions = np.arange(bar_grid + 1)
+    return np.isin(positions % GRID_PER_BEAT, ONSET_POSITIONS) | (positions == bar_grid)
 
 
 def drawable(
@@ -217,12 +235,13 @@ def drawable(
 ) -> npt.NDArray[np.bool_]:
     """drawable[p, t]: token t (of ``durations`` grid units; 0 = never) may start at position p: it
     ends on an onset from which some chain of tokens reaches a ``goal`` position (the bar line, or
-    where a closing note may start)."""
+    where a closing note may start); the bar is ``len(goal) - 1`` grid units long."""
+    bar_grid = len(goal) - 1
     reachable = goal.copy()
-    result = np.zeros((GRID_PER_BAR, len(durations)), dtype=bool)
-    for position in range(GRID_PER_BAR - 1, -1, -1):
+    result = np.zeros((bar_grid, len(durations)), dtype=bool)
+    for position in range(bar_grid - 1, -1, -1):
         end = position + durations
-        fits = (durations > 0) & (end <= GRID_PER_BAR)
+        fits = (durations > 0) & (end <= bar_grid)
         fits[fits] &= onsets[end[fits]] & reachable[end[fits]]
         result[position] = fits
         reachable[position] |= onsets[position] and bool(fits.any())
@@ -255,42 +274,52 @@ class Composer:
         self._opening = self._is_first | self._is_rest  # what may come before the first note
         self._no_pitch = ~self._has_pitch
         self._sounding = self._has_pitch | self._is_tie  # what a tie may follow
-        onsets = onset_grid()
-        bar_line = np.zeros(GRID_PER_BAR + 1, dtype=bool)
-        bar_line[GRID_PER_BAR] = True
-        self._fits = drawable(self._grid, onsets, bar_line)
-        if not self._fits[0].any():
+        self._bars = {beats: self._bar_masks(beats * GRID_PER_BEAT) for beats in METERS}
+        self._pull = np.where(self._has_pitch, REGISTER_PULL / 144, 0.0)
+
+    def _bar_masks(self, bar_grid: int) -> _BarMasks:
+        """The position masks for bars ``bar_grid`` grid units long."""
+        onsets = onset_grid(bar_grid)
+        bar_line = np.zeros(bar_grid + 1, dtype=bool)
+        bar_line[bar_grid] = True
+        fits = drawable(self._grid, onsets, bar_line)
+        if not fits[0].any():
             raise ValueError("the vocabulary's durations cannot fill a bar")
-        before, closing = self._cadence_tables(onsets)
+        before, closing = self._cadence_tables(onsets, bar_grid)
         # Masks that depend only on (first note still to come, a tie may come, position): [first, tie, p]
         flags = np.zeros((2, 2, len(self._vocab)), dtype=bool)
         for first in (0, 1):
             for tie in (0, 1):
                 flags[first, tie] = (self._opening if first else ~self._is_first) & (self._is_tie <= tie)
-        self._plain_bar = flags[:, :, None, :] & self._fits[None, None]
-        self._closing_start = flags[:, :, None, :] & before[None, None]
         # [first, p]; a line's very first note, when it is also a closing note, is a u/d token heard
         # from the centre (few first-note tokens are long enough to close with)
-        self._closing_note = np.stack([flags[0, 0] & closing, self._is_moving & closing])
-        self._pull = np.where(self._has_pitch, REGISTER_PULL / 144, 0.0)
+        return _BarMasks(
+            fits,
+            flags[:, :, None, :] & fits[None, None],
+            flags[:, :, None, :] & before[None, None],
+            np.stack([flags[0, 0] & closing, self._is_moving & closing]),
+        )
 
-    def _cadence_tables(self, onsets: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.bool_], ...]:
+    def _cadence_tables(
+        self, onsets: npt.NDArray[np.bool_], bar_grid: int
+    ) -> tuple[npt.NDArray[np.bool_], ...]:
         """(before, closing): tokens that may start at p in a section's last bar without closing it
-        (they end by beat 3, where a closing note can still start), and closing notes (start by beat
-        3, held to the bar line). Closing lengths are those every pitch class has both ways."""
+        (they end where a closing note can still start), and closing notes (held at least two beats, to
+        the bar line: from beat 3 of a 4/4 bar, beat 2 of a 3/4 one). Closing lengths are those every
+        pitch class has both ways."""
         lengths = [
             g
             for g in CADENCE_LENGTHS
-            if all(f"{d}{pc}:{g}" in self._index for pc in range(12) for d in ("u", "d"))
+            if g <= bar_grid and all(f"{d}{pc}:{g}" in self._index for pc in range(12) for d in ("u", "d"))
         ]
         if not lengths:
             raise ValueError("the vocabulary lacks the closing notes model.tokens.closing_tokens() lists")
-        goal = np.zeros(GRID_PER_BAR + 1, dtype=bool)
-        goal[[GRID_PER_BAR - g for g in lengths]] = True
+        goal = np.zeros(bar_grid + 1, dtype=bool)
+        goal[[bar_grid - g for g in lengths]] = True
         short = np.where(self._grid <= CADENCE_LATEST, self._grid, 0)
         before = drawable(short, onsets, goal)
-        starts = np.arange(GRID_PER_BAR)[:, None]
-        closing = self._has_pitch & np.isin(self._grid, lengths) & (starts + self._grid == GRID_PER_BAR)
+        starts = np.arange(bar_grid)[:, None]
+        closing = self._has_pitch & np.isin(self._grid, lengths) & (starts + self._grid == bar_grid)
         return before, closing
 
     @classmethod
@@ -333,14 +362,18 @@ class Composer:
         low: int = DEFAULT_LOW,
         high: int = DEFAULT_HIGH,
         primer: Sequence[Note] | None = None,
+        meter: int | str | None = None,
     ) -> Piece:
         """A melody of ``bars`` bars over ``progression`` (a library name or a chart like ``"| Dm7 G7 |"``,
         None: picked by the seed) in ``key``, inside MIDI pitches ``low``..``high``, in the style of
         ``like`` (a soloist such as "Parker" or an era such as "hard bop"; None: no particular one).
         ``seed`` None draws one, recorded in the piece. ``primer`` (the member's idea, quantised notes
-        from :mod:`model.primer`) is played first, exactly; the soloist goes on from its last note."""
+        from :mod:`model.primer`) is played first, exactly; the soloist goes on from its last note.
+        ``meter``: 3 (or "3/4") or 4 beats a bar; None: the tune's own (see :func:`_progression`)."""
         idea = None if primer is None else tuple(primer)
-        request = ComposeRequest(bars, tempo, key, progression, temperature, seed, like, low, high, idea)
+        request = ComposeRequest(
+            bars, tempo, key, progression, temperature, seed, like, low, high, idea, meter
+        )
         return self.compose_many([request])[0]
 
     def compose_many(self, requests: Sequence[ComposeRequest]) -> list[Piece]:
@@ -397,7 +430,7 @@ class Composer:
 
     def _conditions(self, voice: _Voice) -> list[int]:
         plan = voice.plan
-        bar = voice.time // GRID_PER_BAR
+        bar = voice.time // plan.bar_grid
         section_bar = SECTION_BARS - 1 - (plan.bars - 1 - bar) % SECTION_BARS
         ids = self._conditioning.ids(
             plan.context,
@@ -408,6 +441,7 @@ class Composer:
             voice.previous,
             voice.centre,
             voice.style_ids,
+            plan.beats,
         )
         base = len(self._vocab) + 1
         return [base + i for i in ids]
@@ -424,8 +458,9 @@ class Composer:
     def _allowed(self, voice: _Voice, pitches: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
         """The tokens that may be drawn now (see the module docstring)."""
         plan = voice.plan
-        position = voice.time % GRID_PER_BAR
-        bar = voice.time // GRID_PER_BAR
+        masks = self._bars[plan.beats]
+        position = voice.time % plan.bar_grid
+        bar = voice.time // plan.bar_grid
         first = int(voice.previous is None)
         # A tie continues the note sounding at the bar line, except after a section's closing note
         # (the close stays as it was when the piece was shorter: Extend keeps every earlier note).
@@ -439,12 +474,12 @@ class Composer:
         if (plan.bars - 1 - bar) % SECTION_BARS == 0:
             chord_tones = np.zeros(12, dtype=bool)
             chord_tones[list(plan.context[voice.chord_index].symbol.tones)] = True
-            closing = self._closing_note[first, position] & chord_tones[pitches % 12]
-            allowed = playable & (self._closing_start[first, tie, position] | closing)
+            closing = masks.closing_note[first, position] & chord_tones[pitches % 12]
+            allowed = playable & (masks.closing_start[first, tie, position] | closing)
             if allowed.any() or not self._idea_reaches(plan, bar):
                 return allowed
             # the idea ran into this closing bar past where a close can start: the bar ends freely
-        return playable & self._plain_bar[first, tie, position]
+        return playable & masks.plain_bar[first, tie, position]
 
     @staticmethod
     def _idea_reaches(plan: _Plan, bar: int) -> bool:
@@ -452,7 +487,7 @@ class Composer:
         if not plan.primer:
             return False
         last = plan.primer[-1]
-        return last.start + token_grid(last.token) * GRID > bar * TICKS_PER_BAR
+        return last.start + token_grid(last.token) * GRID > bar * bar_ticks(plan.beats)
 
     def _draw(self, voice: _Voice, logits: FloatArray) -> None:
         """Draw (or restate) the next token for ``voice`` and play it."""
@@ -462,10 +497,10 @@ class Composer:
         allowed = self._allowed(voice, pitches)
         if not allowed.any():  # never seen in tests; counted so that it would show
             voice.fallbacks += 1
-            position = voice.time % GRID_PER_BAR
-            allowed = self._fits[position] & ~self._has_pitch & ~self._is_tie
+            fits = self._bars[voice.plan.beats].fits[voice.time % voice.plan.bar_grid]
+            allowed = fits & ~self._has_pitch & ~self._is_tie
             if not allowed.any():
-                allowed = self._fits[position] & ~self._is_tie
+                allowed = fits & ~self._is_tie
                 pitches = np.clip(pitches, voice.plan.low, voice.plan.high)
         after_rest = bool(voice.tokens) and self._is_rest[voice.tokens[-1]]
         if after_rest and voice.previous is not None and not voice.replay:
@@ -578,14 +613,14 @@ class Composer:
             voice.pitches.append(None)
         voice.tokens.append(token_id)
         voice.time += grid
-        voice.done = voice.time >= voice.plan.bars * GRID_PER_BAR
+        voice.done = voice.time >= voice.plan.bars * voice.plan.bar_grid
 
     def _piece(self, voice: _Voice) -> Piece:
         plan = voice.plan
         text: list[str] = []
         time = 0
         for token_id in voice.tokens:
-            if time % GRID_PER_BAR == 0:
+            if time % plan.bar_grid == 0:
                 text.append(BAR)
             text.append(self._vocab[token_id])
             time += int(self._grid[token_id])
@@ -606,6 +641,7 @@ class Composer:
                 "motif_notes": str(voice.motif_notes),
                 "like": plan.style.description,
             },
+            beats_per_bar=plan.beats,
         )
 
     def style(self, like: str | None) -> Style:
@@ -689,23 +725,27 @@ def _plan(request: ComposeRequest, style: Style) -> _Plan:
     elif not _is_int(seed) or not 0 <= seed <= MAX_SEED:
         raise ComposeError(f"seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}.")
     asked = request.key if isinstance(request.key, Key | None) else parse_key(str(request.key))
-    progression, label, key = _progression(request.progression, seed, asked)
+    meter = None if request.meter is None else parse_meter(request.meter)
+    progression, label, key = _progression(request.progression, seed, asked, meter)
+    beats = progression.beats_per_bar
     chords = chords_for(progression, key, bars)
     # The network hears the next chord and when it comes; at the piece's end that is the chord the
     # progression would go on to, so a longer piece with the same seed hears (and plays) the same.
-    end = bars * TICKS_PER_BAR
+    end = bars * bar_ticks(beats)
     following = tuple(
         Chord(c.symbol, max(c.start, end), c.end - max(c.start, end), c.name)
         for c in chords_for(progression, key, bars + SECTION_BARS)
         if c.end > end
     )
     context = chords + following
-    primer = _primer_events(request.primer, bars, context, low, high)
-    return _Plan(bars, tempo, key, label, chords, context, float(temperature), seed, style, low, high, primer)
+    primer = _primer_events(request.primer, bars, context, low, high, beats)
+    return _Plan(
+        bars, tempo, key, label, chords, context, float(temperature), seed, style, low, high, primer, beats
+    )
 
 
 def _primer_events(
-    primer: Sequence[Note] | None, bars: int, chords: Sequence[Chord], low: int, high: int
+    primer: Sequence[Note] | None, bars: int, chords: Sequence[Chord], low: int, high: int, beats: int
 ) -> tuple[Event, ...]:
     """The idea's events over the piece's chords, encoded as training encodes solos, up to its last
     note (trailing rests are dropped). The whole idea moves by the fewest octaves that bring it into
@@ -723,11 +763,12 @@ def _primer_events(
             f"({low}..{high}); keep it within {high - low} semitones."
         )
     shift = min(shifts, key=abs)
-    end = -(-max(n.end for n in notes) // TICKS_PER_BAR)
+    bar = bar_ticks(beats)
+    end = -(-max(n.end for n in notes) // bar)
     if end > bars:
         raise ComposeError(f"the idea lasts {end} bars; ask for at least {end} bars.")
     moved = [Note((n.pitch or 0) + shift, n.start, n.duration, n.velocity) for n in notes]
-    events = encode_line(moved, chords, 0, end * TICKS_PER_BAR)
+    events = encode_line(moved, chords, 0, end * bar, beats)
     while events and token_kind(events[-1].token) == REST:
         events.pop()
     return tuple(events)
@@ -737,17 +778,28 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _progression(text: str | None, seed: int, asked: Key | None) -> tuple[Progression, str, Key]:
+def _progression(
+    text: str | None, seed: int, asked: Key | None, meter: int | None
+) -> tuple[Progression, str, Key]:
     """The progression, how the piece names it (a slug, or the chart as typed) and its key: the asked
     tonic in the progression's mode (a minor blues stays minor in any key: "C" is Cm), or the
-    tune's own key when none is asked."""
+    tune's own key when none is asked. A tune keeps its own meter unless ``meter`` asks another (a
+    waltz played in 4, a 4/4 tune as a waltz: :func:`model.progressions.in_meter`); with no
+    progression named, 3/4 picks a waltz tune, else a library progression."""
     if text is None:
-        slugs = sorted(library())
-        slug = slugs[int(np.random.default_rng([seed, 1]).integers(len(slugs)))]
-        progression = library()[slug]
+        rng = np.random.default_rng([seed, 1])
+        if meter == 3:
+            tune = pick_tune("waltz", rng)
+            progression, slug = tune.progression, tune.slug
+        else:
+            slugs = sorted(library())
+            slug = slugs[int(rng.integers(len(slugs)))]
+            progression = library()[slug]
         tonic = progression.key.tonic if asked is None else asked.tonic
         return progression, slug, Key(tonic, progression.key.minor)
     if not isinstance(text, str) or not text.strip():
         raise ComposeError("progression must be a name like 'blues' or a chart like '| Dm7 G7 | Cmaj7 |'.")
-    resolved = resolve(text, asked)
-    return resolved.progression, resolved.label, resolved.key
+    resolved = resolve(text, asked, METERS, meter or BEATS_PER_BAR)
+    if meter is None or resolved.progression.beats_per_bar == meter:
+        return resolved.progression, resolved.label, resolved.key
+    return in_meter(resolved.progression, meter), resolved.label, resolved.key

@@ -44,6 +44,11 @@ REGISTER_BINS = (-10, -6, -2, 2, 6, 10)  # previous pitch - centre, lower bounds
 TEMPO_BINS = (110, 150, 190, 240)  # bpm upper bounds
 PHRASE_BARS = 8
 MAX_BEATS = 4
+BEAT_SLOTS = {4: (0, 1, 2, 3), 3: (0, 1, 3)}
+"""The beat-of-bar slot each beat of a bar is heard as. The shipped network learned 4/4 only; a waltz
+bar is heard as its downbeat, a weak beat and the beat before the bar line (slot 3, where a 4/4 line
+leads into the next bar), not as three quarters of a 4/4 bar that never reaches its last beat
+(measured in docs/MODEL.md, "Waltz")."""
 TEMPO_GROUP, ERA_GROUP, SOLOIST_GROUP = 9, 10, 11
 """Indices of the style groups (the last three) in :attr:`Conditioning.group_sizes`."""
 
@@ -130,6 +135,7 @@ class Conditioning:
         else:
             next_root, next_family, to_change = 12, len(FAMILIES), len(BEATS_TO_CHANGE_BINS)
         in_bar = onset % (beats_per_bar * TICKS_PER_QUARTER)
+        slots = BEAT_SLOTS.get(beats_per_bar, BEAT_SLOTS[MAX_BEATS])
         if previous is None:
             previous_pc, register = 12, len(REGISTER_BINS) + 1
         else:
@@ -140,7 +146,7 @@ class Conditioning:
             o[1] + next_root,
             o[2] + next_family,
             o[3] + to_change,
-            o[4] + min(in_bar // TICKS_PER_QUARTER, MAX_BEATS - 1),
+            o[4] + slots[min(in_bar // TICKS_PER_QUARTER, len(slots) - 1)],
             o[5] + (in_bar % TICKS_PER_QUARTER) * 12 // TICKS_PER_QUARTER,
             o[6] + bar % PHRASE_BARS,
             o[7] + previous_pc,

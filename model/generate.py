@@ -38,6 +38,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--high", type=int, default=DEFAULT_HIGH, help=f"highest MIDI pitch (default {DEFAULT_HIGH})"
     )
+    parser.add_argument("--meter", help="3/4 or 4/4 (default: the tune's own; other meters are refused)")
     parser.add_argument("--seed", type=int, help="same seed, same piece (default: random, printed)")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="a trained model directory")
     parser.add_argument("-o", "--output", type=Path, default=Path("out.mid"), help="MIDI file to write")
@@ -58,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             like=args.like,
             low=args.low,
             high=args.high,
+            meter=args.meter,
         )
     except (InputError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -68,8 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: cannot write {args.output}: {error.strerror or error}", file=sys.stderr)
         return 2
     print(
-        f"wrote {args.output}: {piece.bars} bars in {piece.key.name} at {piece.tempo} bpm over "
-        f"{piece.progression}, seed {piece.seed}, temperature {piece.temperature:g} ({composer.name})"
+        f"wrote {args.output}: {piece.bars} bars{' of 3/4' * (piece.beats_per_bar == 3)} in "
+        f"{piece.key.name} at {piece.tempo} bpm over {piece.progression}, seed {piece.seed}, "
+        f"temperature {piece.temperature:g} ({composer.name})"
     )
     if piece.extra.get("like"):
         print(f"in the style of {piece.extra['like']}")

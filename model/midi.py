@@ -16,7 +16,7 @@ import mido
 from mido.midifiles.meta import KeySignatureError
 
 from model.errors import InputError
-from model.piece import BEATS_PER_BAR, TICKS_PER_QUARTER, Chord, Piece
+from model.piece import TICKS_PER_QUARTER, Chord, Piece
 from model.theory import QUALITIES
 
 MELODY_TRACK = "Melody"
@@ -74,7 +74,7 @@ def piece_to_midi(piece: Piece) -> bytes:
         [
             mido.MetaMessage("track_name", name=f"jazzbot {piece.key.name} {piece.progression}", time=0),
             mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(piece.tempo), time=0),
-            mido.MetaMessage("time_signature", numerator=BEATS_PER_BAR, denominator=4, time=0),
+            mido.MetaMessage("time_signature", numerator=piece.beats_per_bar, denominator=4, time=0),
             mido.MetaMessage("end_of_track", time=end),
         ]
     )

@@ -338,6 +338,29 @@ def get_progression(name: str) -> Progression:
     raise ProgressionError(f"no progression called '{name}'; {hint}")
 
 
+def in_meter(progression: Progression, beats: int) -> Progression:
+    """``progression`` played in ``beats`` beats a bar: each bar one bar of the new meter, every chord
+    moved to the nearest beat (halves up). A 3/4 tune played in 4 keeps every chord; a 4/4 tune played
+    as a waltz loses a chord that lands on a beat another already takes (the later one stays: it
+    leads into the next bar)."""
+    old = progression.beats_per_bar
+    bars = []
+    for bar in progression.bars:
+        starts, begin = [], 0
+        for _, length in bar:
+            starts.append((begin * beats * 2 + old) // (old * 2))
+            begin += length
+        ends = [*starts[1:], beats]
+        bars.append(
+            tuple(
+                (chord, end - start)
+                for (chord, _), start, end in zip(bar, starts, ends, strict=True)
+                if end > start
+            )
+        )
+    return replace(progression, bars=tuple(bars), beats_per_bar=beats)
+
+
 def chords_for(progression: Progression, key: Key, bars: int, ending: bool = True) -> tuple[Chord, ...]:
     """The progression's chords moved to ``key`` (tonic to tonic), cycled or cut to exactly ``bars``
     bars, spelled for ``key``; one :class:`Chord` per chord per bar. With ``ending`` (the default)

@@ -29,7 +29,7 @@ from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from model.errors import InputError
 from model.midi import read_midi
-from model.piece import BEATS_PER_BAR, TICKS_PER_BAR, Chord
+from model.piece import BEATS_PER_BAR, TICKS_PER_QUARTER, Chord
 
 DRUM_CHANNEL = 9
 BACKGROUND = "#2b2d31"  # Discord's dark embed grey
@@ -219,16 +219,25 @@ def _spans(track: mido.MidiTrack, ticks_per_bar: int) -> list[tuple[int, float, 
     return spans
 
 
+def beats_per_bar(midi: mido.MidiFile) -> int:
+    """Quarter-note beats in a bar: from the first track's time signature (4 without one)."""
+    for message in midi.tracks[0] if midi.tracks else ():
+        if message.type == "time_signature" and message.numerator > 0:
+            return int(message.numerator * 4 // message.denominator) or BEATS_PER_BAR
+    return BEATS_PER_BAR
+
+
 def chord_labels(midi: mido.MidiFile, chords: Sequence[Chord]) -> list[tuple[float, str]]:
     """(bar, name) of every chord: the first track's markers if it has any, else ``chords``."""
-    ticks_per_bar = midi.ticks_per_beat * BEATS_PER_BAR
+    ticks_per_bar = midi.ticks_per_beat * beats_per_bar(midi)
     labels: list[tuple[float, str]] = []
     now = 0
     for message in midi.tracks[0]:
         now += message.time
         if message.type == "marker" and message.text.strip():
             labels.append((now / ticks_per_bar, message.text.strip()))
-    return labels or [(chord.start / TICKS_PER_BAR, chord.name) for chord in chords]
+    chord_bar = TICKS_PER_QUARTER * beats_per_bar(midi)
+    return labels or [(chord.start / chord_bar, chord.name) for chord in chords]
 
 
 def _paint_axes(canvas: _Canvas, layout: _Layout, first_bar: int) -> None:
@@ -313,7 +322,8 @@ def piano_roll(
     Chord names come from the MIDI's chord markers when it has them (see :func:`chord_labels`), so an
     arrangement with a count-in is labelled right; otherwise from ``chords``.
 
-    The time axis covers ``bars`` bars, or more when the MIDI runs longer (a count-in or final chord).
+    Bar lines follow the MIDI's time signature (every 3 beats in a waltz). The time axis covers
+    ``bars`` bars, or more when the MIDI runs longer (a count-in or final chord).
     Corrupt or note-less MIDI raises :class:`InputError` from :func:`model.midi.read_midi`.
     """
     if not 1 <= bars <= MAX_BARS:
@@ -321,7 +331,7 @@ def piano_roll(
     if not (200 <= width <= 4000 and 100 <= height <= 4000):
         raise InputError(f"a piano roll is 200..4000 x 100..4000 pixels, not {width}x{height}.")
     parsed = read_midi(midi)
-    ticks_per_bar = parsed.ticks_per_beat * BEATS_PER_BAR
+    ticks_per_bar = parsed.ticks_per_beat * beats_per_bar(parsed)
     by_role: dict[str, list[tuple[int, float, float]]] = {}
     for track in parsed.tracks:
         spans = _spans(track, ticks_per_bar)

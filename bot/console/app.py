@@ -33,7 +33,7 @@ from bot.console.privacy import handle_privacy
 from bot.core.failures import ReportedFailure, new_request_id
 from bot.core.requests import FIELDS, RequestError, build_request, ignored_note, parse_request_text
 from bot.core.text import plain
-from bot.services.catalog import catalog, like_caption
+from bot.services.catalog import catalog, like_caption, meter_caption
 from bot.services.explain import explain_clip, explanation_text
 from bot.services.jazz import Remake, Requester
 from bot.services.jobs import Progress
@@ -321,8 +321,9 @@ def summary(stored: StoredClip, clip: Clip, seconds: float, paths: dict[str, Pat
     label = piece.progression or ""
     tune = f" ({describe(label)})" if label and "|" not in label else ""
     lines = [
-        f"clip #{stored.id}: {bars} in {piece.key.name}, {piece.tempo} bpm, {clip.options.style}, "
-        f"{clip.options.lead}, seed {piece.seed}, temperature {piece.temperature:g}, made in {seconds:.1f} s",
+        f"clip #{stored.id}: {bars}{meter_caption(piece.beats_per_bar)} in {piece.key.name}, "
+        f"{piece.tempo} bpm, {clip.options.style}, {clip.options.lead}, seed {piece.seed}, "
+        f"temperature {piece.temperature:g}, made in {seconds:.1f} s",
         f"chart{tune}: {clip.chart}",
     ]
     like = like_caption(piece.extra.get("like", ""))

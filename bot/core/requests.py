@@ -1,8 +1,8 @@
 """What a user asks ``/jazz`` for: typed options plus free chat text, checked and resolved.
 
 :func:`parse_request_text` reads phrasing such as "8 bars ballad in F at 70 bpm", "blues in Bb",
-"rhythm changes at 200bpm on vibes", "16 bars like Parker", "32 bars of solar in C" or an inline chart
-``| Dm7 G7 | Cmaj7 |`` into values, and
+"rhythm changes at 200bpm on vibes", "16 bars like Parker", "32 bars of solar in C", "a jazz waltz",
+"autumn leaves in 3/4" or an inline chart ``| Dm7 G7 | Cmaj7 |`` into values, and
 reports which phrases it understood and which words it did not. :func:`build_request` merges those
 with typed options (typed options win), range-checks everything and returns a :class:`JazzRequest`.
 A request that mostly made sense is played with the odd unknown word left out, and
@@ -12,12 +12,17 @@ problem is a :class:`RequestError` that says what was understood, what is wrong 
 example that works.
 
 Styles, lead instruments and each style's default tempo come from :mod:`model.arrange`.
+
+Meter: a tune plays in its own meter (a waltz chart in 3/4), "waltz" or "in 3/4" asks for 3/4 (a 4/4
+tune asked as a waltz is played in 3, each bar one 3/4 bar), "in 4/4" plays a waltz in 4, and any
+other meter ("in 5/4", "6/8", "in 7") is refused with the meters that work (:mod:`model.meter`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import logging
 import math
 import random
 import re
@@ -40,6 +45,7 @@ from model.compose import (
     ComposeRequest,
 )
 from model.errors import InputError
+from model.meter import parse_meter
 from model.piece import Note
 from model.primer import parse_primer, primer_bars, primer_text
 from model.progressions import chorus_bars, library, parse_chart
@@ -49,6 +55,7 @@ from model.tunes import pick_tune, resolve, tunes
 from model.tunes.match import normalise as normal_title
 
 SONG_FORM_BARS = 32  # a chorus of a standard (AABA) when no tune is named
+log = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 2000
 MAX_SEED = MAX_INTEGER  # the same limit for a typed option, free text and the console
@@ -71,6 +78,7 @@ FIELDS = (
     "instrument",
     "like",
     "primer",
+    "meter",
 )
 MAX_LIKE_CHARS = 60  # "in the style of ...": a soloist's name or an era
 
@@ -83,7 +91,7 @@ FILLER = frozenset(
     bit nice new another one jazz jazzy music song tune piece track clip solo number something thing
     style feel groove vibe version lead leading playing played changes progression chords form key
     tempo bpm bars bar measures length temperature seed instrument use using kind sort hey hi yo bot
-    jazzbot /jazz groovy tunes beat beats take get got but really
+    jazzbot /jazz groovy tunes beat beats take get got but really meter metre time signature
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 
@@ -130,6 +138,9 @@ _STYLE_ALIASES = {
     "bossa nova": "bossa",
     "bossanova": "bossa",
     "latin": "bossa",
+    "jazz waltz": "waltz",
+    "waltzes": "waltz",
+    "waltz time": "waltz",
 }
 _INSTRUMENT_ALIASES = {
     "sax": "tenor sax",
@@ -226,6 +237,12 @@ _KEY_ALONE = re.compile(
 _FOLLOWS_BARE_A = re.compile(r"\s*(?:$|[,.;!?)]|\d|(?:at|with|on|for|and|please)\b)", re.IGNORECASE)
 _LONG_QUOTE = re.compile(r"'([^']{41,})'")  # a long bar quoted in the chart reader's message
 _CHART = re.compile(r"\|.*\|", re.DOTALL)
+# "3/4", "in 6/8", "5/4 time", "in 7" (a lone number after "in" is a meter: keys are letters)
+_METER = re.compile(
+    r"(?:\bin\s+)?(?<![\d/|])\d{1,2}\s*/\s*\d{1,2}(?![\d/])(?:\s+time\b)?"
+    r"|\bin\s+\d{1,2}\b(?!\s*(?:bars?|measures?|bpm|choruses?|[.,]\d))",
+    re.IGNORECASE,
+)
 _SEPARATOR = re.compile(r"\s*[=:]\s*")
 _PHRASE_SEPARATOR = r"[\s\-_/,.]+"
 _SPACES = re.compile(r"\s+")
@@ -239,6 +256,7 @@ _QUOTED = re.compile(
 )
 _TITLE_TRIGGERS = frozenset({"of", "play", "tune"})  # a one-word title may follow these
 _TITLE_FILLER_EDGE = 3  # filler words a title may start or end with beyond the unknown words
+STYLED_TITLE_CUTOFF = 0.85  # how close typed words must be to a title with a style word in it
 
 
 class RequestError(InputError):
@@ -265,6 +283,7 @@ class JazzRequest:
     instrument: str = "tenor sax"  # a key of model.arrange.LEAD_INSTRUMENTS
     like: str | None = None  # a soloist or an era, as typed; the composer checks it (Composer.style)
     primer: str | None = None  # "Continue my idea": notes as model.primer.primer_text writes them
+    meter: int | str | None = None  # beats per bar (4, 3; "3/4" is read); None: the tune's own meter
 
     def __post_init__(self) -> None:
         _check_whole("bars", self.bars, MIN_BARS, MAX_BARS, "16 bars")
@@ -296,6 +315,9 @@ class JazzRequest:
             "progression": progression,
         }
         resolved["primer"] = _resolve_primer(self.primer, self.bars)
+        resolved["style"], resolved["meter"] = _style_and_meter(
+            str(resolved["style"]), _resolve_meter(self.meter), progression
+        )
         for name, value in resolved.items():
             object.__setattr__(self, name, value)
 
@@ -323,6 +345,7 @@ class JazzRequest:
             "instrument": (str,),
             "like": (str, type(None)),
             "primer": (str, type(None)),
+            "meter": (int, type(None)),
         }
         for name, value in data.items():
             if isinstance(value, bool) or not isinstance(value, types[name]):
@@ -352,6 +375,7 @@ class JazzRequest:
             self.seed,
             self.like,
             primer=self.primer_notes(),
+            meter=self.meter if isinstance(self.meter, int) else None,
         )
 
     def primer_notes(self) -> tuple[Note, ...] | None:
@@ -363,7 +387,8 @@ class JazzRequest:
         where = f" in {self.key}" if self.key is not None else ""
         like = f" like {self.like}" if self.like is not None else ""
         idea = " from your idea" if self.primer is not None else ""
-        return f"{self.bars} bar{'s' * (self.bars != 1)} of {self.style}{where}{like}{idea}"
+        meter = f" in {self.meter}/4" if self.meter == 3 else ""
+        return f"{self.bars} bar{'s' * (self.bars != 1)} of {self.style}{meter}{where}{like}{idea}"
 
     def arrange_options(self) -> ArrangeOptions:
         """The band's options. The seed is this request's (None: the caller may pass the piece's seed)."""
@@ -400,6 +425,7 @@ def parse_request_text(text: str) -> TextRequest:
         )
     reader = _Reader(text)
     reader.take("|".join(_INSTRUMENT_EMOJI), lambda m: ("instrument", _INSTRUMENT_EMOJI[m.group(0)]))
+    reader.take(_METER, lambda m: ("meter", " ".join(m.group(0).split())))
     reader.take(_CHART, lambda m: ("progression", _chart(m.group(0))))
     reader.take(_like_pattern(), lambda m: ("like", _like_names()[_normal(m.group("name"))]))
     reader.take(_QUOTED, _quoted_title)
@@ -417,6 +443,7 @@ def parse_request_text(text: str) -> TextRequest:
     reader.take(r"\b(\d+)\s*(?:bpm|beats\s+(?:per|a)\s+minute)\b", lambda m: ("tempo", int(m.group(1))))
     reader.take(r"\b(?:tempo|bpm)\s*(?:of\s*)?(\d+)\b", lambda m: ("tempo", int(m.group(1))))
     reader.take(r"(?:\bat\s+|@\s*)(\d+)\b", lambda m: ("tempo", int(m.group(1))))
+    _take_styled_title(reader)
     phrases = _phrases()
     reader.take(phrases.pattern, lambda m: phrases.values[_normal(m.group(0))])
     reader.take(_KEY_AFTER_WORD, _key_after_word)
@@ -449,6 +476,7 @@ def build_request(
     instrument: str | None = None,
     like: str | None = None,
     primer: str | None = None,
+    meter: int | str | None = None,
 ) -> JazzRequest:
     """The request from ``text`` (or what :func:`parse_request_text` read from it) and typed options
     (typed options win over the text). Whole-number options may also be given as digit strings
@@ -472,6 +500,7 @@ def build_request(
         "instrument": instrument,
         "like": like,
         "primer": primer,
+        "meter": meter,
     }
     values = dict(parsed.values)
     values.update({name: value for name, value in typed.items() if value is not None})
@@ -579,14 +608,24 @@ def _chorus_bars(progression: object) -> int:
 
 
 def _chart(text: str) -> str:
+    """The chart as typed, checked: it must read in 4/4 or in 3/4 (the meter is settled later)."""
     chart = " ".join(visible(text).split())  # no NUL, ANSI escapes or other control characters to echo
     try:
         parse_chart(chart)
-    except InputError as error:  # names the bad bar, quoting it (a bar may be long)
-        quoted_short = _LONG_QUOTE.sub(lambda m: f"'{shorten(m.group(1), 40)}'", str(error))
-        reason = literal(_capitalised(quoted_short), MAX_ECHO)
-        raise RequestError(f"{reason} Example: | Dm7 G7 | Cmaj7 | at 140 bpm") from None
+    except InputError as error:  # names the bad bar (as 4/4 reads it), quoting it (a bar may be long)
+        if not _reads_in_three(chart):
+            quoted_short = _LONG_QUOTE.sub(lambda m: f"'{shorten(m.group(1), 40)}'", str(error))
+            reason = literal(_capitalised(quoted_short), MAX_ECHO)
+            raise RequestError(f"{reason} Example: | Dm7 G7 | Cmaj7 | at 140 bpm") from None
     return chart
+
+
+def _reads_in_three(chart: str) -> bool:
+    try:
+        parse_chart(chart, beats_per_bar=3)
+    except InputError:
+        return False
+    return True
 
 
 def _named_number(match: re.Match[str]) -> tuple[str, object]:
@@ -754,6 +793,43 @@ def _take_title(reader: _Reader) -> None:
         return
 
 
+@cache
+def _styled_titles() -> dict[str, str]:
+    """Titles of two words or more with a style's name in them ("Waltz For Debbie", "The Jitterbug
+    Waltz"), normalised -> the title: read as the tune before the word is read as the style. (Aliases
+    such as "bebop" stay the style or era: "a bebop blues" is the blues.)"""
+    return {
+        name: title
+        for name, title in _titles().items()
+        if len(name.split()) >= 2 and set(STYLES) & set(name.split())
+    }
+
+
+def _take_styled_title(reader: _Reader) -> None:
+    """A tune whose title holds a style's word, typed whole (a typo forgiven: "waltz for debby"), is the
+    tune; the longest run of words that reads as one wins."""
+    tokens = list(re.finditer(r"\S+", reader.rest))
+    words = [token.group(0).strip(_STRIP) for token in tokens]
+    named = [i for i, word in enumerate(words) if word.lower() in STYLES]
+    if not named or "progression" in reader.values:
+        return
+    styled = _styled_titles()
+    longest = max(len(name.split()) for name in styled)
+    spans = {
+        (start, end)
+        for i in named
+        for start in range(max(0, i - longest + 1), i + 1)
+        for end in range(max(start + 1, i), min(len(words), start + longest))
+    }
+    for start, end in sorted(spans, key=lambda span: (span[0] - span[1], span)):  # longest first
+        typed = normal_title(" ".join(words[start : end + 1]))
+        close = difflib.get_close_matches(typed, list(styled), n=1, cutoff=STYLED_TITLE_CUTOFF)
+        if close and len(close[0].split()) == len(typed.split()):
+            reader._set("progression", resolve(styled[close[0]]).label, styled[close[0]])
+            reader.rest = reader.rest[: tokens[start].start()] + " " + reader.rest[tokens[end].end() :]
+            return
+
+
 def _add_progression_phrase(values: dict[str, tuple[str, object]], name: str, slug: str) -> None:
     phrase = _normal(name)
     values.setdefault(phrase, ("progression", slug))
@@ -809,6 +885,42 @@ def _resolve_like(value: object) -> str | None:
             "Example: like Charlie Parker, like bebop"
         )
     return " ".join(visible(value).split())
+
+
+def _resolve_meter(value: object) -> int | None:
+    """Beats per bar asked for (None: the tune's own); any meter but 4/4 and 3/4 is refused, and the
+    refusal logged (a member asking for 5/4 is worth knowing about)."""
+    if value is None:
+        return None
+    try:
+        return parse_meter(value)
+    except InputError as refused:
+        log.info("meter refused: %r", value)
+        raise RequestError(_capitalised(str(refused))) from None
+
+
+def _style_and_meter(style: str, meter: int | None, progression: str | None) -> tuple[str, int | None]:
+    """The style and meter played: a waltz is in 3/4 (a 4/4 tune asked as a waltz is played in 3), a
+    swing request in 3/4 or over a waltz tune is the jazz waltz, bossa over a waltz tune plays it in 4;
+    ballads play in either meter."""
+    own = _own_meter(progression)
+    played = own if meter is None else meter
+    if style == "waltz" or (played == 3 and style == "swing"):
+        if meter == 4:
+            raise RequestError("A waltz is in 3/4, not 4/4; ask for a waltz, or for 4/4 with another style.")
+        return "waltz", None if own == 3 else 3  # canonical: read again, it resolves the same
+    if played == 3 and style == "bossa":
+        if meter == 3:
+            raise RequestError("Bossa is played in 4/4; in 3/4 ask for a waltz or a ballad.")
+        return style, 4
+    return style, meter
+
+
+def _own_meter(progression: str | None) -> int:
+    """Beats per bar of the tune or chart ``progression`` names (4 when none is named)."""
+    if progression is None or "|" in progression:
+        return 4
+    return resolve(progression, meters=(3, 4)).progression.beats_per_bar
 
 
 def _resolve_style(value: object) -> str:
@@ -893,6 +1005,7 @@ def _describe(name: str, value: object) -> str:
         "seed": f"seed {shown}",
         "instrument": f"on {shown}",
         "like": f"like {shown}",
+        "meter": f"meter {shown}",
     }[name]
 
 

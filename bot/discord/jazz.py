@@ -36,7 +36,7 @@ from bot.core.requests import (
 from bot.core.text import fit, literal
 from bot.discord.buttons import ClipAction, clip_view
 from bot.discord.errors import NO_MENTIONS, describe_failure, refusals, send_private
-from bot.services.catalog import like_caption, like_suggestions
+from bot.services.catalog import like_caption, like_suggestions, meter_caption
 from bot.services.jazz import Remake, Requester
 from bot.services.jobs import Progress, ProgressCallback, ShuttingDown
 from bot.services.settings import MAX_BARS_LIMIT
@@ -138,7 +138,7 @@ def clip_embed(stored: StoredClip, clip: Clip, seconds: float) -> discord.Embed:
     style, instrument = clip.options.style, clip.options.lead
     like = like_caption(piece.extra.get("like", ""))
     embed = discord.Embed(
-        title=f"{piece.bars} bars of {style} in {piece.key.name}",
+        title=f"{piece.bars} bars of {style}{meter_caption(piece.beats_per_bar)} in {piece.key.name}",
         description=f"{instrument} with piano, bass and drums · {clip.duration:.0f} s"
         + (f"\n{_truncate(like, MAX_FIELD)}" if like else ""),
         colour=discord.Colour.dark_gold(),
@@ -147,6 +147,7 @@ def clip_embed(stored: StoredClip, clip: Clip, seconds: float) -> discord.Embed:
         ("Bars", str(piece.bars)),
         ("Key", piece.key.name),
         ("Tempo", f"{piece.tempo} bpm"),
+        ("Meter", piece.meter),
         ("Style", style),
         ("Instrument", instrument),
         ("Seed", str(piece.seed)),

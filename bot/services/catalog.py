@@ -42,6 +42,11 @@ def like_suggestions(soloists: Sequence[str], typed: str, limit: int = 25) -> li
     return (starting + containing)[:limit]
 
 
+def meter_caption(beats_per_bar: int) -> str:
+    """What a clip's caption adds for its meter: " in 3/4" for a waltz, nothing for 4/4 (the default)."""
+    return f" in {beats_per_bar}/4" if beats_per_bar != 4 else ""
+
+
 def like_caption(description: str) -> str | None:
     """How a clip names what it was played like, from ``Piece.extra["like"]``: "in the style of
     Charlie Parker", "like bebop", or "like swing (Ben Webster has too little material: ...)";

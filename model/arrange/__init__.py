@@ -1,9 +1,9 @@
 """A composed piece as a jazz combo in General MIDI: lead, piano comping, walking bass and drums.
 
 :func:`arrange` turns a :class:`~model.piece.Piece` into a type-1 MIDI file with a conductor track
-(tempo, 4/4, a ``marker`` with the chord name at every chord) and the tracks "Lead", "Piano", "Bass"
-and "Drums" (GM channel 10). It is pure Python + mido (no music21: ~0.45 s per request) and a pure
-function of the piece and the options: the same seed gives the same bytes.
+(tempo, the piece's time signature, a ``marker`` with the chord name at every chord) and the tracks
+"Lead", "Piano", "Bass" and "Drums" (GM channel 10). It is pure Python + mido (no music21: ~0.45 s
+per request) and a pure function of the piece and the options: the same seed gives the same bytes.
 
 Each player is a module (docs/MODEL.md, "Arrangement", says why they play as they do):
 :mod:`~model.arrange.lead` places the line in the instrument's range and phrases it;
@@ -19,7 +19,7 @@ import random
 from dataclasses import replace
 
 from model.arrange.bass import bass_part
-from model.arrange.chart import BAR, TAG_BARS, ArrangeError, chart_of, tagged
+from model.arrange.chart import TAG_BARS, ArrangeError, chart_of, tagged
 from model.arrange.drums import count_in, drum_part
 from model.arrange.feel import TIMING, humanize, swing_for_tempo, swung, unswingable_beats, untangle
 from model.arrange.instruments import (
@@ -40,6 +40,7 @@ from model.arrange.options import (
     MAX_SWING,
     MIN_SWING,
     STYLES,
+    STYLES_IN,
     Arrangement,
     ArrangeOptions,
     TrackInfo,
@@ -60,6 +61,7 @@ __all__ = [
     "PIANO_HIGH",
     "PIANO_LOW",
     "STYLES",
+    "STYLES_IN",
     "TAG_BARS",
     "VOICINGS",
     "ArrangeError",
@@ -72,14 +74,28 @@ __all__ = [
 ]
 
 
+def style_in(style: str, beats_per_bar: int) -> str:
+    """The style the band plays ``style`` in at ``beats_per_bar``: a swing piece in 3/4 is a jazz
+    waltz; a ballad plays in either meter; bossa is 4/4 only and the waltz 3/4 only."""
+    if beats_per_bar == 3 and style == "swing":
+        return "waltz"
+    if style not in STYLES_IN.get(beats_per_bar, ()):
+        if style == "waltz":
+            raise ArrangeError("the waltz is played in 3/4; compose the piece in 3/4 or pick swing.")
+        played = " or ".join(STYLES_IN.get(beats_per_bar, ()))
+        raise ArrangeError(f"{style} is played in 4/4; a piece in {beats_per_bar}/4 plays as {played}.")
+    return style
+
+
 def arrange(piece: Piece, options: ArrangeOptions = ArrangeOptions()) -> Arrangement:
-    """``piece`` played by a lead instrument, piano, bass and drums in ``options.style``."""
+    """``piece`` played by a lead instrument, piano, bass and drums in ``options.style`` (in the
+    piece's meter: :func:`style_in`)."""
     seed = piece.seed if options.seed is None else options.seed
-    ratio = swing_for_tempo(options.style, piece.tempo) if options.swing is None else float(options.swing)
-    options = replace(options, seed=seed, swing=ratio)
+    style = style_in(options.style, piece.beats_per_bar)
+    ratio = swing_for_tempo(style, piece.tempo) if options.swing is None else float(options.swing)
+    options = replace(options, seed=seed, swing=ratio, style=style)
     played = tagged(piece) if options.tag else piece
     chart = chart_of(played, options.ending)
-    style = options.style
 
     def rng(part: str) -> random.Random:
         return random.Random(f"{seed}/{part}")
@@ -90,13 +106,13 @@ def arrange(piece: Piece, options: ArrangeOptions = ArrangeOptions()) -> Arrange
         "Lead": swung(lead, ratio, unswingable_beats(lead)),
         "Piano": swung(piano_part(chart, style, options.ending, line, rng("piano")), ratio),
         "Bass": swung(bass_part(chart, style, rng("bass")), ratio),
-        "Drums": swung(drum_part(played.bars, style, options.ending, line, rng("drums")), ratio),
+        "Drums": swung(drum_part(chart, style, options.ending, line, rng("drums")), ratio),
     }
-    shift = BAR if options.count_in else 0
+    shift = chart.bar if options.count_in else 0
     parts = {
-        name: untangle(humanize(notes, TIMING[name], played.tempo, rng(f"{name} timing")), shift)
+        name: untangle(humanize(notes, TIMING[name], played.tempo, rng(f"{name} timing"), chart.bar), shift)
         for name, notes in parts.items()
     }
     if options.count_in:
-        parts["Drums"] = count_in() + parts["Drums"]
+        parts["Drums"] = count_in(played.beats_per_bar) + parts["Drums"]
     return write(played, options, chart, parts, shift)

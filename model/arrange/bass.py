@@ -5,7 +5,9 @@ previous root; chord tones on beats 1 and 3 and scale tones on 2 and 4 in betwee
 root (up and back when the harmony stands still); on the beat before a change an approach note: a
 half step below or above, a scale step above, or the fifth. Ballad is a two-feel in half notes with an
 occasional quarter-note approach; bossa is root and fifth, each anticipated by an eighth on the "and"
-before. The ending chord's root is held to the band's cut-off.
+before. In 3/4 the feel follows the tempo, as waltz bassists play it: a dotted half a bar when slow
+(and in a ballad), a two-feel in 3 (half note on 1, quarter on 3) at medium tempi, walking quarters
+in 3 from :data:`WALK_IN_THREE` bpm. The ending chord's root is held to the band's cut-off.
 """
 
 from __future__ import annotations
@@ -13,12 +15,29 @@ from __future__ import annotations
 import math
 import random
 
-from model.arrange.chart import BAR, BEAT, EIGHTH, ENDING_RELEASE, Chart, Played, Span
+from model.arrange.chart import BAR, BEAT, EIGHTH, Chart, Played, Span
 from model.arrange.feel import intensity, jitter
 from model.arrange.instruments import BASS_HIGH, BASS_LOW, BASS_ROOT_HIGH
 from model.theory import QUALITIES, ChordSymbol
 
-_VELOCITY = {"swing": 84, "ballad": 78, "bossa": 82}
+_VELOCITY = {"swing": 84, "ballad": 78, "bossa": 82, "waltz": 82}
+TWO_FEEL_IN_THREE, WALK_IN_THREE = 120, 160
+"""Waltz tempi (bpm) from which the bass plays a two-feel in 3, and walks in 3."""
+
+
+def step(style: str, bar: int, tempo: int) -> int:
+    """Ticks between the bass's notes (before approach notes): a beat when walking, two beats in a
+    two-feel, a whole bar for a waltz's dotted halves (see the module docstring)."""
+    if bar == BAR:
+        return BEAT if style == "swing" else 2 * BEAT
+    if style == "ballad" or tempo < TWO_FEEL_IN_THREE:
+        return bar
+    return 2 * BEAT if tempo < WALK_IN_THREE else BEAT
+
+
+def _strong(tick: int, bar: int) -> bool:
+    """Beats 1 and 3 (of 4/4 and of 3/4): where the line plays chord tones."""
+    return tick % bar % (2 * BEAT) == 0
 
 
 def _place_root(span: Span, near: int | None) -> int:
@@ -69,18 +88,22 @@ def _walk_tone(
     return rng.choices(candidates, weights)[0]
 
 
-def _bass_slots(span: Span, style: str, has_next: bool, rng: random.Random) -> list[int]:
-    """Onsets of the bass notes in ``span``: every beat (swing) or beats 1 and 3 (ballad two-feel)."""
+def _bass_slots(span: Span, every: int, bar: int, has_next: bool, rng: random.Random) -> list[int]:
+    """Onsets of the bass notes in ``span``: every beat, bar line and chord change, and the beats
+    ``every`` ticks apart in the bar (:func:`step`), plus now and then an approach into the next chord."""
     beats = range(span.start, span.end, BEAT)
-    if style == "swing":
+    if every == BEAT:
         return list(beats)
-    slots = [t for t in beats if t == span.start or t % (BAR // 2) == 0]
-    if has_next and span.end - span.start >= BAR and rng.random() < 0.4:
-        slots.append(span.end - BEAT)  # a quarter-note approach into the next chord
+    slots = [t for t in beats if t == span.start or t % bar % every == 0]
+    approach = span.end - BEAT
+    if has_next and span.end - span.start >= bar and approach not in slots and rng.random() < 0.4:
+        slots.append(approach)  # a quarter-note approach into the next chord
     return slots
 
 
-def _walk(span: Span, root: int, target: int | None, slots: list[int], rng: random.Random) -> list[int]:
+def _walk(
+    span: Span, root: int, target: int | None, slots: list[int], bar: int, rng: random.Random
+) -> list[int]:
     """Pitches for ``slots``: the root first, then a line towards the next chord's root ``target``,
     ending on an approach note when the last slot is a quarter note before the change."""
     pitches = [root]
@@ -96,7 +119,7 @@ def _walk(span: Span, root: int, target: int | None, slots: list[int], rng: rand
         arch = 5.0 if root + 5 <= BASS_HIGH and (root - 5 < BASS_LOW or rng.random() < 0.6) else -5.0
     for k in range(1, middle + 1):
         ideal = root + (goal - root) * k / (middle + 1) + arch * math.sin(math.pi * k / (middle + 1))
-        strong = slots[k] % (BAR // 2) == 0
+        strong = _strong(slots[k], bar)
         avoid = approach if k == middle else None
         pitches.append(_walk_tone(span, pitches[-1], ideal, strong, avoid, rng))
     if approach is not None:
@@ -129,22 +152,23 @@ def bass_part(chart: Chart, style: str, rng: random.Random) -> list[Played]:
     notes: list[Played] = []
     root = _place_root(spans[0], None)
     velocity = _VELOCITY[style]
-    length = chart.length
-    bars = length // BAR
+    length, bar = chart.length, chart.bar
+    bars = chart.bars
+    every = step(style, bar, chart.tempo)
     for i, span in enumerate(spans):
         following = spans[i + 1] if i + 1 < len(spans) else None
         target = _place_root(following, root) if following is not None else None
         if span.start >= length:  # the final chord: the root, held to the cut-off
-            notes.append((span.start, span.start + ENDING_RELEASE, root, velocity + 6))
+            notes.append((span.start, span.start + chart.release, root, velocity + 6))
         elif style == "bossa":
             notes += _bossa_line(span, root, target)
         else:
-            slots = _bass_slots(span, style, target is not None, rng)
-            pitches = _walk(span, root, target, slots, rng)
+            slots = _bass_slots(span, every, bar, target is not None, rng)
+            pitches = _walk(span, root, target, slots, bar, rng)
             for k, (tick, pitch) in enumerate(zip(slots, pitches, strict=True)):
                 end = slots[k + 1] if k + 1 < len(slots) else span.end
-                accent = 4 if tick % (BAR // 2) == 0 else 0
-                loud = velocity * (0.55 + 0.45 * intensity(tick // BAR, bars, style)) + accent
+                accent = 4 if _strong(tick, bar) else 0
+                loud = velocity * (0.55 + 0.45 * intensity(tick // bar, bars, style)) + accent
                 notes.append((tick, end - 30, pitch, jitter(rng, loud, 3)))
         if target is not None:
             root = target

@@ -12,10 +12,8 @@ from model.theory import ChordSymbol
 
 BEAT = TICKS_PER_QUARTER
 EIGHTH = BEAT // 2
-BAR = TICKS_PER_BAR
+BAR = TICKS_PER_BAR  # a 4/4 bar; a piece's own is Chart.bar
 TAG_BARS = 2
-ENDING_CUT = 3 * BEAT  # the final bar's cut-off hit: beat 4 ...
-ENDING_RELEASE = ENDING_CUT + BEAT // 8  # ... and the held chord lets go right after it
 
 Played = tuple[int, int, int, int]  # (start tick, end tick, MIDI pitch or drum key, velocity)
 
@@ -38,14 +36,35 @@ class Span:
         return self.symbol.root if self.symbol.bass is None else self.symbol.bass
 
 
+def ending_cut(bar: int) -> int:
+    """The final bar's cut-off hit: its last beat (beat 4 of 4/4, beat 3 of a waltz) ..."""
+    return bar - BEAT
+
+
+def ending_release(bar: int) -> int:
+    """... and the held chord lets go right after it."""
+    return ending_cut(bar) + BEAT // 8
+
+
 class Chart:
     """The chords in time order, looked up by tick; ``length``: where the music ends (the ending's
-    held chord, if any, lies beyond it)."""
+    held chord, if any, lies beyond it); ``bar``: ticks per bar (the piece's meter); ``tempo`` in bpm."""
 
-    def __init__(self, spans: Sequence[Span], length: int) -> None:
+    def __init__(self, spans: Sequence[Span], length: int, bar: int = BAR, tempo: int = 120) -> None:
         self.spans = tuple(spans)
         self.length = length
+        self.bar = bar
+        self.tempo = tempo
         self._starts = [span.start for span in spans]
+
+    @property
+    def bars(self) -> int:
+        return self.length // self.bar
+
+    @property
+    def release(self) -> int:
+        """Ticks after the final chord's onset where the band lets go of it."""
+        return ending_release(self.bar)
 
     def index_at(self, tick: int) -> int:
         return max(0, bisect_right(self._starts, tick) - 1)
@@ -64,8 +83,8 @@ def chart_of(piece: Piece, ending: bool) -> Chart:
         last = chords[-1].symbol
         tonic = piece.key.tonic
         final = last if last.root == tonic else ChordSymbol(tonic, "m6" if piece.key.minor else "6")
-        spans.append(Span(final, final.name(piece.key), length, length + BAR))
-    return Chart(spans, length)
+        spans.append(Span(final, final.name(piece.key), length, length + piece.bar_ticks))
+    return Chart(spans, length, piece.bar_ticks, piece.tempo)
 
 
 def tagged(piece: Piece) -> Piece:
@@ -74,14 +93,15 @@ def tagged(piece: Piece) -> Piece:
     if piece.bars < TAG_BARS:
         return piece
     length = piece.length_ticks
-    cut = length - TAG_BARS * BAR
+    tag = TAG_BARS * piece.bar_ticks
+    cut = length - tag
     melody = [n for n in piece.melody if cut <= n.start < length]
     chords = [c for c in piece.chords if c.start < length and c.end > cut]
     repeated_melody = tuple(
-        Note(n.pitch, n.start + TAG_BARS * BAR, min(n.duration, length - n.start), n.velocity) for n in melody
+        Note(n.pitch, n.start + tag, min(n.duration, length - n.start), n.velocity) for n in melody
     )
     repeated_chords = tuple(
-        Chord(c.symbol, max(c.start, cut) + TAG_BARS * BAR, min(c.end, length) - max(c.start, cut), c.name)
+        Chord(c.symbol, max(c.start, cut) + tag, min(c.end, length) - max(c.start, cut), c.name)
         for c in chords
     )
     return replace(

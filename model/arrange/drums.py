@@ -4,20 +4,25 @@ Swing rides "spang-a-lang" (now and then leaving out a skip note) with the hi-ha
 feathered kick, and snare comping that talks more where the lead rests. Ballad plays brushes: swirls
 (two half-bar or one whole-bar), taps on 2 and 4 with varied pickups, a varied soft kick. Bossa plays
 hi-hat eighths (opening on the "and" of 4 at times), cross-stick on the clave-like two-bar figure, the
-bossa kick, with small variations.
+bossa kick, with small variations. The jazz waltz rides "ding, ding-a ding" (1, 2, the "and" of 2, 3;
+now and then "ding, ding, ding-a" or without the skip note) with the hi-hat pedal on 2, on 3 or on
+both (the drummer's choice for the piece, changed now and then at a phrase), a feathered kick on 1 and
+snare comping on the off-beats; a slow waltz (below :data:`BRUSH_WALTZ` bpm, and a ballad in 3) plays
+brushes: a swirl a bar, taps on 2 and 3, the pedal on 2.
 
 Form: every 4th bar ends with a set-up (snare and kick on the off-beats, a crash catching the next
-phrase), every 8th bar, and the bar before the ending, with a fill over beats 3 and 4. Everything is
+phrase), every 8th bar, and the bar before the ending, with a fill over the bar's last two beats
+(3 and 4; 2 and 3 in a waltz: fills and set-ups are written against the bar's end). Everything is
 scaled by :func:`model.arrange.feel.intensity`, so the kit builds over the piece and backs off at the
 start of each 8-bar phrase. The ending bar is a hit on the final chord (crash and kick), a ride-cymbal
-roll swelling over the held chord, and a cut-off hit on beat 4 where the band lets go.
+roll swelling over the held chord, and a cut-off hit on the last beat where the band lets go.
 """
 
 from __future__ import annotations
 
 import random
 
-from model.arrange.chart import BAR, BEAT, EIGHTH, ENDING_CUT, Played
+from model.arrange.chart import BAR, BEAT, EIGHTH, Chart, Played, ending_cut
 from model.arrange.feel import intensity, jitter
 from model.arrange.instruments import (
     BRUSH_SWIRL,
@@ -53,17 +58,28 @@ _FILLS: tuple[tuple[tuple[int, int, int], ...], ...] = (
 _SETUPS = (((1200, SNARE, 58), (1680, KICK, 70)), ((1680, SNARE, 64),), ((720, SNARE, 52), (1680, KICK, 66)))
 _SNARE_SPOTS = (240, 720, 1200, 1440, 1680)
 _BOSSA_STICK = ((0, 720, 1440), (480, 1200))
+_WALTZ_RIDES = ((0, 480, 720, 960), (0, 480, 720, 960), (0, 480, 960, 1200), (0, 480, 960))
+"""Ride figures in a 3/4 bar: "ding, ding-a ding" (twice as likely), "ding, ding, ding-a", no skip."""
+_WALTZ_HATS = ((480,), (960,), (480, 960))  # the hi-hat pedal on 2, on 3, or on both
+_WALTZ_SNARE_SPOTS = (240, 720, 1200)
+BRUSH_WALTZ = 120
+"""A waltz slower than this (bpm) is played with brushes, as a ballad is."""
+
+
+def brushes(style: str, tempo: int) -> bool:
+    """Whether the drummer plays brushes (the brush kit): ballads, and slow waltzes."""
+    return style == "ballad" or (style == "waltz" and tempo < BRUSH_WALTZ)
 
 
 class _Kit:
     """Collects hits, scaled by the piece's dynamic shape."""
 
-    def __init__(self, bars: int, style: str, rng: random.Random) -> None:
-        self.bars, self.style, self.rng = bars, style, rng
+    def __init__(self, bars: int, style: str, rng: random.Random, bar: int = BAR) -> None:
+        self.bars, self.style, self.rng, self.bar = bars, style, rng, bar
         self.hits: list[Played] = []
 
     def hit(self, tick: int, key: int, velocity: float, length: int = 120) -> None:
-        scale = intensity(min(tick // BAR, self.bars - 1), self.bars, self.style)
+        scale = intensity(min(tick // self.bar, self.bars - 1), self.bars, self.style)
         self.hits.append((tick, tick + length, key, jitter(self.rng, velocity * scale)))
 
     def figure(self, at: int, hits: tuple[tuple[int, int, int], ...]) -> None:
@@ -152,36 +168,88 @@ def _bossa_bar(kit: _Kit, bar: int, seam: str) -> None:
         kit.hit(at + 1680, SNARE, 56)
 
 
+def _waltz_bar(kit: _Kit, bar: int, seam: str, resting: bool, hats: tuple[int, ...]) -> None:
+    at, rng, size = bar * kit.bar, kit.rng, kit.bar
+    ride = rng.choice(_WALTZ_RIDES)
+    for offset in ride:
+        if seam == "fill" and offset >= BEAT:
+            continue
+        velocity = 80 if offset == 0 else 62 if offset % BEAT else 70
+        kit.hit(at + offset, CRASH if offset == 0 and bar % 4 == 0 else RIDE, velocity)
+    kit.hit(at, KICK, 34)  # feathered on 1
+    for offset in hats:
+        kit.hit(at + offset, PEDAL_HAT, 62)
+    if seam == "fill":
+        kit.figure(at + size - BAR, rng.choice(_FILLS))  # over beats 2 and 3
+        return
+    spots = [s for s in _WALTZ_SNARE_SPOTS if not (seam and s >= 720)]
+    chatter = rng.choice((1, 1, 2) if resting else (0, 0, 1))
+    for offset in rng.sample(spots, min(chatter, len(spots))):
+        kit.hit(at + offset, SNARE, rng.randint(34, 50) + (8 if resting else 0))
+    if seam == "setup":
+        kit.figure(at + size - BAR, rng.choice(_SETUPS))
+
+
+def _brush_waltz_bar(kit: _Kit, bar: int, seam: str) -> None:
+    at, rng = bar * kit.bar, kit.rng
+    kit.hit(at, BRUSH_SWIRL, 44 if rng.random() < 0.5 else 40, kit.bar - 60)  # a swirl a bar
+    kit.hit(at + 480, SNARE, 42)
+    kit.hit(at + 960, SNARE, 46)
+    for offset in rng.choice(((), (720,), (360,), (840,), (360, 840))):
+        kit.hit(at + offset, SNARE, 30)  # brush pickups into 2 or 3
+    if rng.random() < 0.8:
+        kit.hit(at + 480, PEDAL_HAT, 40)
+    if rng.random() < 0.7:
+        kit.hit(at, KICK, 30)
+    if seam == "fill":
+        for offset, velocity in ((720, 36), (960, 44), (1080, 50), (1200, 58)):
+            kit.hit(at + offset, SNARE, velocity)
+    elif seam == "setup":
+        kit.hit(at + 1200, SNARE, 40)
+    if bar % 8 == 0 and bar > 0:
+        kit.hit(at, CRASH, 46, 960)  # a soft cymbal on the new phrase
+
+
 def _ending(kit: _Kit, end: int, style: str) -> None:
     """The final chord: a hit, a ride roll swelling over the held chord, and the cut-off."""
     soft = 0.7 if style == "ballad" else 1.0
-    kit.hit(end, CRASH, 84 * soft, BAR)
+    cut = end + ending_cut(kit.bar)
+    kit.hit(end, CRASH, 84 * soft, kit.bar)
     kit.hit(end, KICK, 70 * soft)
-    roll = range(end + BEAT, end + ENDING_CUT, SIXTEENTH)
+    roll = range(end + BEAT, cut, SIXTEENTH)
     for k, tick in enumerate(roll):
         kit.hit(tick, RIDE, (30 + 50 * k / len(roll)) * soft, SIXTEENTH)
-    cut = end + ENDING_CUT
-    kit.hit(cut, CRASH, 96 * soft, BAR - ENDING_CUT)  # rings to the bar line (then the renderer's tail)
+    kit.hit(cut, CRASH, 96 * soft, end + kit.bar - cut)  # rings to the bar line (then the renderer's tail)
     kit.hit(cut, KICK, 84 * soft)
     kit.hit(cut, SNARE, 70 * soft)
 
 
-def drum_part(bars: int, style: str, ending: bool, lead: LeadLine, rng: random.Random) -> list[Played]:
+def drum_part(chart: Chart, style: str, ending: bool, lead: LeadLine, rng: random.Random) -> list[Played]:
     """The drum part bar by bar (straight grid); drum notes are short hits except swirls and cymbals."""
-    kit = _Kit(bars, style, rng)
+    bars, size = chart.bars, chart.bar
+    kit = _Kit(bars, style, rng, size)
+    hats = rng.choice(_WALTZ_HATS) if size != BAR else ()
     for bar in range(bars):
         seam = _seam(bar, bars, ending)
-        if style == "swing":
-            _swing_bar(kit, bar, seam, lead.onsets(bar * BAR, (bar + 1) * BAR) <= 1)
+        resting = lead.onsets(bar * size, (bar + 1) * size) <= 1
+        if size != BAR:
+            if brushes(style, chart.tempo):
+                _brush_waltz_bar(kit, bar, seam)
+                continue
+            if bar % 8 == 0 and bar > 0 and rng.random() < 0.3:
+                hats = rng.choice(_WALTZ_HATS)  # a new phrase, a new place for the hi-hat
+            _waltz_bar(kit, bar, seam, resting, hats)
+        elif style == "swing":
+            _swing_bar(kit, bar, seam, resting)
         elif style == "ballad":
             _ballad_bar(kit, bar, seam)
         else:
             _bossa_bar(kit, bar, seam)
     if ending:
-        _ending(kit, bars * BAR, style)
+        _ending(kit, bars * size, style)
     return kit.hits
 
 
-def count_in() -> list[Played]:
-    """Four hi-hat clicks in the bar before the music, on the straight beats (not swung)."""
-    return [(beat * BEAT, beat * BEAT + 120, CLOSED_HAT, 90 if beat == 0 else 74) for beat in range(4)]
+def count_in(beats: int = 4) -> list[Played]:
+    """A hi-hat click on each of the ``beats`` beats of the bar before the music, straight (not swung)."""
+    return [(beat * BEAT, beat * BEAT + 120, CLOSED_HAT, 90 if beat == 0 else 74) for beat in range(beats)]

@@ -32,7 +32,12 @@ from model.arrange.chart import BAR, BEAT, EIGHTH, Played
 SLOW_TEMPO, SLOW_SWING = 60, 0.68
 FAST_TEMPO, FAST_SWING = 300, 0.54
 PHRASE_BARS = 8
-BUILD = {"swing": (0.52, 1.04), "bossa": (0.56, 1.04), "ballad": (0.66, 1.0)}  # (first bar, last bar)
+BUILD = {  # (first bar, last bar)
+    "swing": (0.52, 1.04),
+    "bossa": (0.56, 1.04),
+    "ballad": (0.66, 1.0),
+    "waltz": (0.56, 1.04),
+}
 BACKOFF = 0.15
 FULL_BUILD_BARS = 16  # a piece this long (or longer) builds through the whole range
 
@@ -95,16 +100,19 @@ TIMING = {
 }
 
 
-def humanize(notes: list[Played], timing: Timing, tempo: int, rng: random.Random) -> list[Played]:
-    """``notes`` with every onset group moved by ``timing`` (drawn from ``rng``), lengths kept, except
-    that no note ends after the part's last note-off: a laid-back last note must not lengthen the clip."""
+def humanize(
+    notes: list[Played], timing: Timing, tempo: int, rng: random.Random, bar_ticks: int = BAR
+) -> list[Played]:
+    """``notes`` with every onset group moved by ``timing`` (drawn from ``rng``; the drift moves once a
+    bar of ``bar_ticks``), lengths kept, except that no note ends after the part's last note-off: a
+    laid-back last note must not lengthen the clip."""
     ticks_per_ms = tempo * BEAT / 60_000
     last = max((n[1] for n in notes), default=0)
     offsets: dict[int, int] = {}
     drift, drift_bar = 0.0, -1
     previous: tuple[int, int] | None = None  # the last onset group: (grid start, moved start)
     for start in sorted({n[0] for n in notes}):
-        bar = start // BAR
+        bar = start // bar_ticks
         while drift_bar < bar and timing.drift_ms:  # a slow random walk: the player leans, then settles
             drift = 0.6 * drift + rng.gauss(0.0, timing.drift_ms)
             drift_bar += 1

@@ -43,7 +43,8 @@ BASS_LOW, BASS_HIGH = 28, 55  # E1..G3
 BASS_ROOT_HIGH = 50  # a chord's root on its first beat sits no higher than D3
 
 LEAD_CHANNEL, PIANO_CHANNEL, BASS_CHANNEL, DRUM_CHANNEL = 0, 1, 2, 9
-DRUM_KITS = {"swing": 32, "ballad": 40, "bossa": 32}  # GM2/GS kits on channel 10: Jazz, Brush, Jazz
+# GM2/GS kits on channel 10: Jazz, Brush, Jazz, Jazz (a slow waltz takes the ballad's brushes)
+DRUM_KITS = {"swing": 32, "ballad": 40, "bossa": 32, "waltz": 32}
 PAN = {"Lead": 64, "Piano": 46, "Bass": 60, "Drums": 80}
 
 # GM percussion keys

@@ -19,13 +19,13 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from statistics import median
 
-from model.arrange.chart import BAR, BEAT, EIGHTH, ENDING_RELEASE, Played
+from model.arrange.chart import BEAT, EIGHTH, Played, ending_release
 from model.arrange.feel import intensity, jitter
 from model.arrange.instruments import LEADS, Instrument
 from model.piece import Piece
 from model.theory import QUALITIES, ChordSymbol
 
-BOOST = {"swing": 8, "ballad": 0, "bossa": 4}  # added to the composer's 100 / 86
+BOOST = {"swing": 8, "ballad": 0, "bossa": 4, "waltz": 6}  # added to the composer's 100 / 86
 # FluidR3's jazz guitar alone peaks ~7 dB above the other leads at the same velocity and is ~3 dB louder
 # (RMS); 20 less puts it among them (-17.4 dB RMS alone against the others' -14.6..-21.9 dB, 8 bars, 3 seeds)
 VELOCITY_OFFSET = {"jazz guitar": -20}
@@ -120,7 +120,7 @@ def lead_part(
             shape = ARCH * (math.sin(math.pi * where) - 0.5)
             if start % BEAT and end - start >= EIGHTH and end > (start // BEAT + 1) * BEAT:
                 shape += SYNCOPATION_ACCENT  # an off-beat note held over the beat: push it
-            shape += DYNAMICS * (intensity(start // BAR, piece.bars, style) - 1)
+            shape += DYNAMICS * (intensity(start // piece.bar_ticks, piece.bars, style) - 1)
             notes.append((start, end, pitches[i], jitter(rng, velocity + boost + shape, 3)))
     if final is not None:
         last_pitch = notes[-1][2]
@@ -130,5 +130,5 @@ def lead_part(
             key=lambda p: abs(p - last_pitch),
             default=last_pitch,
         )
-        notes.append((length, length + ENDING_RELEASE, held, 96 + boost))
+        notes.append((length, length + ending_release(piece.bar_ticks), held, 96 + boost))
     return notes, LeadLine(notes)

@@ -7,6 +7,7 @@ import struct
 import mido
 
 from model.arrange.chart import Chart, Played
+from model.arrange.drums import brushes
 from model.arrange.instruments import (
     BASS,
     BASS_CHANNEL,
@@ -100,7 +101,7 @@ def write(
         [
             mido.MetaMessage("track_name", name=f"jazzbot {piece.key.name} {options.style}", time=0),
             mido.MetaMessage("set_tempo", tempo=tempo, time=0),
-            mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0),
+            mido.MetaMessage("time_signature", numerator=piece.beats_per_bar, denominator=4, time=0),
         ]
     )
     now = 0
@@ -108,11 +109,12 @@ def write(
         conductor.append(mido.MetaMessage("marker", text=span.name, time=span.start + shift - now))
         now = span.start + shift
     conductor.append(mido.MetaMessage("end_of_track", time=max(0, end - now)))
+    kit = DRUM_KITS["ballad" if brushes(options.style, piece.tempo) else options.style]
     layout = {
         "Lead": (LEAD_CHANNEL, LEAD_INSTRUMENTS[options.lead]),
         "Piano": (PIANO_CHANNEL, PIANO.program),
         "Bass": (BASS_CHANNEL, BASS.program),
-        "Drums": (DRUM_CHANNEL, DRUM_KITS[options.style]),
+        "Drums": (DRUM_CHANNEL, kit),
     }
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_QUARTER)
     midi.tracks.append(conductor)

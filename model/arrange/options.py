@@ -9,8 +9,10 @@ import mido
 from model.arrange.chart import ArrangeError
 from model.arrange.instruments import LEAD_INSTRUMENTS
 
-STYLES = ("swing", "ballad", "bossa")
-DEFAULT_TEMPI: dict[str, int] = {"swing": 160, "ballad": 72, "bossa": 132}
+STYLES = ("swing", "ballad", "bossa", "waltz")
+STYLES_IN: dict[int, tuple[str, ...]] = {4: ("swing", "ballad", "bossa"), 3: ("waltz", "ballad")}
+"""The styles the band plays in each meter (beats per bar); swing asked of a 3/4 piece is the waltz."""
+DEFAULT_TEMPI: dict[str, int] = {"swing": 160, "ballad": 72, "bossa": 132, "waltz": 160}
 MIN_SWING, MAX_SWING = 0.5, 0.75
 MAX_SEED = 2**63 - 1
 

@@ -12,7 +12,9 @@ voicing can spare it (never the 3rd).
 Rhythm: swing picks a comping figure per bar, sparse ones when the lead is busy (six or more notes in
 the bar) and fuller ones with more hits in the lead's rests; ballad holds rolled pads per half bar,
 re-voiced only when the lead's register asks for it, with a broken-chord fill where the lead rests;
-bossa plays the two-bar clave-like figure. A chord a figure misses is played on its first beat.
+bossa plays the two-bar clave-like figure; the waltz picks a figure per bar as swing does, from jazz
+waltz figures (1 and the "and" of 2, 2 and 3, the "and" of 2 held, the push on the "and" of 3, ...). A
+chord a figure misses is played on its first beat. A ballad in 3 holds one pad a bar.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import random
 from collections.abc import Sequence
 from functools import lru_cache
 
-from model.arrange.chart import BAR, BEAT, EIGHTH, ENDING_RELEASE, Chart, Played
+from model.arrange.chart import BAR, BEAT, EIGHTH, Chart, Played
 from model.arrange.feel import intensity, jitter
 from model.arrange.instruments import PIANO_HIGH, PIANO_LOW
 from model.arrange.lead import LeadLine
@@ -82,6 +84,19 @@ _SWING_COMPS: tuple[_Figure, ...] = (
     ((0, 240), (720, 240), (1200, 240), (1680, 240)),  # a fill: 1, and the "and"s of 2, 3 and 4
     ((240, 240), (720, 240), (960, 360), (1440, 240)),  # a fill around the beat
 )
+# Jazz waltz figures in a 3/4 bar (1 = 0, 2 = 480, 3 = 960; the "and" of 3 pushes into the next bar).
+_WALTZ_COMPS: tuple[_Figure, ...] = (
+    ((0, 360), (720, 240)),  # 1 and the "and" of 2: the waltz's Charleston
+    ((480, 240), (960, 240)),  # 2 and 3
+    ((0, 480), (960, 240)),  # 1, 3
+    ((720, 480),),  # the "and" of 2, held over 3
+    ((0, 900),),  # one held chord
+    ((240, 360),),  # just the "and" of 1: leave space
+    ((720, 240), (1200, 240)),  # the "and" of 2, push
+    ((0, 360), (1200, 240)),  # 1, push
+    ((0, 240), (720, 240), (1200, 240)),  # a fill: 1, the "and"s of 2 and 3
+    ((240, 240), (480, 240), (960, 360)),  # a fill around the beat
+)
 BUSY_LEAD = 6  # lead onsets in a bar from which the piano lays out
 RESTING_LEAD = 1  # lead onsets in a bar up to which the piano fills
 # Bossa: a two-bar clave-like figure on the piano (1, "and" of 2, 4 | 2, "and" of 3).
@@ -89,7 +104,7 @@ _BOSSA_COMP: tuple[_Figure, _Figure] = (
     ((0, 360), (720, 240), (1440, 240)),
     ((480, 240), (1200, 360)),
 )
-_VELOCITY = {"swing": 66, "ballad": 56, "bossa": 62}
+_VELOCITY = {"swing": 66, "ballad": 56, "bossa": 62, "waltz": 64}
 _NEAR = BEAT  # lead notes this close to a hit count (a little) for its register
 ABOVE_COST, CLASH_COST, NEAR_WEIGHT = 8.0, 7.0, 0.3
 CLASHES = frozenset({1, 13, 25})  # a semitone, a minor ninth (and two octaves on)
@@ -204,13 +219,16 @@ def out_of_the_way(symbol: ChordSymbol, pitches: Sequence[int], held: Sequence[i
     return tuple(kept)
 
 
-def _swing_hits(bars: int, ending: bool, lead: LeadLine, rng: random.Random) -> list[tuple[int, int]]:
-    """(tick, length) of every comping hit: a figure per bar, sparser under a busy lead."""
+def _figure_hits(
+    comps: Sequence[_Figure], bars: int, bar_ticks: int, ending: bool, lead: LeadLine, rng: random.Random
+) -> list[tuple[int, int]]:
+    """(tick, length) of every comping hit: a figure of ``comps`` per bar, sparser under a busy lead."""
     hits: list[tuple[int, int]] = []
+    push = bar_ticks - EIGHTH
     for bar in range(bars):
         last = ending and bar == bars - 1  # the final chord is held, not pushed
-        busy = lead.onsets(bar * BAR, (bar + 1) * BAR)
-        figures = [f for f in _SWING_COMPS if not (last and f[-1][0] >= 1680)]
+        busy = lead.onsets(bar * bar_ticks, (bar + 1) * bar_ticks)
+        figures = [f for f in comps if not (last and f[-1][0] >= push)]
         if busy >= BUSY_LEAD:
             weights = [3.0 if len(f) == 1 else 1.0 if len(f) == 2 else 0.15 for f in figures]
         elif busy <= RESTING_LEAD:
@@ -218,7 +236,7 @@ def _swing_hits(bars: int, ending: bool, lead: LeadLine, rng: random.Random) -> 
         else:
             weights = [1.0 if len(f) < 4 else 0.3 for f in figures]
         figure = rng.choices(figures, weights)[0]
-        hits += [(bar * BAR + offset, duration) for offset, duration in figure]
+        hits += [(bar * bar_ticks + offset, duration) for offset, duration in figure]
     return hits
 
 
@@ -228,7 +246,7 @@ class _Pianist:
     def __init__(self, chart: Chart, style: str, lead: LeadLine, rng: random.Random) -> None:
         self.chart, self.lead, self.rng = chart, lead, rng
         self.base, self.style = _VELOCITY[style], style
-        self.bars = chart.length // BAR
+        self.bars = chart.bars
         self.previous: tuple[int, ...] | None = None
         self.notes: list[Played] = []
 
@@ -241,8 +259,9 @@ class _Pianist:
         return out_of_the_way(symbol, voicing, held)
 
     def velocity(self, start: int, accent: int) -> float:
-        bar = min(start, self.chart.length - 1) // BAR
-        busy = self.lead.onsets(bar * BAR, (bar + 1) * BAR) >= BUSY_LEAD
+        size = self.chart.bar
+        bar = min(start, self.chart.length - 1) // size
+        busy = self.lead.onsets(bar * size, (bar + 1) * size) >= BUSY_LEAD
         return self.base * (0.4 + 0.6 * intensity(bar, self.bars, self.style)) + accent - (5 if busy else 0)
 
     def play(self, voicing: Sequence[int], start: int, end: int, velocity: float, roll: int = 0) -> None:
@@ -258,7 +277,7 @@ def piano_part(chart: Chart, style: str, ending: bool, lead: LeadLine, rng: rand
     """The piano's notes (straight grid) for the whole piece, ending chord included."""
     spans = chart.spans
     length = chart.length
-    bars = length // BAR
+    bars = chart.bars
     pianist = _Pianist(chart, style, lead, rng)
     played = [i for i, span in enumerate(spans) if span.start < length]
     if style == "ballad":
@@ -269,7 +288,8 @@ def piano_part(chart: Chart, style: str, ending: bool, lead: LeadLine, rng: rand
         if style == "bossa":
             hits = [(b * BAR + o, d) for b in range(bars) for o, d in _BOSSA_COMP[b % 2]]
         else:
-            hits = _swing_hits(bars, ending, lead, rng)
+            comps = _WALTZ_COMPS if style == "waltz" else _SWING_COMPS
+            hits = _figure_hits(comps, bars, chart.bar, ending, lead, rng)
         for tick, duration in hits:
             index = chart.index_at(tick)
             if index + 1 < len(spans) and spans[index + 1].start - tick <= EIGHTH:
@@ -280,15 +300,17 @@ def piano_part(chart: Chart, style: str, ending: bool, lead: LeadLine, rng: rand
             if i not in covered:  # a short chord the figure skipped: play it on its first beat
                 pianist.hit(i, spans[i].start, min(spans[i].start + 360, spans[i].end))
     if ending:
-        pianist.hit(len(spans) - 1, length, length + ENDING_RELEASE, 4, roll=25)
+        pianist.hit(len(spans) - 1, length, length + chart.release, 4, roll=25)
     return pianist.notes
 
 
 def _ballad_chord(pianist: _Pianist, index: int) -> None:
-    """Rolled pads over chord ``index``, one per half bar unless the same voicing still fits (then it
-    rings on); where the lead rests for the half bar, the voicing is broken upwards in eighths."""
+    """Rolled pads over chord ``index``, one per half bar (per bar in 3/4) unless the same voicing still
+    fits (then it rings on); where the lead rests for the half bar, the voicing is broken upwards in
+    eighths."""
     span = pianist.chart.spans[index]
-    cuts = [*range(span.start, span.end, BAR // 2), span.end]
+    bar = pianist.chart.bar
+    cuts = [*range(span.start, span.end, bar // 2 if bar == BAR else bar), span.end]
     pad: tuple[tuple[int, ...], int] | None = None  # (voicing, start) still ringing
 
     def release(at: int) -> None:

@@ -15,12 +15,13 @@ committed table :mod:`model.tunes.table`. This module is what the composer and t
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
 from model.errors import InputError
-from model.progressions import Progression, get_progression, library, parse_chart, slugify
+from model.piece import BEATS_PER_BAR
+from model.progressions import Progression, get_progression, in_meter, library, parse_chart, slugify
 from model.theory import Key
 from model.tunes.match import TitleIndex
 from model.tunes.table import Tune, tunes
@@ -98,22 +99,25 @@ def suggest(prefix: str, limit: int = 25) -> list[str]:
     return _all_index().suggest(prefix, limit)
 
 
-def resolve(text: str, key: Key | None = None, meters: tuple[int, ...] = (4,)) -> Resolved:
+def resolve(
+    text: str, key: Key | None = None, meters: tuple[int, ...] = (4,), chart_beats: int = BEATS_PER_BAR
+) -> Resolved:
     """The progression ``text`` asks for: a chart (``"| Dm7 G7 | Cmaj7 |"``), a library progression
     by slug or title, else a tune by title (typos forgiven), else a library progression by a close
     spelling. The key is ``key`` when given (its tonic, the progression's mode: "C" over a minor
     tune is Cm), else the progression's own. A tune in a meter the caller cannot play (not in
-    ``meters``) is played in 4 (each 3/4 bar one 4/4 bar, chords on the nearest beat)."""
+    ``meters``) is played in 4 (each 3/4 bar one 4/4 bar, chords on the nearest beat). A chart is
+    read in ``chart_beats`` beats a bar."""
     if not text.strip():
         raise TuneError(
             "name a tune like 'autumn leaves' or 'blues', or give a chart like '| Dm7 G7 | Cmaj7 |'."
         )
     if "|" in text:
-        progression, label = parse_chart(text), " ".join(text.split())
+        progression, label = parse_chart(text, beats_per_bar=chart_beats), " ".join(text.split())
     else:
         progression, label = _named(text)
     if progression.beats_per_bar not in meters:
-        progression = in_four(progression)
+        progression = in_meter(progression, BEATS_PER_BAR)
     tonic = key.tonic if key is not None else progression.key.tonic
     return Resolved(progression, label, Key(tonic, progression.key.minor))
 
@@ -136,22 +140,6 @@ def _named(text: str) -> tuple[Progression, str]:
     if tune.slug in titled:  # "giant step" finds the tune; the library's own Giant Steps wins its name
         return titled[tune.slug], titled[tune.slug].slug
     return tune.progression, tune.slug
-
-
-def in_four(progression: Progression) -> Progression:
-    """A 3/4 progression played in 4/4: each bar one 4/4 bar, chords moved to the nearest beat."""
-    beats = progression.beats_per_bar
-    bars = []
-    for bar in progression.bars:
-        starts, begin = [], 0
-        for _, length in bar:
-            starts.append((begin * 4 * 2 + beats) // (beats * 2))  # nearest beat, halves up
-            begin += length
-        ends = [*starts[1:], 4]
-        bars.append(
-            tuple((chord, end - start) for (chord, _), start, end in zip(bar, starts, ends, strict=True))
-        )
-    return replace(progression, bars=tuple(bars), beats_per_bar=4)
 
 
 def pick_tune(style: str, rng: random.Random | np.random.Generator, minor: bool | None = None) -> Tune:
