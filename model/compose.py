@@ -45,6 +45,7 @@ from model.conditioning import ERAS, Conditioning, next_changes
 from model.errors import InputError
 from model.fast_lstm import FastLSTM, FloatArray
 from model.paths import DEFAULT_MODEL_DIR
+from model.phrasing import Phrasing, TokenTable
 from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Chord, Note, Piece
 from model.progressions import Progression, chords_for, library
 from model.theory import Key, parse_key
@@ -177,6 +178,7 @@ class _Voice:
     rng: np.random.Generator
     changes: list[int]
     style_ids: tuple[int, int, int]
+    phrasing: Phrasing  # when phrases end and how long the rests between them last (model.phrasing)
     tokens: list[int] = field(default_factory=list)
     pitches: list[int | None] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
@@ -273,6 +275,7 @@ class Composer:
         # from the centre (few first-note tokens are long enough to close with)
         self._closing_note = np.stack([flags[0, 0] & closing, self._is_moving & closing])
         self._pull = np.where(self._has_pitch, REGISTER_PULL / 144, 0.0)
+        self._phrase_tokens = TokenTable.of(self._grid, self._is_rest, self._has_pitch)
 
     def _cadence_tables(self, onsets: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.bool_], ...]:
         """(before, closing): tokens that may start at p in a section's last bar without closing it
@@ -354,8 +357,12 @@ class Composer:
         for request in requests:
             plan = _plan(request, self.style(request.like))
             style_ids = self._conditioning.style_ids(plan.tempo, plan.style.era, plan.style.soloist)
+            style = plan.style
+            phrasing = Phrasing.start(self._phrase_tokens, plan.seed, plan.tempo, style.era, style.soloist)
             voices.append(
-                _Voice(plan, np.random.default_rng(plan.seed), next_changes(plan.context), style_ids)
+                _Voice(
+                    plan, np.random.default_rng(plan.seed), next_changes(plan.context), style_ids, phrasing
+                )
             )
         if not voices:
             return []
@@ -467,8 +474,9 @@ class Composer:
             if not allowed.any():
                 allowed = self._fits[position] & ~self._is_tie
                 pitches = np.clip(pitches, voice.plan.low, voice.plan.high)
+        allowed = voice.phrasing.allow(allowed, voice.tokens)
         after_rest = bool(voice.tokens) and self._is_rest[voice.tokens[-1]]
-        if after_rest and voice.previous is not None and not voice.replay:
+        if after_rest and voice.previous is not None and not voice.replay and not voice.phrasing.resting:
             self._maybe_restate(voice)
         token_id = self._restated(voice, allowed, pitches)
         voice.motif_notes += int(token_id >= 0)
