@@ -97,10 +97,17 @@ def solo_endings(solos: Iterable[Solo]) -> list[Sample]:
 
 
 def composed(
-    composer: Composer, n: int, bars: int, progress: Progress, seed_offset: int = 0, like: str | None = None
+    composer: Composer,
+    n: int,
+    bars: int,
+    progress: Progress,
+    seed_offset: int = 0,
+    like: str | None = None,
+    tempo: int = GENERATED_TEMPO,
 ) -> list[Sample]:
     """``n`` pieces of ``bars`` bars: seeds ``seed_offset``.. in turn, keys cycling through all twelve
-    and progressions through the sorted library, temperature 1.0, in the style ``like`` (None: none)."""
+    and progressions through the sorted library, temperature 1.0, at ``tempo``, in the style ``like``
+    (None: none)."""
     from model.progressions import library
 
     slugs = sorted(library())
@@ -108,7 +115,7 @@ def composed(
     for i in range(n):
         piece = composer.compose(
             bars,
-            GENERATED_TEMPO,
+            tempo,
             FLAT_NAMES[i % 12],
             slugs[i % len(slugs)],
             1.0,

@@ -62,6 +62,8 @@ MIN_PHRASES = 100
 PRIOR_PHRASES = 50
 """A soloist's or era's table is smoothed towards the tempo band's as if it held this many more
 phrases shaped like the band's."""
+MIN_SURVIVING = 20
+"""Below this many phrases reaching a length, the hazard is pooled over the longer lengths."""
 MAX_HAZARD = 0.95
 
 
@@ -114,21 +116,39 @@ class Tables:
     duration_factor: tuple[float, ...]
     source: str
 
-    def counts(self, tempo: float, era: str | None, soloist: str | None) -> Counts:
-        band = self.bands[min(tempo_band(tempo), len(self.bands) - 1)]
+    def counts(self, band: int, era: str | None, soloist: str | None) -> Counts:
+        """The table for a style at a tempo band (:func:`tempo_band`)."""
+        band_counts = self.bands[min(band, len(self.bands) - 1)]
         own = self.soloists.get(soloist or "") or self.eras.get(era or "")
-        return band if own is None else own.plus(band, PRIOR_PHRASES)
+        return band_counts if own is None else own.plus(band_counts, PRIOR_PHRASES)
 
 
 def hazard(counts: Counts) -> npt.NDArray[np.float64]:
-    """``h[k]``: chance that a phrase which has reached ``k`` notes ends there (``h[0]`` unused; from
-    ``MAX_NOTES`` on the tail's constant rate: its phrases over the notes they still play)."""
+    """``h[k]``: chance that a phrase which has reached ``k`` notes ends there (``h[0]`` unused).
+
+    ``h[k] = n_k / (phrases with k notes or more)``; where fewer than :data:`MIN_SURVIVING` phrases
+    reach ``k`` (and from ``MAX_NOTES`` on) the rate is pooled over everything from ``k`` on: those
+    phrases over the notes they play from their ``k``-th on, so a thin tail does not swing to 0 or 1."""
     lengths = np.array(counts.lengths)
-    surviving = np.cumsum(lengths[::-1])[::-1]  # phrases with k notes or more
+    surviving = np.cumsum(lengths[::-1])[::-1]  # phrases with k notes or more (k = 1..MAX_NOTES)
+    # notes played from the k-th on: one per surviving phrase at each position, plus the tail's
+    notes_from = np.cumsum(surviving[::-1])[::-1] + counts.tail_notes - surviving[-1]
     result = np.zeros(MAX_NOTES + 1)
     result[1:MAX_NOTES] = lengths[:-1] / np.maximum(surviving[:-1], 1e-9)
-    result[MAX_NOTES] = lengths[-1] / max(counts.tail_notes, 1e-9)
+    pooled = surviving / np.maximum(notes_from, 1e-9)
+    thin = surviving < MIN_SURVIVING
+    result[1:][thin] = pooled[thin]
+    result[MAX_NOTES] = pooled[-1]
     return np.clip(result, 0.0, 1.0)
+
+
+@cache
+def _shape(band: int, era: str | None, soloist: str | None) -> tuple[npt.NDArray[np.float64], ...]:
+    """(hazard, duration factor, cumulative gap distribution) of a style at a tempo band."""
+    tables = load_tables()
+    counts = tables.counts(band, era, soloist)
+    weights = np.array(counts.gaps)
+    return hazard(counts), np.array(tables.duration_factor), np.cumsum(weights) / weights.sum()
 
 
 def _token_lengths(line: Sequence[Note]) -> list[int]:
@@ -320,16 +340,9 @@ class Phrasing:
     def start(
         cls, tokens: TokenTable, seed: int, tempo: float, era: str | None, soloist: str | None
     ) -> Phrasing:
-        counts = load_tables().counts(tempo, era, soloist)
-        weights = np.array(counts.gaps)
-        return cls(
-            tokens,
-            hazard(counts),
-            np.array(load_tables().duration_factor),
-            np.cumsum(weights) / weights.sum(),
-            np.array(gap_values()),
-            np.random.default_rng([seed, 3]),
-        )
+        chances, factor, gap_cdf = _shape(tempo_band(tempo), era, soloist)
+        gaps = np.array(gap_values())
+        return cls(tokens, chances, factor, gap_cdf, gaps, np.random.default_rng([seed, 3]))
 
     @property
     def resting(self) -> bool:
