@@ -62,6 +62,7 @@ MIN_PHRASES = 100
 PRIOR_PHRASES = 50
 """A soloist's or era's table is smoothed towards the tempo band's as if it held this many more
 phrases shaped like the band's."""
+REST_KIND, NOTE_KIND, TIE_KIND = 0, 1, 2
 MIN_SURVIVING = 20
 """Below this many phrases reaching a length, the hazard is pooled over the longer lengths."""
 MAX_HAZARD = 0.95
@@ -143,12 +144,15 @@ def hazard(counts: Counts) -> npt.NDArray[np.float64]:
 
 
 @cache
-def _shape(band: int, era: str | None, soloist: str | None) -> tuple[npt.NDArray[np.float64], ...]:
+def _shape(
+    band: int, era: str | None, soloist: str | None
+) -> tuple[tuple[float, ...], tuple[float, ...], npt.NDArray[np.float64]]:
     """(hazard, duration factor, cumulative gap distribution) of a style at a tempo band."""
     tables = load_tables()
     counts = tables.counts(band, era, soloist)
     weights = np.array(counts.gaps)
-    return hazard(counts), np.array(tables.duration_factor), np.cumsum(weights) / weights.sum()
+    chances = tuple(float(h) for h in hazard(counts))
+    return chances, tables.duration_factor, np.cumsum(weights) / weights.sum()
 
 
 def _token_lengths(line: Sequence[Note]) -> list[int]:
@@ -302,6 +306,7 @@ class TokenTable:
     is_note: npt.NDArray[np.bool_]
     rests_upto: npt.NDArray[np.bool_]  # [g, token]: a rest of at most g grid units
     breath: npt.NDArray[np.bool_]  # [r, token]: not a rest, or a rest that keeps a run of r under a beat
+    steps: tuple[tuple[int, int], ...]  # per token (kind: REST_KIND, NOTE_KIND or TIE_KIND, grid units)
 
     @classmethod
     def of(
@@ -311,7 +316,9 @@ class TokenTable:
         rests_upto = is_rest[None, :] & (grid[None, :] <= limits)
         runs = np.arange(PHRASE_GAP_GRID)[:, None]
         breath = ~is_rest[None, :] | (runs + grid[None, :] < PHRASE_GAP_GRID)
-        return cls(grid, is_rest, is_note, rests_upto, breath)
+        kinds = np.where(is_rest, REST_KIND, np.where(is_note, NOTE_KIND, TIE_KIND))
+        steps = tuple(zip(kinds.tolist(), grid.tolist(), strict=True))
+        return cls(grid, is_rest, is_note, rests_upto, breath, steps)
 
 
 @dataclass(slots=True)
@@ -323,8 +330,8 @@ class Phrasing:
     same seed phrases its first bars the same way (Extend)."""
 
     tokens: TokenTable
-    hazard: npt.NDArray[np.float64]
-    factor: npt.NDArray[np.float64]
+    hazard: tuple[float, ...]  # by notes in the phrase (model.phrasing.hazard)
+    factor: tuple[float, ...]  # by duration class of the last note
     gap_cdf: npt.NDArray[np.float64]
     gaps: npt.NDArray[np.int64]
     rng: np.random.Generator
@@ -350,12 +357,12 @@ class Phrasing:
         return self.gap > 0
 
     def _read(self, played: Sequence[int]) -> None:
-        table = self.tokens
+        steps = self.tokens.steps
         for token in played[self.seen :]:
-            grid = int(table.grid[token])
-            if table.is_rest[token]:
+            kind, grid = steps[token]
+            if kind == REST_KIND:
                 self.run += grid
-            elif table.is_note[token]:
+            elif kind == NOTE_KIND:
                 self.notes = 1 if self.run >= PHRASE_GAP_GRID or not self.notes else self.notes + 1
                 self.run, self.length, self.decided, self.gap = 0, grid, False, 0
             else:  # a tie: the last note goes on
@@ -381,7 +388,8 @@ class Phrasing:
             self.gap = 0
             return _unless_empty(allowed & ~self.tokens.is_rest, allowed)
         if self.run < PHRASE_GAP_GRID:
-            return _unless_empty(allowed & self.tokens.breath[self.run], allowed)
+            breathing = allowed & self.tokens.breath[self.run]
+            return breathing if breathing.any() else allowed
         return allowed
 
 

@@ -103,7 +103,14 @@ NOTE_6, REST_3, REST_6, REST_12, REST_24 = 1, 3, 4, 5, 6
 def phrasing(chance: float, gap: int = 24) -> Phrasing:
     chances = np.full(MAX_NOTES + 1, chance)
     gaps = np.array([gap])
-    return Phrasing(tiny_vocabulary(), chances, np.ones(6), np.array([1.0]), gaps, np.random.default_rng(0))
+    return Phrasing(
+        tiny_vocabulary(),
+        tuple(float(c) for c in chances),
+        (1.0,) * 6,
+        np.array([1.0]),
+        gaps,
+        np.random.default_rng(0),
+    )
 
 
 def test_an_ended_phrase_rests_for_its_gap_then_plays_again() -> None:
@@ -145,8 +152,8 @@ def test_the_longer_the_phrase_the_likelier_it_ends_at_the_next_note() -> None:
         for seed in range(3000):
             shaper = Phrasing(
                 tiny_vocabulary(),
-                chances,
-                np.ones(6),
+                tuple(float(c) for c in chances),
+                (1.0,) * 6,
                 np.array([1.0]),
                 np.array([12]),
                 np.random.default_rng(seed),
