@@ -27,7 +27,7 @@ import bisect
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
@@ -341,7 +341,6 @@ class Phrasing:
     length: int = 0  # grid units of the last note (with its ties)
     decided: bool = True  # the hazard has been drawn for the last note
     gap: int = 0  # the silence being kept (0: none)
-    ends: list[int] = field(default_factory=list)  # notes of each phrase ended by the hazard
 
     @classmethod
     def start(
@@ -379,7 +378,6 @@ class Phrasing:
             self.decided = True
             chance = self.hazard[min(self.notes, MAX_NOTES)] * self.factor[duration_class(self.length)]
             if self.rng.random() < min(chance, MAX_HAZARD):
-                self.ends.append(self.notes)
                 self.gap = int(self.gaps[int(np.searchsorted(self.gap_cdf, self.rng.random(), side="right"))])
         if self.gap:
             if self.run < self.gap:
