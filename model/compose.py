@@ -46,6 +46,7 @@ from model.errors import InputError
 from model.fast_lstm import FastLSTM, FloatArray
 from model.meter import parse_meter
 from model.paths import DEFAULT_MODEL_DIR
+from model.phrasing import Phrasing, TokenTable
 from model.piece import BEATS_PER_BAR, METERS, TICKS_PER_QUARTER, Chord, Note, Piece, bar_ticks
 from model.progressions import Progression, chords_for, in_meter, library
 from model.theory import Key, parse_key
@@ -185,6 +186,7 @@ class _Voice:
     rng: np.random.Generator
     changes: list[int]
     style_ids: tuple[int, int, int]
+    phrasing: Phrasing  # when phrases end and how long the rests between them last (model.phrasing)
     tokens: list[int] = field(default_factory=list)
     pitches: list[int | None] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
@@ -276,6 +278,7 @@ class Composer:
         self._sounding = self._has_pitch | self._is_tie  # what a tie may follow
         self._bars = {beats: self._bar_masks(beats * GRID_PER_BEAT) for beats in METERS}
         self._pull = np.where(self._has_pitch, REGISTER_PULL / 144, 0.0)
+        self._phrase_tokens = TokenTable.of(self._grid, self._is_rest, self._has_pitch)
 
     def _bar_masks(self, bar_grid: int) -> _BarMasks:
         """The position masks for bars ``bar_grid`` grid units long."""
@@ -387,8 +390,12 @@ class Composer:
         for request in requests:
             plan = _plan(request, self.style(request.like))
             style_ids = self._conditioning.style_ids(plan.tempo, plan.style.era, plan.style.soloist)
+            style = plan.style
+            phrasing = Phrasing.start(self._phrase_tokens, plan.seed, plan.tempo, style.era, style.soloist)
             voices.append(
-                _Voice(plan, np.random.default_rng(plan.seed), next_changes(plan.context), style_ids)
+                _Voice(
+                    plan, np.random.default_rng(plan.seed), next_changes(plan.context), style_ids, phrasing
+                )
             )
         if not voices:
             return []
@@ -502,8 +509,9 @@ class Composer:
             if not allowed.any():
                 allowed = fits & ~self._is_tie
                 pitches = np.clip(pitches, voice.plan.low, voice.plan.high)
+        allowed = voice.phrasing.allow(allowed, voice.tokens)
         after_rest = bool(voice.tokens) and self._is_rest[voice.tokens[-1]]
-        if after_rest and voice.previous is not None and not voice.replay:
+        if after_rest and voice.previous is not None and not voice.replay and not voice.phrasing.resting:
             self._maybe_restate(voice)
         token_id = self._restated(voice, allowed, pitches)
         voice.motif_notes += int(token_id >= 0)

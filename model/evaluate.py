@@ -52,12 +52,15 @@ from model.metrics import (
 from model.ngram import KneserNey, Token
 from model.paths import DEFAULT_MODEL_DIR, shared_data_dir
 from model.sequences import model_tokens
+from model.style_evaluation import DEFAULT_SOLOISTS, style_report
 from model.two_sample import FloatArray, classifier_accuracy, mgeval_overlaps
 from model.wjazzd import Solo, load_solos, split
 
 DISTINCTNESS_SEEDS = 10
 NGRAM_ORDERS = (3, 5)
 MIN_CLASSIFIER_PIECES = 20
+STYLE_PIECES = 40
+"""Pieces per requested style for the style checks (``--style-n``; 0 leaves them out)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +327,17 @@ class Sources:
     lead_sheets: Sequence[Path] | None = None
 
 
-def evaluate(n: int, model_dir: Path, sources: Sources, progress: Progress) -> str:
+@dataclass(frozen=True, slots=True)
+class StyleOptions:
+    """The style checks' size: pieces per style (0: no style checks) and soloists in the matrix."""
+
+    pieces: int = STYLE_PIECES
+    soloists: int = DEFAULT_SOLOISTS
+
+
+def evaluate(
+    n: int, model_dir: Path, sources: Sources, progress: Progress, styles: StyleOptions = StyleOptions(0)
+) -> str:
     """The whole report as markdown."""
     from model.compose import Composer
 
@@ -385,6 +398,18 @@ def evaluate(n: int, model_dir: Path, sources: Sources, progress: Progress) -> s
         parts.append(
             markdown_table([f"held-out NLL, nats/token ({tokens.source})", "NLL", "goal"], nll_rows(tokens))
         )
+        if styles.pieces:
+            style_started = time.perf_counter()
+            report = style_report(
+                composer,
+                [*train_solos, *valid_solos],
+                styles.pieces,
+                feature_matrix,
+                progress,
+                styles.soloists,
+            )
+            parts.append(report.markdown())
+            notes.append(f"Style checks: {time.perf_counter() - style_started:.0f} s of it.")
     seconds = time.perf_counter() - started
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     footer = f"Measured {stamp} in {seconds:.0f} s." + "".join(f" {note}" for note in notes)
@@ -403,16 +428,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         help="lead-sheet files/folders the model trained on (default: shared)",
     )
+    parser.add_argument(
+        "--style-n",
+        type=int,
+        default=STYLE_PIECES,
+        help=f"pieces per style for the style checks (default {STYLE_PIECES}; 0 skips them)",
+    )
+    parser.add_argument(
+        "--soloists",
+        type=int,
+        default=DEFAULT_SOLOISTS,
+        help=f"soloists in the style closeness matrix (default {DEFAULT_SOLOISTS})",
+    )
     parser.add_argument("--out", type=Path, help="also write the report (markdown) to this file")
     parser.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     args = parser.parse_args(argv)
     if not 1 <= args.n <= 1000:
         print(f"error: --n must be between 1 and 1000, not {args.n}.")
         return 2
+    if not (args.style_n == 0 or 5 <= args.style_n <= 1000) or not 2 <= args.soloists <= 20:
+        print(
+            f"error: --style-n must be 0 (no style checks) or 5..1000 and --soloists 2..20, "
+            f"not {args.style_n} and {args.soloists}."
+        )
+        return 2
     reference = args.reference or shared_data_dir() / "deepjazz" / "reference_outputs"
     try:
         sources = Sources(reference, args.wjazzd, args.data)
-        report = evaluate(args.n, args.model, sources, Progress(not args.quiet))
+        styles = StyleOptions(args.style_n, args.soloists)
+        report = evaluate(args.n, args.model, sources, Progress(not args.quiet), styles)
     except InputError as error:
         print(f"error: {error}")
         return 2

@@ -96,19 +96,34 @@ def solo_endings(solos: Iterable[Solo]) -> list[Sample]:
     return [Sample(s.notes, s.chords, s.bars) for s in solos if s.beats_per_bar == 4 and s.chords]
 
 
-def composed(composer: Composer, n: int, bars: int, progress: Progress, seed_offset: int = 0) -> list[Sample]:
+def composed(
+    composer: Composer,
+    n: int,
+    bars: int,
+    progress: Progress,
+    seed_offset: int = 0,
+    like: str | None = None,
+    tempo: int = GENERATED_TEMPO,
+) -> list[Sample]:
     """``n`` pieces of ``bars`` bars: seeds ``seed_offset``.. in turn, keys cycling through all twelve
-    and progressions through the sorted library, temperature 1.0."""
+    and progressions through the sorted library, temperature 1.0, at ``tempo``, in the style ``like``
+    (None: none)."""
     from model.progressions import library
 
     slugs = sorted(library())
     samples = []
     for i in range(n):
         piece = composer.compose(
-            bars, GENERATED_TEMPO, FLAT_NAMES[i % 12], slugs[i % len(slugs)], 1.0, seed=seed_offset + i
+            bars,
+            tempo,
+            FLAT_NAMES[i % 12],
+            slugs[i % len(slugs)],
+            1.0,
+            seed=seed_offset + i,
+            like=like,
         )
         samples.append(Sample(piece.melody, piece.chords, piece.bars, fallback_share(piece)))
-        progress(f"composing {bars}-bar pieces", i + 1, n)
+        progress(f"composing {bars}-bar pieces" + (f" like {like}" if like else ""), i + 1, n)
     return samples
 
 

@@ -43,7 +43,12 @@ def test_swing_moves_onsets_within_their_beat(composer: Composer) -> None:
     swung = read_arrangement(arrange(piece, ArrangeOptions(swing=0.66, ending=False)).midi).sample
     assert len(swung.melody) == len(piece.melody)
     beat = TICKS_PER_BAR // 4
-    assert [n.start // beat for n in swung.melody] == [n.start // beat for n in piece.melody]
+    # swing delays off-beat notes inside their beat; the lead's micro-timing (docs/MODEL.md, Feel) also
+    # moves every onset by a few ms, so a note may land up to an eighth of a beat outside its beat
+    slack = beat // 8
+    for played, written in zip(swung.melody, piece.melody, strict=True):
+        first = written.start // beat * beat
+        assert first - slack <= played.start < first + beat + slack
     assert swung.bars == piece.bars and len(swung.chords) == len(piece.chords)
 
 

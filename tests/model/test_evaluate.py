@@ -12,9 +12,10 @@ from model.evaluation_sets import Progress, composed, cut, read_track_notes, sol
 from model.melody_metrics import held_over_share
 from model.metrics import filled_bar_share, split_mixed_track
 from model.piece import TICKS_PER_BAR, Chord, Note
+from model.style_evaluation import STYLE_PAIRS, own_closest, style_report
 from model.theory import parse_chord
 from model.two_sample import classifier_accuracy
-from model.wjazzd import read_solo, solo_name, split
+from model.wjazzd import load_solos, read_solo, solo_name, split
 
 ISSUE_ROWS = (
     "fallback rate",
@@ -108,6 +109,7 @@ def test_the_report_has_every_row_of_the_issue_for_real_solos_jazzbot_and_deepja
     out = tmp_path / "report.md"
     lead_sheet = shared_data / "standards" / "Blue_Monk.xml"
     args = ["--n", "3", "--wjazzd", str(folder), "--data", str(lead_sheet), "--out", str(out), "--quiet"]
+    args += ["--style-n", "5", "--soloists", "2"]
     assert evaluate.main(args) == 0
     report = out.read_text()
     assert capsys.readouterr().out == report
@@ -123,11 +125,43 @@ def test_the_report_has_every_row_of_the_issue_for_real_solos_jazzbot_and_deepja
     for feature in ("pitch classes", "intervals", "inter-onset times", "pitch range"):
         assert 0.0 <= float(rows[feature][1]) <= 1.0
     assert "LSTM" in rows and "5-gram, interpolated Kneser-Ney" in rows
+    for a, b in STYLE_PAIRS:  # six solos hold too few chunks of any one style for the real column
+        generated, real, goal = rows[f"{a} vs {b}"]
+        assert goal == "well above 0.5"
+        assert 0.0 <= float(generated.split(" ± ")[0]) <= 1.0 and real == "- (too few chunks)"
 
 
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     assert evaluate.main(["--n", "0"]) == 2
     assert evaluate.main(["--wjazzd", str(tmp_path), "--quiet"]) == 2
+    assert evaluate.main(["--style-n", "3"]) == 2  # a 5-fold classifier needs 5 pieces a style
+    assert evaluate.main(["--soloists", "1"]) == 2
+
+
+def test_style_checks_compare_every_soloist_with_every_soloists_real_solos(
+    shared_data: Path, composer: Composer
+) -> None:
+    solos = load_solos(shared_data / "wjazzd").solos
+    pairs = (("Charlie Parker", "Miles Davis"),)
+    report = style_report(composer, solos, 5, evaluate.feature_matrix, Progress(enabled=False), 3, pairs)
+    assert report.soloists == ("John Coltrane", "Miles Davis", "David Liebman")  # most notes, with a slot
+    assert all(set(row) == set(report.soloists) for row in report.generated.values())
+    assert all(0.0 <= value <= 1.0 for row in report.generated.values() for value in row.values())
+    # the measure itself tells the real soloists apart: each one's even chunks are closest to its odd ones
+    assert len(own_closest(report.real)) >= 2
+    generated, real = report.accuracies[pairs[0]]
+    assert real.endswith("per class)") and float(real.split(" ± ")[0]) > 0.6  # Parker and Davis differ
+    assert 0.0 <= float(generated.split(" ± ")[0]) <= 1.0
+    text = report.markdown()
+    assert (
+        "Pieces closest to their own soloist's real solos:" in text
+        and "Charlie Parker vs Miles Davis" in text
+    )
+
+
+def test_a_row_is_closest_to_its_own_when_its_largest_cell_is_its_own() -> None:
+    matrix = {"a": {"a": 0.9, "b": 0.8}, "b": {"a": 0.95, "b": 0.9}}
+    assert own_closest(matrix) == ["a"]
 
 
 def test_nll_rows_put_the_lstm_beside_the_best_n_gram_for_any_token_type() -> None:
