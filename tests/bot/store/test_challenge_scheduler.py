@@ -1,6 +1,7 @@
 """The deadline task across restarts: the right phase, each announcement once, missed deadlines caught up.
 
-A "restart" closes the database and builds everything again on the same file, as a new process would.
+A "restart" closes the database and builds everything again on the same database, as a new process would;
+on both backends (tests/bot/store/conftest.py).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +18,7 @@ from bot.services.challenges import ChallengeService, Results
 from bot.services.settings import Settings
 from bot.store.challenges import Challenge, ChallengeStore
 from bot.store.clips import ClipStore
-from bot.store.database import open_database
+from bot.store.database import DatabaseTarget, open_database
 from tests.bot.challenge_helpers import CHANNEL, GUILD, MOD, Clock
 
 
@@ -52,7 +52,7 @@ class BotProcess:
 
 
 @asynccontextmanager
-async def bot_process(path: Path, clock: Clock, announcer: Recorder) -> AsyncIterator[BotProcess]:
+async def bot_process(path: DatabaseTarget, clock: Clock, announcer: Recorder) -> AsyncIterator[BotProcess]:
     """Everything a bot process builds at start, on the database file at ``path``."""
     conn = await open_database(path)
     try:
@@ -62,7 +62,7 @@ async def bot_process(path: Path, clock: Clock, announcer: Recorder) -> AsyncIte
         await conn.close()
 
 
-async def start_with_entries(path: Path, clock: Clock) -> Challenge:
+async def start_with_entries(path: DatabaseTarget, clock: Clock) -> Challenge:
     async with bot_process(path, clock, Recorder()) as bot:
         service = bot.service
         challenge = await service.start(
@@ -74,11 +74,11 @@ async def start_with_entries(path: Path, clock: Clock) -> Challenge:
 
 
 @pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "jazzbot.sqlite3"
+def path(target: DatabaseTarget) -> DatabaseTarget:
+    return target
 
 
-async def test_a_restart_between_the_deadlines_resumes_voting(path: Path) -> None:
+async def test_a_restart_between_the_deadlines_resumes_voting(path: DatabaseTarget) -> None:
     clock = Clock()
     challenge = await start_with_entries(path, clock)
     clock.at(challenge.submission_deadline + 3600)  # the bot was down when submissions closed
@@ -99,7 +99,9 @@ async def test_a_restart_between_the_deadlines_resumes_voting(path: Path) -> Non
     assert announcer.posts == [("voting", challenge.id, "Wizard")]
 
 
-async def test_deadlines_missed_while_down_are_handled_once_and_results_post_once(path: Path) -> None:
+async def test_deadlines_missed_while_down_are_handled_once_and_results_post_once(
+    path: DatabaseTarget,
+) -> None:
     clock = Clock()
     challenge = await start_with_entries(path, clock)
     clock.at(challenge.voting_deadline + 86400)  # both deadlines passed while the bot was down
@@ -113,7 +115,7 @@ async def test_deadlines_missed_while_down_are_handled_once_and_results_post_onc
     assert announcer.posts == [("results", challenge.id, "-")]  # no voting notice for a finished vote
 
 
-async def test_results_post_once_across_restarts_with_a_failing_post_retried(path: Path) -> None:
+async def test_results_post_once_across_restarts_with_a_failing_post_retried(path: DatabaseTarget) -> None:
     clock = Clock()
     challenge = await start_with_entries(path, clock)
     announcer = Recorder()
@@ -134,7 +136,7 @@ async def test_results_post_once_across_restarts_with_a_failing_post_retried(pat
     assert announcer.posts == [("voting", challenge.id, "Wizard"), ("results", challenge.id, "Tune 2")]
 
 
-async def test_a_moderator_close_posts_results_once_through_the_running_task(path: Path) -> None:
+async def test_a_moderator_close_posts_results_once_through_the_running_task(path: DatabaseTarget) -> None:
     clock = Clock()
     await start_with_entries(path, clock)
     announcer = Recorder()
@@ -152,7 +154,7 @@ async def test_a_moderator_close_posts_results_once_through_the_running_task(pat
         assert await bot.scheduler.run_due() == []
 
 
-async def test_the_next_deadline_is_the_nearest_one_ahead(path: Path) -> None:
+async def test_the_next_deadline_is_the_nearest_one_ahead(path: DatabaseTarget) -> None:
     clock = Clock()
     challenge = await start_with_entries(path, clock)
     async with bot_process(path, clock, Recorder()) as bot:
