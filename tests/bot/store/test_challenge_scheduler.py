@@ -7,9 +7,14 @@ on both backends (tests/bot/store/conftest.py).
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -18,8 +23,10 @@ from bot.services.challenges import ChallengeService, Results
 from bot.services.settings import Settings
 from bot.store.challenges import Challenge, ChallengeStore
 from bot.store.clips import ClipStore
-from bot.store.database import DatabaseTarget, open_database
-from tests.bot.challenge_helpers import CHANNEL, GUILD, MOD, Clock
+from bot.store.database import DatabaseTarget, PostgresURL, open_database
+from tests.bot.challenge_helpers import CHANNEL, GUILD, MOD, SUBMIT_BY, VOTE_BY, Clock
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 class Recorder:
@@ -164,3 +171,124 @@ async def test_the_next_deadline_is_the_nearest_one_ahead(path: DatabaseTarget) 
         assert await store.next_deadline() == challenge.voting_deadline
         clock.at(challenge.voting_deadline)
         assert await store.next_deadline() is None
+
+
+# --- several bot processes on one database: leases make each announcement exactly once ---------------
+
+
+async def finished_challenges(target: DatabaseTarget, guilds: int) -> tuple[list[int], float]:
+    """``guilds`` challenges (one per guild) whose voting ended an hour ago, and the clock offset that
+    puts the real clock there."""
+    clock = Clock()
+    db = await open_database(target)
+    try:
+        store = ChallengeStore(db, clock)
+        ids = []
+        for guild in range(GUILD, GUILD + guilds):
+            challenge = await store.create_challenge(guild, CHANNEL, MOD, "Race", "p", SUBMIT_BY, VOTE_BY)
+            await store.submit_entry(guild, challenge.id, 1, "Tune", "link", reference="https://e.example")
+            ids.append(challenge.id)
+    finally:
+        await db.close()
+    return ids, VOTE_BY.timestamp() + 3600 - time.time()
+
+
+async def test_two_schedulers_on_separate_connections_announce_each_result_once(
+    target: DatabaseTarget,
+) -> None:
+    ids, offset = await finished_challenges(target, 4)
+
+    def clock() -> float:
+        return time.time() + offset
+
+    class SlowRecorder(Recorder):
+        async def results(self, results: Results) -> None:
+            await asyncio.sleep(0.05)  # long enough for the other scheduler to reach the same challenge
+            await super().results(results)
+
+    announcer = SlowRecorder()  # shared: what both processes posted, in one list
+    databases = [await open_database(target) for _ in range(2)]
+    try:
+        schedulers = []
+        for db in databases:
+            service = ChallengeService(ChallengeStore(db, clock), ClipStore(db, clock), Settings(), clock)
+            schedulers.append(ChallengeScheduler(service, announcer, clock=clock, retry_after=0.1))
+        for _ in range(3):  # passes racing each other, then passes that find nothing owed
+            await asyncio.gather(*(scheduler.run_due() for scheduler in schedulers))
+    finally:
+        for db in databases:
+            await db.close()
+    assert sorted(challenge for _, challenge, _ in announcer.posts) == ids
+
+
+def _spawn(
+    target: DatabaseTarget, offset: float, lease: float, start_at: float, mode: str, log: Path
+) -> subprocess.Popen[bytes]:
+    url = target.url if isinstance(target, PostgresURL) else str(target)
+    arguments = [url, str(offset), str(lease), str(start_at), mode, str(log)]
+    return subprocess.Popen([sys.executable, "-m", "tests.bot.store.scheduler_process", *arguments], cwd=REPO)
+
+
+def _lines(log: Path) -> list[tuple[int, str, int]]:
+    if not log.exists():
+        return []
+    return [
+        (int(pid), what, int(challenge))
+        for pid, what, challenge in map(str.split, log.read_text().splitlines())
+    ]
+
+
+async def test_two_processes_racing_post_each_result_exactly_once(
+    target: DatabaseTarget, tmp_path: Path
+) -> None:
+    ids, offset = await finished_challenges(target, 3)
+    log = tmp_path / "posts.log"
+    start_at = time.time() + 2.0  # both processes imported and connected by then
+    children = [_spawn(target, offset, 30, start_at, "post", log) for _ in range(2)]
+    for child in children:
+        assert await asyncio.to_thread(child.wait, 60) == 0
+    posted = [(pid, challenge) for pid, what, challenge in _lines(log) if what == "posted"]
+    assert sorted(challenge for _, challenge in posted) == ids  # each once, none missing
+    db = await open_database(target)
+    try:
+        store = ChallengeStore(db, lambda: time.time() + offset)
+        for guild, challenge in zip(range(GUILD, GUILD + 3), ids, strict=True):
+            assert (await store.get_challenge(guild, challenge)).results_posted_at is not None
+    finally:
+        await db.close()
+
+
+async def test_a_holder_killed_mid_post_is_taken_over_after_its_lease_expires(
+    target: DatabaseTarget, tmp_path: Path
+) -> None:
+    [challenge], offset = await finished_challenges(target, 1)
+    log = tmp_path / "posts.log"
+    child = _spawn(target, offset, 1.0, 0, "hang", log)
+    try:
+        for _ in range(300):  # it took the lease and started posting
+            if _lines(log):
+                break
+            await asyncio.sleep(0.05)
+        assert _lines(log) == [(child.pid, "started", challenge)]
+    finally:
+        child.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(child.wait, 30)
+    killed_at = time.time()
+
+    def clock() -> float:
+        return time.time() + offset
+
+    announcer = Recorder()
+    db = await open_database(target)
+    try:
+        service = ChallengeService(ChallengeStore(db, clock), ClipStore(db, clock), Settings(), clock)
+        scheduler = ChallengeScheduler(service, announcer, clock=clock, retry_after=0.1)
+        if time.time() - killed_at < 0.5:  # its lease (1 s, renewed every 1/3 s) is still running
+            assert await scheduler.run_due() == [] and scheduler.failed  # held: owed, looked at again soon
+        await asyncio.sleep(1.2)
+        assert await scheduler.run_due() == [Announcement(GUILD, challenge, "results")]
+        assert await scheduler.run_due() == []
+    finally:
+        await db.close()
+    assert [kind for kind, _, _ in announcer.posts] == ["results"]
+    assert [what for _, what, _ in _lines(log)] == ["started"]  # the killed one never posted
