@@ -7,6 +7,7 @@ A URL may carry a password, so it is never shown whole: ``str()`` of a :class:`P
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -73,6 +74,24 @@ def database_target(raw: str) -> DatabaseTarget:
     return Path(raw).expanduser()
 
 
+def _reason(error: BaseException) -> str:
+    """What went wrong, in words an operator acts on, with the driver's own message after."""
+    if isinstance(error, ConnectionRefusedError):
+        hint = "connection refused: is the server running, and on that host and port?"
+    elif isinstance(error, socket.gaierror):
+        hint = "unknown host name"
+    elif isinstance(error, TimeoutError):
+        hint = "no answer in time: check the host, port and firewall"
+    elif isinstance(error, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError):
+        hint = "the server refused the user name or password"
+    elif isinstance(error, asyncpg.InvalidCatalogNameError):
+        hint = "no such database on that server (create it first)"
+    else:
+        hint = type(error).__name__
+    detail = str(error)
+    return f"{hint} ({detail})" if detail else hint
+
+
 def _without(secret: str | None, text: str) -> str:
     return text.replace(secret, "***") if secret else text
 
@@ -87,7 +106,7 @@ async def open_database(target: DatabaseTarget) -> Database:
     except SchemaTooNewError:
         raise
     except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-        reason = _without(target.password, f"{type(error).__name__}: {error}")
+        reason = _without(target.password, _reason(error))
         raise DatabaseUnavailable(f"cannot open the PostgreSQL database {target}: {reason}") from None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -15,21 +16,36 @@ from bot.store.database import DatabaseTarget, PostgresURL, open_database
 from bot.store.sql import Database
 
 
+@asynccontextmanager
+async def fresh_schema(server: str) -> AsyncIterator[PostgresURL]:
+    """A new, empty schema on ``server``, as a URL whose search path is that schema; dropped after."""
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(server)
+    try:
+        await admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            yield PostgresURL(f"{server}?search_path={schema}")
+        finally:
+            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def pg_target(postgres_url: str) -> AsyncIterator[PostgresURL]:
+    """A fresh schema on the real PostgreSQL server, not yet migrated."""
+    async with fresh_schema(postgres_url) as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DatabaseTarget]:
     """Where a test's database lives: a SQLite file, or a PostgreSQL URL whose search path is a new schema."""
     if request.param == "sqlite":
         yield tmp_path / "jazzbot.sqlite3"
         return
-    server: str = request.getfixturevalue("postgres_url")
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(server)
-    try:
-        await admin.execute(f"CREATE SCHEMA {schema}")
-        yield PostgresURL(f"{server}?search_path={schema}")
-        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
-    finally:
-        await admin.close()
+    async with fresh_schema(request.getfixturevalue("postgres_url")) as url:
+        yield url
 
 
 @pytest.fixture
