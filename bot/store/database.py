@@ -7,14 +7,10 @@ A URL may carry a password, so it is never shown whole: ``str()`` of a :class:`P
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
-import asyncpg
-
-from bot.store.postgres import open_postgres
 from bot.store.sql import Database, SchemaTooNewError
 from bot.store.sqlite import open_sqlite
 
@@ -43,8 +39,13 @@ class PostgresURL:
             raise ValueError("the URL names no host (postgresql://USER:PASSWORD@HOST:PORT/DATABASE)")
 
     @property
-    def password(self) -> str | None:
-        return urlsplit(self.url).password
+    def secrets(self) -> list[str]:
+        """The password as written in the URL (user part or ``?password=``) and decoded."""
+        parts = urlsplit(self.url)
+        written = [parts.password or "", *parse_qs(parts.query).get("password", [])]
+        return sorted({form for secret in written if secret for form in (secret, unquote(secret))}, key=len)[
+            ::-1
+        ]
 
     def __str__(self) -> str:
         parts = urlsplit(self.url)
@@ -74,26 +75,10 @@ def database_target(raw: str) -> DatabaseTarget:
     return Path(raw).expanduser()
 
 
-def _reason(error: BaseException) -> str:
-    """What went wrong, in words an operator acts on, with the driver's own message after."""
-    if isinstance(error, ConnectionRefusedError):
-        hint = "connection refused: is the server running, and on that host and port?"
-    elif isinstance(error, socket.gaierror):
-        hint = "unknown host name"
-    elif isinstance(error, TimeoutError):
-        hint = "no answer in time: check the host, port and firewall"
-    elif isinstance(error, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError):
-        hint = "the server refused the user name or password"
-    elif isinstance(error, asyncpg.InvalidCatalogNameError):
-        hint = "no such database on that server (create it first)"
-    else:
-        hint = type(error).__name__
-    detail = str(error)
-    return f"{hint} ({detail})" if detail else hint
-
-
-def _without(secret: str | None, text: str) -> str:
-    return text.replace(secret, "***") if secret else text
+def _without(secrets: list[str], text: str) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
 
 
 async def open_database(target: DatabaseTarget) -> Database:
@@ -101,12 +86,14 @@ async def open_database(target: DatabaseTarget) -> Database:
     reached or refuses us; :class:`SchemaTooNewError` when a newer jazzbot wrote it."""
     if isinstance(target, Path):
         return await open_sqlite(target)
+    from bot.store import postgres  # asyncpg (~75 ms to import) only for a PostgreSQL database
+
     try:
-        return await open_postgres(target.url, str(target))
+        return await postgres.open_postgres(target.url, str(target))
     except SchemaTooNewError:
         raise
-    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-        reason = _without(target.password, _reason(error))
+    except (TimeoutError, OSError, *postgres.DRIVER_ERRORS) as error:
+        reason = _without(target.secrets, postgres.describe_error(error))
         raise DatabaseUnavailable(f"cannot open the PostgreSQL database {target}: {reason}") from None
 
 

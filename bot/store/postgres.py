@@ -18,6 +18,7 @@ its own transaction together with its row in ``schema_version``.
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -33,6 +34,7 @@ POOL_SIZE = 10
 CONNECT_TIMEOUT = 10.0
 _TOKENS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|::|\?|:([A-Za-z_]\w*)")
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError)
 _MIGRATION_LOCK = "hashtextextended('jazzbot.migrations.' || coalesce(current_schema(), ''), 0)"
 
 
@@ -170,3 +172,21 @@ async def open_postgres(
         await pool.close()
         raise
     return PostgresDatabase(pool, description)
+
+
+def describe_error(error: BaseException) -> str:
+    """What went wrong, in words an operator acts on, with the driver's own message after."""
+    if isinstance(error, ConnectionRefusedError):
+        hint = "connection refused: is the server running, and on that host and port?"
+    elif isinstance(error, socket.gaierror):
+        hint = "unknown host name"
+    elif isinstance(error, TimeoutError):
+        hint = "no answer in time: check the host, port and firewall"
+    elif isinstance(error, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError):
+        hint = "the server refused the user name or password"
+    elif isinstance(error, asyncpg.InvalidCatalogNameError):
+        hint = "no such database on that server (create it first)"
+    else:
+        hint = type(error).__name__
+    detail = str(error)
+    return f"{hint} ({detail})" if detail else hint
