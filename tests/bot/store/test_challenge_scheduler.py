@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.discord.challenges import announcement_nonce
 from bot.services.challenge_scheduler import Announcement, ChallengeScheduler
 from bot.services.challenges import ChallengeService, Results
 from bot.services.settings import Settings
@@ -292,3 +293,12 @@ async def test_a_holder_killed_mid_post_is_taken_over_after_its_lease_expires(
         await db.close()
     assert [kind for kind, _, _ in announcer.posts] == ["results"]
     assert [what for _, what, _ in _lines(log)] == ["started"]  # the killed one never posted
+
+
+def test_each_announcement_has_one_discord_nonce_for_all_its_attempts() -> None:
+    """What closes the last window (a holder killed after Discord took its post, before the marker): the
+    retry sends the same nonce, and discord.py sends it with ``enforce_nonce`` (simcord ignores nonces, so
+    Discord's side of it is not exercised here)."""
+    nonces = {announcement_nonce(c, kind) for c in (7, 8) for kind in ("voting", "results")}
+    assert len(nonces) == 4 and all(len(nonce) <= 25 for nonce in nonces)  # Discord's limit
+    assert len(announcement_nonce(2**63 - 1, "results")) <= 25  # the largest id a database hands out

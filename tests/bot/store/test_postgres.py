@@ -128,7 +128,11 @@ async def test_an_unreachable_server_is_named_without_the_password() -> None:
     message = str(refused.value)
     assert "postgresql://jazzbot:***@127.0.0.1:1/jazzbot" in message and SECRET not in message
     assert refused.value.__cause__ is None and refused.value.__suppress_context__  # no driver text in logs
-    assert set(PostgresURL("postgresql://u:p%40ss@h/db?password=other").secrets) == {"other", "p%40ss", "p@ss"}
+    assert set(PostgresURL("postgresql://u:p%40ss@h/db?password=other").secrets) == {
+        "other",
+        "p%40ss",
+        "p@ss",
+    }
 
 
 def run_check(database: str, *args: str) -> subprocess.CompletedProcess[str]:
