@@ -1,11 +1,12 @@
 """Community challenges: challenges, entries, votes and removals — all scoped by guild.
 
-Every change runs in one transaction holding the guild's lock (``challenges:GUILD``; a vote holds the
-voter's, ``vote:GUILD:VOTER``), so checks and writes see the same state even with other processes on the
-database: on SQLite ``BEGIN IMMEDIATE`` serialises all writers anyway, on PostgreSQL the named advisory
-locks serialise just the transactions that could disagree (see :meth:`bot.store.sql.Database.transaction`).
-The schema (``bot/store/migrations``) enforces the same rules again on both backends; the checks here
-exist to give a clear reason.
+Every change runs in one transaction holding the guild's lock (``challenges:GUILD``; an unvote, or a
+refused vote's reason, the voter's: ``vote:GUILD:VOTER``), so checks and writes see the same state even
+with other processes on the database: on SQLite ``BEGIN IMMEDIATE`` serialises all writers anyway, on
+PostgreSQL the named advisory locks serialise just the transactions that could disagree (see
+:meth:`bot.store.sql.Database.transaction`). A vote itself is one statement whose rules the schema
+enforces (``bot/store/migrations``: the vote cap is the ``ballots`` row's CHECK), on both backends; the
+checks here exist to give a clear reason.
 
 Phases follow the clock: a challenge is in its voting phase from the submission deadline on and closed
 from the voting deadline on, whatever its stored ``phase`` says. The deadline task
@@ -482,17 +483,15 @@ class ChallengeStore:
         The common case is one statement: an ``INSERT ... SELECT`` that checks every rule (window, self
         vote, cap, double vote) and writes in the same atomic step, so a vote costs one round trip to
         the database instead of five. Only when it writes nothing does :meth:`_vote_checked` find the reason.
-        On SQLite the statement alone is atomic and alone on the file; on PostgreSQL it runs in a
-        transaction holding the voter's lock, since its cap check reads a snapshot that a concurrent vote
-        of the same member could make stale.
+        On PostgreSQL its cap check reads a snapshot a concurrent vote of the same member can make stale;
+        the ``ballots`` row's CHECK then refuses the vote (the two queue on that row), and so the receipt's
+        votes left can only be one too many in that race, never the cap.
         """
         arguments = {"guild": guild_id, "entry": entry_id, "voter": voter_id, "now": self._clock()}
-        sql = _QUICK_VOTE_BY_DIALECT[self.database.dialect]
-        if self.database.dialect == "sqlite":
-            row = await self.database.fetch_one(sql, arguments)
-        else:
-            async with self.database.transaction(_voter_lock(guild_id, voter_id)) as conn:
-                row = await conn.fetch_one(sql, arguments)
+        try:
+            row = await self.database.fetch_one(_QUICK_VOTE_BY_DIALECT[self.database.dialect], arguments)
+        except self.database.constraint_errors:
+            row = None  # the schema refused it (over the cap by a concurrent vote): find the reason
         if row is not None:
             return VoteReceipt(row[0], entry_id, row[1])
         return await self._vote_checked(guild_id, entry_id, voter_id)

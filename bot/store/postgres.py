@@ -93,6 +93,7 @@ class _Transaction(Queries):
 
 class PostgresDatabase(Database):
     dialect: Dialect = "postgresql"
+    constraint_errors = (asyncpg.IntegrityConstraintViolationError,)
 
     def __init__(self, pool: asyncpg.Pool[asyncpg.Record], description: str) -> None:
         self.pool = pool

@@ -192,6 +192,7 @@ async def _erase(conn: Queries, args: dict[str, object]) -> Erased:
         f" WHERE v.voter_id = :user AND {_ENDED})"
     )
     votes = await run("DELETE FROM votes WHERE voter_id = :user")
+    await run("DELETE FROM ballots WHERE voter_id = :user")  # the member's vote counts, now all 0
     entries_deleted = await run(
         "DELETE FROM entries WHERE author_id = :user AND challenge_id IN"
         f" (SELECT c.id FROM challenges c WHERE NOT {_ENDED})"

@@ -66,6 +66,9 @@ class Queries(ABC):
 
 
 class Database(Queries):
+    constraint_errors: tuple[type[Exception], ...]
+    """What the driver raises when the schema refuses a row (a CHECK, a key, a foreign key)."""
+
     """An open database. A statement outside :meth:`transaction` commits on its own.
 
     :meth:`transaction` runs statements atomically. ``locks`` name what the transaction must hold

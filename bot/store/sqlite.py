@@ -51,6 +51,7 @@ class _Transaction(Queries):
 
 class SQLiteDatabase(Database):
     dialect: Dialect = "sqlite"
+    constraint_errors = (sqlite3.IntegrityError,)
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self.connection = conn

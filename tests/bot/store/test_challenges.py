@@ -171,6 +171,21 @@ async def test_schema_itself_refuses_self_votes_second_entries_and_second_runnin
     assert await vote_rows(conn) == []
 
 
+async def test_the_schema_itself_holds_each_member_to_the_vote_cap(
+    conn: Database, store: ChallengeStore, clock: Clock
+) -> None:
+    challenge, entries = await voting_challenge(store, clock, range(1, 5), max_votes=2)
+    insert = "INSERT INTO votes VALUES (?, ?, ?, ?, 50, 0)"  # around the store: only the schema checks
+    for author, entry in enumerate(entries[:2], 1):
+        await conn.execute(insert, (GUILD, challenge, entry, author))
+    with pytest.raises(ConstraintError, match=CHECK):
+        await conn.execute(insert, (GUILD, challenge, entries[2], 3))
+    await conn.execute("DELETE FROM votes WHERE entry_id = ? AND voter_id = 50", (entries[0],))
+    await conn.execute(insert, (GUILD, challenge, entries[2], 3))  # a vote taken back is a vote free again
+    assert (await store.vote(GUILD, entries[3], 60)).votes_left == 1  # another member's count is their own
+    assert await vote_rows(conn) == sorted([(entries[1], 50), (entries[2], 50), (entries[3], 60)])
+
+
 async def test_vote_rules_refuse_with_reason_and_change_nothing(
     conn: Database, store: ChallengeStore, clock: Clock
 ) -> None:
