@@ -11,8 +11,10 @@ announcement is made under a lease named for it (``challenge:GUILD:ID:voting`` o
 :mod:`bot.store.leases`): the process that takes the lease re-reads the marker, posts, marks, releases.
 The others skip it and look again after ``retry_after``, so when the holder dies mid-post its lease
 expires (``lease_seconds``, renewed while held) and another process finishes the job: never zero times.
-Never twice, because the marker is read under the lease; the one window left is a holder killed after
-Discord accepted its post but before the marker's commit (milliseconds), which posts again.
+Never twice, because the marker is read under the lease; the one window a lease and a marker cannot
+close, a holder killed after Discord accepted its post and before the marker's commit (milliseconds),
+the Discord announcer closes by sending the same message nonce on every attempt
+(:func:`bot.discord.challenges.announcement_nonce`).
 
 One pass (:meth:`ChallengeScheduler.run_due`) is what tests and the console call; :meth:`run` loops it,
 sleeping until the next deadline or until :meth:`wake` (a moderator closed a challenge).
