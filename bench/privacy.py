@@ -18,14 +18,15 @@ import time
 from pathlib import Path
 
 from bot.core.requests import JazzRequest
-from bot.store.database import open_database
 from bot.store.privacy import PrivacyStore
+from bot.store.sqlite import open_sqlite
 
 MEMBERS, CLIPS, ENTRIES, VOTERS, VOTES_EACH = 500, 20_000, 500, 4_000, 25
 
 
 async def build(path: Path) -> None:
-    conn = await open_database(path)
+    db = await open_sqlite(path)
+    conn = db.connection  # bulk loading straight through aiosqlite
     request = json.dumps(JazzRequest(seed=1).to_dict())
     await conn.execute("BEGIN IMMEDIATE")
     await conn.executemany(
@@ -60,20 +61,24 @@ async def build(path: Path) -> None:
         votes,
     )
     await conn.execute("COMMIT")
-    await conn.close()
+    await db.close()
 
 
 async def once(directory: Path) -> tuple[float, float, float]:
     path = directory / "jazzbot.db"
     await build(path)
-    store = PrivacyStore(path)
-    started = time.perf_counter()
-    await store.report(7)
-    reported = time.perf_counter()
-    await store.erase(7)
-    erased = time.perf_counter()
-    await store.erase(1500)
-    return reported - started, erased - reported, time.perf_counter() - erased
+    db = await open_sqlite(path)
+    store = PrivacyStore(db)
+    try:
+        started = time.perf_counter()
+        await store.report(7)
+        reported = time.perf_counter()
+        await store.erase(7)
+        erased = time.perf_counter()
+        await store.erase(1500)
+        return reported - started, erased - reported, time.perf_counter() - erased
+    finally:
+        await db.close()
 
 
 def main() -> None:

@@ -21,13 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import aiosqlite
-
 from bot.services.challenges import ChallengeService
 from bot.services.settings import Settings
 from bot.store.challenges import ChallengeStore
 from bot.store.clips import ClipStore
-from bot.store.database import open_database
+from bot.store.sql import Database
+from bot.store.sqlite import open_sqlite
 
 GUILD, CHANNEL, MODERATOR = 1, 2, 3
 SETUP_HOURS_AGO = 2.0
@@ -42,7 +41,7 @@ class _SettableClock:
 
 
 async def _voting_challenge(
-    conn: aiosqlite.Connection, entries: int, max_votes: int
+    conn: Database, entries: int, max_votes: int
 ) -> tuple[ChallengeService, list[int], _SettableClock]:
     """A service whose challenge is in its voting phase with ``entries`` link entries."""
     clock = _SettableClock(time.time() - SETUP_HOURS_AGO * 3600)
@@ -60,7 +59,7 @@ async def _voting_challenge(
 
 
 async def bench_votes(path: Path, voters: int, members: int, votes_each: int, entries: int) -> None:
-    conn = await open_database(path)
+    conn = await open_sqlite(path)
     service, ids, _ = await _voting_challenge(conn, entries, votes_each)
     ballots: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
     for member in range(10_000, 10_000 + members):
@@ -92,7 +91,7 @@ async def bench_votes(path: Path, voters: int, members: int, votes_each: int, en
 
 
 async def bench_leaderboard(path: Path, entries: int, members: int, votes_each: int, repeats: int) -> None:
-    conn = await open_database(path)
+    conn = await open_sqlite(path)
     service, ids, clock = await _voting_challenge(conn, entries, votes_each)
     challenge = await service.challenge(GUILD)
     authors = {entry_id: author for author, entry_id in enumerate(ids, 1)}
@@ -102,9 +101,10 @@ async def bench_leaderboard(path: Path, entries: int, members: int, votes_each: 
         for entry in random.Random(member).sample(ids, votes_each)
     ]
     began = time.perf_counter()
-    await conn.execute("BEGIN IMMEDIATE")
-    await conn.executemany("INSERT INTO votes VALUES (?, ?, ?, ?, ?, ?)", rows)
-    await conn.execute("COMMIT")
+    raw = conn.connection  # bulk loading straight through aiosqlite
+    await raw.execute("BEGIN IMMEDIATE")
+    await raw.executemany("INSERT INTO votes VALUES (?, ?, ?, ?, ?, ?)", rows)
+    await raw.execute("COMMIT")
     print(f"loaded {len(rows):,} votes on {entries:,} entries in {time.perf_counter() - began:.1f} s")
 
     def timed_ms(samples: list[float]) -> str:
@@ -122,13 +122,12 @@ async def bench_leaderboard(path: Path, entries: int, members: int, votes_each: 
     counted: list[float] = []
     for _ in range(max(5, repeats // 10)):
         began = time.perf_counter()
-        async with conn.execute(
+        await conn.fetch_all(
             "SELECT e.id, count(v.voter_id) AS votes FROM entries e LEFT JOIN votes v ON v.entry_id = e.id"
             " WHERE e.challenge_id = ? AND e.guild_id = ?"
             " GROUP BY e.id ORDER BY votes DESC, e.submitted_at, e.id",
             (challenge.id, GUILD),
-        ) as cursor:
-            await cursor.fetchall()
+        )
         counted.append(time.perf_counter() - began)
     print(f"leaderboard ({entries:,} entries, {len(rows):,} votes): {timed_ms(ours)}")
     print(f"  v1 query counting votes with a join: {timed_ms(counted)}")

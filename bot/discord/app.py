@@ -177,7 +177,7 @@ class JazzBot(commands.AutoShardedBot):
     async def tell_interrupted_users(self) -> None:
         """Mark the jobs a crash left behind as failed and tell their users while Discord lets us."""
         now = self._clock()
-        for job in await self.services.jobs.fail_interrupted():
+        for job in await self.services.jobs.fail_interrupted(owns=self.owns):
             fresh = now - job.created_at < INTERACTION_TOKEN_LIFETIME
             if not (fresh and job.interaction_token and job.application_id):
                 log.info("job %d was interrupted; its user can no longer be told", job.id)

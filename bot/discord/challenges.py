@@ -247,6 +247,7 @@ class DiscordAnnouncer:
             content=voting_opened_text(challenge, len(entries), DISCORD_STYLE),
             embed=embed,
             view=view,
+            nonce=announcement_nonce(challenge.id, "voting"),
         )
 
     async def results(self, results: Results) -> None:
@@ -259,7 +260,20 @@ class DiscordAnnouncer:
             if file is not None and media.data is not None and len(media.data) <= room:
                 files.append(file)
                 room -= len(media.data)
-        await self.post(results.challenge, content=results_text(results, DISCORD_STYLE), files=files)
+        await self.post(
+            results.challenge,
+            content=results_text(results, DISCORD_STYLE),
+            files=files,
+            nonce=announcement_nonce(results.challenge.id, "results"),
+        )
+
+
+def announcement_nonce(challenge_id: int, kind: str) -> str:
+    """The same for every attempt at one announcement: discord.py sends it with ``enforce_nonce``, so if a
+    process that posted died before storing the marker, the process taking over gets Discord's earlier
+    message back instead of posting a second one (Discord remembers nonces for a few minutes; the
+    scheduler's lease hands over within two)."""
+    return f"jb{kind[0]}{challenge_id}"
 
 
 @app_commands.guild_only()

@@ -6,6 +6,16 @@ after the adapter's announcer returns, so after a restart a pass finds exactly w
 deadline that passed while the bot was down is handled at the first pass, once. An announcer that raises
 is retried on a later pass; one that cannot ever post (say, the channel is gone) should log and return.
 
+With several bot processes on one database (shards, PostgreSQL), every process runs this task, and each
+announcement is made under a lease named for it (``challenge:GUILD:ID:voting`` or ``...:results``,
+:mod:`bot.store.leases`): the process that takes the lease re-reads the marker, posts, marks, releases.
+The others skip it and look again after ``retry_after``, so when the holder dies mid-post its lease
+expires (``lease_seconds``, renewed while held) and another process finishes the job: never zero times.
+Never twice, because the marker is read under the lease; the one window a lease and a marker cannot
+close, a holder killed after Discord accepted its post and before the marker's commit (milliseconds),
+the Discord announcer closes by sending the same message nonce on every attempt
+(:func:`bot.discord.challenges.announcement_nonce`).
+
 One pass (:meth:`ChallengeScheduler.run_due`) is what tests and the console call; :meth:`run` loops it,
 sleeping until the next deadline or until :meth:`wake` (a moderator closed a challenge).
 """
@@ -21,6 +31,7 @@ from typing import Literal, Protocol
 
 from bot.services.challenges import ChallengeService, Results
 from bot.store.challenges import Challenge
+from bot.store.leases import LeaseStore, process_owner
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +63,8 @@ class ChallengeScheduler:
         clock: Callable[[], float] = time.time,
         max_wait: float = 6 * 3600.0,
         retry_after: float = 60.0,
+        lease_seconds: float = 60.0,
+        owner: str | None = None,
     ) -> None:
         self._service = service
         self._store = service.store
@@ -59,10 +72,15 @@ class ChallengeScheduler:
         self._clock = clock
         self._max_wait = max_wait
         self._retry_after = retry_after
+        self._leases = LeaseStore(self._store.database, clock)
+        self._lease_seconds = lease_seconds
+        self.owner = owner if owner is not None else process_owner()
         self._woken = False
         self._sleeper: asyncio.Future[None] | None = None
         self._lock = asyncio.Lock()
-        self.failed = False  # the last pass left an announcement owed (retried sooner than max_wait)
+        # the last pass left an announcement owed (its announcer failed, or another process held it):
+        # the next pass comes after retry_after instead of max_wait
+        self.failed = False
 
     def wake(self) -> None:
         """Run a pass now (after a moderator closed or cancelled a challenge, or started one)."""
@@ -77,11 +95,10 @@ class ChallengeScheduler:
         async with self._lock:
             self.failed = False
             for due in await self._store.due_challenges():
-                if due.stored_phase != due.phase:
+                if due.stored_phase != due.phase:  # conditional on the old phase: any process may do it
                     await self._store.move_phase(due.guild_id, due.id, due.stored_phase, due.phase)
-                challenge = await self._store.get_challenge(due.guild_id, due.id)
                 try:
-                    made.extend(await self._announce(challenge))
+                    made.extend(await self._settle(await self._store.get_challenge(due.guild_id, due.id)))
                 except Exception:
                     log.exception(
                         "announcing challenge %s in guild %s failed; retrying later", due.id, due.guild_id
@@ -89,14 +106,27 @@ class ChallengeScheduler:
                     self.failed = True
         return made
 
+    async def _settle(self, challenge: Challenge) -> list[Announcement]:
+        """The announcement ``challenge`` still owes, made under its lease."""
+        kind = _owed(challenge)
+        if kind is None:
+            return []
+        name = f"challenge:{challenge.guild_id}:{challenge.id}:{kind}"
+        async with self._leases.held(name, self.owner, self._lease_seconds) as mine:
+            if not mine:
+                self.failed = True  # another process is on it; look again in case it dies
+                return []
+            # Read again under the lease: the previous holder may have posted and marked it meanwhile.
+            return await self._announce(await self._store.get_challenge(challenge.guild_id, challenge.id))
+
     async def _announce(self, challenge: Challenge) -> list[Announcement]:
         # The mark is shielded: a shutdown that cancels the task right after a post still records it.
         key = (challenge.guild_id, challenge.id)
-        if challenge.phase == "voting" and challenge.voting_announced_at is None:
+        if _owed(challenge) == "voting":
             await self._announcer.voting_opened(challenge)
             await asyncio.shield(self._store.mark_voting_announced(*key))
             return [Announcement(*key, "voting")]
-        if challenge.phase == "closed" and challenge.results_posted_at is None:
+        if _owed(challenge) == "results":
             await self._announcer.results(await self._service.results(challenge))
             await asyncio.shield(self._store.mark_results_posted(*key))
             return [Announcement(*key, "results")]
@@ -132,3 +162,11 @@ class ChallengeScheduler:
                 raise  # the loop itself is being stopped, not woken
         finally:
             self._sleeper = None
+
+
+def _owed(challenge: Challenge) -> Literal["voting", "results"] | None:
+    if challenge.phase == "voting" and challenge.voting_announced_at is None:
+        return "voting"
+    if challenge.phase == "closed" and challenge.results_posted_at is None:
+        return "results"
+    return None

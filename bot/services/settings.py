@@ -27,6 +27,7 @@ from bot.audio.encode import MIN_MAX_BYTES
 from bot.audio.encode import Format as AudioFormat
 from bot.core.logs import Scrubber
 from bot.services.shard_plan import ShardPlan, ShardPlanError, parse_shard_plan
+from bot.store.database import DatabaseTarget, database_target
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,8 @@ class Settings:
     """Validated settings (see ``docs/DISCORD.md`` for the table of variables)."""
 
     discord_token: str | None = field(default=None, repr=False)  # DISCORD_TOKEN; never logged or echoed
-    database: Path = Path("data/jazzbot.db")  # JAZZBOT_DATABASE
+    # JAZZBOT_DATABASE: a SQLite file, or postgresql://USER:PASSWORD@HOST:PORT/DB (shown without the password)
+    database: DatabaseTarget = Path("data/jazzbot.db")
     soundfont: Path | None = None  # JAZZBOT_SOUNDFONT (None: bot.audio.render's default)
     audio_format: AudioFormat = "ogg"  # JAZZBOT_AUDIO_FORMAT ogg|mp3
     max_upload_bytes: int = 10 * 1024 * 1024  # JAZZBOT_MAX_UPLOAD_BYTES
@@ -183,7 +185,7 @@ def _parse(values: Mapping[str, str], token: str | None) -> Settings:
 
     return Settings(
         discord_token=token,
-        database=get("DATABASE", _path, defaults.database),
+        database=get("DATABASE", _database, defaults.database),
         soundfont=get("SOUNDFONT", _soundfont, defaults.soundfont),
         audio_format=get("AUDIO_FORMAT", _audio_format, defaults.audio_format),
         max_upload_bytes=get(
@@ -230,6 +232,15 @@ def _path(name: str, raw: str) -> Path:
     if "\x00" in raw:
         raise SettingsError(f"{name} must be a file system path.")
     return Path(raw).expanduser()
+
+
+def _database(name: str, raw: str) -> DatabaseTarget:
+    try:
+        return database_target(raw)
+    except ValueError as error:
+        raise SettingsError(
+            f"{name}: {error} (a SQLite file path, or postgresql://USER:PASSWORD@HOST:PORT/DB)."
+        ) from None
 
 
 def _soundfont(name: str, raw: str) -> Path:

@@ -4,9 +4,9 @@
 ffmpeg too, and the composer is loaded here (not on the first request), off the event loop.
 
 Clips and jobs use their own SQLite connection. Stores that run multi-statement transactions (the
-challenge store's ``BEGIN IMMEDIATE ... COMMIT``) hold their connection across awaits; a clip insert
-issued on that same connection in between would join their transaction and vanish with a rollback.
-Two connections to the WAL file keep the transactions apart (SQLite's busy timeout orders the writers).
+challenge store's ``BEGIN IMMEDIATE ... COMMIT``) hold their connection across awaits, so other
+statements on it wait; two connections to the WAL file let clips go on meanwhile (SQLite's busy timeout
+orders the writers). On PostgreSQL one pool serves both: every transaction has a connection of its own.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import aiosqlite
 
 from bot.audio.clips import Clip
 from bot.audio.encode import FFMPEG_PACKAGE
@@ -33,10 +31,11 @@ from bot.services.settings import Settings
 from bot.services.studio import Studio
 from bot.store.challenges import ChallengeStore
 from bot.store.clips import ClipStore
-from bot.store.database import open_database
+from bot.store.database import DatabaseUnavailable, open_database
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.jobs import JobStore
 from bot.store.privacy import PrivacyStore
+from bot.store.sql import Database
 from model.compose import Composer
 from model.paths import DEFAULT_MODEL_DIR
 
@@ -56,7 +55,7 @@ class Services:
     """The bot's long-lived parts; close with :meth:`close`."""
 
     settings: Settings
-    db: aiosqlite.Connection
+    db: Database
     composer: Composer
     studio: Studio
     queue: JobQueue[JazzRequest, Clip]
@@ -64,7 +63,7 @@ class Services:
     jobs: JobStore
     jazz: JazzService
     challenges: ChallengeService
-    store_db: aiosqlite.Connection
+    store_db: Database
     guild_settings: GuildSettingsService
     privacy: PrivacyStore
     closed: bool = field(default=False, init=False)
@@ -100,7 +99,8 @@ class Services:
                 log.error("%d clip(s) still in flight after they were stopped", flights.count)
             self.studio.close()
         finally:
-            await self.store_db.close()
+            if self.store_db is not self.db:
+                await self.store_db.close()
             await self.db.close()
         log.info(
             "services closed in %.1f s (%d clip(s) were in flight)", time.perf_counter() - started, in_flight
@@ -130,6 +130,13 @@ def _load_and_try_soundfont(settings: Settings) -> None:
     Renderer(settings.soundfont).close()
 
 
+async def _open_database(settings: Settings) -> Database:
+    try:
+        return await open_database(settings.database)
+    except DatabaseUnavailable as error:
+        raise StartupError(f"JAZZBOT_DATABASE: {error}") from None
+
+
 async def open_services(
     settings: Settings,
     clock: Callable[[], float] = time.time,
@@ -148,10 +155,9 @@ async def open_services(
     composer, _ = await asyncio.gather(
         asyncio.to_thread(Composer.load, model_dir), asyncio.to_thread(_load_and_try_soundfont, settings)
     )
-    settings.database.parent.mkdir(parents=True, exist_ok=True)
-    db = await open_database(settings.database)
+    db = await _open_database(settings)
     try:
-        store_db = await open_database(settings.database)
+        store_db = db if db.dialect == "postgresql" else await _open_database(settings)
     except BaseException:
         await db.close()
         raise
@@ -184,5 +190,5 @@ async def open_services(
         ),
         store_db=store_db,
         guild_settings=guild_settings,
-        privacy=PrivacyStore(settings.database, clock),
+        privacy=PrivacyStore(store_db, clock),
     )

@@ -1,10 +1,12 @@
-"""Community challenges in SQLite: challenges, entries, votes and removals — all scoped by guild.
+"""Community challenges: challenges, entries, votes and removals — all scoped by guild.
 
-Every change runs in one ``BEGIN IMMEDIATE`` transaction, so checks and writes see the same state even
-with other processes on the file. Within this process an :class:`asyncio.Lock` serialises transactions on
-the shared connection (two coroutines cannot interleave statements inside one SQLite transaction).
-The schema (``bot/store/migrations``) enforces the same rules again; the checks here exist to give a clear
-reason.
+Every change runs in one transaction holding the guild's lock (``challenges:GUILD``; an unvote, or a
+refused vote's reason, the voter's: ``vote:GUILD:VOTER``), so checks and writes see the same state even
+with other processes on the database: on SQLite ``BEGIN IMMEDIATE`` serialises all writers anyway, on
+PostgreSQL the named advisory locks serialise just the transactions that could disagree (see
+:meth:`bot.store.sql.Database.transaction`). A vote itself is one statement whose rules the schema
+enforces (``bot/store/migrations``: the vote cap is the ``ballots`` row's CHECK), on both backends; the
+checks here exist to give a clear reason.
 
 Phases follow the clock: a challenge is in its voting phase from the submission deadline on and closed
 from the voting deadline on, whatever its stored ``phase`` says. The deadline task
@@ -14,19 +16,16 @@ rules hold even while that task is late or the bot was down.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
-
-import aiosqlite
+from typing import Literal
 
 from bot.core.text import literal
-from bot.store.database import fetch_one, fetch_returned, from_row
+from bot.store.sql import Database, Dialect, Queries, Row, from_row
 from model.errors import InputError
 
 EntryKind = Literal["midi", "audio", "clip", "link"]
@@ -169,11 +168,12 @@ _ENTRY_COLUMNS = (
 )
 
 
-# A vote with every rule in one statement (see ChallengeStore.vote); RETURNING sees the new row, so the
-# count there includes it.
+# A vote with every rule in one statement (see ChallengeStore.vote), returning the votes left. The one
+# dialect difference: SQLite's RETURNING subqueries see the new row, PostgreSQL's see the table as it was
+# before the statement, so there the new vote is taken off by hand.
 _QUICK_VOTE = """
 INSERT INTO votes (guild_id, challenge_id, entry_id, entry_author_id, voter_id, cast_at)
-SELECT e.guild_id, e.challenge_id, e.id, e.author_id, :voter, :now
+SELECT e.guild_id, e.challenge_id, e.id, e.author_id, CAST(:voter AS BIGINT), CAST(:now AS DOUBLE PRECISION)
   FROM entries e JOIN challenges c ON c.id = e.challenge_id AND c.guild_id = e.guild_id
  WHERE e.id = :entry AND e.guild_id = :guild AND e.author_id <> :voter
    AND c.phase IN ('submissions', 'voting') AND c.submission_deadline <= :now AND :now < c.voting_deadline
@@ -184,34 +184,20 @@ RETURNING votes.challenge_id,
           (SELECT max_votes FROM challenges c WHERE c.id = votes.challenge_id)
           - (SELECT count(*) FROM votes v WHERE v.challenge_id = votes.challenge_id AND v.voter_id = :voter)
 """
+_QUICK_VOTE_BY_DIALECT: dict[Dialect, str] = {"sqlite": _QUICK_VOTE, "postgresql": f"{_QUICK_VOTE} - 1"}
 
 
 class ChallengeStore:
     """All challenge reads and writes for one open database (see :func:`bot.store.database.open_database`)."""
 
-    def __init__(self, conn: aiosqlite.Connection, clock: Callable[[], float] = time.time) -> None:
-        self._conn = conn
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self.database = db
         self._clock = clock
-        self._lock = asyncio.Lock()
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
+    def _transaction(self, guild_id: int) -> AbstractAsyncContextManager[Queries]:
+        return self.database.transaction(f"challenges:{guild_id}")
 
-    @asynccontextmanager
-    async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Reads share the lock so they never run inside another coroutine's open transaction."""
-        async with self._lock:
-            yield self._conn
-
-    def _challenge(self, row: Any) -> Challenge:
+    def _challenge(self, row: Row) -> Challenge:
         return from_row(
             Challenge,
             row,
@@ -221,22 +207,22 @@ class ChallengeStore:
         )
 
     @staticmethod
-    def _entry(row: Any) -> Entry:
+    def _entry(row: Row) -> Entry:
         return from_row(Entry, row, votes=row["vote_count"])
 
-    async def _challenges(self, conn: aiosqlite.Connection, where: str, *args: object) -> list[Challenge]:
-        async with conn.execute(f"SELECT {_CHALLENGE_COLUMNS} FROM challenges WHERE {where}", args) as cursor:
-            return [self._challenge(row) for row in await cursor.fetchall()]
+    async def _challenges(self, conn: Queries, where: str, *args: object) -> list[Challenge]:
+        rows = await conn.fetch_all(f"SELECT {_CHALLENGE_COLUMNS} FROM challenges WHERE {where}", args)
+        return [self._challenge(row) for row in rows]
 
-    async def _one_challenge(self, conn: aiosqlite.Connection, guild_id: int, challenge_id: int) -> Challenge:
+    async def _one_challenge(self, conn: Queries, guild_id: int, challenge_id: int) -> Challenge:
         found = await self._challenges(conn, "id = ? AND guild_id = ?", challenge_id, guild_id)
         if not found:
             raise ChallengeNotFound()
         return found[0]
 
-    async def _entries(self, conn: aiosqlite.Connection, where: str, *args: object) -> list[Entry]:
-        async with conn.execute(f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE {where}", args) as cursor:
-            return [self._entry(row) for row in await cursor.fetchall()]
+    async def _entries(self, conn: Queries, where: str, *args: object) -> list[Entry]:
+        rows = await conn.fetch_all(f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE {where}", args)
+        return [self._entry(row) for row in rows]
 
     # --- challenges -------------------------------------------------------------------------------
 
@@ -260,7 +246,7 @@ class ChallengeStore:
             raise InputError("The submission deadline must be in the future.")
         if vote_at <= submit_at:
             raise InputError("The voting deadline must come after the submission deadline.")
-        async with self._transaction() as conn:
+        async with self._transaction(guild_id) as conn:
             for running in await self._challenges(
                 conn, "guild_id = ? AND phase IN (?, ?)", guild_id, *RUNNING_PHASES
             ):
@@ -275,8 +261,7 @@ class ChallengeStore:
                     "UPDATE challenges SET phase = 'closed', ended_at = voting_deadline WHERE id = ?",
                     (running.id,),
                 )
-            row = await fetch_returned(
-                conn,
+            row = await conn.fetch_returned(
                 "INSERT INTO challenges (guild_id, channel_id, created_by, title, prompt, created_at,"
                 " submission_deadline, voting_deadline, max_votes, hide_leaderboard)"
                 f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_CHALLENGE_COLUMNS}",
@@ -286,26 +271,22 @@ class ChallengeStore:
             return self._challenge(row)
 
     async def get_challenge(self, guild_id: int, challenge_id: int) -> Challenge:
-        async with self._reading() as conn:
-            return await self._one_challenge(conn, guild_id, challenge_id)
+        return await self._one_challenge(self.database, guild_id, challenge_id)
 
     async def running_challenge(self, guild_id: int) -> Challenge | None:
         """The guild's challenge taking submissions or votes, if any (by the clock, not the stored phase)."""
-        async with self._reading() as conn:
-            found = await self._challenges(
-                conn, "guild_id = ? AND phase IN (?, ?)", guild_id, *RUNNING_PHASES
-            )
+        found = await self._challenges(
+            self.database, "guild_id = ? AND phase IN (?, ?)", guild_id, *RUNNING_PHASES
+        )
         return next((c for c in found if c.phase in RUNNING_PHASES), None)
 
     async def latest_challenge(self, guild_id: int) -> Challenge | None:
-        async with self._reading() as conn:
-            found = await self._challenges(conn, "guild_id = ? ORDER BY id DESC LIMIT 1", guild_id)
+        found = await self._challenges(self.database, "guild_id = ? ORDER BY id DESC LIMIT 1", guild_id)
         return found[0] if found else None
 
     async def challenges(self, guild_id: int, limit: int = 10) -> list[Challenge]:
         """The guild's challenges, newest first."""
-        async with self._reading() as conn:
-            return await self._challenges(conn, "guild_id = ? ORDER BY id DESC LIMIT ?", guild_id, limit)
+        return await self._challenges(self.database, "guild_id = ? ORDER BY id DESC LIMIT ?", guild_id, limit)
 
     async def end_challenge(
         self,
@@ -315,7 +296,7 @@ class ChallengeStore:
         reason: str | None = None,
     ) -> Challenge:
         """Close (results follow) or cancel (with ``reason``, no results) a running challenge."""
-        async with self._transaction() as conn:
+        async with self._transaction(guild_id) as conn:
             challenge = await self._one_challenge(conn, guild_id, challenge_id)
             if challenge.phase not in RUNNING_PHASES:
                 raise ChallengeRefused(f"“{literal(challenge.title)}” has already ended ({challenge.phase}).")
@@ -331,39 +312,36 @@ class ChallengeStore:
         """Challenges with work for the deadline task: a stored phase behind the clock, an unposted
         "voting is open" notice or unposted results. Across all guilds, oldest first."""
         now = self._clock()
-        async with self._reading() as conn:
-            return await self._challenges(
-                conn,
-                "(phase = 'submissions' AND submission_deadline <= ?)"
-                " OR (phase = 'voting' AND (voting_deadline <= ? OR voting_announced_at IS NULL))"
-                " OR (phase = 'closed' AND results_posted_at IS NULL) ORDER BY id",
-                now,
-                now,
-            )
+        return await self._challenges(
+            self.database,
+            "(phase = 'submissions' AND submission_deadline <= ?)"
+            " OR (phase = 'voting' AND (voting_deadline <= ? OR voting_announced_at IS NULL))"
+            " OR (phase = 'closed' AND results_posted_at IS NULL) ORDER BY id",
+            now,
+            now,
+        )
 
     async def next_deadline(self) -> float | None:
         """The earliest deadline still ahead of a running challenge."""
         now = self._clock()
-        async with self._reading() as conn:
-            row = await fetch_returned(
-                conn,
-                "SELECT min(CASE WHEN submission_deadline > ? THEN submission_deadline"
-                " ELSE voting_deadline END)"
-                " FROM challenges WHERE phase IN ('submissions', 'voting') AND voting_deadline > ?",
-                (now, now),
-            )
+        row = await self.database.fetch_returned(
+            "SELECT min(CASE WHEN submission_deadline > ? THEN submission_deadline"
+            " ELSE voting_deadline END)"
+            " FROM challenges WHERE phase IN ('submissions', 'voting') AND voting_deadline > ?",
+            (now, now),
+        )
         return None if row[0] is None else float(row[0])
 
     async def move_phase(self, guild_id: int, challenge_id: int, was: Phase, now_in: Phase) -> bool:
         """Store a phase change the deadlines made; False if another writer already moved it."""
-        async with self._transaction() as conn:
-            cursor = await conn.execute(
+        async with self._transaction(guild_id) as conn:
+            changed = await conn.execute(
                 "UPDATE challenges SET phase = ?,"
-                " ended_at = CASE WHEN ? = 'closed' THEN voting_deadline ELSE ended_at END"
+                " ended_at = CASE WHEN CAST(? AS TEXT) = 'closed' THEN voting_deadline ELSE ended_at END"
                 " WHERE id = ? AND guild_id = ? AND phase = ?",
                 (now_in, now_in, challenge_id, guild_id, was),
             )
-            return cursor.rowcount == 1
+            return changed == 1
 
     async def mark_voting_announced(self, guild_id: int, challenge_id: int) -> bool:
         return await self._mark(guild_id, challenge_id, "voting_announced_at")
@@ -372,12 +350,12 @@ class ChallengeStore:
         return await self._mark(guild_id, challenge_id, "results_posted_at")
 
     async def _mark(self, guild_id: int, challenge_id: int, column: str) -> bool:
-        async with self._transaction() as conn:
-            cursor = await conn.execute(
+        async with self._transaction(guild_id) as conn:
+            changed = await conn.execute(
                 f"UPDATE challenges SET {column} = ? WHERE id = ? AND guild_id = ? AND {column} IS NULL",
                 (self._clock(), challenge_id, guild_id),
             )
-            return cursor.rowcount == 1
+            return changed == 1
 
     # --- entries --------------------------------------------------------------------------------------
 
@@ -400,12 +378,11 @@ class ChallengeStore:
         ``reference`` a jazzbot clip id (``clip``) or an http(s) URL (``link``).
         """
         now = self._clock()
-        async with self._transaction() as conn:
+        async with self._transaction(guild_id) as conn:
             challenge = await self._one_challenge(conn, guild_id, challenge_id)
             if challenge.phase != "submissions":
                 raise SubmissionRefused(f"Submissions for “{literal(challenge.title)}” are closed.")
-            row = await fetch_returned(
-                conn,
+            row = await conn.fetch_returned(
                 "INSERT INTO entries (guild_id, challenge_id, author_id, title, note, kind, payload,"
                 " reference, filename, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (challenge_id, author_id) DO UPDATE SET title = excluded.title,"
@@ -417,43 +394,42 @@ class ChallengeStore:
             return self._entry(row)
 
     async def get_entry(self, guild_id: int, entry_id: int) -> Entry:
-        async with self._reading() as conn:
-            found = await self._entries(conn, "id = ? AND guild_id = ?", entry_id, guild_id)
+        found = await self._entries(self.database, "id = ? AND guild_id = ?", entry_id, guild_id)
         if not found:
             raise EntryNotFound()
         return found[0]
 
     async def entry_payload(self, guild_id: int, entry_id: int) -> bytes | None:
         """The stored file of a ``midi``/``audio`` entry (None for clips and links)."""
-        async with self._reading() as conn:
-            row = await fetch_one(
-                conn, "SELECT payload FROM entries WHERE id = ? AND guild_id = ?", (entry_id, guild_id)
-            )
+        row = await self.database.fetch_one(
+            "SELECT payload FROM entries WHERE id = ? AND guild_id = ?", (entry_id, guild_id)
+        )
         if row is None:
             raise EntryNotFound()
         return None if row[0] is None else bytes(row[0])
 
     async def entries(self, guild_id: int, challenge_id: int) -> list[Entry]:
         """A challenge's entries in submission order."""
-        async with self._reading() as conn:
-            return await self._entries(
-                conn, "guild_id = ? AND challenge_id = ? ORDER BY submitted_at, id", guild_id, challenge_id
-            )
+        return await self._entries(
+            self.database,
+            "guild_id = ? AND challenge_id = ? ORDER BY submitted_at, id",
+            guild_id,
+            challenge_id,
+        )
 
     async def entries_by_author(self, guild_id: int, author_id: int) -> list[Entry]:
         """A member's entries in this guild, newest first."""
-        async with self._reading() as conn:
-            return await self._entries(
-                conn,
-                "guild_id = ? AND author_id = ? ORDER BY submitted_at DESC, id DESC",
-                guild_id,
-                author_id,
-            )
+        return await self._entries(
+            self.database,
+            "guild_id = ? AND author_id = ? ORDER BY submitted_at DESC, id DESC",
+            guild_id,
+            author_id,
+        )
 
     async def remove_entry(self, guild_id: int, entry_id: int, removed_by: int, reason: str) -> RemovedEntry:
         """Delete a running challenge's entry (its votes go with it) and keep the reason for its author."""
         now = self._clock()
-        async with self._transaction() as conn:
+        async with self._transaction(guild_id) as conn:
             found = await self._entries(conn, "id = ? AND guild_id = ?", entry_id, guild_id)
             if not found:
                 raise EntryNotFound()
@@ -474,22 +450,18 @@ class ChallengeStore:
         )
 
     async def removed_entries(self, guild_id: int, author_id: int) -> list[RemovedEntry]:
-        async with (
-            self._reading() as conn,
-            conn.execute(
-                "SELECT guild_id, challenge_id, author_id, title, reason, removed_by, removed_at"
-                " FROM removed_entries WHERE guild_id = ? AND author_id = ? ORDER BY removed_at DESC",
-                (guild_id, author_id),
-            ) as cursor,
-        ):
-            return [RemovedEntry(*row) for row in await cursor.fetchall()]
+        rows = await self.database.fetch_all(
+            "SELECT guild_id, challenge_id, author_id, title, reason, removed_by, removed_at"
+            " FROM removed_entries WHERE guild_id = ? AND author_id = ? ORDER BY removed_at DESC",
+            (guild_id, author_id),
+        )
+        return [from_row(RemovedEntry, row) for row in rows]
 
     # --- votes ----------------------------------------------------------------------------------------
 
-    async def _votable_entry(self, conn: aiosqlite.Connection, guild_id: int, entry_id: int) -> Any:
+    async def _votable_entry(self, conn: Queries, guild_id: int, entry_id: int) -> Row:
         """The entry's author, challenge and vote cap, after checking it exists here and voting is open."""
-        row = await fetch_one(
-            conn,
+        row = await conn.fetch_one(
             "SELECT e.author_id, e.challenge_id, c.phase, c.submission_deadline, c.voting_deadline,"
             " c.max_votes FROM entries e"
             " JOIN challenges c ON c.id = e.challenge_id AND c.guild_id = e.guild_id"
@@ -510,27 +482,30 @@ class ChallengeStore:
 
         The common case is one statement: an ``INSERT ... SELECT`` that checks every rule (window, self
         vote, cap, double vote) and writes in the same atomic step, so a vote costs one round trip to
-        SQLite instead of five. Only when it writes nothing does :meth:`_vote_checked` find the reason.
+        the database instead of five. Only when it writes nothing does :meth:`_vote_checked` find the reason.
+        On PostgreSQL its cap check reads a snapshot a concurrent vote of the same member can make stale;
+        the ``ballots`` row's CHECK then refuses the vote (the two queue on that row), and so the receipt's
+        votes left can only be one too many in that race, never the cap.
         """
-        now = self._clock()
-        async with self._lock:
-            row = await fetch_one(
-                self._conn, _QUICK_VOTE, {"guild": guild_id, "entry": entry_id, "voter": voter_id, "now": now}
-            )
-            if row is not None:
-                return VoteReceipt(row[0], entry_id, row[1])
+        arguments = {"guild": guild_id, "entry": entry_id, "voter": voter_id, "now": self._clock()}
+        try:
+            row = await self.database.fetch_one(_QUICK_VOTE_BY_DIALECT[self.database.dialect], arguments)
+        except self.database.constraint_errors:
+            row = None  # the schema refused it (over the cap by a concurrent vote): find the reason
+        if row is not None:
+            return VoteReceipt(row[0], entry_id, row[1])
         return await self._vote_checked(guild_id, entry_id, voter_id)
 
     async def _vote_checked(self, guild_id: int, entry_id: int, voter_id: int) -> VoteReceipt:
         """The vote rules one by one in a transaction: raises the first that refuses, else votes."""
-        async with self._transaction() as conn:
+        async with self.database.transaction(_voter_lock(guild_id, voter_id)) as conn:
             entry = await self._votable_entry(conn, guild_id, entry_id)
             if entry["author_id"] == voter_id:
                 raise VoteRefused(VoteRefusal.SELF_VOTE)
             challenge_id, max_votes = entry["challenge_id"], entry["max_votes"]
-            tally = await fetch_returned(
-                conn,
-                "SELECT count(*) AS used, coalesce(max(entry_id = ?), 0) AS already FROM votes"
+            tally = await conn.fetch_returned(
+                "SELECT count(*) AS used,"
+                " coalesce(max(CASE WHEN entry_id = ? THEN 1 ELSE 0 END), 0) AS already FROM votes"
                 " WHERE challenge_id = ? AND voter_id = ?",
                 (entry_id, challenge_id, voter_id),
             )
@@ -547,17 +522,16 @@ class ChallengeStore:
 
     async def unvote(self, guild_id: int, entry_id: int, voter_id: int) -> VoteReceipt:
         """Take back a vote while voting is open."""
-        async with self._transaction() as conn:
+        async with self.database.transaction(_voter_lock(guild_id, voter_id)) as conn:
             entry = await self._votable_entry(conn, guild_id, entry_id)
             challenge_id = entry["challenge_id"]
-            cursor = await conn.execute(
+            deleted = await conn.execute(
                 "DELETE FROM votes WHERE entry_id = ? AND voter_id = ? AND guild_id = ?",
                 (entry_id, voter_id, guild_id),
             )
-            if cursor.rowcount == 0:
+            if deleted == 0:
                 raise VoteRefused(VoteRefusal.NOT_VOTED)
-            row = await fetch_returned(
-                conn,
+            row = await conn.fetch_returned(
                 "SELECT count(*) FROM votes WHERE challenge_id = ? AND voter_id = ?",
                 (challenge_id, voter_id),
             )
@@ -565,12 +539,14 @@ class ChallengeStore:
 
     async def leaderboard(self, guild_id: int, challenge_id: int) -> list[Standing]:
         """Entries by votes, most first; ties go to the earlier submission."""
-        async with self._reading() as conn:
-            await self._one_challenge(conn, guild_id, challenge_id)
-            async with conn.execute(
-                "SELECT id, author_id, title, vote_count, submitted_at FROM entries"
-                " WHERE challenge_id = ? AND guild_id = ? ORDER BY vote_count DESC, submitted_at, id",
-                (challenge_id, guild_id),
-            ) as cursor:
-                rows = await cursor.fetchall()
-        return [Standing(*row) for row in rows]
+        await self._one_challenge(self.database, guild_id, challenge_id)
+        rows = await self.database.fetch_all(
+            "SELECT id AS entry_id, author_id, title, vote_count AS votes, submitted_at FROM entries"
+            " WHERE challenge_id = ? AND guild_id = ? ORDER BY vote_count DESC, submitted_at, id",
+            (challenge_id, guild_id),
+        )
+        return [from_row(Standing, row) for row in rows]
+
+
+def _voter_lock(guild_id: int, voter_id: int) -> str:
+    return f"vote:{guild_id}:{voter_id}"

@@ -1,4 +1,4 @@
-"""Every clip the bot made, in SQLite, so Regenerate/Extend/Vary work on any clip after any restart.
+"""Every clip the bot made, in the database, so Regenerate/Extend/Vary work on any clip after any restart.
 
 A clip row holds who asked where (guild, channel, user), the request with its seed resolved, the
 progression as the composer resolved it (Vary keeps the chords of a clip whose request let the seed pick
@@ -8,8 +8,8 @@ their user alone. Another scope's clip id reads exactly like a missing one.
 
 Retention: the MIDI and the facts of every clip are kept; the audio only for the newest clips, up to
 ``audio_budget`` bytes in all (``JAZZBOT_AUDIO_KEEP_MB``), and never for a file over ``max_audio_bytes``.
-Each :meth:`ClipStore.add` drops the audio of the clips past the budget (an empty blob; SQLite reuses the
-freed pages), so the file stays near the budget plus a few kB of MIDI per clip. The posted message keeps
+Each :meth:`ClipStore.add` drops the audio of the clips past the budget (an empty blob; the database reuses
+the freed space), so the file stays near the budget plus a few kB of MIDI per clip. The posted message keeps
 the audio on Discord; where the bot needs it again it renders the MIDI anew.
 """
 
@@ -20,11 +20,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-import aiosqlite
-
 from bot.audio.clips import Clip
 from bot.core.requests import JazzRequest
-from bot.store.database import fetch_one, fetch_returned, from_row
+from bot.store.sql import Database, Row, from_row
 from model.errors import InputError
 
 DEFAULT_MAX_STORED_AUDIO = 8 * 1024 * 1024
@@ -66,7 +64,7 @@ class StoredClip:
     parent_id: int | None = None
 
 
-def _stored(row: aiosqlite.Row) -> StoredClip:
+def _stored(row: Row) -> StoredClip:
     return from_row(
         StoredClip,
         row,
@@ -85,12 +83,12 @@ class ClipStore:
 
     def __init__(
         self,
-        conn: aiosqlite.Connection,
+        db: Database,
         clock: Callable[[], float] = time.time,
         max_audio_bytes: int = DEFAULT_MAX_STORED_AUDIO,
         audio_budget: int = DEFAULT_AUDIO_BUDGET,
     ) -> None:
-        self._conn = conn
+        self._db = db
         self._clock = clock
         self._max_audio_bytes = max_audio_bytes
         self._audio_budget = audio_budget
@@ -110,8 +108,7 @@ class ClipStore:
         resolved = replace(request, seed=clip.piece.seed)
         fits = len(clip.audio) <= min(self._max_audio_bytes, self._audio_budget)
         audio = clip.audio if fits else b""
-        row = await fetch_returned(
-            self._conn,
+        row = await self._db.fetch_returned(
             f"""INSERT INTO clips (guild_id, channel_id, user_id, parent_id, request, seed, progression,
                                    midi, audio, audio_format, duration, chart, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}""",
@@ -137,26 +134,25 @@ class ClipStore:
     async def _trim_audio(self) -> None:
         """Drop the audio of the clips past the budget, newest kept first (idempotent, so a crash
         between the insert and this leaves nothing the next add does not finish)."""
-        await self._conn.execute(
-            """UPDATE clips SET audio = x'' WHERE id IN (
+        await self._db.execute(
+            """UPDATE clips SET audio = ? WHERE id IN (
                    SELECT id FROM (SELECT id, sum(length(audio)) OVER (ORDER BY id DESC) AS newer
-                                     FROM clips WHERE length(audio) > 0)
+                                     FROM clips WHERE length(audio) > 0) AS ranked
                     WHERE newer > ?)""",
-            (self._audio_budget,),
+            (b"", self._audio_budget),
         )
 
     async def audio_bytes(self) -> int:
         """Bytes of audio stored in all (at most the budget)."""
-        row = await fetch_returned(self._conn, "SELECT coalesce(sum(length(audio)), 0) FROM clips")
+        row = await self._db.fetch_returned("SELECT coalesce(sum(length(audio)), 0) FROM clips")
         return int(row[0])
 
     async def get(self, clip_id: int, guild_id: int | None, user_id: int) -> StoredClip:
         """Clip ``clip_id`` if it was made in ``guild_id`` or, without a guild (direct messages, the
         console), by ``user_id``."""
-        row = await fetch_one(
-            self._conn,
+        row = await self._db.fetch_one(
             f"""SELECT {_COLUMNS} FROM clips
-                WHERE id = ? AND guild_id IS ? AND (guild_id IS NOT NULL OR user_id = ?)""",
+                WHERE id = ? AND guild_id IS NOT DISTINCT FROM ? AND (guild_id IS NOT NULL OR user_id = ?)""",
             (clip_id, guild_id, user_id),
         )
         if row is None:
@@ -165,14 +161,13 @@ class ClipStore:
 
     async def by_user(self, guild_id: int | None, user_id: int, limit: int = 25) -> list[StoredClip]:
         """``user_id``'s clips in ``guild_id``, newest first."""
-        async with self._conn.execute(
-            f"""SELECT {_COLUMNS} FROM clips WHERE guild_id IS ? AND user_id = ?
+        rows = await self._db.fetch_all(
+            f"""SELECT {_COLUMNS} FROM clips WHERE guild_id IS NOT DISTINCT FROM ? AND user_id = ?
                 ORDER BY id DESC LIMIT ?""",
             (guild_id, user_id, limit),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [_stored(row) for row in rows]
 
     async def set_message(self, clip_id: int, message_id: int) -> None:
         """Remember the message the clip was posted in."""
-        await self._conn.execute("UPDATE clips SET message_id = ? WHERE id = ?", (message_id, clip_id))
+        await self._db.execute("UPDATE clips SET message_id = ? WHERE id = ?", (message_id, clip_id))

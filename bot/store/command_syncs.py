@@ -10,9 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import aiosqlite
-
-from bot.store.database import fetch_one
+from bot.store.sql import Database
 
 GLOBAL_SCOPE = 0  # guild ids are never 0
 
@@ -20,20 +18,19 @@ GLOBAL_SCOPE = 0  # guild ids are never 0
 class CommandSyncStore:
     """Single-statement reads and writes of ``command_syncs`` on one open database."""
 
-    def __init__(self, conn: aiosqlite.Connection, clock: Callable[[], float] = time.time) -> None:
-        self._conn = conn
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self._db = db
         self._clock = clock
 
     async def last_hash(self, application_id: int, scope: int) -> str | None:
-        row = await fetch_one(
-            self._conn,
+        row = await self._db.fetch_one(
             "SELECT tree_hash FROM command_syncs WHERE application_id = ? AND scope = ?",
             (application_id, scope),
         )
         return None if row is None else str(row[0])
 
     async def record(self, application_id: int, scope: int, tree_hash: str) -> None:
-        await self._conn.execute(
+        await self._db.execute(
             """INSERT INTO command_syncs (application_id, scope, tree_hash, synced_at) VALUES (?, ?, ?, ?)
                ON CONFLICT (application_id, scope) DO UPDATE SET
                    tree_hash = excluded.tree_hash, synced_at = excluded.synced_at""",

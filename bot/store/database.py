@@ -1,127 +1,102 @@
-"""Opening the jazzbot SQLite file: connection settings, versioned schema migrations, and the row
-plumbing the stores share (:func:`fetch_one`, :func:`fetch_returned`, :func:`from_row`).
+"""Which database the bot opens: ``JAZZBOT_DATABASE`` is a SQLite file path (the default) or a
+``postgresql://`` URL (:class:`PostgresURL`), and :func:`open_database` opens and migrates either.
 
-Migrations live in ``bot/store/migrations/NNNN_name.sql``. The database's ``PRAGMA user_version`` holds the
-number of the last one applied; at open, every newer file runs in order, each inside its own transaction
-together with the ``user_version`` bump, so a failed migration leaves the file exactly at the previous
-version.
+A URL may carry a password, so it is never shown whole: ``str()`` of a :class:`PostgresURL` and every
+:class:`DatabaseUnavailable` message leave it out.
 """
 
 from __future__ import annotations
 
-import re
-import sqlite3
-from dataclasses import fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qs, unquote, urlsplit
 
-import aiosqlite
+from bot.store.sql import Database, SchemaTooNewError
+from bot.store.sqlite import open_sqlite
 
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
-    D = TypeVar("D", bound=DataclassInstance)
-
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-BUSY_TIMEOUT_MS = 5000
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+SCHEMES = ("postgresql", "postgres")
 
 
-async def fetch_one(conn: aiosqlite.Connection, sql: str, parameters: Any = ()) -> aiosqlite.Row | None:
-    """The first row ``sql`` returns, or None when it returns none."""
-    async with conn.execute(sql, parameters) as cursor:
-        return await cursor.fetchone()
+class DatabaseUnavailable(Exception):
+    """The configured database cannot be opened; the message says where and why, without the password."""
 
 
-async def fetch_returned(conn: aiosqlite.Connection, sql: str, parameters: Any = ()) -> aiosqlite.Row:
-    """The row a statement always returns (``INSERT ... RETURNING``, an aggregate like ``count(*)``)."""
-    row = await fetch_one(conn, sql, parameters)
-    if row is None:
-        raise RuntimeError(f"no row returned by {sql!r}")
-    return row
+@dataclass(frozen=True)
+class PostgresURL:
+    """A PostgreSQL connection URL; ``str()`` shows it without the password."""
 
+    url: str = field(repr=False)
 
-def from_row(cls: type[D], row: aiosqlite.Row, **converted: object) -> D:
-    """The dataclass ``cls`` from ``row``: each field from the column of the same name, except the
-    ``converted`` ones (values decoded, renamed or computed by the caller)."""
-    taken = {field.name: row[field.name] for field in fields(cls) if field.name not in converted}
-    return cls(**taken, **converted)
-
-
-class SchemaTooNewError(RuntimeError):
-    """The file was written by a newer jazzbot than this one; refusing to guess at its schema."""
-
-
-def list_migrations(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
-    """``(version, file)`` pairs in order; versions must run 1, 2, 3... without gaps or duplicates."""
-    found: list[tuple[int, Path]] = []
-    for path in directory.iterdir():
-        match = _MIGRATION_NAME.match(path.name)
-        if match:
-            found.append((int(match.group(1)), path))
-    found.sort()
-    versions = [version for version, _ in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise RuntimeError(f"migrations in {directory} must be numbered 0001, 0002, ... gap-free: {versions}")
-    return found
-
-
-async def schema_version(conn: aiosqlite.Connection) -> int:
-    return int((await fetch_returned(conn, "PRAGMA user_version"))[0])
-
-
-async def apply_migrations(conn: aiosqlite.Connection, directory: Path = MIGRATIONS_DIR) -> int:
-    """Bring the schema up to the newest migration; returns the resulting version."""
-    migrations = list_migrations(directory)
-    current = await schema_version(conn)
-    if current > len(migrations):
-        raise SchemaTooNewError(f"database schema is version {current}, this jazzbot knows {len(migrations)}")
-    for version, path in migrations[current:]:
-        script = path.read_text(encoding="utf-8")
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme not in SCHEMES:
+            raise ValueError("a PostgreSQL URL starts with postgresql://")
         try:
-            # executescript runs statement by statement; BEGIN/COMMIT make script + version bump atomic.
-            await conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
-        except BaseException:
-            if conn.in_transaction:
-                await conn.rollback()
-            raise
-    return len(migrations)
+            parts.port  # noqa: B018 (parses the port, raising ValueError when it is not a number)
+        except ValueError:
+            raise ValueError("the port in the URL is not a number") from None
+        if not parts.hostname and "host=" not in parts.query:
+            raise ValueError("the URL names no host (postgresql://USER:PASSWORD@HOST:PORT/DATABASE)")
+
+    @property
+    def secrets(self) -> list[str]:
+        """The password as written in the URL (user part or ``?password=``) and decoded."""
+        parts = urlsplit(self.url)
+        written = [parts.password or "", *parse_qs(parts.query).get("password", [])]
+        return sorted({form for secret in written if secret for form in (secret, unquote(secret))}, key=len)[
+            ::-1
+        ]
+
+    def __str__(self) -> str:
+        parts = urlsplit(self.url)
+        user = f"{parts.username}@" if parts.username else ""
+        port = f":{parts.port}" if parts.port else ""
+        hidden = ":***" if parts.password else ""
+        if hidden:
+            user = f"{parts.username}{hidden}@"
+        return f"{parts.scheme}://{user}{parts.hostname or ''}{port}{parts.path}"
 
 
-async def quick_check(conn: aiosqlite.Connection) -> list[str]:
-    """What ``PRAGMA quick_check`` finds wrong with the file (an empty list: nothing); a file too
-    damaged to check at all says so."""
+DatabaseTarget = Path | PostgresURL
+
+
+def database_target(raw: str) -> DatabaseTarget:
+    """``raw`` as a PostgreSQL URL when it has that scheme, else as a SQLite file path; ValueError
+    (without the password) when it is neither."""
+    scheme = raw.split(":", 1)[0].lower() if "://" in raw else ""
+    if scheme in SCHEMES:
+        return PostgresURL(raw)
+    if scheme:
+        raise ValueError(
+            f"{scheme}:// is not a database jazzbot can use: give a file path or postgresql://..."
+        )
+    if "\x00" in raw:
+        raise ValueError("a file path cannot contain a NUL character")
+    return Path(raw).expanduser()
+
+
+def _without(secrets: list[str], text: str) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+async def open_database(target: DatabaseTarget) -> Database:
+    """Open and migrate the database ``target`` names. :class:`DatabaseUnavailable` when it cannot be
+    reached or refuses us; :class:`SchemaTooNewError` when a newer jazzbot wrote it."""
+    if isinstance(target, Path):
+        return await open_sqlite(target)
+    from bot.store import postgres  # asyncpg (~75 ms to import) only for a PostgreSQL database
+
     try:
-        async with conn.execute("PRAGMA quick_check") as cursor:
-            found = [str(row[0]) for row in await cursor.fetchall()]
-    except sqlite3.DatabaseError as error:
-        return [str(error)]
-    return [] if found == ["ok"] else found
-
-
-async def open_database(path: Path) -> aiosqlite.Connection:
-    """Open (creating if needed) and migrate the database at ``path``.
-
-    The connection is in autocommit mode (``isolation_level=None``): callers open transactions explicitly
-    with ``BEGIN IMMEDIATE`` so that every multi-step change takes the write lock up front.
-    ``synchronous=NORMAL`` in WAL mode keeps every committed transaction across a process kill (only an OS
-    crash could lose the last commits), at a fraction of the fsync cost of FULL.
-    """
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    try:
-        conn.row_factory = aiosqlite.Row
-        for pragma in (
-            f"busy_timeout = {BUSY_TIMEOUT_MS}",
-            "journal_mode = WAL",
-            "synchronous = NORMAL",
-            "foreign_keys = ON",
-        ):
-            # Close each cursor at once: a pragma's unread result row would keep a statement open and
-            # make the migration's COMMIT fail with "SQL statements in progress".
-            async with conn.execute(f"PRAGMA {pragma}"):
-                pass
-        await apply_migrations(conn)
-    except BaseException:
-        await conn.close()
+        return await postgres.open_postgres(target.url, str(target))
+    except SchemaTooNewError:
         raise
-    return conn
+    except (TimeoutError, OSError, *postgres.DRIVER_ERRORS) as error:
+        reason = _without(target.secrets, postgres.describe_error(error))
+        raise DatabaseUnavailable(f"cannot open the PostgreSQL database {target}: {reason}") from None
+
+
+async def quick_check(db: Database) -> list[str]:
+    """What the database finds wrong with its data (an empty list: nothing)."""
+    return await db.check()

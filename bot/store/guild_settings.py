@@ -1,4 +1,4 @@
-"""Per-server settings in SQLite: one row per guild that changed anything with ``/settings``.
+"""Per-server settings in the database: one row per guild that changed anything with ``/settings``.
 
 A missing row, or a NULL column, means "the bot's default" (the ``JAZZBOT_*`` settings); the service
 (:mod:`bot.services.guild_settings`) resolves the two. Every method is one statement on the clips/jobs
@@ -11,9 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import aiosqlite
-
-from bot.store.database import fetch_one, from_row
+from bot.store.sql import Database, from_row
 
 
 @dataclass(frozen=True)
@@ -38,14 +36,14 @@ _COLUMNS = (
 class GuildSettingsStore:
     """Read and write the ``guild_settings`` rows of one open database."""
 
-    def __init__(self, conn: aiosqlite.Connection, clock: Callable[[], float] = time.time) -> None:
-        self._conn = conn
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self._db = db
         self._clock = clock
 
     async def get(self, guild_id: int) -> StoredGuildSettings:
         """The guild's settings (all defaults when it never changed any)."""
-        row = await fetch_one(
-            self._conn, f"SELECT {_COLUMNS} FROM guild_settings WHERE guild_id = ?", (guild_id,)
+        row = await self._db.fetch_one(
+            f"SELECT {_COLUMNS} FROM guild_settings WHERE guild_id = ?", (guild_id,)
         )
         if row is None:
             return StoredGuildSettings(guild_id)
@@ -54,7 +52,7 @@ class GuildSettingsStore:
 
     async def put(self, settings: StoredGuildSettings, updated_by: int) -> StoredGuildSettings:
         """Store all of ``settings`` for its guild (replacing what was there) and return them."""
-        await self._conn.execute(
+        await self._db.execute(
             f"""INSERT INTO guild_settings ({_COLUMNS}, updated_by, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (guild_id) DO UPDATE SET

@@ -1,4 +1,4 @@
-"""Jobs in SQLite: what was asked, by whom, and how far it got.
+"""Jobs in the database: what was asked, by whom, and how far it got.
 
 States: ``queued`` -> ``running`` (a worker took it) -> ``rendered`` (the clip is stored, ``clip_id``
 set, not yet posted) -> ``done`` (posted: on Discord, or written by the console); ``failed`` from any
@@ -19,10 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-import aiosqlite
-
 from bot.core.requests import JazzRequest
-from bot.store.database import fetch_one, fetch_returned, from_row
+from bot.store.sql import Database, Row, from_row
 
 JobKind = Literal["compose", "regenerate", "extend", "vary"]
 JobState = Literal["queued", "running", "rendered", "done", "failed"]
@@ -55,15 +53,15 @@ class JobRow:
         return f"JobRow(id={self.id}, kind={self.kind}, user_id={self.user_id}, state={self.state})"
 
 
-def _row(row: aiosqlite.Row) -> JobRow:
+def _row(row: Row) -> JobRow:
     return from_row(JobRow, row, request=JazzRequest.from_dict(json.loads(row["request"])))
 
 
 class JobStore:
     """Job rows on one open database; every method is one atomic SQL statement (or two independent ones)."""
 
-    def __init__(self, conn: aiosqlite.Connection, clock: Callable[[], float] = time.time) -> None:
-        self._conn = conn
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self._db = db
         self._clock = clock
 
     async def add(
@@ -77,8 +75,7 @@ class JobStore:
     ) -> int:
         """A new queued job; ``interaction`` is (application id, interaction token) for follow-ups."""
         application_id, token = interaction if interaction is not None else (None, None)
-        row = await fetch_returned(
-            self._conn,
+        row = await self._db.fetch_returned(
             """INSERT INTO jobs (kind, user_id, guild_id, channel_id, request, application_id,
                                  interaction_token, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
@@ -96,27 +93,27 @@ class JobStore:
         return int(row["id"])
 
     async def get(self, job_id: int) -> JobRow:
-        row = await fetch_one(self._conn, f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
+        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
         if row is None:
             raise KeyError(job_id)
         return _row(row)
 
     async def started(self, job_id: int) -> None:
-        await self._conn.execute(
+        await self._db.execute(
             "UPDATE jobs SET state = 'running', started_at = ? WHERE id = ? AND state = 'queued'",
             (self._clock(), job_id),
         )
 
     async def rendered(self, job_id: int, clip_id: int) -> None:
         """The clip is stored; the job is done once it is posted (:meth:`posted`)."""
-        await self._conn.execute(
+        await self._db.execute(
             "UPDATE jobs SET state = 'rendered', clip_id = ? WHERE id = ? AND state IN ('queued', 'running')",
             (clip_id, job_id),
         )
 
     async def posted(self, clip_id: int) -> None:
         """The job that made clip ``clip_id`` is done: its clip reached its user."""
-        await self._conn.execute(
+        await self._db.execute(
             """UPDATE jobs SET state = 'done', finished_at = ?,
                                application_id = NULL, interaction_token = NULL
                WHERE clip_id = ? AND state = 'rendered'""",
@@ -125,7 +122,7 @@ class JobStore:
 
     async def failed(self, job_id: int, error: str) -> None:
         """The job ended without its clip reaching its user (a clip it stored stays stored)."""
-        await self._conn.execute(
+        await self._db.execute(
             """UPDATE jobs SET state = 'failed', error = ?, finished_at = ?,
                                application_id = NULL, interaction_token = NULL
                WHERE id = ? AND state <> 'done'""",
@@ -134,7 +131,7 @@ class JobStore:
 
     async def not_posted(self, clip_id: int, error: str) -> None:
         """Posting clip ``clip_id`` failed (its user was told why): its job is failed, the clip kept."""
-        await self._conn.execute(
+        await self._db.execute(
             """UPDATE jobs SET state = 'failed', error = ?, finished_at = ?,
                                application_id = NULL, interaction_token = NULL
                WHERE clip_id = ? AND state = 'rendered'""",
@@ -145,32 +142,45 @@ class JobStore:
         """Jobs (of ``user_id`` only, when given) whose clip is stored but was never posted (a crash
         between the two), oldest first, with their interaction credentials: the adapter posts each clip
         or tells its user, then calls :meth:`posted` or :meth:`failed`. Call once at start."""
-        async with self._conn.execute(
-            f"""SELECT {_COLUMNS} FROM jobs WHERE state = 'rendered' AND (? IS NULL OR user_id = ?)
-                ORDER BY id""",
+        rows = await self._db.fetch_all(
+            f"""SELECT {_COLUMNS} FROM jobs
+                WHERE state = 'rendered' AND (CAST(? AS BIGINT) IS NULL OR user_id = ?) ORDER BY id""",
             (user_id, user_id),
-        ) as cursor:
-            return [_row(row) for row in await cursor.fetchall()]
+        )
+        return [_row(row) for row in rows]
 
     async def count(self, state: JobState) -> int:
-        row = await fetch_returned(self._conn, "SELECT count(*) FROM jobs WHERE state = ?", (state,))
+        row = await self._db.fetch_returned("SELECT count(*) FROM jobs WHERE state = ?", (state,))
         return int(row[0])
 
-    async def fail_interrupted(self, user_id: int | None = None) -> list[JobRow]:
-        """Mark every queued or running job (of ``user_id`` only, when given) failed and return them,
-        with their interaction credentials so the adapter can tell the users; the credentials are then
-        cleared from the database.
+    async def fail_interrupted(
+        self, user_id: int | None = None, owns: Callable[[int | None], bool] = lambda _guild_id: True
+    ) -> list[JobRow]:
+        """Mark every queued or running job (of ``user_id`` only, when given; of the servers ``owns``
+        accepts, when the gateway is split across processes) failed and return them, with their
+        interaction credentials so the adapter can tell the users; the credentials are then cleared from
+        the database.
 
-        Call once at start, before the queue takes jobs: all such rows were left by a previous process.
+        Call once at start, before the queue takes jobs: all such rows were left by a previous process
+        that answered the same servers (another shard process's jobs are not this one's to fail).
         """
-        async with self._conn.execute(
-            f"""UPDATE jobs SET state = 'failed', error = ?, finished_at = ?
-                WHERE state IN ('queued', 'running') AND (? IS NULL OR user_id = ?)
-                RETURNING {_COLUMNS}""",
-            (INTERRUPTED, self._clock(), user_id, user_id),
-        ) as cursor:
-            rows = [_row(row) for row in await cursor.fetchall()]
-        await self._conn.execute(
+        candidates = await self._db.fetch_all(
+            """SELECT id, guild_id FROM jobs
+               WHERE state IN ('queued', 'running') AND (CAST(? AS BIGINT) IS NULL OR user_id = ?)""",
+            (user_id, user_id),
+        )
+        rows: list[JobRow] = []
+        for candidate in candidates:
+            if not owns(candidate["guild_id"]):
+                continue
+            failed = await self._db.fetch_one(
+                f"""UPDATE jobs SET state = 'failed', error = ?, finished_at = ?
+                    WHERE id = ? AND state IN ('queued', 'running') RETURNING {_COLUMNS}""",
+                (INTERRUPTED, self._clock(), candidate["id"]),
+            )
+            if failed is not None:
+                rows.append(_row(failed))
+        await self._db.execute(
             """UPDATE jobs SET application_id = NULL, interaction_token = NULL
                WHERE state = 'failed' AND interaction_token IS NOT NULL"""
         )

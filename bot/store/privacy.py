@@ -1,7 +1,7 @@
 """Everything the database holds about one member, across all servers: counted, listed, and erased.
 
-Erasing runs in one ``BEGIN IMMEDIATE`` transaction on a connection of its own (opened for the call),
-so no other coroutine's statements can join it and a failure leaves every row as it was. What it does
+Erasing runs in one transaction (:meth:`bot.store.sql.Database.transaction`: no other coroutine's
+statements can join it), so a failure leaves every row as it was. What it does
 (``docs/DISCORD.md`` "Privacy" says the same for members):
 
 - clips and jobs: deleted (another member's clip made from one of them stays, without its parent link);
@@ -23,15 +23,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-
-import aiosqlite
 
 from bot.core.requests import JazzRequest
-from bot.store.database import fetch_returned, open_database
+from bot.store.sql import Database, Dialect, Queries
 from model.errors import InputError
 
 FORMER_MEMBER = -1
@@ -105,45 +101,36 @@ class Erased:
 
 
 class PrivacyStore:
-    """Counts and erases one member's rows in the database file at ``path``."""
+    """Counts and erases one member's rows in one open database."""
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
-        self._path = path
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self._db = db
         self._clock = clock
-
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[aiosqlite.Connection]:
-        conn = await open_database(self._path)
-        try:
-            yield conn
-        finally:
-            await conn.close()
 
     async def report(self, user_id: int) -> MemberData:
         args = {"user": user_id, "now": self._clock()}
-        async with self._connection() as conn:
+        async with self._db.transaction() as conn:  # one consistent view of all the counts
 
             async def count(sql: str) -> int:
-                return int((await fetch_returned(conn, sql, args))[0])
+                return int((await conn.fetch_returned(sql, args))[0])
 
-            async with conn.execute(
-                "SELECT id, guild_id, request, created_at FROM clips WHERE user_id = :user"
-                f" ORDER BY id DESC LIMIT {LISTED}",
-                args,
-            ) as cursor:
-                clips = tuple(
-                    ClipLine(row[0], row[1], JazzRequest.from_dict(json.loads(row[2])).summary(), row[3])
-                    for row in await cursor.fetchall()
+            clips = tuple(
+                ClipLine(row[0], row[1], JazzRequest.from_dict(json.loads(row[2])).summary(), row[3])
+                for row in await conn.fetch_all(
+                    "SELECT id, guild_id, request, created_at FROM clips WHERE user_id = :user"
+                    f" ORDER BY id DESC LIMIT {LISTED}",
+                    args,
                 )
-            async with conn.execute(
-                f"SELECT e.id, e.guild_id, c.title, e.title, NOT {_ENDED} FROM entries e"
-                " JOIN challenges c ON c.id = e.challenge_id WHERE e.author_id = :user"
-                f" ORDER BY e.submitted_at DESC, e.id DESC LIMIT {LISTED}",
-                args,
-            ) as cursor:
-                entries = tuple(
-                    EntryLine(row[0], row[1], row[2], row[3], bool(row[4])) for row in await cursor.fetchall()
+            )
+            entries = tuple(
+                EntryLine(row[0], row[1], row[2], row[3], bool(row[4]))
+                for row in await conn.fetch_all(
+                    f"SELECT e.id, e.guild_id, c.title, e.title, NOT {_ENDED} FROM entries e"
+                    " JOIN challenges c ON c.id = e.challenge_id WHERE e.author_id = :user"
+                    f" ORDER BY e.submitted_at DESC, e.id DESC LIMIT {LISTED}",
+                    args,
                 )
+            )
             entries_ended = await count(
                 f"SELECT count(*) FROM entries e JOIN challenges c ON c.id = e.challenge_id"
                 f" WHERE e.author_id = :user AND {_ENDED}"
@@ -175,31 +162,29 @@ class PrivacyStore:
         """Erase ``user_id``'s data as the module doc says; :class:`ErasureRefused` while one of their
         clips is still being made (its job would store the clip again)."""
         args: dict[str, object] = {"user": user_id, "now": self._clock(), "former": FORMER_MEMBER}
-        async with self._connection() as conn:
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                erased = await _erase(conn, args)
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            await conn.execute("COMMIT")
-        return erased
+        async with self._db.transaction() as conn:
+            return await _erase(conn, args)
 
 
-async def _erase(conn: aiosqlite.Connection, args: dict[str, object]) -> Erased:
+# Entries change their author below while votes still name it: check those keys at COMMIT.
+_DEFER_FOREIGN_KEYS: dict[Dialect, str] = {
+    "sqlite": "PRAGMA defer_foreign_keys = ON",
+    "postgresql": "SET CONSTRAINTS ALL DEFERRED",  # the votes -> entries (id, author) key is DEFERRABLE
+}
+
+
+async def _erase(conn: Queries, args: dict[str, object]) -> Erased:
     async def run(sql: str) -> int:
-        cursor = await conn.execute(sql, args)
-        return cursor.rowcount
+        return await conn.execute(sql, args)
 
-    in_flight = await fetch_returned(
-        conn, "SELECT count(*) FROM jobs WHERE user_id = :user AND state IN ('queued', 'running')", args
+    in_flight = await conn.fetch_returned(
+        "SELECT count(*) FROM jobs WHERE user_id = :user AND state IN ('queued', 'running')", args
     )
     if in_flight[0]:
         raise ErasureRefused(
             "One of your clips is still being made; try again when it is done (a minute at most)."
         )
-    # Entries change their author below while votes still name it: check those keys at COMMIT.
-    await conn.execute("PRAGMA defer_foreign_keys = ON")
+    await conn.execute(_DEFER_FOREIGN_KEYS[conn.dialect])
     # Votes in ended challenges: keep the count (the delete trigger takes one off, this puts it back).
     retired = await run(
         "UPDATE entries SET vote_count = vote_count + 1, retired_votes = retired_votes + 1"
@@ -207,6 +192,7 @@ async def _erase(conn: aiosqlite.Connection, args: dict[str, object]) -> Erased:
         f" WHERE v.voter_id = :user AND {_ENDED})"
     )
     votes = await run("DELETE FROM votes WHERE voter_id = :user")
+    await run("DELETE FROM ballots WHERE voter_id = :user")  # the member's vote counts, now all 0
     entries_deleted = await run(
         "DELETE FROM entries WHERE author_id = :user AND challenge_id IN"
         f" (SELECT c.id FROM challenges c WHERE NOT {_ENDED})"
@@ -214,7 +200,7 @@ async def _erase(conn: aiosqlite.Connection, args: dict[str, object]) -> Erased:
     await run("UPDATE votes SET entry_author_id = -entry_id WHERE entry_author_id = :user")
     anonymised = await run(
         "UPDATE entries SET author_id = -id, note = '', filename = NULL,"
-        " payload = CASE WHEN kind IN ('midi', 'audio') THEN x'' END,"
+        " payload = CASE WHEN kind IN ('midi', 'audio') THEN substr(payload, 1, 0) END,"
         " reference = CASE kind WHEN 'clip' THEN '' WHEN 'link' THEN 'https://' END"
         " WHERE author_id = :user"
     )

@@ -7,10 +7,10 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
-import aiosqlite
 import mido
 
 from bot.core.requests import JazzRequest
+from bot.store.sql import Database
 
 GUILD, OTHER_GUILD, CHANNEL, MOD = 111, 222, 333, 9
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -44,7 +44,7 @@ def tiny_midi() -> bytes:
     return buffer.getvalue()
 
 
-async def add_clip(conn: aiosqlite.Connection, clip_id: int, user_id: int, guild_id: int | None) -> None:
+async def add_clip(conn: Database, clip_id: int, user_id: int, guild_id: int | None) -> None:
     """A clip row as the clip store writes it (the challenge tests need clips, not the renderer)."""
     request = json.dumps(JazzRequest(key="Bb", style="ballad", seed=7).to_dict())
     await conn.execute(

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 
 from bot.audio.render import Renderer
@@ -15,6 +14,7 @@ from bot.discord.app import JazzBot
 from bot.services.settings import Settings
 from bot.services.startup import Services, open_services
 from bot.store.database import open_database
+from bot.store.sql import Database
 from tests.bot.challenge_helpers import Clock
 from tests.bot.discord_helpers import Bots, quick_settings
 
@@ -44,7 +44,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
+async def conn(tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated database on a real file in the test's directory."""
     connection = await open_database(tmp_path / "jazzbot.sqlite3")
     yield connection

@@ -48,8 +48,7 @@ async def main() -> None:
         result = await member.slash(channel, "jazz", bars=QUICK_BARS, seed=shard)
         if any(a.filename.endswith(".mid") for m in result.followups for a in m.attachments):
             answered.append(shard)
-    async with bot.services.store_db.execute("SELECT count(*) FROM command_syncs") as cursor:
-        row = await cursor.fetchone()
+    row = await bot.services.store_db.fetch_one("SELECT count(*) FROM command_syncs")
     report = {
         "shards": [state.shard_id for state in shard_states(bot)],
         "servers": sorted(guild.name for guild in bot.guilds),

@@ -8,7 +8,6 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiosqlite
 import pytest
 
 from bot.services.challenge_text import TextStyle, challenge_text, profile_text, results_text
@@ -33,6 +32,7 @@ from bot.store.challenges import (
     VoteRefused,
 )
 from bot.store.clips import ClipNotFound, ClipStore
+from bot.store.sql import Database
 from model.errors import InputError
 from tests.bot.challenge_helpers import (
     CHANNEL,
@@ -51,7 +51,7 @@ STYLE = TextStyle(member=lambda user: f"member{user}", moment=lambda epoch: f"t{
 
 
 @pytest.fixture
-def service(conn: aiosqlite.Connection, clock: Clock) -> ChallengeService:
+def service(conn: Database, clock: Clock) -> ChallengeService:
     settings = Settings(moderator_role="Jazz mods", min_account_age_days=7)
     return ChallengeService(ChallengeStore(conn, clock), ClipStore(conn, clock), settings, clock)
 
@@ -68,18 +68,15 @@ async def start(service: ChallengeService, guild: int = GUILD, **options: Any) -
     return await service.start(guild, CHANNEL, MOD, **arguments)
 
 
-async def snapshot(conn: aiosqlite.Connection) -> list[object]:
+async def snapshot(conn: Database) -> list[object]:
     """Every row that a refused command must leave alone."""
     rows: list[object] = []
     for table in ("challenges", "entries", "votes", "removed_entries"):
-        async with conn.execute(f"SELECT * FROM {table} ORDER BY 1") as cursor:
-            rows.append([tuple(row) for row in await cursor.fetchall()])
+        rows.append([tuple(row) for row in await conn.fetch_all(f"SELECT * FROM {table} ORDER BY 1")])
     return rows
 
 
-async def refused(
-    conn: aiosqlite.Connection, attempt: Awaitable[object], error: type[Exception], match: str
-) -> None:
+async def refused(conn: Database, attempt: Awaitable[object], error: type[Exception], match: str) -> None:
     before = await snapshot(conn)
     with pytest.raises(error, match=match):
         await attempt
@@ -165,7 +162,7 @@ def test_good_links_pass() -> None:
 
 
 async def test_only_moderators_start_close_cancel_and_remove(
-    conn: aiosqlite.Connection, service: ChallengeService
+    conn: Database, service: ChallengeService
 ) -> None:
     await refused(conn, start(service, is_moderator=False), NotAllowed, "Manage Server or the Jazz mods role")
     challenge = await start(service)
@@ -178,9 +175,7 @@ async def test_only_moderators_start_close_cancel_and_remove(
     assert (await service.challenge(GUILD)).phase == challenge.phase == "submissions"
 
 
-async def test_start_refuses_bad_input_and_changes_nothing(
-    conn: aiosqlite.Connection, service: ChallengeService
-) -> None:
+async def test_start_refuses_bad_input_and_changes_nothing(conn: Database, service: ChallengeService) -> None:
     bad_starts: list[tuple[dict[str, Any], type[Exception], str]] = [
         ({"title": "@everyone WIN BIG"}, InputError, "cannot mention"),
         ({"title": "<@&55> <@&56>"}, InputError, "cannot mention"),
@@ -197,16 +192,15 @@ async def test_start_refuses_bad_input_and_changes_nothing(
     assert await service.running(GUILD) is None
 
 
-async def test_sql_in_a_title_is_just_text(conn: aiosqlite.Connection, service: ChallengeService) -> None:
+async def test_sql_in_a_title_is_just_text(conn: Database, service: ChallengeService) -> None:
     title = "Robert'); DROP TABLE challenges; --"
     challenge = await start(service, title=title, prompt="1; DELETE FROM votes")
     assert (await service.challenge(GUILD)).title == title == challenge.title
-    async with conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'challenges'") as cursor:
-        assert (await cursor.fetchone())[0] == 1  # type: ignore[index]
+    assert (await conn.fetch_returned("SELECT count(*) FROM sqlite_master WHERE name = 'challenges'"))[0] == 1
 
 
 async def test_start_sets_deadlines_and_refuses_a_second_running_challenge(
-    conn: aiosqlite.Connection, service: ChallengeService
+    conn: Database, service: ChallengeService
 ) -> None:
     challenge = await start(service, submit_by="36h", vote_by="90m", max_votes=5, hide_leaderboard=True)
     assert challenge.submission_deadline == (START + timedelta(hours=36)).timestamp()
@@ -223,7 +217,7 @@ async def test_start_sets_deadlines_and_refuses_a_second_running_challenge(
 
 
 async def test_file_submissions_are_checked_and_stored(
-    conn: aiosqlite.Connection, service: ChallengeService, clock: Clock
+    conn: Database, service: ChallengeService, clock: Clock
 ) -> None:
     await start(service)
     midi = tiny_midi()
@@ -257,7 +251,7 @@ async def test_file_submissions_are_checked_and_stored(
 
 
 async def test_submissions_are_rate_limited_per_member_before_any_scan(
-    conn: aiosqlite.Connection, service: ChallengeService, clock: Clock
+    conn: Database, service: ChallengeService, clock: Clock
 ) -> None:
     await start(service)
     for take in range(SUBMITS_PER_WINDOW):
@@ -272,7 +266,7 @@ async def test_submissions_are_rate_limited_per_member_before_any_scan(
     ).reference == "https://a.example/late"
 
 
-async def test_link_and_clip_submissions(conn: aiosqlite.Connection, service: ChallengeService) -> None:
+async def test_link_and_clip_submissions(conn: Database, service: ChallengeService) -> None:
     await start(service)
     await add_clip(conn, 41, user_id=1, guild_id=GUILD)
     await add_clip(conn, 42, user_id=2, guild_id=GUILD)
@@ -292,7 +286,7 @@ async def test_link_and_clip_submissions(conn: aiosqlite.Connection, service: Ch
 
 
 async def test_no_submissions_after_the_deadline_or_without_a_challenge(
-    conn: aiosqlite.Connection, service: ChallengeService, clock: Clock
+    conn: Database, service: ChallengeService, clock: Clock
 ) -> None:
     await refused(conn, service.submit_link(GUILD, 1, "https://a.example"), SubmissionRefused, "No challenge")
     await start(service)
@@ -318,7 +312,7 @@ async def voting(service: ChallengeService, clock: Clock, authors: range, **opti
 
 
 async def test_every_vote_rule_refuses_with_its_reason_and_changes_nothing(
-    conn: aiosqlite.Connection, service: ChallengeService, clock: Clock
+    conn: Database, service: ChallengeService, clock: Clock
 ) -> None:
     entries = await voting(service, clock, range(1, 5), max_votes=2)
     old_account = clock() - 30 * 86400
@@ -342,9 +336,7 @@ async def test_every_vote_rule_refuses_with_its_reason_and_changes_nothing(
     await refused(conn, service.unvote(GUILD, 50, entries[1]), VoteRefused, "not open")
 
 
-async def test_no_votes_while_submissions_are_open(
-    conn: aiosqlite.Connection, service: ChallengeService
-) -> None:
+async def test_no_votes_while_submissions_are_open(conn: Database, service: ChallengeService) -> None:
     await start(service)
     entry = await service.submit_link(GUILD, 1, "https://e.example")
     await refused(conn, service.vote(GUILD, 2, entry.id), VoteRefused, "not open")
@@ -419,7 +411,7 @@ async def test_runner_up_tie_is_stated_and_no_votes_means_no_winner(
 
 
 async def test_cancel_and_remove_entry_show_their_reasons(
-    conn: aiosqlite.Connection, service: ChallengeService, clock: Clock
+    conn: Database, service: ChallengeService, clock: Clock
 ) -> None:
     entries = await voting(service, clock, range(1, 3))
     await refused(
@@ -464,7 +456,7 @@ async def test_history_and_profile_count_wins(service: ChallengeService, clock: 
     assert (await service.profile(OTHER_GUILD, 1)).entries == []
 
 
-async def test_guilds_stay_apart(conn: aiosqlite.Connection, service: ChallengeService, clock: Clock) -> None:
+async def test_guilds_stay_apart(conn: Database, service: ChallengeService, clock: Clock) -> None:
     entries = await voting(service, clock, range(1, 3))
     with pytest.raises(InputError, match="No challenge has run"):
         await service.challenge(OTHER_GUILD)

@@ -12,8 +12,10 @@ import pytest
 
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.settings import Settings
-from bot.store.database import apply_migrations, list_migrations, open_database
+from bot.store.database import open_database
 from bot.store.guild_settings import GuildSettingsStore, StoredGuildSettings
+from bot.store.sql import Database, list_migrations
+from bot.store.sqlite import MIGRATIONS_DIR, apply_migrations
 from model.errors import InputError
 from tests.bot.discord_helpers import QUICK_BARS, embed_fields
 
@@ -129,7 +131,7 @@ async def test_the_challenge_channel_and_private_listings(server: Any) -> None:
 
 
 async def test_the_service_refuses_unknown_styles_and_keeps_other_servers_apart(
-    conn: aiosqlite.Connection,
+    conn: Database,
 ) -> None:
     service = GuildSettingsService(GuildSettingsStore(conn), Settings(max_bars=32))
     with pytest.raises(InputError, match="is not a style; pick one of swing, ballad, bossa"):
@@ -146,7 +148,7 @@ async def test_the_service_refuses_unknown_styles_and_keeps_other_servers_apart(
 
 async def test_settings_survive_an_upgrade_from_every_older_schema(tmp_path: Path) -> None:
     """Each older file gains the settings table empty, and its entries keep their vote counts."""
-    migrations = list_migrations()
+    migrations = list_migrations(MIGRATIONS_DIR)
     new = next(version for version, path in migrations if path.name.endswith("_guild_settings.sql"))
     for version in range(1, new):
         older = tmp_path / f"v{version}"
@@ -168,6 +170,6 @@ async def test_settings_survive_an_upgrade_from_every_older_schema(tmp_path: Pat
         upgraded = await open_database(path)
         store = GuildSettingsStore(upgraded)
         assert await store.get(5) == StoredGuildSettings(5)
-        async with upgraded.execute("SELECT author_id, retired_votes FROM entries") as cursor:
-            assert [tuple(row) for row in await cursor.fetchall()] == [(8, 0)]
+        rows = await upgraded.fetch_all("SELECT author_id, retired_votes FROM entries")
+        assert [tuple(row) for row in rows] == [(8, 0)]
         await upgraded.close()

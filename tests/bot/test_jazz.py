@@ -107,8 +107,10 @@ async def test_extend_refuses_beyond_the_bar_limit(services: Services) -> None:
 
 
 async def _job_rows(services: Services) -> list[tuple[object, ...]]:
-    async with services.store_db.execute("SELECT state, clip_id, interaction_token FROM jobs") as cursor:
-        return [tuple(row) for row in await cursor.fetchall()]
+    return [
+        tuple(row)
+        for row in await services.store_db.fetch_all("SELECT state, clip_id, interaction_token FROM jobs")
+    ]
 
 
 async def test_a_job_is_done_only_once_its_clip_is_posted(services: Services) -> None:
@@ -193,7 +195,7 @@ async def test_a_refused_request_says_when_to_retry_and_records_no_job(tmp_path:
         with pytest.raises(Cooldown, match=r"Slow down: you can ask again in \d+ s"):
             await services.jazz.compose(ALICE, JazzRequest(bars=1, seed=2))
         await services.jazz.compose(BOB, JazzRequest(bars=1, seed=3))
-        async with services.store_db.execute("SELECT user_id, state FROM jobs ORDER BY id") as cursor:
-            assert [tuple(row) for row in await cursor.fetchall()] == [(1, "rendered"), (2, "rendered")]
+        rows = await services.store_db.fetch_all("SELECT user_id, state FROM jobs ORDER BY id")
+        assert [tuple(row) for row in rows] == [(1, "rendered"), (2, "rendered")]
     finally:
         await services.close()

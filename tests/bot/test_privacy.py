@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 
 from bot.core.requests import JazzRequest
@@ -18,10 +16,10 @@ from bot.services.privacy import member_name
 from bot.services.settings import Settings
 from bot.store.challenges import ChallengeStore
 from bot.store.clips import ClipStore
-from bot.store.database import fetch_returned
 from bot.store.guild_settings import GuildSettingsStore, StoredGuildSettings
 from bot.store.jobs import JobStore
 from bot.store.privacy import ErasureRefused, PrivacyStore
+from bot.store.sql import Database
 from model.errors import InputError
 from tests.bot.challenge_helpers import CHANNEL, GUILD, MOD, Clock, add_clip, tiny_midi
 from tests.bot.discord_helpers import QUICK_BARS
@@ -34,13 +32,13 @@ STYLE = TextStyle(member=lambda user_id: member_name(user_id, lambda known: f"@{
 class World:
     """Two challenges in one server (one ended, one in its voting phase) with alice everywhere in them."""
 
-    def __init__(self, conn: aiosqlite.Connection, clock: Clock, path: Path) -> None:
+    def __init__(self, conn: Database, clock: Clock) -> None:
         self.conn = conn
         self.service = ChallengeService(
             ChallengeStore(conn, clock), ClipStore(conn, clock), Settings(), clock
         )
         self.jobs = JobStore(conn, clock)
-        self.privacy = PrivacyStore(path, clock)
+        self.privacy = PrivacyStore(conn, clock)
         self.clock = clock
 
     async def build(self) -> None:
@@ -86,16 +84,15 @@ class World:
         )
 
     async def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        async with self.conn.execute(sql) as cursor:
-            return [tuple(row) for row in await cursor.fetchall()]
+        return [tuple(row) for row in await self.conn.fetch_all(sql)]
 
     async def results(self) -> Results:
         return await self.service.results(await self.service.challenge(GUILD, self.ended.id))
 
 
 @pytest.fixture
-async def world(conn: aiosqlite.Connection, clock: Clock, tmp_path: Path) -> World:
-    made = World(conn, clock, tmp_path / "jazzbot.sqlite3")
+async def world(conn: Database, clock: Clock) -> World:
+    made = World(conn, clock)
     await made.build()
     return made
 
@@ -201,7 +198,7 @@ async def test_privacy_on_discord_shows_then_deletes_after_confirmation(simcord_
     assert "• 1 clip" in (await bob.slash(channel, "privacy")).response.content
     gone = await alice.click(mine, label="Regenerate")
     assert "There is no clip #1 in this server" in gone.response.content
-    total = await fetch_returned(simcord_env.bot.services.store_db, "SELECT count(*) FROM clips")
+    total = await simcord_env.bot.services.store_db.fetch_returned("SELECT count(*) FROM clips")
     assert total[0] == 1
 
 

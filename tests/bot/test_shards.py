@@ -38,8 +38,7 @@ def world(env: Any) -> list[tuple[Any, Any]]:
 
 async def synced_scopes(bot: JazzBot) -> int:
     """The command syncs the bot recorded (one row per application and scope it synced)."""
-    async with bot.services.store_db.execute("SELECT count(*) FROM command_syncs") as cursor:
-        row = await cursor.fetchone()
+    row = await bot.services.store_db.fetch_one("SELECT count(*) FROM command_syncs")
     assert row is not None
     return int(row[0])
 
@@ -154,6 +153,7 @@ async def test_a_clip_left_unposted_by_a_crash_is_posted_by_its_servers_process_
     token = interaction_token(simcord_env.http_requests[before:])
     assert len(made.followups) == 1
     database = bots.settings.database
+    assert isinstance(database, Path), "this scene runs on a SQLite file"
     with sqlite3.connect(database) as conn:
         conn.execute(
             "UPDATE jobs SET state = 'rendered', application_id = ?, interaction_token = ?",

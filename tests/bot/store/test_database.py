@@ -1,4 +1,4 @@
-"""Opening the SQLite file: every older schema version upgrades to the current one, keeping its rows."""
+"""Opening a SQLite file: every older schema version upgrades to the current one, keeping its rows."""
 
 from __future__ import annotations
 
@@ -9,15 +9,11 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.store.database import (
-    SchemaTooNewError,
-    apply_migrations,
-    list_migrations,
-    open_database,
-    schema_version,
-)
+from bot.store.database import open_database
+from bot.store.sql import SchemaTooNewError, list_migrations
+from bot.store.sqlite import MIGRATIONS_DIR, apply_migrations, schema_version
 
-MIGRATIONS = list_migrations()
+MIGRATIONS = list_migrations(MIGRATIONS_DIR)
 
 
 @pytest.mark.parametrize("version", range(1, len(MIGRATIONS)), ids=lambda v: f"from-v{v}")
@@ -34,11 +30,9 @@ async def test_each_older_version_upgrades_to_the_current_one(tmp_path: Path, ve
     await conn.close()
 
     upgraded = await open_database(path)
-    assert await schema_version(upgraded) == len(MIGRATIONS)
-    async with upgraded.execute("SELECT note FROM kept") as cursor:
-        assert [tuple(row) for row in await cursor.fetchall()] == [("still here",)]
-    async with upgraded.execute("PRAGMA integrity_check") as cursor:
-        assert tuple(await cursor.fetchone() or ()) == ("ok",)
+    assert await upgraded.schema_version() == len(MIGRATIONS)
+    assert [tuple(row) for row in await upgraded.fetch_all("SELECT note FROM kept")] == [("still here",)]
+    assert await upgraded.check() == []
     await upgraded.close()
 
 
@@ -76,10 +70,10 @@ async def test_job_rows_survive_the_rebuild_that_adds_the_rendered_state(tmp_pat
     await conn.close()
 
     upgraded = await open_database(path)
-    async with upgraded.execute(
+    rows = await upgraded.fetch_all(
         "SELECT id, kind, user_id, request, state, application_id, interaction_token, created_at FROM jobs"
-    ) as cursor:
-        assert [tuple(row) for row in await cursor.fetchall()] == v3_rows
+    )
+    assert [tuple(row) for row in rows] == v3_rows
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         await upgraded.execute("UPDATE jobs SET state = 'rendered' WHERE id = 2")  # no clip: refused
     await upgraded.close()

@@ -1,12 +1,9 @@
-"""ClipStore on a real SQLite file with a real clip (composer, arranger, FluidSynth, ffmpeg)."""
+"""ClipStore on both backends with a real clip (composer, arranger, FluidSynth, ffmpeg)."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
-import aiosqlite
 import pytest
 
 from bot.audio.clips import Clip
@@ -14,8 +11,9 @@ from bot.core.requests import JazzRequest
 from bot.services.settings import Settings
 from bot.services.studio import Studio
 from bot.store.clips import ClipNotFound, ClipStore
-from bot.store.database import open_database
+from bot.store.sql import Database
 from model.compose import Composer
+from tests.bot.store.helpers import CHECK, ConstraintError
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +23,7 @@ def clip() -> Iterator[Clip]:
     studio.close()
 
 
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_database(tmp_path / "clips.db")
-    yield connection
-    await connection.close()
-
-
-async def test_a_clip_reads_back_as_recorded_with_its_seed_resolved(
-    conn: aiosqlite.Connection, clip: Clip
-) -> None:
+async def test_a_clip_reads_back_as_recorded_with_its_seed_resolved(conn: Database, clip: Clip) -> None:
     store = ClipStore(conn, clock=lambda: 1234.5)
     added = await store.add(
         user_id=5, guild_id=7, channel_id=9, request=JazzRequest(bars=1, tempo=200), clip=clip
@@ -51,7 +40,7 @@ async def test_a_clip_reads_back_as_recorded_with_its_seed_resolved(
     assert (await store.get(added.id, 7, 5)).message_id == 4242
 
 
-async def test_clips_are_scoped_by_server(conn: aiosqlite.Connection, clip: Clip) -> None:
+async def test_clips_are_scoped_by_server(conn: Database, clip: Clip) -> None:
     store = ClipStore(conn)
     in_guild = await store.add(user_id=5, guild_id=7, channel_id=9, request=JazzRequest(), clip=clip)
     in_console = await store.add(user_id=5, guild_id=None, channel_id=None, request=JazzRequest(), clip=clip)
@@ -70,7 +59,7 @@ async def test_clips_are_scoped_by_server(conn: aiosqlite.Connection, clip: Clip
         await store.get(in_console.id, None, 6)
 
 
-async def test_by_user_lists_newest_first_within_the_server(conn: aiosqlite.Connection, clip: Clip) -> None:
+async def test_by_user_lists_newest_first_within_the_server(conn: Database, clip: Clip) -> None:
     store = ClipStore(conn)
     ids = [
         (await store.add(user_id=5, guild_id=7, channel_id=9, request=JazzRequest(), clip=clip)).id
@@ -82,16 +71,16 @@ async def test_by_user_lists_newest_first_within_the_server(conn: aiosqlite.Conn
     assert [c.id for c in await store.by_user(7, 5, limit=2)] == ids[:0:-1]
 
 
-async def test_audio_over_the_cap_is_not_kept_but_the_midi_is(conn: aiosqlite.Connection, clip: Clip) -> None:
+async def test_audio_over_the_cap_is_not_kept_but_the_midi_is(conn: Database, clip: Clip) -> None:
     store = ClipStore(conn, max_audio_bytes=len(clip.audio) - 1)
     added = await store.add(user_id=5, guild_id=7, channel_id=9, request=JazzRequest(), clip=clip)
     assert added.audio == b"" and added.midi == clip.midi
 
 
 async def test_the_schema_refuses_a_job_with_half_its_follow_up_credentials(
-    conn: aiosqlite.Connection,
+    conn: Database,
 ) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(ConstraintError, match=CHECK):
         await conn.execute(
             "INSERT INTO jobs (kind, user_id, request, application_id, created_at) "
             "VALUES ('compose', 1, '{}', 5, 0)"

@@ -1,4 +1,5 @@
-"""Challenge storage on a real SQLite file: migrations, vote rules, guild scoping, concurrency."""
+"""Challenge storage on both backends (a real SQLite file, a real PostgreSQL server): vote rules, guild
+scoping, the schema's own constraints, concurrency and kills; and SQLite's file migrations."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import sqlite3
 import sys
 import time
 from collections import Counter
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,19 +26,16 @@ from bot.store.challenges import (
     VoteRefusal,
     VoteRefused,
 )
-from bot.store.database import (
-    MIGRATIONS_DIR,
-    apply_migrations,
-    list_migrations,
-    open_database,
-    schema_version,
-)
+from bot.store.database import DatabaseTarget, open_database
+from bot.store.sql import Database, list_migrations
+from bot.store.sqlite import MIGRATIONS_DIR, apply_migrations, schema_version
 from model.errors import InputError
 from tests.bot.challenge_helpers import CHANNEL, GUILD, MOD, OTHER_GUILD, START, SUBMIT_BY, VOTE_BY, Clock
+from tests.bot.store.helpers import CHECK, FOREIGN_KEY, UNIQUE, ConstraintError
 
 
 @pytest.fixture
-def store(conn: aiosqlite.Connection, clock: Clock) -> ChallengeStore:
+def store(conn: Database, clock: Clock) -> ChallengeStore:
     return ChallengeStore(conn, clock)
 
 
@@ -63,9 +60,10 @@ async def voting_challenge(
     return challenge, entries
 
 
-async def vote_rows(conn: aiosqlite.Connection) -> list[tuple[int, int]]:
-    async with conn.execute("SELECT entry_id, voter_id FROM votes ORDER BY 1, 2") as cursor:
-        return [(row[0], row[1]) for row in await cursor.fetchall()]
+async def vote_rows(conn: Database) -> list[tuple[int, int]]:
+    return [
+        (row[0], row[1]) for row in await conn.fetch_all("SELECT entry_id, voter_id FROM votes ORDER BY 1, 2")
+    ]
 
 
 async def tables(conn: aiosqlite.Connection) -> set[str]:
@@ -76,18 +74,17 @@ async def tables(conn: aiosqlite.Connection) -> set[str]:
 async def test_open_migrates_an_empty_file_and_reopens_idempotently(tmp_path: Path) -> None:
     path = tmp_path / "fresh.sqlite3"
     conn = await open_database(path)
-    assert await schema_version(conn) == len(list_migrations()) >= 3
-    assert {"challenges", "entries", "votes", "removed_entries"} <= await tables(conn)
-    async with conn.execute("PRAGMA journal_mode") as cursor:
-        assert (await cursor.fetchone())[0] == "wal"  # type: ignore[index]
-    async with conn.execute("PRAGMA foreign_keys") as cursor:
-        assert (await cursor.fetchone())[0] == 1  # type: ignore[index]
+    assert await conn.schema_version() == len(list_migrations(MIGRATIONS_DIR)) >= 3
+    names = {row[0] for row in await conn.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"challenges", "entries", "votes", "removed_entries"} <= names
+    assert (await conn.fetch_returned("PRAGMA journal_mode"))[0] == "wal"
+    assert (await conn.fetch_returned("PRAGMA foreign_keys"))[0] == 1
     store = ChallengeStore(conn, Clock())
     challenge = await new_challenge(store)
     await conn.close()
 
     reopened = await open_database(path)
-    assert await schema_version(reopened) == len(list_migrations())
+    assert await reopened.schema_version() == len(list_migrations(MIGRATIONS_DIR))
     assert (await ChallengeStore(reopened, Clock()).get_challenge(GUILD, challenge)).max_votes == 3
     await reopened.close()
 
@@ -116,7 +113,7 @@ async def test_a_version_1_file_with_data_upgrades_keeping_it(tmp_path: Path) ->
     await old.close()
 
     conn = await open_database(path)
-    assert await schema_version(conn) == len(list_migrations())
+    assert await conn.schema_version() == len(list_migrations(MIGRATIONS_DIR))
     store = ChallengeStore(conn, Clock())
     assert [(s.entry_id, s.votes) for s in await store.leaderboard(GUILD, 1)] == [(11, 2), (10, 1)]
     assert [(c.id, c.stored_phase, c.max_votes) for c in await store.challenges(GUILD)] == [
@@ -124,10 +121,8 @@ async def test_a_version_1_file_with_data_upgrades_keeping_it(tmp_path: Path) ->
         (1, "closed", 3),  # two running challenges in one guild: v2 keeps only the newest running
     ]
     assert (await store.get_challenge(OTHER_GUILD, 3)).stored_phase == "voting"
-    async with conn.execute("PRAGMA integrity_check") as cursor:
-        assert (await cursor.fetchone())[0] == "ok"  # type: ignore[index]
-    async with conn.execute("PRAGMA foreign_key_check") as cursor:
-        assert await cursor.fetchall() == []
+    assert await conn.check() == []
+    assert await conn.fetch_all("PRAGMA foreign_key_check") == []
     await conn.close()
 
 
@@ -148,36 +143,51 @@ async def test_migrations_upgrade_an_older_file_and_roll_back_a_failing_one(tmp_
 
 
 async def test_schema_itself_refuses_self_votes_second_entries_and_second_running_challenges(
-    conn: aiosqlite.Connection, store: ChallengeStore, clock: Clock
+    conn: Database, store: ChallengeStore, clock: Clock
 ) -> None:
     challenge, (entry, _) = await voting_challenge(store, clock, range(1, 3))
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+    with pytest.raises(ConstraintError, match=CHECK):
         await conn.execute(
             "INSERT INTO votes VALUES (?, ?, ?, 1, 1, 0)", (GUILD, challenge, entry)
         )  # author 1 voting for own entry
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+    with pytest.raises(ConstraintError, match=FOREIGN_KEY):
         await conn.execute(
             "INSERT INTO votes VALUES (?, ?, ?, 5, 1, 0)", (GUILD, challenge, entry)
         )  # lying about the author to dodge the CHECK
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+    with pytest.raises(ConstraintError, match=UNIQUE):
         await conn.execute(
             "INSERT INTO entries (guild_id, challenge_id, author_id, title, kind, payload, submitted_at)"
-            " VALUES (?, ?, 1, 'again', 'midi', x'00', 0)",
-            (GUILD, challenge),
+            " VALUES (?, ?, 1, 'again', 'midi', ?, 0)",
+            (GUILD, challenge, b"\x00"),
         )
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+    with pytest.raises(ConstraintError, match=UNIQUE):
         await conn.execute(
             "INSERT INTO challenges (guild_id, channel_id, created_by, title, prompt, created_at,"
             " submission_deadline, voting_deadline) VALUES (?, 1, 1, 't', 'p', 0, 1, 2)",
             (GUILD,),
         )
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+    with pytest.raises(ConstraintError, match=CHECK):
         await conn.execute("UPDATE challenges SET cancel_reason = 'x' WHERE id = ?", (challenge,))
     assert await vote_rows(conn) == []
 
 
+async def test_the_schema_itself_holds_each_member_to_the_vote_cap(
+    conn: Database, store: ChallengeStore, clock: Clock
+) -> None:
+    challenge, entries = await voting_challenge(store, clock, range(1, 5), max_votes=2)
+    insert = "INSERT INTO votes VALUES (?, ?, ?, ?, 50, 0)"  # around the store: only the schema checks
+    for author, entry in enumerate(entries[:2], 1):
+        await conn.execute(insert, (GUILD, challenge, entry, author))
+    with pytest.raises(ConstraintError, match=CHECK):
+        await conn.execute(insert, (GUILD, challenge, entries[2], 3))
+    await conn.execute("DELETE FROM votes WHERE entry_id = ? AND voter_id = 50", (entries[0],))
+    await conn.execute(insert, (GUILD, challenge, entries[2], 3))  # a vote taken back is a vote free again
+    assert (await store.vote(GUILD, entries[3], 60)).votes_left == 1  # another member's count is their own
+    assert await vote_rows(conn) == sorted([(entries[1], 50), (entries[2], 50), (entries[3], 60)])
+
+
 async def test_vote_rules_refuse_with_reason_and_change_nothing(
-    conn: aiosqlite.Connection, store: ChallengeStore, clock: Clock
+    conn: Database, store: ChallengeStore, clock: Clock
 ) -> None:
     _, entries = await voting_challenge(store, clock, range(1, 6))
     voter = 50
@@ -213,7 +223,7 @@ async def test_vote_rules_refuse_with_reason_and_change_nothing(
 
 
 async def test_no_votes_during_submissions_or_after_close(
-    conn: aiosqlite.Connection, store: ChallengeStore, clock: Clock
+    conn: Database, store: ChallengeStore, clock: Clock
 ) -> None:
     challenge = await new_challenge(store)
     entry = await store.submit_entry(GUILD, challenge, 1, "Early", "link", reference="https://example.com/a")
@@ -298,7 +308,7 @@ async def test_guilds_cannot_see_or_change_each_others_challenges(
 
 
 async def test_removing_an_entry_drops_its_votes_and_keeps_the_reason(
-    conn: aiosqlite.Connection, store: ChallengeStore, clock: Clock
+    conn: Database, store: ChallengeStore, clock: Clock
 ) -> None:
     challenge, entries = await voting_challenge(store, clock, range(1, 4))
     await store.vote(GUILD, entries[0], 50)
@@ -334,7 +344,7 @@ async def test_leaderboard_breaks_ties_by_earlier_submission(store: ChallengeSto
 
 
 async def test_2000_concurrent_votes_give_exact_counts(
-    conn: aiosqlite.Connection, store: ChallengeStore, clock: Clock
+    conn: Database, store: ChallengeStore, clock: Clock
 ) -> None:
     challenge, entries = await voting_challenge(store, clock, range(1, 21), max_votes=10)
     picks = {voter: random.Random(voter).sample(entries, 10) for voter in range(1000, 1200)}
@@ -361,12 +371,11 @@ async def test_concurrent_votes_over_the_cap_are_refused_exactly(store: Challeng
 
 _VOTE_STORM = """
 import asyncio, random, sys
-from pathlib import Path
 from bot.store.challenges import ChallengeStore
-from bot.store.database import open_database
+from bot.store.database import database_target, open_database
 
 async def main() -> None:
-    conn = await open_database(Path(sys.argv[1]))
+    conn = await open_database(database_target(sys.argv[1]))
     store = ChallengeStore(conn)
     guild, entries = int(sys.argv[2]), [int(e) for e in sys.argv[3].split(",")]
 
@@ -381,11 +390,10 @@ asyncio.run(main())
 """
 
 
-async def test_sigkill_in_a_vote_storm_keeps_every_acknowledged_vote(tmp_path: Path) -> None:
-    path = tmp_path / "storm.sqlite3"
+async def test_sigkill_in_a_vote_storm_keeps_every_acknowledged_vote(target: DatabaseTarget) -> None:
     clock = Clock()
     clock.at(time.time() - 7200)  # set up in the past, so the storm (on the real clock) is in voting
-    conn = await open_database(path)
+    conn = await open_database(target)
     store = ChallengeStore(conn, clock)
     real_now = datetime.now(UTC)
     challenge = await store.create_challenge(
@@ -399,8 +407,9 @@ async def test_sigkill_in_a_vote_storm_keeps_every_acknowledged_vote(tmp_path: P
     await conn.close()
 
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", _VOTE_STORM, str(path), str(GUILD), ",".join(map(str, entries)),
-        stdout=asyncio.subprocess.PIPE, cwd=Path(__file__).parents[2],
+        sys.executable, "-c", _VOTE_STORM, getattr(target, "url", str(target)), str(GUILD),
+        ",".join(map(str, entries)),
+        stdout=asyncio.subprocess.PIPE, cwd=Path(__file__).parents[3],
     )  # fmt: skip
     assert child.stdout is not None
     acknowledged: set[tuple[int, int]] = set()
@@ -415,14 +424,16 @@ async def test_sigkill_in_a_vote_storm_keeps_every_acknowledged_vote(tmp_path: P
         acknowledged.add((entry, voter))
     assert await child.wait() == -signal.SIGKILL
 
-    with closing(sqlite3.connect(path)) as check:
-        assert check.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        assert check.execute("PRAGMA foreign_key_check").fetchall() == []
-        stored = set(check.execute("SELECT entry_id, voter_id FROM votes").fetchall())
-        counted = check.execute(
+    check = await open_database(target)
+    try:
+        assert await check.check() == []
+        stored = {(row[0], row[1]) for row in await check.fetch_all("SELECT entry_id, voter_id FROM votes")}
+        counted = await check.fetch_returned(
             "SELECT count(*) FROM entries e"
             " WHERE vote_count <> (SELECT count(*) FROM votes WHERE entry_id = e.id)"
-        ).fetchone()
+        )
+    finally:
+        await check.close()
     assert acknowledged <= stored
     assert len(stored) < 5000  # the kill did land mid-storm
-    assert counted == (0,)  # the per-entry counters match the votes exactly
+    assert counted[0] == 0  # the per-entry counters match the votes exactly
