@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from model.errors import InputError
+from model.melody_metrics import held_over_share
 from model.paths import DATA_DIR
+from model.piece import bar_ticks
 
 if TYPE_CHECKING:
     from model.evaluate import Figure
@@ -65,13 +67,21 @@ def _evaluated() -> tuple[Figure, ...]:
     return tuple(by_label[figure.label] for figure in CLIP_FIGURES)
 
 
-def measure(sample: Sample) -> dict[str, float]:
+METER_FIGURES = ("held_over",)
+"""The :data:`CLIP_FIGURES` that count bar lines; the others do not depend on the meter."""
+
+
+def measure(sample: Sample, beats_per_bar: int = 4) -> dict[str, float]:
     """Every :data:`CLIP_FIGURES` figure of ``sample``, by key, as ``model.evaluate`` computes it (each
-    of these is a number for any sample, an empty one included)."""
-    return {
+    of these is a number for any sample, an empty one included). ``model.evaluate`` counts bar lines
+    in 4/4; a waltz's (``beats_per_bar`` 3) are counted in its own bars, with the same function."""
+    figures = {
         figure.key: float(evaluated.measure(sample) or 0.0)
         for figure, evaluated in zip(CLIP_FIGURES, _evaluated(), strict=True)
     }
+    if beats_per_bar != 4:
+        figures["held_over"] = held_over_share(sample.melody, bar_ticks(beats_per_bar))
+    return figures
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,9 @@ on the clip's lead line and chords as read back from its stored MIDI (:func:`mod
 read_arrangement`): the lead as it sounds, over the chords of the conductor's markers. The real solos'
 values are the committed table of :mod:`model.reference_figures` (mean and quartiles of 16-bar chunks of
 held-out WJazzD solos); each figure gets a one-line reading from where the clip falls against the
-quartiles. Both adapters show an :class:`Explanation` (Discord: the "Why?" button; console: ``/why``),
+quartiles. A clip is measured in its own meter (the MIDI's time signature): a waltz's notes held over
+a bar line count its 3/4 bar lines. The real solos are 4/4 ones (WJazzD's few waltzes are too few for
+a table of their own), and the view says so beside a waltz's figures. Both adapters show an :class:`Explanation` (Discord: the "Why?" button; console: ``/why``),
 and a challenge's entries list shows :func:`compact_figures` beside the votes, for information only.
 
 Reading and measuring a clip is pure Python on bytes that never change, so it runs in a worker thread
@@ -25,6 +27,7 @@ from bot.services.challenges import ChallengeService
 from bot.store.challenges import Entry
 from bot.store.clips import ClipStore, StoredClip
 from model.errors import InputError
+from model.meter import meter_name
 from model.reference_figures import CLIP_FIGURES, Reference, ReferenceTable, load_reference, measure
 from model.tunes import describe, tunes
 
@@ -120,11 +123,12 @@ class FigureLine:
 
 @dataclass(frozen=True, slots=True)
 class Measured:
-    """What a clip's MIDI says: tempo, key (None when unnamed) and the figures by key."""
+    """What a clip's MIDI says: tempo, key (None when unnamed), meter and the figures by key."""
 
     tempo: int
     key: str | None
     figures: tuple[tuple[str, float], ...]
+    beats_per_bar: int = 4
 
 
 @lru_cache(maxsize=CACHED_CLIPS)
@@ -136,7 +140,8 @@ def measure_clip(midi: bytes) -> Measured:
     from model.clip_reading import read_arrangement
 
     clip = read_arrangement(midi)
-    return Measured(clip.tempo, clip.key, tuple(measure(clip.sample).items()))
+    figures = measure(clip.sample, clip.beats_per_bar)
+    return Measured(clip.tempo, clip.key, tuple(figures.items()), clip.beats_per_bar)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,19 +178,27 @@ def explanation(stored: StoredClip, measured: Measured, table: ReferenceTable) -
     )
     key = measured.key or request.key
     in_key = f" in {key}" if key else ""
+    meter = f" in {meter_name(measured.beats_per_bar)}" if measured.beats_per_bar != 4 else ""
+    real = (
+        f"Real solos: {table.chunks} {table.bars}-bar chunks of {table.solos} held-out solos of the "
+        "Weimar Jazz Database. Measured on the lead as you hear it, with the functions of "
+        "python -m model.evaluate."
+    )
+    if meter:
+        real += (
+            f" This clip is measured in its own {meter_name(measured.beats_per_bar)} bars (notes held over "
+            "a bar line count its bar lines), but the real solos are in 4/4: the database has too few "
+            "waltzes to compare with, so read the figures against 4/4 solos."
+        )
     return Explanation(
         clip_id=stored.id,
-        headline=f"{request.bars} bars of {request.style}{in_key} at {measured.tempo} bpm",
+        headline=f"{request.bars} bars of {request.style}{meter}{in_key} at {measured.tempo} bpm",
         soloist=f"{request.instrument}, with piano, bass and drums",
         making=f"seed {request.seed}, temperature {request.temperature:g}",
         tune=_tune(stored.progression),
         chart=stored.chart,
         figures=lines,
-        reference=(
-            f"Real solos: {table.chunks} {table.bars}-bar chunks of {table.solos} held-out solos of the "
-            "Weimar Jazz Database. Measured on the lead as you hear it, with the functions of "
-            "python -m model.evaluate."
-        ),
+        reference=real,
     )
 
 
