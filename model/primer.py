@@ -14,11 +14,11 @@ Note text, one token per note or rest, separated by spaces:
   refused, naming the bar and the meter, unless it ends right on a later bar line (a note held over
   a bar line is written without the bar line in between).
 
-So ``C D Eb G | Bb A G`` is four eighths, a silent half bar, then three eighths in bar 2 (in 3/4 a
-silent beat: ``C:1 D:1 E:1 F:1 | G`` is refused in 3/4, since its first bar holds 4 beats). An idea holds
-1..:data:`MAX_NOTES` notes in at most :data:`MAX_BARS` bars (of its meter), each from MIDI :data:`LOWEST` (C2) to
-:data:`HIGHEST` (C7), the widest any lead instrument plays. A MIDI file gives its first melody part
-(:func:`primer_from_midi`).
+So ``C D Eb G | Bb A G`` is four eighths, a silent half bar (a silent beat in 3/4), then three
+eighths in bar 2; ``C:1 D:1 E:1 F:1 | G`` is refused in 3/4 (its first bar holds 4 beats). An idea
+holds 1..:data:`MAX_NOTES` notes in at most :data:`MAX_BARS` bars (of its meter), each from MIDI
+:data:`LOWEST` (C2) to :data:`HIGHEST` (C7), the widest any lead instrument plays. A MIDI file gives
+its first melody part (:func:`primer_from_midi`).
 
 Either way the notes are quantised exactly as the soloist's training solos are (:func:`quantise`:
 onsets on sixteenths, eighth triplets and sextuplets, lengths from the token lengths, a gap shorter

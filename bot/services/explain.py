@@ -8,8 +8,9 @@ values are the committed table of :mod:`model.reference_figures` (mean and quart
 held-out WJazzD solos); each figure gets a one-line reading from where the clip falls against the
 quartiles. A clip is measured in its own meter (the MIDI's time signature): a waltz's notes held over
 a bar line count its 3/4 bar lines. The real solos are 4/4 ones (WJazzD's few waltzes are too few for
-a table of their own), and the view says so beside a waltz's figures. Both adapters show an :class:`Explanation` (Discord: the "Why?" button; console: ``/why``),
-and a challenge's entries list shows :func:`compact_figures` beside the votes, for information only.
+a table of their own), and the view says so beside a waltz's figures. Both adapters show an
+:class:`Explanation` (Discord: the "Why?" button; console: ``/why``), and a challenge's entries list
+shows :func:`compact_figures` beside the votes, for information only.
 
 Reading and measuring a clip is pure Python on bytes that never change, so it runs in a worker thread
 and is cached per MIDI file.

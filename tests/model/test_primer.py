@@ -146,7 +146,9 @@ def test_bar_lines_follow_the_meter() -> None:
         ("C:4 | D:4 | E:4 F | G", 4, "Bar 3 of your idea holds 4.5 beats"),
     ],
 )
-def test_a_bar_that_does_not_fit_the_meter_is_refused_naming_the_bar(text: str, beats: int, named: str) -> None:
+def test_a_bar_that_does_not_fit_the_meter_is_refused_naming_the_bar(
+    text: str, beats: int, named: str
+) -> None:
     with pytest.raises(PrimerError) as caught:
         parse_primer(text, beats)
     assert named in str(caught.value) and "leave that bar line out" in str(caught.value)
