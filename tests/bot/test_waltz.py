@@ -27,6 +27,7 @@ from model.compose import Composer
 from model.melody_metrics import held_over_share
 from model.midi import piece_to_midi
 from model.piece import TICKS_PER_QUARTER, Note
+from model.reference_figures import reference_for
 from model.tokens import GRID_PER_BEAT, bar_lengths
 from tests.bot.console_helpers import ok, refused
 from tests.bot.discord_helpers import QUICK_BARS, embed_fields
@@ -277,16 +278,22 @@ async def test_on_a_bossa_server_in_three_four_or_waltz_plays_a_waltz(simcord_en
     assert "Bossa is played in 4/4" in named.response.content
 
 
-async def test_why_measures_a_waltz_in_its_own_bars_and_says_the_real_solos_are_four_four(
+async def test_why_measures_a_waltz_in_its_own_bars_beside_real_waltz_time_solos(
     services: Services, console: Console
 ) -> None:
     await ok(console, "/jazz 8 bars of someday my prince will come seed=4")
     why = await ok(console, "/why 1")
     assert "8 bars of waltz in 3/4 in " in why.splitlines()[0]
-    assert "measured in its own 3/4 bars" in why and "the real solos are in 4/4" in why
+    waltzes, four = reference_for(3), reference_for(4)
+    assert f"{waltzes.chunks} 16-bar chunks of the 8 solos in 3/4 of the Weimar Jazz Database" in why
+    assert "Measured on the lead as you hear it in its own bars" in why
     stored = await services.clips.get(1, None, CONSOLE_USER_ID)
     melody = read_arrangement(stored.midi).sample.melody
     held = held_over_share(melody, 3 * TICKS_PER_QUARTER)
-    assert f"Notes held over the bar line: {held * 100:.0f}% " in why
+    real = waltzes.figures["held_over"].mean
+    assert f"Notes held over the bar line: {held * 100:.0f}% (real solos: about {real * 100:.0f}%)" in why
+    chord_tones = f"(real solos: about {waltzes.figures['chord_tones'].mean * 100:.0f}%)"
+    assert "Notes on chord tones: " in why and chord_tones in why
     await ok(console, "/jazz 8 bars blues seed=4")
-    assert "real solos are in 4/4" not in await ok(console, "/why 2")
+    in_four = await ok(console, "/why 2")
+    assert f"{four.chunks} 16-bar chunks of {four.solos} held-out solos" in in_four and "3/4" not in in_four
