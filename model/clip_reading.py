@@ -21,8 +21,8 @@ import mido
 
 from model.errors import InputError
 from model.evaluation_sets import Sample
-from model.midi import read_midi
-from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Chord, Note
+from model.midi import beats_per_bar, read_midi
+from model.piece import TICKS_PER_QUARTER, Chord, Note, bar_ticks
 from model.theory import TheoryError, parse_chord
 
 LEAD_TRACK = "Lead"
@@ -37,12 +37,14 @@ NOT_AN_ARRANGEMENT = (
 class ArrangedClip:
     """What a clip's MIDI says: its lead line over its chords, and how it was played.
 
-    ``key`` and ``style`` come from the conductor track's name (None when it is not jazzbot's)."""
+    ``key`` and ``style`` come from the conductor track's name (None when it is not jazzbot's), the
+    meter (``beats_per_bar``) from its time signature, which also sets ``sample.bars``."""
 
     sample: Sample
     tempo: int
     key: str | None
     style: str | None
+    beats_per_bar: int = 4
 
 
 def _timed(track: mido.MidiTrack, scale: float) -> Iterator[tuple[int, mido.Message]]:
@@ -94,7 +96,8 @@ def read_arrangement(data: bytes | mido.MidiFile) -> ArrangedClip:
         raise InputError(NOT_AN_ARRANGEMENT)
     shift = markers[0][0]
     end = max(_length(track, scale) for track in midi.tracks)
-    bars = max(1, math.ceil((end - shift) / TICKS_PER_BAR))
+    beats = beats_per_bar(midi)
+    bars = max(1, math.ceil((end - shift) / bar_ticks(beats)))
     tempo = next((m.tempo for m in conductor if m.type == "set_tempo"), mido.bpm2tempo(120))
     words = conductor.name.split()
     named = len(words) == 3 and words[0] == TITLE_PREFIX
@@ -103,4 +106,5 @@ def read_arrangement(data: bytes | mido.MidiFile) -> ArrangedClip:
         round(mido.tempo2bpm(tempo)),
         words[1] if named else None,
         words[2] if named else None,
+        beats,
     )

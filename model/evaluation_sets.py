@@ -59,10 +59,12 @@ class Progress:
         sys.stderr.flush()
 
 
-def cut(melody: Sequence[Note], chords: Sequence[Chord], first_bar: int, bars: int) -> Sample:
-    """``bars`` bars from ``first_bar``: notes starting inside (cut at the end), chords clipped,
-    times rebased to the first bar."""
-    start, end = first_bar * TICKS_PER_BAR, (first_bar + bars) * TICKS_PER_BAR
+def cut(
+    melody: Sequence[Note], chords: Sequence[Chord], first_bar: int, bars: int, bar: int = TICKS_PER_BAR
+) -> Sample:
+    """``bars`` bars (of ``bar`` ticks) from ``first_bar``: notes starting inside (cut at the end),
+    chords clipped, times rebased to the first bar."""
+    start, end = first_bar * bar, (first_bar + bars) * bar
     notes = tuple(
         Note(n.pitch, n.start - start, min(n.end, end) - n.start, n.velocity)
         for n in melody
@@ -76,16 +78,17 @@ def cut(melody: Sequence[Note], chords: Sequence[Chord], first_bar: int, bars: i
     return Sample(notes, clipped, bars)
 
 
-def solo_chunks(solos: Iterable[Solo], bars: int) -> list[Sample]:
-    """Consecutive ``bars``-bar chunks of the 4/4 solos' chord-covered spans (from each span's first
-    bar; a shorter remainder is dropped), keeping those with at least :data:`MIN_CHUNK_NOTES` notes."""
+def solo_chunks(solos: Iterable[Solo], bars: int, beats_per_bar: int = 4) -> list[Sample]:
+    """Consecutive ``bars``-bar chunks of the 4/4 (or ``beats_per_bar``) solos' chord-covered spans
+    (from each span's first bar; a shorter remainder is dropped), keeping those with at least
+    :data:`MIN_CHUNK_NOTES` notes."""
     chunks = []
     for solo in solos:
-        if solo.beats_per_bar != 4:
+        if solo.beats_per_bar != beats_per_bar:
             continue
         for span in solo.spans():
             for first in range(0, span.bars - bars + 1, bars):
-                chunk = cut(span.melody, span.chords, first, bars)
+                chunk = cut(span.melody, span.chords, first, bars, solo.bar_ticks)
                 if len(chunk.melody) >= MIN_CHUNK_NOTES:
                     chunks.append(chunk)
     return chunks

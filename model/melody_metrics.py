@@ -101,13 +101,13 @@ def leap_share(notes: Sequence[Note], limit: int = LEAP_LIMIT) -> float:
     return sum(1 for s in steps if s > limit) / len(steps) if steps else 0.0
 
 
-def held_over_share(notes: Sequence[Note]) -> float:
+def held_over_share(notes: Sequence[Note], bar: int = TICKS_PER_BAR) -> float:
     """Share of notes still sounding :data:`HELD_OVER_MIN` ticks or more past the first bar line after
-    their onset (each note cut at the next onset first)."""
+    their onset (each note cut at the next onset first); bars are ``bar`` ticks long (4/4 by default)."""
     line = line_of(notes)
     if not line:
         return 0.0
-    held = sum(1 for n in line if n.end - (n.start // TICKS_PER_BAR + 1) * TICKS_PER_BAR >= HELD_OVER_MIN)
+    held = sum(1 for n in line if n.end - (n.start // bar + 1) * bar >= HELD_OVER_MIN)
     return held / len(line)
 
 

@@ -16,7 +16,7 @@ import mido
 from mido.midifiles.meta import KeySignatureError
 
 from model.errors import InputError
-from model.piece import TICKS_PER_QUARTER, Chord, Piece
+from model.piece import BEATS_PER_BAR, TICKS_PER_QUARTER, Chord, Piece
 from model.theory import QUALITIES
 
 MELODY_TRACK = "Melody"
@@ -32,6 +32,14 @@ MAX_MIDI_EVENTS = 200_000
 
 # (absolute tick, order at that tick: note-offs before note-ons, message)
 _Event = tuple[int, int, mido.Message]
+
+
+def beats_per_bar(midi: mido.MidiFile) -> int:
+    """Quarter-note beats in a bar: from the first track's time signature (4 without one)."""
+    for message in midi.tracks[0] if midi.tracks else ():
+        if message.type == "time_signature" and message.numerator > 0:
+            return int(message.numerator * 4 // message.denominator) or BEATS_PER_BAR
+    return BEATS_PER_BAR
 
 
 def voice_chord(chord: Chord) -> list[int]:

@@ -9,12 +9,16 @@ Note text, one token per note or rest, separated by spaces:
   eighth). Without a length a note is an eighth (``:1/2``). Without an octave the first note is in
   octave 4 and every later one is the pitch of that name nearest the note before (a tritone goes up);
 * ``r`` (or ``r:2``) is a rest, an eighth unless a length is given;
-* ``|`` is a bar line: the next note starts the next bar (the rest of a short bar is silent).
+* ``|`` is a bar line: the next note starts the next bar (the rest of a short bar is silent). Bars
+  are those of the piece's meter (``beats``: 4 in 4/4, 3 in a waltz); a bar holding more than that is
+  refused, naming the bar and the meter, unless it ends right on a later bar line (a note held over
+  a bar line is written without the bar line in between).
 
-So ``C D Eb G | Bb A G`` is four eighths, a silent half bar, then three eighths in bar 2. An idea holds
-1..:data:`MAX_NOTES` notes in at most :data:`MAX_BARS` bars, each from MIDI :data:`LOWEST` (C2) to
-:data:`HIGHEST` (C7), the widest any lead instrument plays. A MIDI file gives its first melody part
-(:func:`primer_from_midi`).
+So ``C D Eb G | Bb A G`` is four eighths, a silent half bar (a silent beat in 3/4), then three
+eighths in bar 2; ``C:1 D:1 E:1 F:1 | G`` is refused in 3/4 (its first bar holds 4 beats). An idea
+holds 1..:data:`MAX_NOTES` notes in at most :data:`MAX_BARS` bars (of its meter), each from MIDI
+:data:`LOWEST` (C2) to :data:`HIGHEST` (C7), the widest any lead instrument plays. A MIDI file gives
+its first melody part (:func:`primer_from_midi`).
 
 Either way the notes are quantised exactly as the soloist's training solos are (:func:`quantise`:
 onsets on sixteenths, eighth triplets and sextuplets, lengths from the token lengths, a gap shorter
@@ -32,8 +36,9 @@ from fractions import Fraction
 import mido
 
 from model.errors import InputError
+from model.meter import meter_name
 from model.midi import read_midi
-from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Chord, Note
+from model.piece import TICKS_PER_QUARTER, Chord, Note, bar_ticks
 from model.theory import parse_chord
 from model.tokens import GRID, GRID_PER_BEAT, encode_line, realise
 
@@ -76,9 +81,10 @@ def note_name(pitch: int) -> str:
     return f"{NAMES[pitch % 12]}{pitch // 12 - 1}"
 
 
-def parse_primer(text: str) -> tuple[Note, ...]:
-    """The quantised notes ``text`` writes (see the module docstring); a :class:`PrimerError` names
-    the first token that does not read, or the limit that is crossed."""
+def parse_primer(text: str, beats: int = 4) -> tuple[Note, ...]:
+    """The quantised notes ``text`` writes in bars of ``beats`` quarter notes (see the module
+    docstring); a :class:`PrimerError` names the first token that does not read, the bar that does
+    not fit the meter, or the limit that is crossed."""
     if not isinstance(text, str) or not text.strip():
         raise PrimerError(f"The idea to continue is empty. {SYNTAX}")
     if len(text) > MAX_CHARS:
@@ -86,12 +92,16 @@ def parse_primer(text: str) -> tuple[Note, ...]:
             f"The idea is {len(text):,} characters long; up to {MAX_NOTES} notes in {MAX_BARS} bars work. "
             f"{SYNTAX}"
         )
+    bar = bar_ticks(beats)
     notes: list[Note] = []
     time = 0  # ticks
+    bar_line = 0  # where the bar the last "|" opened starts
     previous: int | None = None
     for token in text.replace("|", " | ").split():
         if token == "|":
-            time = -(-time // TICKS_PER_BAR) * TICKS_PER_BAR
+            if time - bar_line > bar and time % bar:
+                raise _overfull(bar_line // bar + 1, time - bar_line, beats)
+            time = bar_line = -(-time // bar) * bar
             continue
         match = _TOKEN.fullmatch(token)
         if match is None:
@@ -106,7 +116,17 @@ def parse_primer(text: str) -> tuple[Note, ...]:
         time += length
     if not notes:
         raise PrimerError(f"The idea has no notes, only rests. {SYNTAX}")
-    return _limited(quantise(notes))
+    return _limited(quantise(notes, beats), beats)
+
+
+def _overfull(number: int, ticks: int, beats: int) -> PrimerError:
+    held = Fraction(ticks, TICKS_PER_QUARTER)
+    shown = f"{float(held):g}" if (4 * held).denominator == 1 else str(held)
+    return PrimerError(
+        f"Bar {number} of your idea holds {shown} beats, but a bar of {meter_name(beats)} holds {beats}: "
+        f"shorten the notes or move the bar line (to hold a note over a bar line, leave that bar line "
+        f'out). For example "{EXAMPLE}".'
+    )
 
 
 def _length(token: str, text: str | None) -> int:
@@ -143,51 +163,58 @@ def _pitch(token: str, match: re.Match[str], previous: int | None) -> int:
     return pitch
 
 
-def quantise(notes: Sequence[Note]) -> tuple[Note, ...]:
-    """``notes`` (sounding notes, in ticks) as the soloist's tokens play them: encoded and played
-    back by :func:`model.tokens.encode_line` and :func:`model.tokens.realise`, the training encoding."""
+def quantise(notes: Sequence[Note], beats: int = 4) -> tuple[Note, ...]:
+    """``notes`` (sounding notes, in ticks) as the soloist's tokens play them in bars of ``beats``:
+    encoded and played back by :func:`model.tokens.encode_line` and :func:`model.tokens.realise`, the
+    training encoding."""
     sounding = sorted((n for n in notes if n.pitch is not None), key=lambda n: (n.start, -(n.pitch or 0)))
     if not sounding:
         return ()
-    end = -(-max(n.end for n in sounding) // TICKS_PER_BAR) * TICKS_PER_BAR
+    bar = bar_ticks(beats)
+    end = -(-max(n.end for n in sounding) // bar) * bar
     everywhere = (Chord(parse_chord("C"), 0, end, "C"),)
-    return tuple(realise(encode_line(sounding, everywhere, 0, end)))
+    return tuple(realise(encode_line(sounding, everywhere, 0, end, beats)))
 
 
-def primer_bars(notes: Sequence[Note]) -> int:
-    """The bars the idea spans (from bar 1 to the end of its last note)."""
-    return -(-max(n.end for n in notes) // TICKS_PER_BAR) if notes else 0
+def primer_bars(notes: Sequence[Note], beats: int = 4) -> int:
+    """The bars of ``beats`` the idea spans (from bar 1 to the end of its last note)."""
+    return -(-max(n.end for n in notes) // bar_ticks(beats)) if notes else 0
 
 
-def _limited(notes: tuple[Note, ...]) -> tuple[Note, ...]:
+def _limited(notes: tuple[Note, ...], beats: int) -> tuple[Note, ...]:
     if not notes:
         raise PrimerError(f"The idea has no notes that can be played. {SYNTAX}")
     if len(notes) > MAX_NOTES:
         raise PrimerError(f"The idea has {len(notes):,} notes; up to {MAX_NOTES} work.")
-    bars = primer_bars(notes)
+    bars = primer_bars(notes, beats)
     if bars > MAX_BARS:
         raise PrimerError(f"The idea lasts {bars} bars; up to {MAX_BARS} bars work. {SYNTAX}")
     return notes
 
 
-def primer_text(notes: Sequence[Note]) -> str:
-    """Note text that :func:`parse_primer` reads back to ``notes`` (quantised notes, as it returns):
-    every note with its octave and length, gaps as rests, a bar line where a bar starts."""
+def primer_text(notes: Sequence[Note], beats: int = 4) -> str:
+    """Note text that :func:`parse_primer` reads back to ``notes`` (quantised notes, as it returns) in
+    bars of ``beats``: every note with its octave and length, gaps as rests, a bar line where a bar
+    starts (after a note held over a bar line, a rest fills its last bar so that no bar overflows)."""
+    bar = bar_ticks(beats)
     words: list[str] = []
-    time = 0
+    time = opened = 0  # opened: where the bar the last bar line opened starts
     for note in notes:
         if note.pitch is None:
             continue
-        bar_line = -(-time // TICKS_PER_BAR) * TICKS_PER_BAR
+        bar_line = -(-time // bar) * bar
         if time < bar_line <= note.start:
+            if time - opened > bar:
+                words.append(f"r:{_beats(bar_line - time)}")
             words.append("|")
-            time = bar_line
+            time = opened = bar_line
         if note.start > time:
             words.append(f"r:{_beats(note.start - time)}")
         words.append(f"{note_name(note.pitch)}:{_beats(note.duration)}")
         time = note.end
-        if time % TICKS_PER_BAR == 0:
+        if time % bar == 0:
             words.append("|")
+            opened = time
     return " ".join(words).removesuffix(" |")
 
 
@@ -195,9 +222,9 @@ def _beats(ticks: int) -> str:
     return str(Fraction(ticks, TICKS_PER_QUARTER))
 
 
-def primer_from_midi(data: bytes) -> tuple[Note, ...]:
-    """The first melody part of a MIDI file, from the bar of its first note, up to :data:`MAX_BARS`
-    bars, quantised. The melody part is the first (by track, then channel) that is not drums
+def primer_from_midi(data: bytes, beats: int = 4) -> tuple[Note, ...]:
+    """The first melody part of a MIDI file, from the bar (of ``beats``) of its first note, up to
+    :data:`MAX_BARS` bars, quantised. The melody part is the first (by track, then channel) that is not drums
     (channel 10) and plays single notes, preferring one whose median pitch is at least C3 over a bass
     line. A file without one is a :class:`PrimerError`."""
     midi = read_midi(data, max_bytes=MAX_MIDI_BYTES)
@@ -216,8 +243,9 @@ def primer_from_midi(data: bytes) -> tuple[Note, ...]:
         notes for notes in single if sorted(n.pitch or 0 for n in notes)[len(notes) // 2] >= MELODY_MEDIAN
     ]
     melody = (high or single)[0]
-    offset = melody[0].start // TICKS_PER_BAR * TICKS_PER_BAR
-    end = offset + MAX_BARS * TICKS_PER_BAR
+    bar = bar_ticks(beats)
+    offset = melody[0].start // bar * bar
+    end = offset + MAX_BARS * bar
     kept = [
         Note(n.pitch, n.start - offset, min(n.end, end) - n.start, n.velocity)
         for n in melody
@@ -229,7 +257,7 @@ def primer_from_midi(data: bytes) -> tuple[Note, ...]:
                 f"The MIDI melody plays {note_name(note.pitch)}, outside every lead instrument's range: "
                 f"notes from {note_name(LOWEST)} to {note_name(HIGHEST)} work."
             )
-    return _limited(quantise(kept))
+    return _limited(quantise(kept, beats), beats)
 
 
 def _parts(midi: mido.MidiFile) -> dict[tuple[int, int], list[Note]]:

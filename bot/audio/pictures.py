@@ -28,8 +28,8 @@ import numpy.typing as npt
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from model.errors import InputError
-from model.midi import read_midi
-from model.piece import BEATS_PER_BAR, TICKS_PER_QUARTER, Chord
+from model.midi import beats_per_bar, read_midi
+from model.piece import TICKS_PER_QUARTER, Chord
 
 DRUM_CHANNEL = 9
 BACKGROUND = "#2b2d31"  # Discord's dark embed grey
@@ -217,14 +217,6 @@ def _spans(track: mido.MidiTrack, ticks_per_bar: int) -> list[tuple[int, float, 
         elif key in sounding:
             spans.append((message.note, sounding.pop(key) / ticks_per_bar, now / ticks_per_bar))
     return spans
-
-
-def beats_per_bar(midi: mido.MidiFile) -> int:
-    """Quarter-note beats in a bar: from the first track's time signature (4 without one)."""
-    for message in midi.tracks[0] if midi.tracks else ():
-        if message.type == "time_signature" and message.numerator > 0:
-            return int(message.numerator * 4 // message.denominator) or BEATS_PER_BAR
-    return BEATS_PER_BAR
 
 
 def chord_labels(midi: mido.MidiFile, chords: Sequence[Chord]) -> list[tuple[float, str]]:

@@ -314,10 +314,11 @@ class JazzRequest:
             "instrument": _resolve_instrument(self.instrument),
             "progression": progression,
         }
-        resolved["primer"] = _resolve_primer(self.primer, self.bars)
         resolved["style"], resolved["meter"] = _style_and_meter(
             str(resolved["style"]), _resolve_meter(self.meter), progression
         )
+        played = _played_meter(resolved["meter"], progression)
+        resolved["primer"] = _resolve_primer(self.primer, self.bars, played)
         for name, value in resolved.items():
             object.__setattr__(self, name, value)
 
@@ -378,9 +379,15 @@ class JazzRequest:
             meter=self.meter if isinstance(self.meter, int) else None,
         )
 
+    @property
+    def beats_per_bar(self) -> int:
+        """The meter the piece is played in: the asked one, else the tune's own (4 for a typed chart and
+        for a tune picked by the seed, which is a waltz tune only when the style is the waltz, in 3)."""
+        return _played_meter(self.meter, self.progression)
+
     def primer_notes(self) -> tuple[Note, ...] | None:
-        """The member's idea as notes (None without one)."""
-        return None if self.primer is None else parse_primer(self.primer)
+        """The member's idea as notes, its bar lines read in the piece's meter (None without one)."""
+        return None if self.primer is None else parse_primer(self.primer, self.beats_per_bar)
 
     def summary(self) -> str:
         """A short description for lists and titles: "16 bars of swing in Bb like Charlie Parker"."""
@@ -916,6 +923,28 @@ def _style_and_meter(style: str, meter: int | None, progression: str | None) -> 
     return style, meter
 
 
+def plays_in(style: str, meter: object) -> bool:
+    """Whether ``style`` can be played in the meter a member asked for (as typed: "3/4", "in 4/4";
+    None: no meter asked): the waltz is 3/4 only, bossa 4/4 only. A meter jazzbot does not play is
+    left for the request to refuse."""
+    if meter is None:
+        return True
+    try:
+        beats = parse_meter(meter)
+    except InputError:
+        return True  # the request refuses it, naming the meters that work
+    try:
+        _style_and_meter(style, beats, None)
+    except RequestError:
+        return False
+    return True
+
+
+def _played_meter(meter: object, progression: str | None) -> int:
+    """Beats per bar played: the resolved ``meter``, else the progression's own."""
+    return meter if isinstance(meter, int) else _own_meter(progression)
+
+
 def _own_meter(progression: str | None) -> int:
     """Beats per bar of the tune or chart ``progression`` names (4 when none is named)."""
     if progression is None or "|" in progression:
@@ -1049,18 +1078,19 @@ def _shown(value: object) -> str:
     return _shown_text(repr(value), 40)
 
 
-def _resolve_primer(value: object, bars: int) -> str | None:
+def _resolve_primer(value: object, bars: int, beats: int) -> str | None:
     """The idea to continue as canonical note text (every note with its octave and length, so a stored
-    request replays the same notes), checked against the request's bars."""
+    request replays the same notes), its bar lines read and written in the piece's meter (``beats`` a
+    bar), checked against the request's bars."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise RequestError(f'The idea to continue must be notes like "C D Eb G", not {_shown(value)}.')
-    notes = parse_primer(value)
-    needed = primer_bars(notes)
+    notes = parse_primer(value, beats)
+    needed = primer_bars(notes, beats)
     if needed > bars:
         raise RequestError(
             f"Your idea lasts {needed} bar{'s' * (needed != 1)}; ask for at least {needed} bars "
             f"(it has {bars}). Example: {max(needed, 8)} bars"
         )
-    return primer_text(notes)
+    return primer_text(notes, beats)

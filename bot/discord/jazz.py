@@ -13,6 +13,7 @@ queue's worker threads behind :class:`~bot.services.jazz.JazzService`; nothing h
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import logging
 import math
@@ -339,8 +340,11 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
                 seed=seed,
                 instrument=instrument,
                 like=like,
-                primer=continue_ if continue_midi is None else await midi_idea(continue_, continue_midi),
+                primer=continue_ if continue_midi is None else None,
             )
+            if continue_midi is not None:  # its bars are read in the meter the request plays
+                idea = await midi_idea(continue_, continue_midi, wanted.beats_per_bar)
+                wanted = dataclasses.replace(wanted, primer=idea)
             services.jazz.check(wanted)  # an unknown soloist is refused now, privately
 
             async def job(progress: ProgressCallback) -> tuple[StoredClip, Clip]:
@@ -353,9 +357,10 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
     return jazz
 
 
-async def midi_idea(typed: str | None, attachment: discord.Attachment) -> str:
-    """The melody of an attached MIDI file as note text (what the request stores). The size is checked
-    before the download; reading a file that small takes a fraction of a second, in a thread."""
+async def midi_idea(typed: str | None, attachment: discord.Attachment, beats: int) -> str:
+    """The melody of an attached MIDI file as note text with bars of ``beats`` (what the request
+    stores). The size is checked before the download; reading a file that small takes a fraction of a
+    second, in a thread."""
     if typed is not None:
         raise InputError("Give your idea as notes (continue) or as a MIDI file (continue_midi), not both.")
     if not attachment.filename.lower().endswith((".mid", ".midi")):
@@ -365,8 +370,8 @@ async def midi_idea(typed: str | None, attachment: discord.Attachment) -> str:
             f"That MIDI file is {attachment.size:,} bytes; for an idea, files up to "
             f"{MAX_MIDI_BYTES:,} bytes work."
         )
-    notes = await asyncio.to_thread(primer_from_midi, await attachment.read())
-    return primer_text(notes)
+    notes = await asyncio.to_thread(primer_from_midi, await attachment.read(), beats)
+    return primer_text(notes, beats)
 
 
 _REMAKES: dict[ClipAction, Remake] = {

@@ -6,8 +6,12 @@ on the clip's lead line and chords as read back from its stored MIDI (:func:`mod
 read_arrangement`): the lead as it sounds, over the chords of the conductor's markers. The real solos'
 values are the committed table of :mod:`model.reference_figures` (mean and quartiles of 16-bar chunks of
 held-out WJazzD solos); each figure gets a one-line reading from where the clip falls against the
-quartiles. Both adapters show an :class:`Explanation` (Discord: the "Why?" button; console: ``/why``),
-and a challenge's entries list shows :func:`compact_figures` beside the votes, for information only.
+quartiles. A clip is measured in its own meter (the MIDI's time signature: a waltz's notes held over a
+bar line count its 3/4 bar lines) and set beside real solos in that meter: a waltz beside the table of
+WJazzD's 3/4 solos (:func:`model.reference_figures.reference_for`; only 8 solos, which the view says).
+Both adapters show an
+:class:`Explanation` (Discord: the "Why?" button; console: ``/why``), and a challenge's entries list
+shows :func:`compact_figures` beside the votes, for information only.
 
 Reading and measuring a clip is pure Python on bytes that never change, so it runs in a worker thread
 and is cached per MIDI file.
@@ -25,7 +29,8 @@ from bot.services.challenges import ChallengeService
 from bot.store.challenges import Entry
 from bot.store.clips import ClipStore, StoredClip
 from model.errors import InputError
-from model.reference_figures import CLIP_FIGURES, Reference, ReferenceTable, load_reference, measure
+from model.meter import meter_name
+from model.reference_figures import CLIP_FIGURES, Reference, ReferenceTable, measure, reference_for
 from model.tunes import describe, tunes
 
 log = logging.getLogger(__name__)
@@ -120,11 +125,12 @@ class FigureLine:
 
 @dataclass(frozen=True, slots=True)
 class Measured:
-    """What a clip's MIDI says: tempo, key (None when unnamed) and the figures by key."""
+    """What a clip's MIDI says: tempo, key (None when unnamed), meter and the figures by key."""
 
     tempo: int
     key: str | None
     figures: tuple[tuple[str, float], ...]
+    beats_per_bar: int = 4
 
 
 @lru_cache(maxsize=CACHED_CLIPS)
@@ -136,7 +142,8 @@ def measure_clip(midi: bytes) -> Measured:
     from model.clip_reading import read_arrangement
 
     clip = read_arrangement(midi)
-    return Measured(clip.tempo, clip.key, tuple(measure(clip.sample).items()))
+    figures = measure(clip.sample, clip.beats_per_bar)
+    return Measured(clip.tempo, clip.key, tuple(figures.items()), clip.beats_per_bar)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,19 +180,26 @@ def explanation(stored: StoredClip, measured: Measured, table: ReferenceTable) -
     )
     key = measured.key or request.key
     in_key = f" in {key}" if key else ""
+    meter = f" in {meter_name(measured.beats_per_bar)}" if measured.beats_per_bar != 4 else ""
+    solos = (
+        f"{table.solos} held-out solos of the Weimar Jazz Database."
+        if not meter
+        else f"the {table.solos} solos in {meter_name(measured.beats_per_bar)} of the Weimar Jazz Database "
+        "(all it has in that meter: few, so a rough guide)."
+    )
+    real = (
+        f"Real solos: {table.chunks} {table.bars}-bar chunks of {solos} Measured on the lead as you hear it"
+        f"{meter and ' in its own bars'}, with the functions of python -m model.evaluate."
+    )
     return Explanation(
         clip_id=stored.id,
-        headline=f"{request.bars} bars of {request.style}{in_key} at {measured.tempo} bpm",
+        headline=f"{request.bars} bars of {request.style}{meter}{in_key} at {measured.tempo} bpm",
         soloist=f"{request.instrument}, with piano, bass and drums",
         making=f"seed {request.seed}, temperature {request.temperature:g}",
         tune=_tune(stored.progression),
         chart=stored.chart,
         figures=lines,
-        reference=(
-            f"Real solos: {table.chunks} {table.bars}-bar chunks of {table.solos} held-out solos of the "
-            "Weimar Jazz Database. Measured on the lead as you hear it, with the functions of "
-            "python -m model.evaluate."
-        ),
+        reference=real,
     )
 
 
@@ -193,7 +207,7 @@ async def explain_clip(clips: ClipStore, clip_id: int, guild_id: int | None, use
     """Clip ``clip_id`` explained, if the asker can see it (:class:`~bot.store.clips.ClipNotFound`)."""
     stored = await clips.get(clip_id, guild_id, user_id)
     figures = await asyncio.to_thread(measure_clip, stored.midi)
-    return explanation(stored, figures, load_reference())
+    return explanation(stored, figures, reference_for(figures.beats_per_bar))
 
 
 def explanation_text(shown_clip: Explanation) -> str:
@@ -240,11 +254,11 @@ async def entry_figures(challenges: ChallengeService, entries: Sequence[Entry]) 
 
 
 def _compact_lines(midis: dict[int, bytes]) -> dict[int, str]:
-    table = load_reference()
     lines: dict[int, str] = {}
     for entry_id, midi in midis.items():
         try:
-            lines[entry_id] = compact_figures(measure_clip(midi), table)
+            measured = measure_clip(midi)
+            lines[entry_id] = compact_figures(measured, reference_for(measured.beats_per_bar))
         except InputError as error:
             log.info("no figures for entry %d: %s", entry_id, error)
     return lines

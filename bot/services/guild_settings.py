@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
-from bot.core.requests import TextRequest
+from bot.core.requests import TextRequest, plays_in
 from bot.store.guild_settings import GuildSettingsStore, StoredGuildSettings
 from model.arrange import STYLES
 from model.errors import InputError
@@ -63,10 +63,13 @@ class GuildSettings:
     stored: StoredGuildSettings | None  # what the server set itself (None outside servers)
 
     def style_for(self, parsed: TextRequest, typed: str | None) -> str | None:
-        """The style to ask for: the typed option, else none when the words name one (they win),
-        else this server's default."""
+        """The style to ask for: the typed option, else none when the words name one (they win) or
+        ask for a meter this server's default cannot play (a bare "in 3/4" on a bossa server is a jazz
+        waltz, "in 4/4" on a waltz server swings), else this server's default."""
         if typed is not None or "style" in parsed.values:
             return typed
+        if self.default_style is not None and not plays_in(self.default_style, parsed.values.get("meter")):
+            return None
         return self.default_style
 
     def is_moderator_role(self, role_id: int, role_name: str) -> bool:

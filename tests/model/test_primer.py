@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import math
 import random
+from fractions import Fraction
 from pathlib import Path
 
 import mido
@@ -88,20 +90,78 @@ def test_the_limits_themselves_are_accepted() -> None:
     assert primer_bars(parse_primer("C2:4 " * (MAX_BARS - 1) + "C7:4")) == MAX_BARS
 
 
-def test_primer_text_reads_back_to_the_same_notes() -> None:
+@pytest.mark.parametrize("beats", [4, 3])
+def test_primer_text_reads_back_to_the_same_notes(beats: int) -> None:
     rng = random.Random(5)
-    for _ in range(40):
+    lengths = {"": Fraction(1, 2), ":1": Fraction(1), ":1/3": Fraction(1, 3), ":1/4": Fraction(1, 4)}
+    lengths |= {":3/2": Fraction(3, 2), ":2": Fraction(2)}
+    for _ in range(60):
         words = []
+        opened, in_bar = 0, Fraction(0)  # bars before the last bar line; beats since it
         for _ in range(rng.randint(1, 30)):
             name = rng.choice("CDEFGAB") + rng.choice(["", "#", "b"]) + rng.choice(["", "4", "5"])
-            words.append(rng.choice([name, name, "r"]) + rng.choice(["", ":1", ":1/3", ":1/4", ":3/2", ":2"]))
-            if rng.random() < 0.1:
+            length = rng.choice(list(lengths))
+            if opened * beats + in_bar + lengths[length] > MAX_BARS * beats:
+                break
+            words.append(rng.choice([name, name, "r"]) + length)
+            in_bar += lengths[length]
+            if rng.random() < 0.15 and (in_bar <= beats or in_bar % beats == 0):
                 words.append("|")
+                opened, in_bar = opened + math.ceil(in_bar / beats), Fraction(0)
         if all(w.startswith(("r", "|")) for w in words):
             words.append("G")
-        notes = parse_primer(" ".join(words))
-        assert parse_primer(primer_text(notes)) == notes
-        assert quantise(notes) == notes
+        notes = parse_primer(" ".join(words), beats)
+        written = primer_text(notes, beats)
+        assert parse_primer(written, beats) == notes, written
+        assert quantise(notes, beats) == notes
+
+
+def test_bar_lines_follow_the_meter() -> None:
+    text = "C:1 D:1 E:1 | F G A"
+    assert _melody(parse_primer(text, 3))[3] == (65, 3 * TICKS_PER_QUARTER, EIGHTH)
+    assert _melody(parse_primer(text, 4))[3] == (65, TICKS_PER_BAR, EIGHTH)  # a silent beat in 4/4
+    waltz = parse_primer(text, 3)
+    assert primer_bars(waltz, 3) == 2 and primer_bars(waltz) == 2
+    assert primer_text(waltz, 3) == "C4:1 D4:1 E4:1 | F4:1/2 G4:1/2 A4:1/2"
+    assert primer_text(waltz) == "C4:1 D4:1 E4:1 F4:1/2 G4:1/2 | A4:1/2"  # the same notes in 4/4 bars
+    # a note held over a bar line, then a bar line: a rest fills the bar so that the text reads back
+    held = parse_primer("C:2 D:2 r:2 | E", 3)
+    assert primer_text(held, 3) == "C4:2 D4:2 r:2 | E4:1/2"
+    assert _melody(parse_primer("C:2 D:2 | E", 4))[2] == (64, TICKS_PER_BAR, EIGHTH)
+    # eight bars are 24 beats in 3/4
+    assert primer_bars(parse_primer("C:3 " * MAX_BARS, 3), 3) == MAX_BARS
+    with pytest.raises(PrimerError, match=f"{MAX_BARS + 1} bars"):
+        parse_primer("C:3 " * (MAX_BARS + 1), 3)
+    assert primer_bars(parse_primer("C:3 " * (MAX_BARS + 1))) == 7  # the same notes in 4/4
+
+
+@pytest.mark.parametrize(
+    ("text", "beats", "named"),
+    [
+        ("C:1 D:1 E:1 F:1 | G", 3, "Bar 1 of your idea holds 4 beats, but a bar of 3/4 holds 3"),
+        ("C D E F G A B C | D", 3, "Bar 1 of your idea holds 4 beats, but a bar of 3/4 holds 3"),
+        ("C:1 D:1 E:1 | F:2 G:1 A:1/2 | B", 3, "Bar 2 of your idea holds 3.5 beats, but a bar of 3/4"),
+        ("C:1 D:1 E:1 | F:1 G:1 A:1 B:1/3 | C", 3, "Bar 2 of your idea holds 10/3 beats"),
+        ("C:2 D:3 | E", 4, "Bar 1 of your idea holds 5 beats, but a bar of 4/4 holds 4"),
+        ("C:4 | D:4 | E:4 F | G", 4, "Bar 3 of your idea holds 4.5 beats"),
+    ],
+)
+def test_a_bar_that_does_not_fit_the_meter_is_refused_naming_the_bar(
+    text: str, beats: int, named: str
+) -> None:
+    with pytest.raises(PrimerError) as caught:
+        parse_primer(text, beats)
+    assert named in str(caught.value) and "leave that bar line out" in str(caught.value)
+
+
+def test_a_midi_primer_starts_at_its_first_bar_in_the_meter() -> None:
+    # ticks_per_beat 96: the melody's first note is on beat 4 (the "and" of 3 in 4/4, bar 2 in 3/4)
+    melody = (0, [(67 + i % 5, 3 * 96 + 48 + i * 96, 96) for i in range(40)])
+    four, three = primer_from_midi(_midi([melody])), primer_from_midi(_midi([melody]), 3)
+    assert four[0].start == 3 * TICKS_PER_QUARTER + EIGHTH and three[0].start == EIGHTH
+    assert primer_bars(three, 3) == MAX_BARS and primer_bars(four) == MAX_BARS
+    assert three[-1].end <= MAX_BARS * 3 * TICKS_PER_QUARTER  # eight bars of 3/4
+    assert parse_primer(primer_text(three, 3), 3) == three
 
 
 def test_a_midi_primer_is_the_first_melody_part_up_to_eight_bars(shared_data: Path) -> None:

@@ -10,17 +10,22 @@ from model.arrange import arrange
 from model.clip_reading import read_arrangement
 from model.compose import Composer
 from model.evaluate import FIGURES
+from model.evaluation_sets import solo_chunks
 from model.melody_metrics import held_over_share, motif_recurrence
 from model.metrics import class_shares, pitch_range, repeated_share
+from model.piece import TICKS_PER_QUARTER
 from model.reference_figures import (
     CLIP_FIGURES,
     REFERENCE_FILE,
+    REFERENCE_FILES,
     ReferenceTable,
     build,
     load_reference,
     main,
     measure,
+    reference_for,
 )
+from model.wjazzd import load_solos
 
 
 def test_every_clip_figure_is_a_row_of_model_evaluate() -> None:
@@ -57,6 +62,20 @@ def test_the_committed_table_is_complete_and_ordered() -> None:
 
 def test_the_table_rebuilds_from_the_shared_solos(shared_data: Path) -> None:
     assert build(shared_data / "wjazzd").to_json() == REFERENCE_FILE.read_text()
+
+
+def test_the_waltz_time_table_is_every_three_four_solo_in_three_four_bars(shared_data: Path) -> None:
+    waltzes = reference_for(3)
+    assert waltzes == load_reference(REFERENCE_FILES[3]) and waltzes != reference_for(4)
+    assert set(waltzes.figures) == {figure.key for figure in CLIP_FIGURES}
+    assert waltzes.solos == 8 and waltzes.chunks > 50 and "3/4" in waltzes.source
+    assert build(shared_data / "wjazzd", 3).to_json() == REFERENCE_FILES[3].read_text()
+    solos = [s for s in load_solos(shared_data / "wjazzd").solos if s.beats_per_bar == 3]
+    chunks = solo_chunks(solos, 16, 3)
+    assert len(chunks) == waltzes.chunks and solo_chunks(solos, 16) == []  # 4/4 chunks skip them
+    bar = 3 * TICKS_PER_QUARTER
+    assert all(n.start < 16 * bar for chunk in chunks for n in chunk.melody)
+    assert max(n.start for chunk in chunks for n in chunk.melody) >= 15 * bar  # the chunks are 3/4 bars
 
 
 def test_building_from_a_folder_without_solos_says_what_is_missing(

@@ -17,12 +17,16 @@ from model.arrange.instruments import CRASH, PEDAL_HAT, RIDE
 from model.arrange.lead import lead_part
 from model.arrange.piano import piano_part
 from model.arrange_metrics import Counts, Heard, drum_patterns, outside, parts, waltz_sample
+from model.clip_reading import read_arrangement
 from model.compose import Composer, ComposeRequest
 from model.errors import InputError
+from model.evaluation_sets import Sample
+from model.melody_metrics import held_over_share
 from model.meter import MeterError, parse_meter
 from model.midi import piece_to_midi
-from model.piece import Piece
+from model.piece import Note, Piece
 from model.progressions import in_meter
+from model.reference_figures import measure
 from model.tokens import GRID_PER_BEAT, bar_lengths
 from model.tunes import find_tune, tunes
 from tests.extend_helpers import notes_before, replayed_ticks
@@ -267,3 +271,20 @@ def test_the_lead_sits_above_the_waltz_comping_and_every_part_in_range(
     assert counts.lead > 1000
     assert counts.above / counts.lead >= 0.55
     assert counts.clash / counts.lead <= 0.22
+
+
+def test_a_waltz_clip_is_read_back_and_measured_in_its_own_bars(waltzes: list[Piece]) -> None:
+    """The "Why?" figures of a waltz count its 3/4 bar lines (``model.evaluate`` counts 4/4 ones)."""
+    half = BEAT // 2  # a beat long from beats 0, 2.5 (over a 3/4 bar line), 3.5 (a 4/4 one), 4.5, 5.5 (3/4)
+    line = tuple(Note(60 + i, start * half, 2 * half) for i, start in enumerate((0, 5, 7, 9, 11)))
+    sample = Sample(line, (), 2)
+    assert held_over_share(line) == 1 / 5 and held_over_share(line, WALTZ_BAR) == 2 / 5
+    assert measure(sample)["held_over"] == 1 / 5 and measure(sample, 3)["held_over"] == 2 / 5
+    assert {k: v for k, v in measure(sample, 3).items() if k != "held_over"} == {
+        k: v for k, v in measure(sample).items() if k != "held_over"
+    }
+    for piece in waltzes[:4]:
+        clip = read_arrangement(arrange(piece, ArrangeOptions(style="waltz", ending=False)).midi)
+        assert clip.beats_per_bar == 3 and clip.sample.bars == piece.bars
+        melody = clip.sample.melody
+        assert measure(clip.sample, 3)["held_over"] == held_over_share(melody, WALTZ_BAR)
