@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar, get_args
+from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
@@ -98,6 +99,7 @@ class Settings:
     job_timeout: float = 60.0  # JAZZBOT_JOB_TIMEOUT: seconds one clip may take before it is stopped
     shutdown_seconds: float = 30.0  # JAZZBOT_SHUTDOWN_SECONDS: how long a stop waits for clips in flight
     audio_keep_mb: int = 24  # JAZZBOT_AUDIO_KEEP_MB: MiB of the newest clips' audio kept (older: MIDI only)
+    redis: str | None = None  # JAZZBOT_REDIS redis://...: clips are made by `python -m bot.worker` processes
 
     def describe(self) -> str:
         """One line for the startup log; the token is only "set" or "not set"."""
@@ -112,7 +114,8 @@ class Settings:
             f"dev guilds {guilds}; log {self.log_level}; out {self.out_dir}; "
             f"moderator role {self.moderator_role or 'none'}; min account age {age}; "
             f"job timeout {self.job_timeout:g} s; shutdown {self.shutdown_seconds:g} s; "
-            f"audio of the newest clips kept up to {self.audio_keep_mb} MiB"
+            f"audio of the newest clips kept up to {self.audio_keep_mb} MiB; "
+            f"clips made {'by workers at ' + redacted_url(self.redis) if self.redis else 'in this process'}"
         )
         # A token pasted into the wrong variable must not reach the log with it.
         return Scrubber([self.discord_token]).scrub(line)
@@ -198,6 +201,7 @@ def _parse(values: Mapping[str, str], token: str | None) -> Settings:
         job_timeout=get("JOB_TIMEOUT", _positive_seconds, defaults.job_timeout),
         shutdown_seconds=get("SHUTDOWN_SECONDS", _seconds, defaults.shutdown_seconds),
         audio_keep_mb=get("AUDIO_KEEP_MB", _int_in(0, MAX_AUDIO_KEEP_MB), defaults.audio_keep_mb),
+        redis=get("REDIS", _redis_url, defaults.redis),
     )
 
 
@@ -222,6 +226,33 @@ def _path(name: str, raw: str) -> Path:
     if "\x00" in raw:
         raise SettingsError(f"{name} must be a file system path.")
     return Path(raw).expanduser()
+
+
+def redacted_url(url: str) -> str:
+    """``url`` without its password (``redis://:***@host:6379/0``), for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def _redis_url(name: str, raw: str) -> str:
+    try:
+        parts = urlsplit(raw)
+        _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+        raise SettingsError(
+            f"{name}={redacted_url(raw) if parts else '<unreadable>'} is not a Redis URL: use "
+            "redis://[:password@]host:6379/0 (rediss:// for TLS), or leave it unset to make clips in this "
+            "process."
+        )
+    return raw
 
 
 def _soundfont(name: str, raw: str) -> Path:
