@@ -26,7 +26,6 @@ Re-rendering a stored clip's audio (:meth:`RemoteQueue.call`, rare) stays on a s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import pickle
 import secrets
@@ -312,9 +311,11 @@ class RemoteQueue:
             if not job.result.done():
                 job.result.set_exception(ShuttingDown())
         if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+            # The reader sees _closed after its current read (<= READ_BLOCK_MS). Cancelling it in the
+            # middle of a blocking XREAD can leave redis-py waiting on the connection for ever.
+            done, _ = await asyncio.wait([self._reader], timeout=SOCKET_SECONDS + 1)
+            if not done:
+                self._reader.cancel()
         await self._local.close()
         await self._redis.aclose()
 
@@ -386,7 +387,7 @@ class RemoteQueue:
         """Deliver this process's job events; poll queue positions while jobs wait; survive Redis outages."""
         last = "0-0"  # the stream is this process's own: everything in it is for us
         next_positions = 0.0
-        while True:
+        while not self._closed:
             try:
                 if self._lost_pending:
                     await self._resend()
@@ -399,8 +400,6 @@ class RemoteQueue:
                 if time.monotonic() >= next_positions:
                     next_positions = time.monotonic() + POSITIONS_SECONDS
                     await self._refresh()
-            except asyncio.CancelledError:
-                raise
             except CONNECTION_ERRORS as error:
                 self._went_down(error)
                 self._lost_pending = True

@@ -29,7 +29,7 @@ from bot.services.remote_jobs import CONNECTION_ERRORS, BrokerUnreachable, check
 from bot.services.settings import Settings, SettingsError, load_settings
 from bot.services.startup import StartupError, check_ffmpeg, check_soundfont
 from bot.services.studio import Studio
-from bot.worker.clip_job import MAX_TRIES, ClipMaker, JobFunction
+from bot.worker.clip_job import MAX_TRIES, ClipMaker, make_clip
 from model.compose import Composer
 
 log = logging.getLogger("bot.worker")
@@ -84,13 +84,13 @@ async def serve(settings: Settings, url: str, jobs: int) -> None:
     try:
         while True:
             worker = Worker(
-                [func(JobFunction(maker), name=state.FUNCTION, max_tries=MAX_TRIES + 1)],
+                [func(make_clip, name=state.FUNCTION, max_tries=MAX_TRIES + 1)],
                 redis_pool=redis,
                 max_jobs=jobs,
                 job_timeout=settings.job_timeout + TIMEOUT_MARGIN,
                 keep_result=state.TOKEN_LIFE_MS / 1000,
                 poll_delay=POLL_SECONDS,
-                ctx={"worker": worker_id},
+                ctx={"maker": maker},
                 log_results=False,
             )
             try:

@@ -154,14 +154,9 @@ class _StagePump:
         await self._task
 
 
-class JobFunction:
-    """arq's job function :data:`~bot.services.queue_state.FUNCTION`, running ``maker``."""
-
-    __qualname__ = state.FUNCTION
-
-    def __init__(self, maker: ClipMaker) -> None:
-        self._maker = maker
-
-    async def __call__(self, ctx: dict[Any, Any], *args: Any, **kwargs: Any) -> str:
-        (payload_json,) = args
-        return await self._maker.run(str(ctx["job_id"]), int(ctx["job_try"]), str(payload_json))
+async def make_clip(ctx: dict[Any, Any], *args: Any, **kwargs: Any) -> str:
+    """arq's job function :data:`~bot.services.queue_state.FUNCTION`: the worker's ``ctx["maker"]`` makes
+    the job's clip (its one argument is the :class:`~bot.services.queue_state.JobPayload` as JSON)."""
+    (payload_json,) = args
+    maker: ClipMaker = ctx["maker"]
+    return await maker.run(str(ctx["job_id"]), int(ctx["job_try"]), str(payload_json))
