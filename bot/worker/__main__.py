@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -70,37 +71,57 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def serve(settings: Settings, url: str, jobs: int) -> None:
-    """Load once, then run jobs until stopped; reconnect whenever Redis goes away."""
+    """Load once, then run jobs until SIGTERM/SIGINT; reconnect whenever Redis goes away."""
     check_soundfont(settings.soundfont)
     check_ffmpeg()
-    await check_reachable(connect(url), url)
-    composer = await asyncio.to_thread(Composer.load)
-    studio = Studio(composer, settings)
-    worker_id = secrets.token_hex(6)
     redis = connect(url)
-    maker = ClipMaker(redis, studio, composer.name, threads=jobs)
+    try:
+        await check_reachable(redis, url)
+    except BrokerUnreachable:
+        await redis.aclose()
+        raise
+    composer = await asyncio.to_thread(Composer.load)
+    worker_id = secrets.token_hex(6)
+    maker = ClipMaker(redis, Studio(composer, settings), composer.name, threads=jobs)
     heartbeat = asyncio.create_task(_heartbeat(redis, worker_id))
+    stopping = asyncio.Event()
+    current: list[Worker] = []  # the arq worker of the current connection, if any
+    serving = asyncio.current_task()
+
+    def on_signal(signum: signal.Signals) -> None:
+        stopping.set()
+        if current:
+            current[0].handle_sig(signum)  # its running jobs go back in line; its main task ends
+        elif serving is not None:
+            serving.cancel()  # between connections: nothing is running
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal, signum)
     log.info("worker %s ready: model %s, %d job(s) at once", worker_id, composer.name, jobs)
     try:
-        while True:
-            worker = Worker(
-                [func(make_clip, name=state.FUNCTION, max_tries=MAX_TRIES + 1)],
-                redis_pool=redis,
-                max_jobs=jobs,
-                job_timeout=settings.job_timeout + TIMEOUT_MARGIN,
-                keep_result=state.TOKEN_LIFE_MS / 1000,
-                poll_delay=POLL_SECONDS,
-                ctx={"maker": maker},
-                log_results=False,
-            )
+        while not stopping.is_set():
+            current[:] = [
+                Worker(
+                    [func(make_clip, name=state.FUNCTION, max_tries=MAX_TRIES + 1)],
+                    redis_pool=redis,
+                    handle_signals=False,
+                    max_jobs=jobs,
+                    job_timeout=settings.job_timeout + TIMEOUT_MARGIN,
+                    keep_result=state.TOKEN_LIFE_MS / 1000,
+                    poll_delay=POLL_SECONDS,
+                    ctx={"maker": maker},
+                    log_results=False,
+                )
+            ]
             try:
-                await worker.async_run()
-                return
-            except asyncio.CancelledError:
-                return  # SIGTERM/SIGINT: arq cancelled the main task; its jobs go back in line
+                await current[0].async_run()
             except CONNECTION_ERRORS as error:
                 log.error("lost Redis (%s); reconnecting", error)
+                current.clear()
                 await asyncio.sleep(RECONNECT_SECONDS)
+    except asyncio.CancelledError:
+        pass  # stopped by a signal
     finally:
         heartbeat.cancel()
         with contextlib.suppress(*CONNECTION_ERRORS):
