@@ -15,9 +15,11 @@ drops it with a stored notice. Queue positions are the jobs' ranks in ``jazzbot:
 this process has jobs in line.
 
 Faults: every Redis step is bounded by :data:`OPERATION_SECONDS`, so with Redis stopped or hung a
-request is answered :class:`BrokerDown` ("busy, try again") in under 3 s, never left hanging; while the
-event reader cannot reach Redis, :meth:`RemoteQueue.check` answers the same at once. When the reader
-reaches Redis again it re-sends the jobs still waiting here (a restarted Redis may have lost them).
+request is answered :class:`BrokerDown` ("busy, try again") in under 3 s, never left hanging, and for a
+moment after that :meth:`RemoteQueue.check` answers the same at once. The event reader runs while this
+process waits for jobs; when it reaches Redis again after an outage it re-sends the jobs still waiting
+here (a restarted Redis may have lost them). Health checks call :meth:`RemoteQueue.healthy` (free: the last
+known state) or :meth:`RemoteQueue.status` (one round trip: workers alive, jobs waiting and running).
 
 Re-rendering a stored clip's audio (:meth:`RemoteQueue.call`, rare) stays on a small in-process
 :class:`~bot.services.jobs.JobQueue`: it is work on a closure, not a request a worker can be sent.
@@ -71,6 +73,8 @@ POSITIONS_SECONDS = 0.5
 RECONNECT_SECONDS = 0.5
 DOWN_RETRY_SECONDS = 5.0
 """What a busy answer says while Redis cannot be reached."""
+DOWN_REFUSE_SECONDS = 2.0
+"""After Redis was found unreachable, :meth:`RemoteQueue.check` refuses at once for this long."""
 CONNECTION_ERRORS = (RedisError, OSError, TimeoutError)
 
 
@@ -200,14 +204,12 @@ class RemoteQueue:
         self._release = redis.register_script(state.RELEASE)
         self._reader: asyncio.Task[None] | None = None
         self._down: str | None = None  # why Redis is unreachable, while it is
+        self._down_at = 0.0  # when that was last seen (monotonic)
+        self._last_event = "0-0"  # the stream is this process's own: everything in it is for us
         self._lost_pending = False  # the reader lost Redis: re-send the pending jobs once it is back
         self._closed = False
         self._status = QueueStatus(reachable=True)
         self._mean_seconds = state.DEFAULT_JOB_MS / 1000
-
-    def start(self) -> None:
-        """Start reading this process's job events (and watching Redis); call on the event loop."""
-        self._ensure_reader()
 
     # ---- the ClipQueue interface ----------------------------------------------------------------------
 
@@ -220,10 +222,11 @@ class RemoteQueue:
         return self._status.waiting
 
     def check(self, user_id: int) -> None:
-        """Refuse at once what :meth:`run` surely would: the queue is stopped, or Redis is down."""
+        """Refuse at once what :meth:`run` surely would: the queue is stopped, or Redis was unreachable
+        within the last :data:`DOWN_REFUSE_SECONDS` (after that a request tries again)."""
         if self._closed:
             raise ShuttingDown()
-        if self._down is not None:
+        if self._down is not None and time.monotonic() - self._down_at < DOWN_REFUSE_SECONDS:
             raise BrokerDown("The clip workers can't be reached right now", DOWN_RETRY_SECONDS)
 
     def estimate_wait(self) -> float:
@@ -234,21 +237,25 @@ class RemoteQueue:
         return self._mean_seconds * (status.waiting + 1) / max(status.workers, 1)
 
     def healthy(self) -> bool:
-        """For health checks: taking jobs, Redis reachable (as the event reader last saw it)."""
+        """For health checks, at no cost: taking jobs, and Redis reachable when last used (a request, the
+        event reader or :meth:`status`)."""
         return not self._closed and self._down is None
 
     async def status(self) -> QueueStatus:
-        """Redis reachable, live workers, jobs waiting and running (all processes), pending here."""
+        """One round trip to Redis (within :data:`OPERATION_SECONDS`): reachable, live workers, jobs
+        waiting and running (all processes), pending here. Updates :meth:`healthy`."""
         try:
-            await self._refresh()
+            async with asyncio.timeout(OPERATION_SECONDS):
+                await self._refresh()
         except CONNECTION_ERRORS as error:
-            return QueueStatus(reachable=False, pending_here=len(self._pending), detail=str(error))
+            self._went_down(error)
+            return self._status
+        self._down = None
         return self._status
 
     async def run(self, user_id: int, request: JazzRequest, progress: ProgressCallback | None = None) -> Clip:
         """Admit, enqueue and wait for the clip of ``request`` (see the module doc)."""
         self.check(user_id)
-        self._ensure_reader()
         now = round(self._clock() * 1000)
         job = _Pending(
             id=new_job_id(),
@@ -270,6 +277,7 @@ class RemoteQueue:
             job.reporter.cancel()
             raise
         self._pending[job.id] = job
+        self._ensure_reader()
         try:
             async with asyncio.timeout(self._max_age_ms / 1000):
                 clip = await asyncio.shield(job.result)
@@ -346,6 +354,7 @@ class RemoteQueue:
                         state.DEFAULT_JOB_MS,
                     ],
                 )
+                self._down = None
                 verdict = verdict.decode() if isinstance(verdict, bytes) else str(verdict)
                 if verdict == "ok":
                     job.reporter.report(Progress("queued", int(value)))
@@ -384,18 +393,20 @@ class RemoteQueue:
             self._reader = asyncio.get_running_loop().create_task(self._read_events())
 
     async def _read_events(self) -> None:
-        """Deliver this process's job events; poll queue positions while jobs wait; survive Redis outages."""
-        last = "0-0"  # the stream is this process's own: everything in it is for us
+        """While this process waits for jobs: deliver their events, poll their queue positions, and ride
+        out Redis outages (re-sending the jobs after one). Ends when none is left; :meth:`run` starts it."""
         next_positions = 0.0
-        while not self._closed:
+        while not self._closed and self._pending:
             try:
                 if self._lost_pending:
                     await self._resend()
-                reply = await self._redis.xread({self._events: last}, block=READ_BLOCK_MS, count=100)
+                reply = await self._redis.xread(
+                    {self._events: self._last_event}, block=READ_BLOCK_MS, count=100
+                )
                 self._down = None
                 for _stream, entries in reply:
                     for entry_id, fields in entries:
-                        last = entry_id
+                        self._last_event = entry_id
                         await self._deliver(fields)
                 if time.monotonic() >= next_positions:
                     next_positions = time.monotonic() + POSITIONS_SECONDS
@@ -469,6 +480,7 @@ class RemoteQueue:
         self._lost_pending = False
 
     def _went_down(self, error: BaseException) -> None:
+        self._down_at = time.monotonic()
         if self._down is None:
             log.error("Redis unreachable: %s; answering busy until it is back", error or type(error).__name__)
         self._down = str(error) or type(error).__name__

@@ -153,7 +153,7 @@ async def _open_queue(
     except BrokerUnreachable as error:
         await redis.aclose()
         raise StartupError(str(error)) from None
-    remote = RemoteQueue(
+    return RemoteQueue(
         redis,
         model,
         local,
@@ -161,8 +161,6 @@ async def _open_queue(
         cooldown_seconds=settings.cooldown_seconds,
         queue_size=settings.queue_size,
     )
-    remote.start()
-    return remote
 
 
 async def open_services(

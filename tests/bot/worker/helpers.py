@@ -124,7 +124,7 @@ def remote_queue(
     composer = Composer.load()
     studio = Studio(composer, Settings())
     local: JobQueue[JazzRequest, Clip] = JobQueue(studio, 1, 4, per_user_limit, 0.0)
-    queue = RemoteQueue(
+    return RemoteQueue(
         connect(url),
         model or composer.name,
         local,
@@ -133,8 +133,6 @@ def remote_queue(
         queue_size=queue_size,
         max_age_ms=state.TOKEN_LIFE_MS if max_age_ms is None else max_age_ms,
     )
-    queue.start()
-    return queue
 
 
 async def until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
