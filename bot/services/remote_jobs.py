@@ -138,6 +138,7 @@ class QueueStatus:
     waiting: int = 0
     running: int = 0
     pending_here: int = 0
+    mean_job_seconds: float = state.DEFAULT_JOB_MS / 1000  # workers' time for their last 20 jobs
     detail: str = field(default="")
 
 
@@ -452,15 +453,16 @@ class RemoteQueue:
             for job in waiting:
                 pipe.zrank(state.WAITING, job.id)
             counts = await pipe.execute()
+        if counts[3]:
+            self._mean_seconds = sum(int(ms) for ms in counts[3]) / len(counts[3]) / 1000
         self._status = QueueStatus(
             reachable=True,
             waiting=int(counts[0]),
             running=int(counts[1]),
             workers=int(counts[2]),
             pending_here=len(self._pending),
+            mean_job_seconds=self._mean_seconds,
         )
-        if counts[3]:
-            self._mean_seconds = sum(int(ms) for ms in counts[3]) / len(counts[3]) / 1000
         for job, rank in zip(waiting, counts[4:], strict=True):
             if rank is not None and not job.started:
                 job.reporter.report(Progress("queued", int(rank) + 1))

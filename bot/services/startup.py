@@ -131,7 +131,7 @@ def _load_and_try_soundfont(settings: Settings) -> None:
     Renderer(settings.soundfont).close()
 
 
-async def _open_queue(
+async def open_queue(
     settings: Settings, studio: Studio, model: str, clock: Callable[[], float]
 ) -> ClipQueue[JazzRequest, Clip]:
     """The in-process queue; with ``JAZZBOT_REDIS``, the worker tier (keeping one in-process worker for
@@ -190,7 +190,7 @@ async def open_services(
         raise
     studio = Studio(composer, settings)
     try:
-        queue = await _open_queue(settings, studio, composer.name, queue_clock)
+        queue = await open_queue(settings, studio, composer.name, queue_clock)
     except BaseException:
         await store_db.close()
         await db.close()

@@ -1,0 +1,214 @@
+"""``python -m bench.queue``: the worker tier (JAZZBOT_REDIS) on this machine, with real processes.
+
+A redis-server of its own (loopback, a temporary folder) and ``python -m bot.worker`` processes; the bot
+side is the :class:`~bot.services.remote_jobs.RemoteQueue` the bot uses, in this process.
+
+- ``round_trip``: one job at a time (4 bars), from ``run()`` to the worker's first progress event
+  coming back (admission Lua + arq enqueue + the worker's poll + start + the event): an upper bound of
+  the broker round trip enqueue -> worker starts the job. Also the whole job, and the worker's own time
+  (so ``broker overhead per job`` = whole job - the worker's time).
+- ``throughput``: ``--jobs`` 16-bar clips kept ``--in-flight`` at a time, with 1 and then 2 worker
+  processes; clips per minute, and the event loop's lag (a probe sleeps 5 ms again and again and
+  records the overshoot) meanwhile.
+- ``kill``: 2 workers, ``--kill-jobs`` jobs in flight, one worker SIGKILLed a second in: every job must
+  end with a clip or a notice (the killed worker's job is run again once arq's in-progress mark expires:
+  job timeout + 15 s; the bench sets ``JAZZBOT_JOB_TIMEOUT=10``).
+
+Prints one JSON object; the load average before and after is in it (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bot.core.requests import JazzRequest
+from bot.services.jobs import Progress
+from bot.services.remote_jobs import RemoteQueue
+from bot.services.settings import Settings
+from bot.services.startup import open_queue
+from bot.services.studio import Studio
+from model.compose import Composer
+
+REPO = Path(__file__).resolve().parents[1]
+JOB_TIMEOUT = "10"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_worker(url: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "JAZZBOT_REDIS": url, "JAZZBOT_JOB_TIMEOUT": JOB_TIMEOUT, "PYTHONPATH": str(REPO)}
+    out = log.open("ab")
+    return subprocess.Popen([sys.executable, "-m", "bot.worker"], cwd=REPO, env=env, stdout=out, stderr=out)
+
+
+async def wait_ready(log: Path, count: int = 1) -> None:
+    while log.read_text(errors="replace").count("Starting worker") < count:
+        await asyncio.sleep(0.05)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def ms(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(statistics.median(values) * 1000, 2),
+        "p90_ms": round(percentile(values, 0.9) * 1000, 2),
+        "p99_ms": round(percentile(values, 0.99) * 1000, 2),
+        "n": len(values),
+    }
+
+
+async def open_remote(url: str, settings: Settings) -> RemoteQueue:
+    composer = Composer.load()
+    queue = await open_queue(
+        replace(settings, redis=url), Studio(composer, settings), composer.name, time.monotonic
+    )
+    assert isinstance(queue, RemoteQueue)
+    return queue
+
+
+async def round_trip(queue: RemoteQueue, samples: int) -> dict[str, Any]:
+    first_event: list[float] = []
+    whole: list[float] = []
+    for i in range(samples):
+        started = time.perf_counter()
+        seen: list[float] = []
+
+        async def progress(update: Progress, seen: list[float] = seen, started: float = started) -> None:
+            if update.state == "composing" and not seen:
+                seen.append(time.perf_counter() - started)
+
+        await queue.run(1000 + i, JazzRequest(bars=4, seed=i), progress)
+        whole.append(time.perf_counter() - started)
+        if seen:
+            first_event.append(seen[0])
+    worker_mean = (await queue.status()).mean_job_seconds  # the workers' own time, last 20 jobs
+    return {
+        "request_to_first_progress": ms(first_event),
+        "whole_job": ms(whole),
+        "worker_time_mean_ms": round(worker_mean * 1000, 1),
+        "broker_overhead_per_job_ms": round((statistics.mean(whole) - worker_mean) * 1000, 1),
+    }
+
+
+async def lag_probe(lags: list[float], stop_event: asyncio.Event) -> None:
+    while not stop_event.is_set():
+        before = time.perf_counter()
+        await asyncio.sleep(0.005)
+        lags.append(time.perf_counter() - before - 0.005)
+
+
+async def batch(queue: RemoteQueue, jobs: int, in_flight: int, bars: int = 16) -> dict[str, Any]:
+    """``jobs`` clips, ``in_flight`` at a time; clips per minute and the loop's lag meanwhile."""
+    gate = asyncio.Semaphore(in_flight)
+    outcomes: list[str] = []
+
+    async def one(i: int) -> None:
+        async with gate:
+            try:
+                await queue.run(5000 + i, JazzRequest(bars=bars, seed=i))
+                outcomes.append("clip")
+            except Exception as error:
+                outcomes.append(f"notice: {type(error).__name__}")
+
+    lags: list[float] = []
+    stop_event = asyncio.Event()
+    probe = asyncio.create_task(lag_probe(lags, stop_event))
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(jobs)))
+    seconds = time.perf_counter() - started
+    stop_event.set()
+    await probe
+    return {
+        "jobs": jobs,
+        "in_flight": in_flight,
+        "seconds": round(seconds, 2),
+        "clips_per_min": round(outcomes.count("clip") / seconds * 60, 1),
+        "outcomes": {kind: outcomes.count(kind) for kind in sorted(set(outcomes))},
+        "loop_lag": ms(lags),
+    }
+
+
+async def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.queue", description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument("--jobs", type=int, default=64)
+    parser.add_argument("--in-flight", type=int, default=32)
+    parser.add_argument("--kill-jobs", type=int, default=20)
+    args = parser.parse_args(argv)
+    settings = Settings(
+        per_user_limit=2, cooldown_seconds=0.0, queue_size=256, job_timeout=float(JOB_TIMEOUT)
+    )
+    results: dict[str, Any] = {"load_before": os.getloadavg(), "cores": os.cpu_count()}
+    with tempfile.TemporaryDirectory(prefix="bench-queue-") as folder:
+        tmp = Path(folder)
+        port = free_port()
+        redis = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--dir", folder, "--save", "",
+             "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        url = f"redis://127.0.0.1:{port}/0"
+        workers: list[subprocess.Popen[bytes]] = []
+        try:
+            await asyncio.sleep(0.3)
+            queue = await open_remote(url, settings)
+            log = tmp / "workers.log"
+            workers.append(start_worker(url, log))
+            await wait_ready(log, 1)
+            await batch(queue, 4, 4)  # warm-up: the worker's synth and caches
+            results["round_trip"] = await round_trip(queue, args.samples)
+            results["throughput_1_worker"] = await batch(queue, args.jobs, args.in_flight)
+            workers.append(start_worker(url, log))
+            await wait_ready(log, 2)
+            await batch(queue, 4, 4)
+            results["throughput_2_workers"] = await batch(queue, args.jobs, args.in_flight)
+            one = results["throughput_1_worker"]["clips_per_min"]
+            results["speed_up_2_vs_1"] = round(results["throughput_2_workers"]["clips_per_min"] / one, 2)
+
+            async def kill_soon() -> None:
+                await asyncio.sleep(1.0)
+                workers[0].send_signal(signal.SIGKILL)
+
+            killer = asyncio.create_task(kill_soon())
+            killed = await batch(queue, args.kill_jobs, args.kill_jobs)
+            await killer
+            results["kill_one_of_2_workers"] = killed
+            await queue.close()
+        finally:
+            for worker in workers:
+                stop(worker)
+            redis.terminate()
+            redis.wait(10)
+    results["load_after"] = os.getloadavg()
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
