@@ -13,6 +13,8 @@ side is the :class:`~bot.services.remote_jobs.RemoteQueue` the bot uses, in this
 - ``kill``: 2 workers, ``--kill-jobs`` jobs in flight, one worker SIGKILLed a second in: every job must
   end with a clip or a notice (the killed worker's job is run again once arq's in-progress mark expires:
   job timeout + 15 s; the bench sets ``JAZZBOT_JOB_TIMEOUT=10``).
+- ``redis_paused`` / ``redis_stopped``: redis-server hung (SIGSTOP) or gone (SIGTERM): seconds until a new
+  job is answered busy (goal: under 3 s).
 
 Prints one JSON object; the load average before and after is in it (the machine is shared).
 """
@@ -37,7 +39,7 @@ from typing import Any
 
 from bot.core.requests import JazzRequest
 from bot.services.jobs import Progress
-from bot.services.remote_jobs import RemoteQueue
+from bot.services.remote_jobs import BrokerDown, RemoteQueue
 from bot.services.settings import Settings
 from bot.services.startup import open_queue
 from bot.services.studio import Studio
@@ -155,6 +157,21 @@ async def batch(queue: RemoteQueue, jobs: int, in_flight: int, bars: int = 16) -
     }
 
 
+async def busy_answer(queue: RemoteQueue, redis: subprocess.Popen[bytes], how: signal.Signals) -> float:
+    """Seconds until ``/jazz``'s job is refused as busy once redis-server got ``how`` (SIGSTOP: hung,
+    SIGTERM: gone)."""
+    redis.send_signal(how)
+    if how == signal.SIGTERM:
+        redis.wait(10)
+    await asyncio.sleep(0.2)
+    started = time.perf_counter()
+    try:
+        await queue.run(9999, JazzRequest(bars=4))
+    except BrokerDown:
+        return round(time.perf_counter() - started, 3)
+    raise AssertionError("a job was admitted with Redis away")
+
+
 async def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.queue", description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=40)
@@ -200,12 +217,17 @@ async def main(argv: Sequence[str] | None = None) -> None:
             killed = await batch(queue, args.kill_jobs, args.kill_jobs)
             await killer
             results["kill_one_of_2_workers"] = killed
+            results["redis_paused_busy_answer_s"] = await busy_answer(queue, redis, signal.SIGSTOP)
+            redis.send_signal(signal.SIGCONT)
+            results["redis_stopped_busy_answer_s"] = await busy_answer(queue, redis, signal.SIGTERM)
             await queue.close()
         finally:
             for worker in workers:
                 stop(worker)
-            redis.terminate()
-            redis.wait(10)
+            if redis.poll() is None:
+                redis.send_signal(signal.SIGCONT)
+                redis.terminate()
+                redis.wait(10)
     results["load_after"] = os.getloadavg()
     print(json.dumps(results, indent=2))
 

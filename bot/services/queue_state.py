@@ -15,7 +15,8 @@ slot or the queue's last place.
 - ``jazzbot:clip:<job>``  the finished clip (pickled :class:`~bot.audio.clips.Clip`), kept
                           :data:`TOKEN_LIFE_MS`; written once (``SET NX``), which makes a job idempotent
 - ``jazzbot:notice:<job>`` why a job ended without a clip (expired, refused, failed), kept a day
-- ``jazzbot:events:<bot>`` stream: one bot process's job events (stage, done, failed, ...)
+- ``jazzbot:events:<bot>`` stream: one bot process's job events (stage, done, failed, ...); it expires
+                          a while after its last job ended, so a bot that is gone leaves nothing behind
 
 Entries older than :data:`STALE_MS` are pruned on every admission, so a bot that died with jobs in
 flight cannot hold its users' slots for ever.
@@ -158,6 +159,7 @@ end
 redis.call('LPUSH', KEYS[3], ARGV[4])
 redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[5]) - 1)
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[6], '*', 'job', ARGV[1], 'kind', 'done', 'text', '')
+redis.call('PEXPIRE', KEYS[4], ARGV[3])
 return 1
 """
 
@@ -171,6 +173,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 redis.call('SET', KEYS[2], ARGV[2] .. ': ' .. ARGV[3], 'PX', ARGV[4])
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'job', ARGV[1], 'kind', ARGV[2], 'text', ARGV[3])
+redis.call('PEXPIRE', KEYS[4], ARGV[4])
 return 1
 """
 
