@@ -3,10 +3,10 @@
 A redis-server of its own (loopback, a temporary folder) and ``python -m bot.worker`` processes; the bot
 side is the :class:`~bot.services.remote_jobs.RemoteQueue` the bot uses, in this process.
 
-- ``round_trip``: one job at a time (4 bars), from ``run()`` to the worker's first progress event
-  coming back (admission Lua + arq enqueue + the worker's poll + start + the event): an upper bound of
-  the broker round trip enqueue -> worker starts the job. Also the whole job, and the worker's own time
-  (so ``broker overhead per job`` = whole job - the worker's time).
+- ``round_trip``: one job at a time (4 bars): from ``run()`` to the worker starting it (the worker's
+  time stamp on its first stage event; one machine, one clock): admission Lua, arq enqueue, the worker's
+  poll and start; and on to that event back at the bot. Also the whole job against the worker's own time
+  (``broker overhead per job`` = whole job - the worker's time, means over the last 20 jobs).
 - ``throughput``: ``--jobs`` 16-bar clips kept ``--in-flight`` at a time, with 1 and then 2 worker
   processes; clips per minute, and the event loop's lag (a probe sleeps 5 ms again and again and
   records the overshoot) meanwhile.
@@ -36,6 +36,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from redis.asyncio import Redis
 
 from bot.core.requests import JazzRequest
 from bot.services.jobs import Progress
@@ -95,10 +97,29 @@ async def open_remote(url: str, settings: Settings) -> RemoteQueue:
     return queue
 
 
-async def round_trip(queue: RemoteQueue, samples: int) -> dict[str, Any]:
+async def worker_starts(url: str, stream: str) -> list[float]:
+    """When the worker started each job (the ``at`` of its first stage event, Unix seconds), in order."""
+    client = Redis.from_url(url)
+    try:
+        entries = await client.xrange(stream)
+    finally:
+        await client.aclose()
+    starts: dict[bytes, float] = {}
+    for _, fields in entries:
+        if fields[b"kind"] == b"stage" and fields[b"job"] not in starts:
+            starts[fields[b"job"]] = float(fields[b"at"])
+    return list(starts.values())
+
+
+async def round_trip(queue: RemoteQueue, url: str, samples: int) -> dict[str, Any]:
+    """One job at a time: request -> the worker starts it (its own clock stamp; same machine), request
+    -> its first progress back at the bot, and the whole job against the worker's own time."""
     first_event: list[float] = []
     whole: list[float] = []
+    asked: list[float] = []
+    before = len(await worker_starts(url, f"jazzbot:events:{queue.bot_id}"))
     for i in range(samples):
+        asked.append(time.time())
         started = time.perf_counter()
         seen: list[float] = []
 
@@ -110,12 +131,15 @@ async def round_trip(queue: RemoteQueue, samples: int) -> dict[str, Any]:
         whole.append(time.perf_counter() - started)
         if seen:
             first_event.append(seen[0])
-    worker_mean = (await queue.status()).mean_job_seconds  # the workers' own time, last 20 jobs
+    starts = (await worker_starts(url, f"jazzbot:events:{queue.bot_id}"))[before:]
+    worker_mean = (await queue.status()).mean_job_seconds  # the workers' own time, their last 20 jobs
+    recent = whole[-20:]
     return {
-        "request_to_first_progress": ms(first_event),
+        "request_to_worker_start": ms([start - ask for ask, start in zip(asked, starts, strict=True)]),
+        "request_to_first_progress_back": ms(first_event),
         "whole_job": ms(whole),
         "worker_time_mean_ms": round(worker_mean * 1000, 1),
-        "broker_overhead_per_job_ms": round((statistics.mean(whole) - worker_mean) * 1000, 1),
+        "broker_overhead_per_job_ms": round((statistics.mean(recent) - worker_mean) * 1000, 1),
     }
 
 
@@ -157,6 +181,11 @@ async def batch(queue: RemoteQueue, jobs: int, in_flight: int, bars: int = 16) -
     }
 
 
+def _mid_job(log: Path) -> bool:
+    lines = [line for line in log.read_text(errors="replace").splitlines() if "make_clip" in line]
+    return bool(lines) and "→" in lines[-1]
+
+
 async def busy_answer(queue: RemoteQueue, redis: subprocess.Popen[bytes], how: signal.Signals) -> float:
     """Seconds until ``/jazz``'s job is refused as busy once redis-server got ``how`` (SIGSTOP: hung,
     SIGTERM: gone)."""
@@ -196,21 +225,26 @@ async def main(argv: Sequence[str] | None = None) -> None:
         try:
             await asyncio.sleep(0.3)
             queue = await open_remote(url, settings)
-            log = tmp / "workers.log"
+            log = tmp / "worker-1.log"
             workers.append(start_worker(url, log))
             await wait_ready(log, 1)
             await batch(queue, 4, 4)  # warm-up: the worker's synth and caches
-            results["round_trip"] = await round_trip(queue, args.samples)
+            results["round_trip"] = await round_trip(queue, url, args.samples)
             results["throughput_1_worker"] = await batch(queue, args.jobs, args.in_flight)
-            workers.append(start_worker(url, log))
-            await wait_ready(log, 2)
+            second_log = tmp / "worker-2.log"
+            workers.append(start_worker(url, second_log))
+            await wait_ready(second_log, 1)
             await batch(queue, 4, 4)
             results["throughput_2_workers"] = await batch(queue, args.jobs, args.in_flight)
             one = results["throughput_1_worker"]["clips_per_min"]
             results["speed_up_2_vs_1"] = round(results["throughput_2_workers"]["clips_per_min"] / one, 2)
 
             async def kill_soon() -> None:
+                """SIGKILL the first worker a second in, while it is making a clip (arq's last line for
+                it is a job's start, "→")."""
                 await asyncio.sleep(1.0)
+                while not _mid_job(log):
+                    await asyncio.sleep(0.005)
                 workers[0].send_signal(signal.SIGKILL)
 
             killer = asyncio.create_task(kill_soon())

@@ -483,9 +483,10 @@ class RemoteQueue:
 
     def _went_down(self, error: BaseException) -> None:
         self._down_at = time.monotonic()
+        reason = str(error) or type(error).__name__
         if self._down is None:
-            log.error("Redis unreachable: %s; answering busy until it is back", error or type(error).__name__)
-        self._down = str(error) or type(error).__name__
+            log.error("Redis unreachable: %s; answering busy until it is back", reason)
+        self._down = reason
         self._status = QueueStatus(reachable=False, pending_here=len(self._pending), detail=self._down)
 
 

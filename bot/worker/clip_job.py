@@ -118,27 +118,29 @@ class ClipMaker:
 
 
 class _StagePump:
-    """Sends the stages the maker's thread reports to the bot's event stream, in order, from the loop."""
+    """Sends the stages the maker's thread reports to the bot's event stream, in order, from the loop;
+    each with the moment it was reported (``at``, Unix seconds: where latency is measured)."""
 
     def __init__(self, redis: ArqRedis, stream: str, job_id: str) -> None:
         self._redis = redis
         self._stream = stream
         self._job_id = job_id
-        self._stages: asyncio.Queue[str | None] = asyncio.Queue()
+        self._stages: asyncio.Queue[tuple[str, float] | None] = asyncio.Queue()
         self._task = asyncio.get_running_loop().create_task(self._pump())
 
     def threadsafe(self, loop: asyncio.AbstractEventLoop) -> Callable[[str], None]:
         def on_stage(stage: str) -> None:  # on the maker's thread
-            loop.call_soon_threadsafe(self._stages.put_nowait, stage)
+            loop.call_soon_threadsafe(self._stages.put_nowait, (stage, time.time()))
 
         return on_stage
 
     async def _pump(self) -> None:
-        while (stage := await self._stages.get()) is not None:
+        while (report := await self._stages.get()) is not None:
+            stage, at = report
             try:
                 await self._redis.xadd(
                     self._stream,
-                    {"job": self._job_id, "kind": "stage", "text": stage},
+                    {"job": self._job_id, "kind": "stage", "text": stage, "at": f"{at:.6f}"},
                     maxlen=state.EVENTS_MAXLEN,
                     approximate=True,
                 )
