@@ -154,6 +154,11 @@ class ClipQueue(Protocol[R_contra, T_co]):
     @property
     def waiting(self) -> int: ...
 
+    @property
+    def workers(self) -> int:
+        """How many jobs can run at once: worker threads here, or live worker processes' jobs."""
+        ...
+
     async def run(
         self, user_id: int, request: R_contra, progress: ProgressCallback | None = None
     ) -> T_co: ...
@@ -281,6 +286,10 @@ class JobQueue(Generic[R, T]):
     @property
     def waiting(self) -> int:
         return len(self._waiting)
+
+    @property
+    def workers(self) -> int:
+        return self._workers
 
     async def run(self, user_id: int, request: R, progress: ProgressCallback | None = None) -> T:
         """Make ``request`` for ``user_id`` on a worker and return the result (see the module doc).

@@ -178,11 +178,12 @@ return 1
 """
 
 # KEYS: user, waiting, running; ARGV: job. The bot is done with the job (posted, failed, gave up).
+# Returns {jobs waiting, jobs running} after it.
 RELEASE = """
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
-return 1
+return {redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3])}
 """
 
 

@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import pickle
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -70,6 +71,7 @@ CONNECT_SECONDS = 1.0
 SOCKET_SECONDS = 3.0  # above the reader's block
 READ_BLOCK_MS = 500
 POSITIONS_SECONDS = 0.5
+STATUS_SECONDS = 1.0
 RECONNECT_SECONDS = 0.5
 DOWN_RETRY_SECONDS = 5.0
 """What a busy answer says while Redis cannot be reached."""
@@ -210,17 +212,34 @@ class RemoteQueue:
         self._lost_pending = False  # the reader lost Redis: re-send the pending jobs once it is back
         self._closed = False
         self._status = QueueStatus(reachable=True)
+        self._status_at = -math.inf  # when _status was last read from Redis (monotonic)
+        self._refreshing: asyncio.Task[QueueStatus] | None = None
         self._mean_seconds = state.DEFAULT_JOB_MS / 1000
 
     # ---- the ClipQueue interface ----------------------------------------------------------------------
 
     @property
     def running(self) -> int:
-        return self._status.running
+        """Jobs the workers are making (all bot processes'), as last seen: see :meth:`_seen`."""
+        return self._seen().running
 
     @property
     def waiting(self) -> int:
-        return self._status.waiting
+        return self._seen().waiting
+
+    @property
+    def workers(self) -> int:
+        """Live worker processes as last seen (each makes one clip at a time)."""
+        return self._seen().workers
+
+    def _seen(self) -> QueueStatus:
+        """The last counts seen; when older than :data:`STATUS_SECONDS`, a refresh is started for the
+        next look (the counts are for /help and estimates: a second old is fine, a wait is not)."""
+        stale = time.monotonic() - self._status_at > STATUS_SECONDS
+        idle = self._refreshing is None or self._refreshing.done()
+        if stale and idle and not self._closed:
+            self._refreshing = asyncio.get_running_loop().create_task(self.status())
+        return self._status
 
     def check(self, user_id: int) -> None:
         """Refuse at once what :meth:`run` surely would: the queue is stopped, or Redis was unreachable
@@ -325,6 +344,8 @@ class RemoteQueue:
             done, _ = await asyncio.wait([self._reader], timeout=SOCKET_SECONDS + 1)
             if not done:
                 self._reader.cancel()
+        if self._refreshing is not None:
+            await asyncio.wait([self._refreshing], timeout=OPERATION_SECONDS + 1)
         await self._local.close()
         await self._redis.aclose()
 
@@ -381,9 +402,10 @@ class RemoteQueue:
         """Free the job's admission entries; with Redis away they are pruned once stale."""
         try:
             async with asyncio.timeout(OPERATION_SECONDS):
-                await self._release(
+                waiting, running = await self._release(
                     keys=[state.user_key(job.user_id), state.WAITING, state.RUNNING], args=[job.id]
                 )
+            self._status = replace(self._status, waiting=int(waiting), running=int(running))
         except CONNECTION_ERRORS as error:
             log.warning("request %s: its queue entries stay until pruned (%s)", job.id, error)
 
@@ -463,6 +485,7 @@ class RemoteQueue:
             pending_here=len(self._pending),
             mean_job_seconds=self._mean_seconds,
         )
+        self._status_at = time.monotonic()
         for job, rank in zip(waiting, counts[4:], strict=True):
             if rank is not None and not job.started:
                 job.reporter.report(Progress("queued", int(rank) + 1))

@@ -153,7 +153,7 @@ async def open_queue(
     except BrokerUnreachable as error:
         await redis.aclose()
         raise StartupError(str(error)) from None
-    return RemoteQueue(
+    remote = RemoteQueue(
         redis,
         model,
         local,
@@ -161,6 +161,8 @@ async def open_queue(
         cooldown_seconds=settings.cooldown_seconds,
         queue_size=settings.queue_size,
     )
+    await remote.status()  # the live workers, for /help from the start
+    return remote
 
 
 async def open_services(

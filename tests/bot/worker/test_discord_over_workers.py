@@ -40,3 +40,6 @@ async def test_jazz_regenerate_and_vary_are_made_by_a_worker_and_posted_once(
     posted = [message.id for message in channel.history(viewer=bob) if message.content.endswith("'s clip")]
     assert posted == [clip.id, regenerated.id, varied.id]  # each once, in order
     assert worker.text().count("make_clip ●") == 3
+
+    right_now = embed_fields((await bob.slash(channel, "help")).response)["Right now"]
+    assert right_now == "0 of 1 players busy, none waiting"  # the worker process, seen through Redis
