@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+from arq.constants import default_queue_name, in_progress_key_prefix, job_key_prefix
 from redis.asyncio import Redis
 
 PREFIX = "jazzbot:"
@@ -34,7 +35,9 @@ WAITING = PREFIX + "waiting"
 RUNNING = PREFIX + "running"
 WORKERS = PREFIX + "workers"
 DURATIONS = PREFIX + "durations"
-ARQ_QUEUE = "arq:queue"  # arq's default queue: the job ids in line, scored by enqueue time (ms)
+ARQ_QUEUE = default_queue_name  # arq's queue: the job ids in line, scored by enqueue time (ms)
+ARQ_JOB = job_key_prefix  # + job id: the job arq will run
+ARQ_IN_PROGRESS = in_progress_key_prefix  # + job id: a worker is running it
 FUNCTION = "make_clip"  # the worker's job function (bot.worker.clip_job)
 
 TOKEN_LIFE_MS = 15 * 60 * 1000
@@ -177,12 +180,17 @@ redis.call('PEXPIRE', KEYS[4], ARGV[4])
 return 1
 """
 
-# KEYS: user, waiting, running; ARGV: job. The bot is done with the job (posted, failed, gave up).
-# Returns {jobs waiting, jobs running} after it.
+# KEYS: user, waiting, running, arq's queue, arq's job, arq's in-progress mark; ARGV: job.
+# The bot is done with the job (posted, failed, gave up, cancelled): a job no worker has started leaves
+# arq's queue too, so no worker makes a clip no one waits for. Returns {jobs waiting, jobs running}.
 RELEASE = """
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
+if redis.call('EXISTS', KEYS[6]) == 0 then
+  redis.call('ZREM', KEYS[4], ARGV[1])
+  redis.call('DEL', KEYS[5])
+end
 return {redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3])}
 """
 

@@ -403,7 +403,15 @@ class RemoteQueue:
         try:
             async with asyncio.timeout(OPERATION_SECONDS):
                 waiting, running = await self._release(
-                    keys=[state.user_key(job.user_id), state.WAITING, state.RUNNING], args=[job.id]
+                    keys=[
+                        state.user_key(job.user_id),
+                        state.WAITING,
+                        state.RUNNING,
+                        state.ARQ_QUEUE,
+                        state.ARQ_JOB + job.id,
+                        state.ARQ_IN_PROGRESS + job.id,
+                    ],
+                    args=[job.id],
                 )
             self._status = replace(self._status, waiting=int(waiting), running=int(running))
         except CONNECTION_ERRORS as error:

@@ -59,6 +59,9 @@ class ClipMaker:
         if await self._redis.exists(state.clip_key(job_id)):
             log.info("request %s: made by an earlier try already", job_id)
             return "made before"
+        if time.time() * 1000 > payload.deadline_ms:
+            log.warning("request %s: past its deadline before it started; dropped", job_id)
+            return await self._tell(job_id, payload, "expired", "waited past the interaction's life")
         if payload.model != self.model:
             log.error(
                 "request %s refused: the bot asked for model %r, this worker runs %r; "
@@ -66,9 +69,6 @@ class ClipMaker:
                 job_id, payload.model, self.model,
             )  # fmt: skip
             return await self._tell(job_id, payload, "refused", "model version differs")
-        if time.time() * 1000 > payload.deadline_ms:
-            log.warning("request %s: past its deadline before it started; dropped", job_id)
-            return await self._tell(job_id, payload, "expired", "waited past the interaction's life")
         if job_try > MAX_TRIES:
             log.error("request %s given up: %d tries, workers died making it", job_id, job_try - 1)
             return await self._tell(job_id, payload, "lost", f"{job_try - 1} tries")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Callable
 
 import pytest
@@ -11,7 +12,7 @@ from redis.asyncio import Redis
 
 from bot.core.requests import JazzRequest
 from bot.services import queue_state as state
-from bot.services.jobs import Cooldown, Progress, UserLimit
+from bot.services.jobs import Cooldown, Progress, QueueFull, UserLimit
 from bot.services.remote_jobs import JobExpired, WorkerRefused
 from tests.bot.worker.helpers import REPO, WorkerProcess, remote_queue, until
 
@@ -108,18 +109,25 @@ async def test_a_worker_killed_mid_job_leaves_it_to_another(
 async def test_a_job_past_its_deadline_is_dropped_with_a_stored_notice(
     queue_url: str, workers: Callable[..., WorkerProcess]
 ) -> None:
+    """The bot gives up at the deadline (the user's failure notice is stored in its job row) and takes
+    the job out of line; a job whose bot died before its deadline is dropped by the worker, which
+    stores the notice in Redis. Neither is ever made late."""
     queue = remote_queue(queue_url, max_age_ms=1000)  # no worker yet: the job waits past its deadline
     client = Redis.from_url(queue_url)
     try:
         with pytest.raises(JobExpired) as expired:
             await asyncio.wait_for(queue.run(8, QUICK), 10)
-        job_id = expired.value.request_id
         assert "over 15 minutes" in str(expired.value)
+        assert await client.zcard(state.ARQ_QUEUE) == 0
+
+        now = round(time.time() * 1000)
+        orphan = state.JobPayload(QUICK.to_dict(), "m", state.events_key("gone"), 8, now - 2000, now - 1000)
+        await queue._redis.enqueue_job(state.FUNCTION, orphan.to_json(), _job_id="orphan")
         worker = await workers(queue_url).ready()
         await until(lambda: "past its deadline" in worker.text(), 30)
-        notice = await client.get(state.notice_key(job_id))
+        notice = await client.get(state.notice_key("orphan"))
         assert notice is not None and notice.startswith(b"expired")
-        assert await client.get(state.clip_key(job_id)) is None
+        assert await client.get(state.clip_key("orphan")) is None
     finally:
         await client.aclose()
         await queue.close()
@@ -180,4 +188,38 @@ async def test_the_per_user_limit_and_cooldown_hold_across_processes(queue_url: 
         if other.returncode is None:
             other.kill()
             await other.wait()
+        await queue.close()
+
+
+async def test_the_line_is_bounded_across_processes_and_a_dead_bots_entries_are_pruned(
+    queue_url: str,
+) -> None:
+    """No worker runs: one job fills a line of one, the next is QueueFull with a retry time; a slot a
+    bot took 20 minutes ago (it died) no longer counts against its user."""
+    queue = remote_queue(queue_url, per_user_limit=1, queue_size=1)
+    client = Redis.from_url(queue_url)
+    states: list[str] = []
+
+    async def progress(update: Progress) -> None:
+        states.append(update.state)
+
+    try:
+        waiting = asyncio.create_task(queue.run(1, QUICK, progress))
+        await until(lambda: "queued" in states, 10)
+        with pytest.raises(QueueFull, match="queue is full") as full:
+            await queue.run(2, QUICK)
+        assert full.value.retry_after > 0
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+        assert (await queue.status()).waiting == 0  # a cancelled caller's job leaves the line
+        assert await client.zcard(state.ARQ_QUEUE) == 0  # and arq's: no worker will make it
+
+        long_ago = round(time.time() * 1000) - state.STALE_MS - 1000
+        await client.zadd(state.user_key(3), {"job-of-a-dead-bot": long_ago})
+        await client.zadd(state.WAITING, {"job-of-a-dead-bot": long_ago})
+        with pytest.raises(asyncio.TimeoutError):  # admitted (no worker to make it): not refused
+            await asyncio.wait_for(queue.run(3, QUICK), 1.0)
+        assert await client.zscore(state.user_key(3), "job-of-a-dead-bot") is None
+    finally:
+        await client.aclose()
         await queue.close()
