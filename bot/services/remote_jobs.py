@@ -210,7 +210,8 @@ class RemoteQueue:
         self._down_at = 0.0  # when that was last seen (monotonic)
         self._last_event = "0-0"  # the stream is this process's own: everything in it is for us
         self._lost_pending = False  # the reader lost Redis: re-send the pending jobs once it is back
-        self._closed = False
+        self._stopped = False  # refusing new jobs; the admitted ones carry on (drain)
+        self._closed = False  # the reader ends, the connection closes
         self._status = QueueStatus(reachable=True)
         self._status_at = -math.inf  # when _status was last read from Redis (monotonic)
         self._refreshing: asyncio.Task[QueueStatus] | None = None
@@ -244,7 +245,7 @@ class RemoteQueue:
     def check(self, user_id: int) -> None:
         """Refuse at once what :meth:`run` surely would: the queue is stopped, or Redis was unreachable
         within the last :data:`DOWN_REFUSE_SECONDS` (after that a request tries again)."""
-        if self._closed:
+        if self._stopped:
             raise ShuttingDown()
         if self._down is not None and time.monotonic() - self._down_at < DOWN_REFUSE_SECONDS:
             raise BrokerDown("The clip workers can't be reached right now", DOWN_RETRY_SECONDS)
@@ -259,7 +260,7 @@ class RemoteQueue:
     def healthy(self) -> bool:
         """For health checks, at no cost: taking jobs, and Redis reachable when last used (a request, the
         event reader or :meth:`status`)."""
-        return not self._closed and self._down is None
+        return not self._stopped and self._down is None
 
     async def status(self) -> QueueStatus:
         """One round trip to Redis (within :data:`OPERATION_SECONDS`): reachable, live workers, jobs
@@ -328,13 +329,14 @@ class RemoteQueue:
         return await self._local.call(user_id, work, progress)
 
     def stop(self) -> None:
-        self._closed = True
+        """Refuse new jobs; the admitted ones carry on and are still delivered (a drain)."""
+        self._stopped = True
         self._local.stop()
 
     async def close(self) -> None:
         """Refuse new jobs, tell the callers still waiting (:class:`ShuttingDown`; their jobs may still be
         made, but no one will post them), stop the reader and close the connection."""
-        self._closed = True
+        self._stopped = self._closed = True
         for job in list(self._pending.values()):
             if not job.result.done():
                 job.result.set_exception(ShuttingDown())

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from bot.core.requests import JazzRequest
 from bot.services import queue_state as state
-from bot.services.jobs import Cooldown, Progress, QueueFull, UserLimit
+from bot.services.jobs import Cooldown, Progress, QueueFull, ShuttingDown, UserLimit
 from bot.services.remote_jobs import JobExpired, WorkerRefused
 from tests.bot.worker.helpers import REPO, WorkerProcess, remote_queue, until
 
@@ -222,4 +222,28 @@ async def test_the_line_is_bounded_across_processes_and_a_dead_bots_entries_are_
         assert await client.zscore(state.user_key(3), "job-of-a-dead-bot") is None
     finally:
         await client.aclose()
+        await queue.close()
+
+
+async def test_a_stopped_queue_refuses_new_jobs_and_still_delivers_the_admitted_ones(
+    queue_url: str, workers: Callable[..., WorkerProcess]
+) -> None:
+    """What a shutdown does first (Services.close): stop, wait for the clips in flight, then close."""
+    await workers(queue_url).ready()
+    queue = remote_queue(queue_url)
+    states: list[str] = []
+
+    async def progress(update: Progress) -> None:
+        states.append(update.state)
+
+    try:
+        admitted = asyncio.create_task(queue.run(11, JazzRequest(bars=8, seed=2), progress))
+        await until(lambda: bool(states), 10)
+        queue.stop()
+        with pytest.raises(ShuttingDown):
+            await queue.run(12, QUICK)
+        clip = await asyncio.wait_for(admitted, 60)
+        assert clip.piece.bars == 8 and states[-1] == "done"
+        assert not queue.healthy()
+    finally:
         await queue.close()
