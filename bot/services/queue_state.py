@@ -102,7 +102,8 @@ class JobPayload:
 
 
 # KEYS: user, cooldown, waiting, running, workers, durations
-# ARGV: job, now ms, per-user limit, cooldown ms, queue size, limited (1) or the bot's own work (0)
+# ARGV: job, now ms, per-user limit, cooldown ms, queue size, limited (1) or the bot's own work (0),
+#       stale ms, worker lost ms, default job ms
 # Returns {verdict, value}: {"ok", position}, {"user" | "cooldown" | "full", retry after ms}.
 ADMIT = """
 local now = tonumber(ARGV[2])

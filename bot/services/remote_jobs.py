@@ -47,6 +47,7 @@ from bot.core.failures import ReportedFailure
 from bot.core.requests import JazzRequest
 from bot.services import queue_state as state
 from bot.services.jobs import (
+    SYSTEM_USER,
     Busy,
     Cooldown,
     JobFailed,
@@ -215,6 +216,7 @@ class RemoteQueue:
         self._status = QueueStatus(reachable=True)
         self._status_at = -math.inf  # when _status was last read from Redis (monotonic)
         self._refreshing: asyncio.Task[QueueStatus] | None = None
+        self._cleanups: set[asyncio.Task[None]] = set()
         self._mean_seconds = state.DEFAULT_JOB_MS / 1000
 
     # ---- the ClipQueue interface ----------------------------------------------------------------------
@@ -346,6 +348,8 @@ class RemoteQueue:
             done, _ = await asyncio.wait([self._reader], timeout=SOCKET_SECONDS + 1)
             if not done:
                 self._reader.cancel()
+        for cleanup in self._cleanups:
+            cleanup.cancel()
         if self._refreshing is not None:
             await asyncio.wait([self._refreshing], timeout=OPERATION_SECONDS + 1)
         await self._local.close()
@@ -354,7 +358,9 @@ class RemoteQueue:
     # ---- admission and enqueueing -----------------------------------------------------------------------
 
     async def _submit(self, job: _Pending) -> None:
-        """Admit ``job`` (Busy when refused) and enqueue it; Redis unreachable is :class:`BrokerDown`."""
+        """Admit ``job`` (Busy when refused) and enqueue it; Redis unreachable is :class:`BrokerDown`
+        (if it was admitted by then, its entries are released in the background once Redis answers)."""
+        verdict = ""
         try:
             async with asyncio.timeout(OPERATION_SECONDS):
                 verdict, value = await self._admit(
@@ -372,7 +378,7 @@ class RemoteQueue:
                         self._per_user_limit,
                         self._cooldown_ms,
                         self._queue_size,
-                        "1",
+                        "0" if job.user_id == SYSTEM_USER else "1",
                         state.STALE_MS,
                         state.WORKER_LOST_MS,
                         state.DEFAULT_JOB_MS,
@@ -385,6 +391,10 @@ class RemoteQueue:
                     await self._enqueue(job)
         except CONNECTION_ERRORS as error:
             self._went_down(error)
+            if verdict == "ok":
+                cleanup = asyncio.get_running_loop().create_task(self._release_when_back(job))
+                self._cleanups.add(cleanup)
+                cleanup.add_done_callback(self._cleanups.discard)
             raise BrokerDown("The clip workers can't be reached right now", DOWN_RETRY_SECONDS) from None
         seconds = int(value) / 1000
         if verdict == "user":
@@ -400,8 +410,17 @@ class RemoteQueue:
         queued = await self._redis.enqueue_job(state.FUNCTION, job.payload.to_json(), _job_id=job.id)
         return queued is not None
 
-    async def _release_quietly(self, job: _Pending) -> None:
-        """Free the job's admission entries; with Redis away they are pruned once stale."""
+    async def _release_when_back(self, job: _Pending) -> None:
+        """An admitted job that could not be enqueued: free its entries (the user's slot) as soon as Redis
+        answers again, trying for a minute; after that they are pruned once stale."""
+        for _ in range(60):
+            if await self._release_quietly(job):
+                return
+            await asyncio.sleep(1.0)
+
+    async def _release_quietly(self, job: _Pending) -> bool:
+        """Free the job's admission entries (and take it out of arq's line if no worker started it);
+        with Redis away they are pruned once stale. Returns whether that worked."""
         try:
             async with asyncio.timeout(OPERATION_SECONDS):
                 waiting, running = await self._release(
@@ -415,9 +434,11 @@ class RemoteQueue:
                     ],
                     args=[job.id],
                 )
-            self._status = replace(self._status, waiting=int(waiting), running=int(running))
         except CONNECTION_ERRORS as error:
-            log.warning("request %s: its queue entries stay until pruned (%s)", job.id, error)
+            log.warning("request %s: its queue entries stay until released or pruned (%s)", job.id, error)
+            return False
+        self._status = replace(self._status, waiting=int(waiting), running=int(running))
+        return True
 
     # ---- events -------------------------------------------------------------------------------------------
 
