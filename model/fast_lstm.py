@@ -18,7 +18,7 @@ product would not be faster at these sizes anyway (measured: 8 rows ~145 us agai
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +45,14 @@ WEIGHT_NAMES = (
 @dataclass(slots=True)
 class LSTMState:
     """Hidden and cell state of both layers for a batch of sequences (``h[:, :units]`` is layer 1's,
-    ``h[:, units:]`` layer 2's, so layer 2 reads ``h`` whole); owned by one caller."""
+    ``h[:, units:]`` layer 2's, so layer 2 reads ``h`` whole), plus the buffers a step works in (so a
+    step allocates nothing); owned by one caller."""
 
     h: FloatArray
     c: FloatArray
+    logits: FloatArray  # batch x vocabulary: what the last step returned
+    gates: FloatArray  # 4 x (4 * units): pre-activations, tanh, gate values, a product
+    rows: FloatArray = field(default_factory=lambda: np.empty((0, 0), dtype=np.float32))  # gathered inputs
 
 
 def keras_weights(model: Any) -> dict[str, npt.NDArray[np.float32]]:
@@ -102,28 +106,52 @@ class FastLSTM:
 
     def initial_state(self, batch: int = 1) -> LSTMState:
         shape = (batch, 2 * self.units)
-        return LSTMState(np.zeros(shape, dtype=np.float32), np.zeros(shape, dtype=np.float32))
+        return LSTMState(
+            np.zeros(shape, dtype=np.float32),
+            np.zeros(shape, dtype=np.float32),
+            np.zeros((batch, self.vocab_size), dtype=np.float32),
+            np.empty((4, 4 * self.units), dtype=np.float32),
+        )
 
-    def _cell(self, z: FloatArray, c: FloatArray) -> tuple[FloatArray, FloatArray]:
+    def _cell(self, h: FloatArray, c: FloatArray, gates: FloatArray) -> None:
+        """One LSTM layer's update of ``h`` and ``c`` in place from the pre-activations ``gates[0]``."""
         u = self.units
-        t = np.tanh(z * self._gate_scale)
-        gates = self._half * t + self._half
-        c_new = gates[u : 2 * u] * c + gates[:u] * t[2 * u : 3 * u]
-        return gates[3 * u :] * np.tanh(c_new), c_new
+        z, t, g, product = gates
+        np.multiply(z, self._gate_scale, out=t)
+        np.tanh(t, out=t)
+        np.multiply(t, self._half, out=g)
+        g += self._half
+        np.multiply(g[u : 2 * u], c, out=c)
+        np.multiply(g[:u], t[2 * u : 3 * u], out=product[:u])
+        c += product[:u]
+        np.tanh(c, out=h)
+        h *= g[3 * u :]
 
     def step(self, ids: IntArray, state: LSTMState, rows: Sequence[int] | None = None) -> FloatArray:
         """Feed one step per sequence (``ids``: batch x (1 + groups), offset like the Keras input),
         update ``state`` in place, return next-token logits (one row at a time: see above). Only
-        ``rows`` are stepped when given (finished pieces of a batch are left alone)."""
+        ``rows`` are stepped when given (finished pieces of a batch are left alone, their logits rows
+        are stale). The logits are ``state.logits``, overwritten by the next step."""
         u = self.units
-        logits = np.zeros((ids.shape[0], self.vocab_size), dtype=np.float32)
+        if state.rows.shape[0] != ids.shape[1]:
+            state.rows = np.empty((ids.shape[1], 4 * u), dtype=np.float32)
+        z, product = state.gates[0], state.gates[3]
         for row in range(ids.shape[0]) if rows is None else rows:
-            h, c = state.h[row], state.c[row]
-            z1 = self._rows1[ids[row]].sum(axis=0) + self._bias1 + h[:u] @ self._recurrent1
-            h[:u], c[:u] = self._cell(z1, c[:u])
-            h[u:], c[u:] = self._cell(h @ self._stacked2 + self._bias2, c[u:])
-            logits[row] = h[u:] @ self._dense + self._dense_bias
-        return logits
+            h, c, logits = state.h[row], state.c[row], state.logits[row]
+            # z = sum of the active ids' rows + bias + h1 @ recurrent, added in that order (as Keras'
+            # sum of the multi-hot input product, bias and recurrent product rounds it)
+            np.take(self._rows1, ids[row], axis=0, out=state.rows)
+            np.add.reduce(state.rows, axis=0, out=z)
+            z += self._bias1
+            np.matmul(h[:u], self._recurrent1, out=product)
+            z += product
+            self._cell(h[:u], c[:u], state.gates)
+            np.matmul(h, self._stacked2, out=z)
+            z += self._bias2
+            self._cell(h[u:], c[u:], state.gates)
+            np.matmul(h[u:], self._dense, out=logits)
+            logits += self._dense_bias
+        return state.logits
 
     def predict_sequences(self, ids: IntArray) -> npt.NDArray[np.float64]:
         """Next-token probabilities at every step of each row (batch x steps x (1 + groups) ids),
