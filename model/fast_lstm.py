@@ -18,7 +18,7 @@ product would not be faster at these sizes anyway (measured: 8 rows ~145 us agai
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,6 @@ class LSTMState:
     c: FloatArray
     logits: FloatArray  # batch x vocabulary: what the last step returned
     gates: FloatArray  # 4 x (4 * units): pre-activations, tanh, gate values, a product
-    rows: FloatArray = field(default_factory=lambda: np.empty((0, 0), dtype=np.float32))  # gathered inputs
 
 
 def keras_weights(model: Any) -> dict[str, npt.NDArray[np.float32]]:
@@ -133,15 +132,12 @@ class FastLSTM:
         ``rows`` are stepped when given (finished pieces of a batch are left alone, their logits rows
         are stale). The logits are ``state.logits``, overwritten by the next step."""
         u = self.units
-        if state.rows.shape[0] != ids.shape[1]:
-            state.rows = np.empty((ids.shape[1], 4 * u), dtype=np.float32)
         z, product = state.gates[0], state.gates[3]
         for row in range(ids.shape[0]) if rows is None else rows:
             h, c, logits = state.h[row], state.c[row], state.logits[row]
             # z = sum of the active ids' rows + bias + h1 @ recurrent, added in that order (as Keras'
             # sum of the multi-hot input product, bias and recurrent product rounds it)
-            np.take(self._rows1, ids[row], axis=0, out=state.rows)
-            np.add.reduce(state.rows, axis=0, out=z)
+            np.add.reduce(self._rows1.take(ids[row], axis=0), axis=0, out=z)
             z += self._bias1
             np.matmul(h[:u], self._recurrent1, out=product)
             z += product
