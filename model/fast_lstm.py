@@ -8,8 +8,12 @@ together as a batch. Gate order and activations are Keras' (i, f, c, o; sigmoid 
 output equals the Keras model's own for the same ids (tested to 1e-5).
 
 The arithmetic is float32, as trained: a 256 x 1024 vector-matrix product costs ~20 us in float32
-against ~60-120 us in float64 on the 2-core server, and a 16-bar piece takes ~130 steps of three such
-products plus the output layer. A batch is stepped row by row with the same vector products, never
+against ~60-120 us in float64 on the 2-core server, and a 16-bar piece takes ~150 steps of three such
+products. At 2 x 192 units a step reads 2.4 MB of weights, more than a core's 2 MB L2, so it is bound by
+memory traffic (the products take ~33 us with the weights in L2, ~55 us from L3 on a quiet machine,
+twice that when the neighbours are busy); everything else a step does works in buffers kept in the
+state, in the same order of operations as before they were kept (the logits are bit for bit the
+same, and so is every piece). A batch is stepped row by row with the same vector products, never
 one matrix product (which rounds differently from a single row's and would now and then tip a
 draw), so a piece composed in a batch is bit for bit the piece composed alone; a batched matrix
 product would not be faster at these sizes anyway (measured: 8 rows ~145 us against 8 x ~21 us).
@@ -45,8 +49,8 @@ WEIGHT_NAMES = (
 @dataclass(slots=True)
 class LSTMState:
     """Hidden and cell state of both layers for a batch of sequences (``h[:, :units]`` is layer 1's,
-    ``h[:, units:]`` layer 2's, so layer 2 reads ``h`` whole), plus the buffers a step works in (so a
-    step allocates nothing); owned by one caller."""
+    ``h[:, units:]`` layer 2's, so layer 2 reads ``h`` whole), plus the buffers a step works in;
+    owned by one caller."""
 
     h: FloatArray
     c: FloatArray
@@ -136,8 +140,8 @@ class FastLSTM:
         z, product = state.gates[0], state.gates[3]
         for row in range(ids.shape[0]) if rows is None else rows:
             h, c, logits = state.h[row], state.c[row], state.logits[row]
-            # z = sum of the active ids' rows + bias + h1 @ recurrent, added in that order (as Keras'
-            # sum of the multi-hot input product, bias and recurrent product rounds it)
+            # z = ((sum of the active ids' rows, first to last) + bias) + h1 @ recurrent: the order
+            # the pieces were always composed with (another order rounds differently)
             np.add.reduce(self._rows1.take(ids[row], axis=0), axis=0, out=z)
             z += self._bias1
             np.matmul(h[:u], self._recurrent1, out=product)
