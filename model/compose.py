@@ -468,7 +468,7 @@ class Composer:
         root = chord.symbol.root
         pitches = self._pitches(voice, root)
         allowed = self._allowed(voice, pitches)
-        if not allowed.any():  # never seen in tests; counted so that it would show
+        if not np.count_nonzero(allowed):  # never seen in tests; counted so that it would show
             voice.fallbacks += 1
             position = voice.time % GRID_PER_BAR
             allowed = self._fits[position] & ~self._has_pitch & ~self._is_tie
@@ -486,7 +486,7 @@ class Composer:
             candidates = allowed.nonzero()[0]
             scaled = logits[candidates] - voice.pull.take(pitches[candidates], mode="clip")
             scaled /= voice.plan.temperature * TEMPERATURE_SCALE
-            scaled -= scaled.max()
+            scaled -= np.maximum.reduce(scaled)
             cumulative = np.add.accumulate(np.exp(scaled, out=scaled), out=scaled)
             pick = cumulative.searchsorted(voice.rng.random() * cumulative[-1], side="right")
             token_id = int(candidates[pick])
