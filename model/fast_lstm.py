@@ -86,18 +86,20 @@ class FastLSTM:
         self.inputs = w["input_rows/kernel"].shape[0]
         # Multi-hot input: each active id (1 + groups per step) adds its row of the folded table.
         folded = w["input_rows/kernel"].astype(np.float64) @ w["lstm_1/kernel"].astype(np.float64)
-        self._rows1 = folded.astype(np.float32)
-        self._bias1 = w["lstm_1/bias"]
-        self._recurrent1 = w["lstm_1/recurrent_kernel"]
-        # Layer 2 reads [h1, h2] through its input and recurrent kernels stacked: one product.
-        self._stacked2 = np.concatenate([w["lstm_2/kernel"], w["lstm_2/recurrent_kernel"]])
-        self._bias2 = w["lstm_2/bias"]
-        self._dense = w["next_token/kernel"]
-        self._dense_bias = w["next_token/bias"]
-        # sigmoid(x) = (1 + tanh(x / 2)) / 2: one tanh call covers all four gates.
+        # sigmoid(x) = (1 + tanh(x / 2)) / 2: one tanh call covers all four gates. Everything that adds
+        # up to a layer's pre-activations has its i, f and o columns stored halved, so the sums come
+        # out as x / 2 directly; halving is exact (short of subnormal weights, of which the shipped
+        # model has none), so each sum is exactly half of the unhalved one, bit for bit.
         scale = np.full(4 * self.units, 0.5, dtype=np.float32)
         scale[2 * self.units : 3 * self.units] = 1.0
-        self._gate_scale = scale
+        self._rows1 = folded.astype(np.float32) * scale
+        self._bias1 = w["lstm_1/bias"] * scale
+        self._recurrent1 = w["lstm_1/recurrent_kernel"] * scale
+        # Layer 2 reads [h1, h2] through its input and recurrent kernels stacked: one product.
+        self._stacked2 = np.concatenate([w["lstm_2/kernel"], w["lstm_2/recurrent_kernel"]]) * scale
+        self._bias2 = w["lstm_2/bias"] * scale
+        self._dense = w["next_token/kernel"]
+        self._dense_bias = w["next_token/bias"]
         self._half = np.float32(0.5)
         self._rows1, self._recurrent1, self._stacked2, self._dense = _on_huge_pages(
             [self._rows1, self._recurrent1, self._stacked2, self._dense]
@@ -121,8 +123,7 @@ class FastLSTM:
         """One LSTM layer's update of ``h`` and ``c`` in place from the pre-activations ``gates[0]``."""
         u = self.units
         z, t, g, product = gates
-        np.multiply(z, self._gate_scale, out=t)
-        np.tanh(t, out=t)
+        np.tanh(z, out=t)
         np.multiply(t, self._half, out=g)
         g += self._half
         np.multiply(g[u : 2 * u], c, out=c)
