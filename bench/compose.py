@@ -7,7 +7,9 @@ Fast path: :class:`model.compose.Composer` with the shipped model, 16 bars for 2
 asks Keras' ``model.predict`` for the next-token distribution over the last ``window`` steps (the
 training window), as deepjazz did; only a few pieces, it is slow. The load average is printed before
 and after: the server is shared, and the fast path is bound by memory traffic (its weights do not fit a
-core's L2), so neighbours slow it down even when it has a core to itself.
+core's L2), so neighbours slow it down even when it has a core to itself. ``--against DIR`` times
+another checkout's composer (e.g. main's worktree) on the same seeds, round for round alternating
+with this one, so that a before/after ratio sees the same neighbours.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ import functools
 import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -76,6 +81,48 @@ def _pieces(
     return times, statistics.mean(len(p.extra["tokens"].replace("|", " ").split()) for p in pieces)
 
 
+_OTHER_CHECKOUT = """
+import json, sys, time
+from model.compose import Composer
+composer = Composer.load()
+composer.compose(16, seed=0)
+times = []
+for seed in range(int(sys.argv[1])):
+    started = time.perf_counter()
+    composer.compose(16, seed=seed, like=sys.argv[2] or None)
+    times.append(time.perf_counter() - started)
+print(json.dumps(times))
+"""
+
+
+def _other_checkout(checkout: Path, seeds: int, like: str | None) -> list[float]:
+    """Seconds per 16-bar piece for seeds 0.. as composed by ``checkout``'s own ``model`` package."""
+    done = subprocess.run(
+        [sys.executable, "-c", _OTHER_CHECKOUT, str(seeds), like or ""],
+        cwd=checkout,
+        env={**os.environ, "PYTHONPATH": str(checkout)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    times: list[float] = json.loads(done.stdout.splitlines()[-1])
+    return times
+
+
+def _compare(composer: Composer, checkout: Path, seeds: int, rounds: int) -> None:
+    """This composer against ``checkout``'s, alternating round by round."""
+    for like in (None, "Parker"):
+        ours: list[float] = []
+        theirs: list[float] = []
+        for _ in range(rounds):
+            theirs += _other_checkout(checkout, seeds, like)
+            ours += _pieces(composer, seeds, like)[0]
+        ratio = _percentile(ours, 0.5) / _percentile(theirs, 0.5)
+        print(f"{like or 'plain'}: {checkout} {_spread(theirs)}")
+        print(f"{' ' * len(like or 'plain')}  this checkout {_spread(ours)}  (p50 ratio {ratio:.2f})")
+    print(f"load average {_load()} after the comparison")
+
+
 def _spread(seconds: Sequence[float]) -> str:
     return "  ".join(f"p{share} {_percentile(seconds, share / 100) * 1e3:.1f} ms" for share in (50, 90, 95))
 
@@ -93,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=20, help="pieces timed on the fast path")
     parser.add_argument("--rounds", type=int, default=1, help="times over the seeds on the fast path")
     parser.add_argument("--naive", type=int, default=3, help="pieces timed on the naive path (0: none)")
+    parser.add_argument("--against", type=Path, help="another checkout to time on the same seeds")
     args = parser.parse_args(argv)
 
     print(f"load average {_load()} at the start")
@@ -107,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"styled 16 bars like Parker (two rows per step): {_spread(styled)}")
     print(f"batch  8 x 16 bars (compose_many): p50 {_percentile(batched, 0.5) * 1e3:.1f} ms per batch")
     print(f"load average {_load()} after the fast path")
+    if args.against is not None:
+        _compare(composer, args.against, args.seeds, args.rounds)
     if args.naive <= 0:
         return 0
 
