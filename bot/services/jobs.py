@@ -46,7 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar, cast
 
-from bot.core.failures import ReportedFailure, new_request_id
+from bot.core.failures import DeadlinePassed, ReportedFailure, new_request_id
 from model.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -489,6 +489,15 @@ class JobQueue(Generic[R, T]):
         if not job.result.done():
             if error is None:
                 job.result.set_result(work.result())
+            elif isinstance(error, DeadlinePassed) and self._job_timeout is not None:
+                log.error(
+                    "request %s timed out after %g s: %s (a job of user %s)",
+                    job.id,
+                    self._job_timeout,
+                    error,
+                    job.user_id,
+                )
+                job.result.set_exception(JobTimedOut(job.id, self._job_timeout))
             elif isinstance(error, InputError):
                 job.result.set_exception(error)
             else:
