@@ -13,7 +13,8 @@ slot or the queue's last place.
 - ``jazzbot:workers``     sorted set: live worker processes (score: last heartbeat, ms)
 - ``jazzbot:durations``   list: the newest :data:`RECENT_JOBS` job durations (ms), for estimates
 - ``jazzbot:clip:<job>``  the finished clip (pickled :class:`~bot.audio.clips.Clip`), kept
-                          :data:`TOKEN_LIFE_MS`; written once (``SET NX``), which makes a job idempotent
+                          :data:`TOKEN_LIFE_MS`, or :data:`CLIP_READ_MS` once its bot has read it;
+                          written once (``SET NX``), which makes a job idempotent
 - ``jazzbot:notice:<job>`` why a job ended without a clip (expired, refused, failed), kept a day
 - ``jazzbot:events:<bot>`` stream: one bot process's job events (stage, done, failed, ...); it expires
                           a while after its last job ended, so a bot that is gone leaves nothing behind
@@ -44,6 +45,9 @@ TOKEN_LIFE_MS = 15 * 60 * 1000
 """A Discord interaction token lasts 15 minutes: a job older than that is dropped with a notice."""
 STALE_MS = TOKEN_LIFE_MS + 5 * 60 * 1000
 """Admission entries older than this are pruned (their bot is gone or gave up long ago)."""
+CLIP_READ_MS = 60_000
+"""Once its bot has read a clip (and stores it in its own database), Redis keeps it only this long: at
+~0.3 MiB a clip, keeping every clip the full token life would hold 15 minutes of clips in memory."""
 HEARTBEAT_MS = 2000
 """Workers stamp ``jazzbot:workers`` this often; one unheard of for :data:`WORKER_LOST_MS` is gone."""
 WORKER_LOST_MS = 10_000

@@ -485,7 +485,10 @@ class RemoteQueue:
             job.reporter.report(Progress(text))
             return
         if kind == "done":
-            data = await self._redis.get(state.clip_key(job_id))
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.get(state.clip_key(job_id))
+                pipe.pexpire(state.clip_key(job_id), state.CLIP_READ_MS)
+                data, _ = await pipe.execute()
             if data is None:
                 log.error("request %s: done, but its clip is gone from Redis", job_id)
                 job.result.set_exception(JobFailed(job_id))

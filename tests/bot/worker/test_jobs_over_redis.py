@@ -52,6 +52,12 @@ async def test_a_job_goes_to_a_worker_and_its_clip_comes_back_with_progress(
     assert {"composing", "rendering"} <= set(states)
     assert status.reachable and status.workers == 1 and status.waiting == status.running == 0
     assert len(await done_events(queue_url, state.events_key(queue.bot_id))) == 1
+    redis = Redis.from_url(queue_url)
+    try:
+        [key] = [key async for key in redis.scan_iter(match=state.clip_key("*"))]
+        assert 0 < await redis.pttl(key) <= state.CLIP_READ_MS  # read by its bot: kept only a minute
+    finally:
+        await redis.aclose()
 
 
 async def test_a_job_run_again_is_never_announced_twice(
