@@ -52,6 +52,7 @@ from bot.services.jobs import (
     Cooldown,
     JobFailed,
     JobQueue,
+    JobTimedOut,
     Progress,
     ProgressCallback,
     QueueFull,
@@ -557,4 +558,6 @@ def _failure(kind: str, text: str, job_id: str) -> Exception:
         return WorkerRefused(job_id)
     if kind == "lost":
         return JobLost(job_id)
+    if kind == "timeout":
+        return JobTimedOut(job_id, float(text))
     return JobFailed(job_id)

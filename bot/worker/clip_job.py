@@ -30,6 +30,7 @@ from typing import Any
 from arq.connections import ArqRedis
 
 from bot.audio.clips import Clip
+from bot.core.failures import DeadlinePassed
 from bot.core.requests import JazzRequest
 from bot.services import queue_state as state
 from bot.services.studio import Studio
@@ -81,6 +82,10 @@ class ClipMaker:
             clip: Clip = await loop.run_in_executor(
                 self._executor, self._studio.make, request, events.threadsafe(loop)
             )
+        except DeadlinePassed as error:  # before InputError: an encode timeout is both, and not the member's
+            await events.close()
+            log.error("request %s timed out: %s (a job of user %s)", job_id, error, payload.user_id)
+            return await self._tell(job_id, payload, "timeout", f"{self._studio.job_timeout:g}")
         except InputError as error:
             await events.close()
             return await self._tell(job_id, payload, "input", str(error))

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from bot.core.requests import JazzRequest
 from bot.services import queue_state as state
-from bot.services.jobs import Cooldown, Progress, QueueFull, ShuttingDown, UserLimit
+from bot.services.jobs import Cooldown, JobTimedOut, Progress, QueueFull, ShuttingDown, UserLimit
 from bot.services.remote_jobs import JobExpired, WorkerRefused
 from tests.bot.worker.helpers import REPO, WorkerProcess, remote_queue, until
 
@@ -153,6 +153,23 @@ async def test_a_worker_with_another_model_refuses_the_job_and_says_why(
     log = worker.text()
     assert f"request {refused.value.request_id} refused" in log
     assert "'soloist-2x192 00000000'" in log and "ERROR" in log
+
+
+async def test_a_job_past_the_workers_job_timeout_is_told_it_took_too_long(
+    queue_url: str, workers: Callable[..., WorkerProcess]
+) -> None:
+    """The worker's render stops at its deadline (a job timeout too short for any clip): the member
+    hears the clip took too long, with a request id, and the worker logs it at ERROR."""
+    worker = await workers(queue_url, JAZZBOT_JOB_TIMEOUT="0.001").ready()
+    queue = remote_queue(queue_url)
+    try:
+        with pytest.raises(JobTimedOut) as stopped:
+            await asyncio.wait_for(queue.run(9, QUICK), 30)
+    finally:
+        await queue.close()
+    assert "took longer than 0.001 s" in str(stopped.value)
+    log = worker.text()
+    assert f"request {stopped.value.request_id} timed out" in log and "ERROR" in log
 
 
 ADMIT_IN_ANOTHER_PROCESS = """
