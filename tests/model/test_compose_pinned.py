@@ -1,11 +1,11 @@
 """Speed work on the composer must not change a note: a few pieces' MIDI bytes, pinned.
 
-The hashes were taken from the composer before its hot path was optimised (re-pinned at the merge of
-the speed work, after phrase shaping changed the music on purpose: the same hashes from the code before
-and after that merge; shipped model ``soloist-2x192 8ee5805c``) on the project's server; every change since must give the same
-bytes for the same seed. They hold for that model only, and assume the same BLAS kernels (another CPU
-family may round a product differently and tip a draw). When the music is changed on purpose (a new
-model, a new sampling rule), re-pin from the failure message, which lists what is composed now.
+The hashes were re-pinned when the speed work was merged, after phrase shaping had changed the music
+on purpose: the code before and after that merge gives the same hashes (shipped model
+``soloist-2x192 8ee5805c``, on the project's server). Every change since must give the same bytes for
+the same seed. They hold for that model only, and assume the same BLAS kernels (another CPU family may
+round a product differently and tip a draw). When the music is changed on purpose (a new model, a new
+sampling rule), re-pin from the failure message, which lists what is composed now.
 """
 
 from __future__ import annotations
