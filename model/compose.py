@@ -49,6 +49,7 @@ from model.paths import DEFAULT_MODEL_DIR
 from model.phrasing import Phrasing, TokenTable
 from model.piece import BEATS_PER_BAR, METERS, TICKS_PER_QUARTER, Chord, Note, Piece, bar_ticks
 from model.progressions import Progression, chords_for, in_meter, library
+from model.style_priors import StylePrior
 from model.theory import Key, parse_key
 from model.tokens import (
     DIRECTIONS,
@@ -187,6 +188,7 @@ class _Voice:
     changes: list[int]
     style_ids: tuple[int, int, int]
     phrasing: Phrasing  # when phrases end and how long the rests between them last (model.phrasing)
+    prior: StylePrior  # the style's rhythm, interval and register priors (model.style_priors)
     tokens: list[int] = field(default_factory=list)
     pitches: list[int | None] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
@@ -206,7 +208,7 @@ class _Voice:
 
     @property
     def centre(self) -> float:
-        return (self.plan.low + self.plan.high) / 2
+        return self.prior.centre
 
     def chord_now(self) -> int:
         chords = self.plan.context
@@ -392,11 +394,11 @@ class Composer:
             style_ids = self._conditioning.style_ids(plan.tempo, plan.style.era, plan.style.soloist)
             style = plan.style
             phrasing = Phrasing.start(self._phrase_tokens, plan.seed, plan.tempo, style.era, style.soloist)
-            voices.append(
-                _Voice(
-                    plan, np.random.default_rng(plan.seed), next_changes(plan.context), style_ids, phrasing
-                )
+            prior = StylePrior.start(
+                self._vocab, self._pull, plan.seed, style.era, style.soloist, plan.low, plan.high, plan.bar_grid
             )
+            rng = np.random.default_rng(plan.seed)
+            voices.append(_Voice(plan, rng, next_changes(plan.context), style_ids, phrasing, prior))
         if not voices:
             return []
         styled = [row for row, voice in enumerate(voices) if voice.plan.style.era is not None]
@@ -516,7 +518,7 @@ class Composer:
         token_id = self._restated(voice, allowed, pitches)
         voice.motif_notes += int(token_id >= 0)
         if token_id < 0:
-            scaled = logits - self._pull * (pitches - voice.centre) ** 2
+            scaled = logits + voice.prior.shift(pitches, voice.previous, voice.time)
             scaled /= voice.plan.temperature * TEMPERATURE_SCALE
             scaled[~allowed] = -np.inf
             scaled -= scaled.max()
