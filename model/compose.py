@@ -49,7 +49,7 @@ from model.paths import DEFAULT_MODEL_DIR
 from model.phrasing import Phrasing, TokenTable
 from model.piece import BEATS_PER_BAR, METERS, TICKS_PER_QUARTER, Chord, Note, Piece, bar_ticks
 from model.progressions import Progression, chords_for, in_meter, library
-from model.style_priors import StylePrior
+from model.style_priors import Priors, StylePrior, load_priors, token_class
 from model.theory import Key, parse_key
 from model.tokens import (
     DIRECTIONS,
@@ -255,7 +255,14 @@ def drawable(
 class Composer:
     """The shipped (or any trained) model, ready to compose; see the module docstring."""
 
-    def __init__(self, network: FastLSTM, vocab: Sequence[str], meta: dict[str, Any], name: str) -> None:
+    def __init__(
+        self,
+        network: FastLSTM,
+        vocab: Sequence[str],
+        meta: dict[str, Any],
+        name: str,
+        priors: Priors | None = None,
+    ) -> None:
         if len(vocab) != network.vocab_size:
             raise ValueError(f"vocabulary of {len(vocab)} tokens does not fit the network")
         self._network = network
@@ -281,6 +288,8 @@ class Composer:
         self._bars = {beats: self._bar_masks(beats * GRID_PER_BEAT) for beats in METERS}
         self._pull = np.where(self._has_pitch, REGISTER_PULL / 144, 0.0)
         self._phrase_tokens = TokenTable.of(self._grid, self._is_rest, self._has_pitch)
+        self._priors = load_priors() if priors is None else priors  # model.style_priors
+        self._classes = tuple(token_class(t) for t in self._vocab)
 
     def _bar_masks(self, bar_grid: int) -> _BarMasks:
         """The position masks for bars ``bar_grid`` grid units long."""
@@ -328,8 +337,9 @@ class Composer:
         return before, closing
 
     @classmethod
-    def load(cls, model_dir: Path = DEFAULT_MODEL_DIR) -> Composer:
-        """Read ``weights.npz``, ``vocab.json`` and ``meta.json`` written by ``python -m model.train``."""
+    def load(cls, model_dir: Path = DEFAULT_MODEL_DIR, priors: Priors | None = None) -> Composer:
+        """Read ``weights.npz``, ``vocab.json`` and ``meta.json`` written by ``python -m model.train``;
+        ``priors``: the style priors to sample with (default: :func:`model.style_priors.load_priors`)."""
         weights = model_dir / "weights.npz"
         if not weights.is_file():
             raise FileNotFoundError(
@@ -339,7 +349,7 @@ class Composer:
         vocab = json.loads((model_dir / "vocab.json").read_text())
         meta = json.loads((model_dir / "meta.json").read_text())
         digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:8]
-        return cls(network, vocab, meta, f"soloist-2x{network.units} {digest}")
+        return cls(network, vocab, meta, f"soloist-2x{network.units} {digest}", priors)
 
     @property
     def name(self) -> str:
@@ -394,8 +404,15 @@ class Composer:
             style_ids = self._conditioning.style_ids(plan.tempo, plan.style.era, plan.style.soloist)
             style = plan.style
             phrasing = Phrasing.start(self._phrase_tokens, plan.seed, plan.tempo, style.era, style.soloist)
+            span = (plan.low, plan.high, plan.bar_grid)
             prior = StylePrior.start(
-                self._vocab, self._pull, plan.seed, style.era, style.soloist, plan.low, plan.high, plan.bar_grid
+                self._priors,
+                self._classes,
+                self._pull,
+                plan.seed,
+                (style.era, style.soloist),
+                plan.tempo,
+                span,
             )
             rng = np.random.default_rng(plan.seed)
             voices.append(_Voice(plan, rng, next_changes(plan.context), style_ids, phrasing, prior))

@@ -34,8 +34,8 @@ import argparse
 import json
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
@@ -44,9 +44,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from model.conditioning import ERAS
 from model.errors import InputError
 from model.melody_metrics import SPREAD_WINDOW_BARS, window_medians
-from model.paths import DATA_DIR
+from model.paths import DATA_DIR, DEFAULT_MODEL_DIR
 from model.phrasing import tempo_band, training_solos
 from model.sequences import centre_of, solo_events
 from model.tokens import REST, TIE, token_grid, token_kind
@@ -57,16 +58,27 @@ MAX_INTERVAL = 13
 """Interval buckets 0..12 semitones one by one, then one for anything wider."""
 MIN_NOTES = 2000
 """A soloist gets priors of his or her own with at least this many notes in the training solos."""
-SMOOTHING = 2000.0
+SMOOTHING = 500.0
 """A style's histograms are smoothed towards the reference as if they held this many more tokens."""
+CALIBRATION_SMOOTHING = 300.0
+"""Generated shares are smoothed towards the target by this many tokens (or intervals)."""
+BAND_TEMPI = (90, 130, 170, 215, 270)
+"""The tempo the calibration composes at for each conditioning tempo band."""
+CALIBRATION_PIECES = 24
+CALIBRATION_SEED = 10_000
+"""Calibration pieces use seeds from here (the evaluation uses 0..n-1)."""
 MAX_LOG_RATIO = 2.0
-DENSITY_WEIGHT = 1.0
+MIN_LOG_RATIO = 0.002
+"""Smaller log-ratios are left out of the file (they count as 0)."""
+MIN_BAND_TOKENS = 500
+"""A style gets rhythm log-ratios of its own at a tempo band with at least this many tokens there."""
+DENSITY_WEIGHT = 0.4
 """How much of the rhythm log-ratio reaches the logits (tuned on training solos, docs/MODEL.md)."""
 INTERVAL_WEIGHT = 1.0
 """How much of the interval log-ratio reaches the logits."""
 BREATH_SCALE = 1.0
 """The breathing offsets' spread as a share of the style's real spread of 8-bar median pitches."""
-BREATH_PULL = 1.0
+BREATH_PULL = 4.0
 """How hard the line is drawn towards the breathing target (multiples of the register pull)."""
 MARGIN = 9.0
 """The moved centre stays at least this many semitones inside the range."""
@@ -109,13 +121,26 @@ def count_solo(solo: Solo) -> SoloCounts:
 
 
 @dataclass(frozen=True, slots=True)
-class Prior:
-    """One style's table: rhythm and interval log-ratios, register centre offset and breath."""
+class Target:
+    """What the real solos of one style play: token-class shares per tempo band, interval shares,
+    the centre offset (the style's median pitch minus the corpus's) and the breath (sd of 8-bar
+    window medians around the solo's median)."""
 
-    density: dict[str, float]  # token class -> log-ratio (absent: 0)
+    classes: dict[int, dict[str, float]]
+    intervals: dict[int, float]
+    offset: float
+    breath: float
+    notes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """One style's table: rhythm log-ratios per tempo band, interval log-ratios, register."""
+
+    bands: dict[int, dict[str, float]]  # tempo band -> token class -> log-ratio (absent: 0)
     intervals: tuple[float, ...]  # interval bucket 0..MAX_INTERVAL -> log-ratio
-    offset: float  # the style's median pitch minus the corpus's (semitones)
-    breath: float  # sd of 8-bar window medians around the solo's median (semitones)
+    offset: float
+    breath: float
     notes: int
 
 
@@ -123,90 +148,172 @@ class Prior:
 class Priors:
     styles: dict[str, Prior]  # ALL, eras, soloists
     source: str
+    rows: dict[tuple[str, int, tuple[str, ...]], npt.NDArray[np.float64]] = field(
+        default_factory=dict, compare=False
+    )
 
-    def of(self, era: str | None, soloist: str | None) -> Prior:
-        """A soloist's prior, else the era's, else the corpus's."""
-        return self.styles.get(soloist or "") or self.styles.get(era or "") or self.styles[ALL]
+    def name(self, era: str | None, soloist: str | None) -> str:
+        """The table a style plays: the soloist's, else the era's, else the corpus's."""
+        return next((n for n in (soloist, era) if n is not None and n in self.styles), ALL)
+
+    def density_row(
+        self, classes: tuple[str, ...], era: str | None, soloist: str | None, band: int
+    ) -> npt.NDArray[np.float64]:
+        """``DENSITY_WEIGHT`` times the log-ratio of each token's class (``classes``: per token)."""
+        key = (self.name(era, soloist), band, classes)
+        if key not in self.rows:
+            density = self.styles[key[0]].bands.get(band, {})
+            row = DENSITY_WEIGHT * np.array([density.get(c, 0.0) for c in classes])
+            row.flags.writeable = False
+            self.rows[key] = row
+        return self.rows[key]
 
 
-def _log_ratio(
-    own: Counter[Any], reference: dict[Any, float], keys: Iterable[Any]
-) -> dict[Any, float]:
-    """``log(p_own / p_ref)`` per key, ``own`` smoothed towards ``reference`` by :data:`SMOOTHING`."""
-    total = sum(own.values())
-    result = {}
-    for key in keys:
-        ref = reference.get(key, 0.0)
-        if ref <= 0:
-            continue
-        smoothed = (own.get(key, 0) + SMOOTHING * ref) / (total + SMOOTHING)
-        result[key] = float(np.clip(np.log(smoothed / ref), -MAX_LOG_RATIO, MAX_LOG_RATIO))
-    return result
-
-
-def _shares(counter: Counter[Any]) -> dict[Any, float]:
+def _shares(counter: Mapping[Any, float]) -> dict[Any, float]:
     total = sum(counter.values())
     return {k: v / total for k, v in counter.items()} if total else {}
 
 
-def _reference(
-    members: Sequence[SoloCounts], bands: dict[int, tuple[Counter[str], Counter[int]]]
-) -> tuple[dict[str, float], dict[int, float]]:
-    """The corpus's class and interval shares at the tempi of ``members`` (weighted by their tokens
-    per tempo band)."""
-    weights: Counter[int] = Counter()
-    for m in members:
-        weights[m.band] += sum(m.classes.values())
-    total = sum(weights.values())
-    classes: dict[str, float] = {}
-    intervals: dict[int, float] = {}
-    for band, weight in weights.items():
-        for key, share in _shares(bands[band][0]).items():
-            classes[key] = classes.get(key, 0.0) + weight / total * share
-        for key, share in _shares(bands[band][1]).items():
-            intervals[key] = intervals.get(key, 0.0) + weight / total * share
-    return classes, intervals
+def _smoothed(own: Counter[Any], towards: dict[Any, float], weight: float) -> dict[Any, float]:
+    """``own``'s shares smoothed towards ``towards`` as if ``weight`` more items were shaped like it."""
+    total = sum(own.values())
+    keys = set(own) | set(towards)
+    return {k: (own.get(k, 0) + weight * towards.get(k, 0.0)) / (total + weight) for k in keys}
 
 
-def _prior(members: Sequence[SoloCounts], bands: dict[int, tuple[Counter[str], Counter[int]]], corpus_median: float) -> Prior:
+def _target(
+    members: Sequence[SoloCounts], bands: dict[int, tuple[Counter[str], Counter[int]]], corpus_median: float
+) -> Target:
+    """A style's real shares. At each tempo band its own tokens there (if any) are smoothed towards
+    the corpus's shares at that band tilted by how the style's tokens over all its tempi differ from
+    the corpus's at the same tempi (the corpus's band shares weighted by the style's tokens per band)."""
     classes: Counter[str] = Counter()
     intervals: Counter[int] = Counter()
+    weights: Counter[int] = Counter()
     for m in members:
         classes.update(m.classes)
         intervals.update(m.intervals)
-    ref_classes, ref_intervals = _reference(members, bands)
-    density = _log_ratio(classes, ref_classes, sorted(ref_classes))
-    by_interval = _log_ratio(intervals, ref_intervals, range(MAX_INTERVAL + 1))
+        weights[m.band] += sum(m.classes.values())
+    reference: dict[str, float] = {}
+    corpus_intervals: Counter[int] = Counter()
+    for band, weight in weights.items():
+        for key, share in _shares(bands[band][0]).items():
+            reference[key] = reference.get(key, 0.0) + weight * share
+        corpus_intervals.update(bands[band][1])
+    leaning = {
+        k: v / max(reference.get(k, 0.0), 1e-12)
+        for k, v in _smoothed(classes, _shares(reference), SMOOTHING).items()
+    }
+    per_band = {}
+    for band in range(len(BAND_TEMPI)):
+        own: Counter[str] = Counter()
+        for m in members:
+            if m.band == band:
+                own.update(m.classes)
+        tilted = {k: v * leaning.get(k, 1.0) for k, v in _shares(bands[band][0]).items()}
+        total = sum(tilted.values())
+        per_band[band] = _smoothed(own, {k: v / total for k, v in tilted.items()}, SMOOTHING)
     deviations = [d for m in members for d in m.deviations]
-    median = statistics.median(m.median for m in members)
-    breath = float(np.sqrt(np.mean(np.square(deviations)))) if deviations else 0.0
-    return Prior(
-        {k: v for k, v in density.items() if abs(v) >= 5e-4},
-        tuple(by_interval.get(i, 0.0) for i in range(MAX_INTERVAL + 1)),
-        median - corpus_median,
-        breath,
+    return Target(
+        per_band,
+        _smoothed(intervals, _shares(corpus_intervals), SMOOTHING),
+        statistics.median(m.median for m in members) - corpus_median,
+        float(np.sqrt(np.mean(np.square(deviations)))) if deviations else 0.0,
         sum(m.notes for m in members),
     )
 
 
-def build(solos: Sequence[Solo]) -> Priors:
-    """The priors of ``solos`` (the training solos, every meter)."""
+def targets(solos: Sequence[Solo]) -> dict[str, Target]:
+    """Every style's :class:`Target` from ``solos``: the corpus (:data:`ALL`), each era, and each
+    performer with at least :data:`MIN_NOTES` notes."""
     counted = [(s, count_solo(s)) for s in solos]
-    bands: dict[int, tuple[Counter[str], Counter[int]]] = {}
+    bands: dict[int, tuple[Counter[str], Counter[int]]] = {
+        b: (Counter(), Counter()) for b in range(len(BAND_TEMPI))
+    }
     for _, c in counted:
-        classes, intervals = bands.setdefault(c.band, (Counter(), Counter()))
-        classes.update(c.classes)
-        intervals.update(c.intervals)
+        bands[c.band][0].update(c.classes)
+        bands[c.band][1].update(c.intervals)
     corpus_median = statistics.median(c.median for _, c in counted)
     groups: dict[str, list[SoloCounts]] = {ALL: [c for _, c in counted]}
-    for solo, c in counted:
+    for solo, c in sorted(counted, key=lambda sc: sc[0].era):
         groups.setdefault(solo.era, []).append(c)
     performers: dict[str, list[SoloCounts]] = {}
     for solo, c in counted:
         performers.setdefault(solo.performer, []).append(c)
     groups |= {p: m for p, m in sorted(performers.items()) if sum(c.notes for c in m) >= MIN_NOTES}
-    styles = {name: _prior(members, bands, corpus_median) for name, members in groups.items()}
-    return Priors(styles, f"{len(solos)} WJazzD training solos")
+    return {name: _target(members, bands, corpus_median) for name, members in groups.items()}
+
+
+def _log_ratio(target: dict[Any, float], generated: Counter[Any]) -> dict[Any, float]:
+    """``log(target / generated)`` per key, the generated shares smoothed towards the target by
+    :data:`CALIBRATION_SMOOTHING` items (a class the pieces rarely play keeps a small correction)."""
+    played = _smoothed(generated, target, CALIBRATION_SMOOTHING)
+    return {
+        k: float(np.clip(np.log(target[k] / played[k]), -MAX_LOG_RATIO, MAX_LOG_RATIO))
+        for k in sorted(target, key=str)
+        if target[k] > 0
+    }
+
+
+def _neutral(real: dict[str, Target]) -> Priors:
+    """Priors with the register of ``real`` and no rhythm or interval correction."""
+    return Priors(
+        {n: Prior({}, (0.0,) * (MAX_INTERVAL + 1), t.offset, t.breath, t.notes) for n, t in real.items()},
+        "uncalibrated",
+    )
+
+
+def build(
+    solos: Sequence[Solo],
+    model_dir: Path = DEFAULT_MODEL_DIR,
+    pieces: int = CALIBRATION_PIECES,
+    only: Sequence[str] | None = None,
+) -> Priors:
+    """Calibrated priors: the real shares of ``solos`` (the training solos) against what the model
+    in ``model_dir`` plays without a correction, ``pieces`` 16-bar pieces per style and tempo band
+    (seeds from :data:`CALIBRATION_SEED`, never the evaluation's). ``only``: these styles (and
+    :data:`ALL`) instead of every style the composer can play."""
+    from model.compose import Composer, ComposeRequest
+    from model.evaluation_sets import FLAT_NAMES
+    from model.progressions import library
+
+    real = targets(solos)
+    composer = Composer.load(model_dir, priors=_neutral(real))
+    names = [n for n in real if n == ALL or n in ERAS or composer.style(n).soloist == n]
+    if only is not None:
+        names = [n for n in names if n == ALL or n in only]
+    slugs = sorted(library())
+    styles = {}
+    for name in names:
+        like = None if name == ALL else name
+        bands: dict[int, dict[str, float]] = {}
+        intervals: Counter[int] = Counter()
+        for band, tempo in enumerate(BAND_TEMPI):
+            requests = [
+                ComposeRequest(
+                    16, tempo, FLAT_NAMES[i % 12], slugs[i % len(slugs)], 1.0, CALIBRATION_SEED + i, like
+                )
+                for i in range(pieces)
+            ]
+            played: Counter[str] = Counter()
+            for piece in composer.compose_many(requests):
+                played.update(token_class(t) for t in piece.extra["tokens"].split() if t != "|")
+                line = [n.pitch for n in piece.melody if n.pitch is not None]
+                intervals.update(min(abs(b - a), MAX_INTERVAL) for a, b in pairwise(line))
+            ratio = _log_ratio(real[name].classes[band], played)
+            bands[band] = {k: v for k, v in ratio.items() if abs(v) >= MIN_LOG_RATIO}
+        by_interval = _log_ratio(real[name].intervals, intervals)
+        target = real[name]
+        styles[name] = Prior(
+            bands,
+            tuple(by_interval.get(i, 0.0) for i in range(MAX_INTERVAL + 1)),
+            target.offset,
+            target.breath,
+            target.notes,
+        )
+    return Priors(
+        styles, f"{len(solos)} WJazzD training solos, {composer.name}, {pieces} pieces per style and band"
+    )
 
 
 def to_json(priors: Priors) -> str:
@@ -215,29 +322,32 @@ def to_json(priors: Priors) -> str:
             "notes": p.notes,
             "offset": round(p.offset, 3),
             "breath": round(p.breath, 3),
-            "intervals": [round(v, 4) for v in p.intervals],
-            "density": {k: round(v, 4) for k, v in sorted(p.density.items(), key=_class_order)},
+            "intervals": [round(v, 3) for v in p.intervals],
+            "bands": {str(b): _classes(d) for b, d in sorted(p.bands.items())},
         }
 
     data = {
         "source": priors.source,
         "max_interval": MAX_INTERVAL,
+        "band_tempi": list(BAND_TEMPI),
         "styles": {name: entry(p) for name, p in priors.styles.items()},
     }
     return json.dumps(data, separators=(",", ":")) + "\n"
 
 
-def _class_order(item: tuple[str, float]) -> tuple[str, int]:
-    return item[0][0], int(item[0][1:])
+def _classes(density: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 3) for k, v in sorted(density.items(), key=lambda i: (i[0][0], int(i[0][1:])))}
 
 
 def from_json(text: str) -> Priors:
     data = json.loads(text)
-    if data["max_interval"] != MAX_INTERVAL:
-        raise ValueError("the style priors were built with other settings; run python -m model.style_priors --build")
+    if data["max_interval"] != MAX_INTERVAL or data["band_tempi"] != list(BAND_TEMPI):
+        raise ValueError(
+            "the style priors were built with other settings; run python -m model.style_priors --build"
+        )
     styles = {
         name: Prior(
-            {k: float(v) for k, v in e["density"].items()},
+            {int(b): {k: float(v) for k, v in d.items()} for b, d in e["bands"].items()},
             tuple(float(v) for v in e["intervals"]),
             float(e["offset"]),
             float(e["breath"]),
@@ -272,24 +382,31 @@ class StylePrior:
     @classmethod
     def start(
         cls,
-        vocab: Sequence[str],
+        priors: Priors,
+        classes: tuple[str, ...],
         pull: npt.NDArray[np.float64],
         seed: int,
-        era: str | None,
-        soloist: str | None,
-        low: int,
-        high: int,
-        bar_grid: int,
+        style: tuple[str | None, str | None],
+        tempo: float,
+        span: tuple[int, int, int],
     ) -> StylePrior:
-        prior = load_priors().of(era, soloist)
-        density = _density_row(tuple(vocab), era, soloist)
-        intervals = INTERVAL_WEIGHT * np.array(prior.intervals)
-        middle = (low + high) / 2
+        """The prior of a line in ``style`` (era, soloist) at ``tempo``; ``classes``: each token's
+        :func:`token_class`; ``span``: the range's low and high pitch and the grid units of a bar."""
+        era, soloist = style
+        low, high, bar_grid = span
+        prior = priors.styles[priors.name(era, soloist)]
+        density = priors.density_row(classes, era, soloist, tempo_band(tempo))
         room = max(0.0, (high - low) / 2 - MARGIN)
-        centre = middle + float(np.clip(prior.offset, -room, room))
+        centre = (low + high) / 2 + float(np.clip(prior.offset, -room, room))
         return cls(
-            density, intervals, pull, centre, BREATH_SCALE * prior.breath, SPREAD_WINDOW_BARS * bar_grid,
-            np.random.default_rng([seed, 5]), [],
+            density,
+            INTERVAL_WEIGHT * np.array(prior.intervals),
+            pull,
+            centre,
+            BREATH_SCALE * prior.breath,
+            SPREAD_WINDOW_BARS * bar_grid,
+            np.random.default_rng([seed, 5]),
+            [],
         )
 
     def target(self, time: int) -> float:
@@ -300,7 +417,9 @@ class StylePrior:
         a, b = self.targets[block], self.targets[block + 1]
         return self.centre + a + (b - a) * within / self.block
 
-    def shift(self, pitches: npt.NDArray[np.int64], previous: int | None, time: int) -> npt.NDArray[np.float64]:
+    def shift(
+        self, pitches: npt.NDArray[np.int64], previous: int | None, time: int
+    ) -> npt.NDArray[np.float64]:
         """What to add to the logits: the rhythm and interval priors and the (breathing) register pull."""
         shift = self.density - self.pull * (pitches - self.centre) ** 2
         if previous is not None:
@@ -310,31 +429,29 @@ class StylePrior:
         return shift
 
 
-@cache
-def _density_row(vocab: tuple[str, ...], era: str | None, soloist: str | None) -> npt.NDArray[np.float64]:
-    density = load_priors().of(era, soloist).density
-    row = np.array([density.get(token_class(t), 0.0) for t in vocab]) * DENSITY_WEIGHT
-    row.flags.writeable = False
-    return row
-
-
 def summary(priors: Priors) -> str:
-    rows = ["| style | notes | centre offset | breath (sd) | mean note-class log-ratio, n3..n6 / n12+ |", "|---|---:|---:|---:|---:|"]
+    header = (
+        "| style | notes | centre offset | breath (sd) | log-ratio at 150-190 bpm: n3, n6, n12, n24, r12 |"
+    )
+    rows = [header, "|---|---:|---:|---:|---|"]
     for name, p in priors.styles.items():
-        short = [v for k, v in p.density.items() if k[0] == NOTE_CLASS and int(k[1:]) <= 6]
-        long = [v for k, v in p.density.items() if k[0] == NOTE_CLASS and int(k[1:]) >= 12]
-        rows.append(
-            f"| {name} | {p.notes:,} | {p.offset:+.1f} | {p.breath:.2f} | "
-            f"{np.mean(short) if short else 0:+.2f} / {np.mean(long) if long else 0:+.2f} |"
-        )
+        band = p.bands.get(2, {})
+        shown = ", ".join(f"{band.get(c, 0.0):+.2f}" for c in ("n3", "n6", "n12", "n24", "r12"))
+        rows.append(f"| {name} | {p.notes:,} | {p.offset:+.1f} | {p.breath:.2f} | {shown} |")
     return "\n".join([f"Style priors from {priors.source}.", "", *rows])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.style_priors", description=__doc__.split("\n")[0])
-    parser.add_argument("--build", action="store_true", help=f"derive the priors and write {PRIORS_FILE.name}")
+    parser.add_argument(
+        "--build", action="store_true", help=f"derive the priors and write {PRIORS_FILE.name}"
+    )
     parser.add_argument("--wjazzd", type=Path, help="WJazzD folder (default: shared)")
     parser.add_argument("--out", type=Path, default=PRIORS_FILE, help="where --build writes")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="the model to calibrate for")
+    parser.add_argument(
+        "--pieces", type=int, default=CALIBRATION_PIECES, help="pieces per style and tempo band"
+    )
     args = parser.parse_args(argv)
     if args.build:
         try:
@@ -342,7 +459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except InputError as error:
             print(f"error: {error}")
             return 2
-        args.out.write_text(to_json(build(solos)))
+        args.out.write_text(to_json(build(solos, args.model, args.pieces)))
         print(f"wrote {args.out}")
     print(summary(load_priors(args.out)))
     return 0
