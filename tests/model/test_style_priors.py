@@ -14,6 +14,7 @@ from model.midi import piece_to_midi
 from model.phrasing import training_solos
 from model.style_priors import (
     ALL,
+    DENSITY_WEIGHT,
     MAX_INTERVAL,
     NOTE_CLASS,
     Prior,
@@ -65,7 +66,7 @@ def test_the_real_targets_say_what_the_solos_do(solos: list[Solo]) -> None:
 
 def test_a_small_calibration_is_deterministic(solos: list[Solo]) -> None:
     first = build(solos, pieces=2, only=["Charlie Parker"])
-    assert set(first.styles) == {ALL, "traditional", "swing", "bebop", "cool", "hardbop", "postbop", "Charlie Parker"}
+    assert set(first.styles) == {ALL, "Charlie Parker"}
     assert to_json(first) == to_json(build(solos, pieces=2, only=["Charlie Parker"]))
     # the correction is bounded and every band has one
     for prior in first.styles.values():
@@ -90,7 +91,7 @@ def figures(composer: Composer, seeds: range) -> tuple[float, float]:
 def test_a_prior_moves_density_and_register_the_way_it_says(composer: Composer) -> None:
     from model.paths import DEFAULT_MODEL_DIR
 
-    short = {f"{NOTE_CLASS}{g}": 1.0 for g in (2, 3, 4, 6)}
+    short = {f"{NOTE_CLASS}{g}": 1.0 / DENSITY_WEIGHT for g in (2, 3, 4, 6)}
     plain = Composer.load(DEFAULT_MODEL_DIR, custom({}, 0.0))
     dense_high = Composer.load(DEFAULT_MODEL_DIR, custom(short, 6.0))
     seeds = range(30)
