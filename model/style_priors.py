@@ -1,31 +1,40 @@
 """Sounding like a soloist at sampling time: per-soloist (per-era fallback) priors from real solos.
 
-The network's soloist input alone does not make "like Parker" play like Parker: the real Parker plays
-8.1 notes a bar and Coltrane 5.6, and the network reverses it at 160 bpm (docs/MODEL.md, "Phrasing:
-before and after"). Without retraining, the composer adds to the network's logits what the real
-training solos say about the requested style, and moves its register pull:
+The network's soloist input alone does not make "like Parker" play like Parker (docs/MODEL.md,
+"Style priors: before and after"): at 160 bpm it gives Coltrane more notes a bar than Parker, where
+the real Parker plays 7.1 and Coltrane 5.2 at 150-190 bpm. Without retraining, the composer adds to
+the network's logits what the training solos say about the requested style, and lets the register
+breathe:
 
-* **rhythm**: ``DENSITY_WEIGHT * log(p_style(c) / p_ref(c))`` for every token of class ``c`` (a note,
-  a rest or a tie of a given length in grid units). ``p_ref`` is the whole corpus's class histogram
-  *at the style's tempi* (the corpus's per-tempo-band histograms weighted by the style's share of
-  tokens in each band): the network already hears the tempo band, so the prior says only how the
-  style differs from everyone else at the same tempi. The style's counts are smoothed towards
-  ``p_ref`` with :data:`SMOOTHING` tokens.
-* **intervals**: the same log-ratio over interval sizes (``|pitch - previous|``, 0..12 semitones,
-  then one bucket for anything wider), ``INTERVAL_WEIGHT`` times, for every pitched token.
+* **rhythm**: per tempo band (:data:`model.conditioning.TEMPO_BINS`), ``DENSITY_WEIGHT * log(p_real(c)
+  / p_played(c))`` for every token of class ``c`` (a note, rest or tie of a given length,
+  :func:`token_class`). ``p_real`` is the style's own share at that band, smoothed (``SMOOTHING``
+  tokens) towards the corpus's share at the band tilted the way the style's tokens over all its
+  tempi differ from the corpus's at the same tempi; ``p_played`` is what the shipped model plays for
+  that style at that band *without* the correction (``CALIBRATION_PIECES`` pieces at
+  :data:`BAND_TEMPI`, seeds from :data:`CALIBRATION_SEED`: never the evaluation's). A plain
+  log-ratio against the corpus does not work: it assumes the network plays the corpus, and it does
+  not (it made "like Coltrane" denser still).
+* **intervals**: the same calibrated log-ratio over interval sizes (``|pitch - previous|``, 0..12
+  semitones, then one bucket for anything wider), ``INTERVAL_WEIGHT`` times, for pitched tokens.
 * **register**: the line's centre (what the network hears as its register and the pull draws to)
-  moves from the middle of the range by the style's median pitch minus the corpus's (clamped so
-  that the centre stays ``MARGIN`` semitones inside the range), and the pull's target *breathes*:
-  every 8-bar block from the start draws an offset from a normal distribution with the style's
-  spread of 8-bar median pitches around the solo's median (``BREATH_SCALE`` times it), and the
-  target moves linearly from one block's offset to the next. The offsets come from their own random
-  stream and do not depend on what is played, so a longer piece with the same seed breathes the
-  same way through its first bars (Extend) and the same seed gives the same piece.
+  moves from the middle of the range by the style's median pitch minus the corpus's (clamped
+  ``MARGIN`` semitones inside the range), and the line *breathes*: every 8-bar block from the start
+  draws an offset from a normal distribution with the style's spread of 8-bar median pitches around
+  the solo's median (``BREATH_SCALE`` times it); a draw is tilted towards moving in the direction of
+  the current target (linear between blocks), ``BREATH_PULL`` times the register pull, by
+  ``2 * pull * (target - centre) * (pitch - previous)``: a tilt, not a second quadratic pull, so
+  that notes as a whole lose nothing to rests (a quadratic pull around a moving centre cut the
+  notes per bar). The offsets come from their own random stream and do not depend on what is
+  played, so a longer piece with the same seed breathes the same way through its first bars
+  (Extend) and the same seed gives the same piece.
 
-Without a style the corpus's own table applies: no rhythm or interval bias (the log-ratio is 0), only
-the breathing register. ``python -m model.style_priors --build`` derives the tables from the training
-solos of :func:`model.wjazzd.split` and writes ``model/data/style_priors.json`` (byte for byte the same
-from the same data); ``python -m model.style_priors`` prints a summary of the committed file.
+Without a style (:data:`ALL`) the network plays as it is: no rhythm or interval correction, only the
+breathing register (a corpus-wide correction made the lines denser and less like the real solos by
+H1 and motif recurrence, measured in docs/MODEL.md). ``python -m model.style_priors --build`` derives
+the tables from the training solos of :func:`model.wjazzd.split` and the shipped model and writes
+``model/data/style_priors.json`` (byte for byte the same from the same data and model; rebuild after
+retraining); ``python -m model.style_priors`` prints a summary of the committed file.
 """
 
 from __future__ import annotations
@@ -76,7 +85,7 @@ DENSITY_WEIGHT = 0.4
 """How much of the rhythm log-ratio reaches the logits (tuned on training solos, docs/MODEL.md)."""
 INTERVAL_WEIGHT = 1.0
 """How much of the interval log-ratio reaches the logits."""
-BREATH_SCALE = 1.0
+BREATH_SCALE = 0.8
 """The breathing offsets' spread as a share of the style's real spread of 8-bar median pitches."""
 BREATH_PULL = 4.0
 """How hard the line is drawn towards the breathing target (multiples of the register pull)."""
@@ -278,14 +287,17 @@ def build(
     from model.progressions import library
 
     real = targets(solos)
-    composer = Composer.load(model_dir, priors=_neutral(real))
+    neutral = _neutral(real)
+    composer = Composer.load(model_dir, priors=neutral)
     names = [n for n in real if n == ALL or n in ERAS or composer.style(n).soloist == n]
     if only is not None:
         names = [n for n in names if n == ALL or n in only]
     slugs = sorted(library())
-    styles = {}
+    styles = {ALL: neutral.styles[ALL]}
     for name in names:
-        like = None if name == ALL else name
+        if name == ALL:
+            continue
+        like = name
         bands: dict[int, dict[str, float]] = {}
         intervals: Counter[int] = Counter()
         for band, tempo in enumerate(BAND_TEMPI):
