@@ -23,11 +23,11 @@ breathe:
   draws an offset from a normal distribution with the style's spread of 8-bar median pitches around
   the solo's median (``BREATH_SCALE`` times it); a draw is tilted towards moving in the direction of
   the current target (linear between blocks), ``BREATH_PULL`` times the register pull, by
-  ``2 * pull * (target - centre) * (pitch - previous)``: a tilt, not a second quadratic pull, so
-  that notes as a whole lose nothing to rests (a quadratic pull around a moving centre cut the
-  notes per bar). The offsets come from their own random stream and do not depend on what is
-  played, so a longer piece with the same seed breathes the same way through its first bars
-  (Extend) and the same seed gives the same piece.
+  ``2 * pull * (target - centre) * (pitch - previous)`` (the move clipped to ``TILT_STEP``): a
+  tilt, not a second quadratic pull, so that notes as a whole lose nothing to rests (a quadratic
+  pull around a moving centre cut the notes per bar). The offsets come from their own random
+  stream and do not depend on what is played, so a longer piece with the same seed breathes the
+  same way through its first bars (Extend) and the same seed gives the same piece.
 
 Without a style (:data:`ALL`) the network plays as it is: no rhythm or interval correction, only the
 breathing register (a corpus-wide correction made the lines denser and less like the real solos by
@@ -85,10 +85,12 @@ DENSITY_WEIGHT = 0.4
 """How much of the rhythm log-ratio reaches the logits (tuned on training solos, docs/MODEL.md)."""
 INTERVAL_WEIGHT = 1.0
 """How much of the interval log-ratio reaches the logits."""
-BREATH_SCALE = 0.8
+BREATH_SCALE = 0.6
 """The breathing offsets' spread as a share of the style's real spread of 8-bar median pitches."""
 BREATH_PULL = 4.0
 """How hard the line is drawn towards the breathing target (multiples of the register pull)."""
+TILT_STEP = 4
+"""The tilt counts a move of more than this many semitones as this many (it must not favour leaps)."""
 MARGIN = 9.0
 """The moved centre stays at least this many semitones inside the range."""
 REST_CLASS, TIE_CLASS, NOTE_CLASS = "r", "t", "n"
@@ -435,7 +437,8 @@ class StylePrior:
         """What to add to the logits: the rhythm and interval priors and the (breathing) register pull."""
         shift = self.density - self.pull * (pitches - self.centre) ** 2
         if previous is not None:
-            towards = BREATH_PULL * (self.target(time) - self.centre) * (pitches - previous)
+            step = np.clip(pitches - previous, -TILT_STEP, TILT_STEP)  # a leap gains no more than a third
+            towards = BREATH_PULL * (self.target(time) - self.centre) * step
             shift = shift + self.intervals[np.minimum(np.abs(pitches - previous), MAX_INTERVAL)]
             shift += 2 * self.pull * towards
         return shift
