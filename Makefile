@@ -57,6 +57,9 @@ bench: setup
 	$(PY) -m bench.tunes
 	$(PY) -m bench.privacy
 	$(PY) -m bench.bot
+	$(PY) -m bench.gateway
+	sh scripts/with-services.sh $(PY) -m bench.votes
+	$(PY) -m bench.queue
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache out

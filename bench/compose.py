@@ -1,11 +1,15 @@
 """``python -m bench.compose``: how fast the composer writes 16 bars, against deepjazz's way.
 
-Fast path: :class:`model.compose.Composer` with the shipped model, 16 bars for 20 seeds (p50/p95),
-the same "like Parker" (a styled piece steps a second, unstyled row for guidance), and eight pieces
-batched through :meth:`~model.compose.Composer.compose_many`. Naive path: the
-same sampler and model, but every token asks Keras' ``model.predict`` for the next-token
-distribution over the last ``window`` steps (the training window), as deepjazz did; only a few
-pieces, it is slow.
+Fast path: :class:`model.compose.Composer` with the shipped model, 16 bars for 20 seeds (p50/p90/p95;
+``--rounds`` times over, the seeds interleaved, to see through a busy machine), the same "like Parker"
+(a styled piece steps a second, unstyled row for guidance), and eight pieces batched through
+:meth:`~model.compose.Composer.compose_many`. Naive path: the same sampler and model, but every token
+asks Keras' ``model.predict`` for the next-token distribution over the last ``window`` steps (the
+training window), as deepjazz did; only a few pieces, it is slow. The load average is printed before
+and after: the server is shared, and the fast path is bound by memory traffic (its weights do not fit a
+core's L2), so neighbours slow it down even when it has a core to itself. ``--against DIR`` times
+another checkout's composer (e.g. main's worktree) on the same seeds, round for round alternating
+with this one, so that a before/after ratio sees the same neighbours.
 """
 
 from __future__ import annotations
@@ -13,9 +17,13 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -60,14 +68,67 @@ def _timed(function: Callable[[], Any], repeats: int) -> tuple[list[float], list
     return times, results
 
 
-def _pieces(composer: Composer, seeds: int, like: str | None = None) -> tuple[list[float], float]:
-    """Seconds per 16-bar piece for seeds 0.., and the mean tokens per piece."""
+def _pieces(
+    composer: Composer, seeds: int, like: str | None = None, rounds: int = 1
+) -> tuple[list[float], float]:
+    """Seconds per 16-bar piece for seeds 0.. (each ``rounds`` times), and the mean tokens per piece."""
     times, pieces = [], []
-    for seed in range(seeds):
-        elapsed, piece = _timed(functools.partial(composer.compose, BARS, seed=seed, like=like), 1)
-        times += elapsed
-        pieces += piece
+    for _ in range(rounds):
+        for seed in range(seeds):
+            elapsed, piece = _timed(functools.partial(composer.compose, BARS, seed=seed, like=like), 1)
+            times += elapsed
+            pieces += piece
     return times, statistics.mean(len(p.extra["tokens"].replace("|", " ").split()) for p in pieces)
+
+
+_OTHER_CHECKOUT = """
+import json, sys, time
+from model.compose import Composer
+composer = Composer.load()
+composer.compose(16, seed=0)
+times = []
+for seed in range(int(sys.argv[1])):
+    started = time.perf_counter()
+    composer.compose(16, seed=seed, like=sys.argv[2] or None)
+    times.append(time.perf_counter() - started)
+print(json.dumps(times))
+"""
+
+
+def _other_checkout(checkout: Path, seeds: int, like: str | None) -> list[float]:
+    """Seconds per 16-bar piece for seeds 0.. as composed by ``checkout``'s own ``model`` package."""
+    done = subprocess.run(
+        [sys.executable, "-c", _OTHER_CHECKOUT, str(seeds), like or ""],
+        cwd=checkout,
+        env={**os.environ, "PYTHONPATH": str(checkout)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    times: list[float] = json.loads(done.stdout.splitlines()[-1])
+    return times
+
+
+def _compare(composer: Composer, checkout: Path, seeds: int, rounds: int) -> None:
+    """This composer against ``checkout``'s, alternating round by round."""
+    for like in (None, "Parker"):
+        ours: list[float] = []
+        theirs: list[float] = []
+        for _ in range(rounds):
+            theirs += _other_checkout(checkout, seeds, like)
+            ours += _pieces(composer, seeds, like)[0]
+        ratio = _percentile(ours, 0.5) / _percentile(theirs, 0.5)
+        print(f"{like or 'plain'}: {checkout} {_spread(theirs)}")
+        print(f"{' ' * len(like or 'plain')}  this checkout {_spread(ours)}  (p50 ratio {ratio:.2f})")
+    print(f"load average {_load()} after the comparison")
+
+
+def _spread(seconds: Sequence[float]) -> str:
+    return "  ".join(f"p{share} {_percentile(seconds, share / 100) * 1e3:.1f} ms" for share in (50, 90, 95))
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _percentile(values: Sequence[float], share: float) -> float:
@@ -77,14 +138,27 @@ def _percentile(values: Sequence[float], share: float) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.compose", description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=20, help="pieces timed on the fast path")
-    parser.add_argument("--naive", type=int, default=3, help="pieces timed on the naive path")
+    parser.add_argument("--rounds", type=int, default=1, help="times over the seeds on the fast path")
+    parser.add_argument("--naive", type=int, default=3, help="pieces timed on the naive path (0: none)")
+    parser.add_argument("--against", type=Path, help="another checkout to time on the same seeds")
     args = parser.parse_args(argv)
 
+    print(f"load average {_load()} at the start")
     composer = Composer.load()
     composer.compose(BARS, seed=0)  # first call pays for imports and caches
-    fast, tokens = _pieces(composer, args.seeds)
-    styled, _ = _pieces(composer, args.seeds, like="Parker")
+    fast, tokens = _pieces(composer, args.seeds, rounds=args.rounds)
+    styled, _ = _pieces(composer, args.seeds, like="Parker", rounds=args.rounds)
     batched, _ = _timed(lambda: composer.compose_many([ComposeRequest(BARS, seed=s) for s in range(8)]), 5)
+    p50 = _percentile(fast, 0.5)
+    print(f"model {composer.name}: {tokens:.0f} tokens per piece")
+    print(f"fast   16 bars x {len(fast)} pieces: {_spread(fast)}")
+    print(f"styled 16 bars like Parker (two rows per step): {_spread(styled)}")
+    print(f"batch  8 x 16 bars (compose_many): p50 {_percentile(batched, 0.5) * 1e3:.1f} ms per batch")
+    print(f"load average {_load()} after the fast path")
+    if args.against is not None:
+        _compare(composer, args.against, args.seeds, args.rounds)
+    if args.naive <= 0:
+        return 0
 
     import keras
 
@@ -96,21 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     naive_network = KerasPerToken(model, keras_weights(model), meta["options"]["window"])
     naive_composer = Composer(naive_network, composer.vocab, meta, "naive")
     naive, naive_tokens = _pieces(naive_composer, args.naive)
-
-    p50 = _percentile(fast, 0.5)
+    per_token = statistics.mean(naive) / naive_tokens
     print(
-        f"model {composer.name}: vocab {meta['vocab_size']}, window {meta['options']['window']}, "
-        f"{tokens:.0f} tokens per piece"
-    )
-    print(
-        f"fast   16 bars x {len(fast)} seeds: p50 {p50 * 1e3:.1f} ms  "
-        f"p95 {_percentile(fast, 0.95) * 1e3:.1f} ms"
-    )
-    print(f"styled 16 bars like Parker (two rows per step): p50 {_percentile(styled, 0.5) * 1e3:.1f} ms")
-    print(f"batch  8 x 16 bars (compose_many): p50 {_percentile(batched, 0.5) * 1e3:.1f} ms per batch")
-    print(
-        f"naive  16 bars x {len(naive)} seeds (model.predict per token): p50 {_percentile(naive, 0.5):.2f} s "
-        f"({statistics.mean(naive) / naive_tokens * 1e3:.1f} ms per token)"
+        f"naive  16 bars x {len(naive)} pieces (model.predict per token over {meta['options']['window']} "
+        f"steps): p50 {_percentile(naive, 0.5):.2f} s ({per_token * 1e3:.1f} ms per token)"
     )
     print(f"speed-up p50: {_percentile(naive, 0.5) / p50:.0f}x")
     return 0

@@ -92,6 +92,9 @@ the centre instead of drifting to one end of the range (tuned in docs/MODEL.md).
 STYLE_GUIDANCE = 2.0
 """How far a style request pushes the draws beyond what the network gives for that style, away from
 what it gives for no style (0 = the styled network as it is; tuned in docs/MODEL.md)."""
+SILENT = 256
+"""Where a token without a pitch (rest, tie) sounds in the composer's pitch tables: past every real
+pitch, so one lookup answers "in range?" and "how far from the centre?" for every token at once."""
 ACCENT_VELOCITY, OFFBEAT_VELOCITY = 100, 86  # notes on the beat a little louder than between
 BAR = "|"
 GRID_PER_BAR = 4 * GRID_PER_BEAT  # a 4/4 bar; a piece's own is _Plan.bar_grid
@@ -205,6 +208,13 @@ class _Voice:
     motifs: int = 0
     motif_notes: int = 0
     done: bool = False
+    audible: npt.NDArray[np.bool_] = field(init=False)  # [pitch]: inside low..high (SILENT: yes)
+    pull: npt.NDArray[np.float64] = field(init=False)  # [pitch]: log-odds the register pull takes
+
+    def __post_init__(self) -> None:
+        pitch = np.arange(SILENT + 1)
+        self.audible = ((pitch >= self.plan.low) & (pitch <= self.plan.high)) | (pitch == SILENT)
+        self.pull = np.where(pitch == SILENT, 0.0, REGISTER_PULL / 144 * (pitch - self.centre) ** 2)
 
     @property
     def centre(self) -> float:
@@ -281,12 +291,10 @@ class Composer:
         self._is_rest = kinds == REST
         self._is_moving = np.isin(kinds, DIRECTIONS)
         self._has_pitch = self._is_moving | self._is_first | (kinds == SAME)
-        self._delta = delta_table(self._pc, kinds)
+        self._delta = np.where(self._has_pitch, delta_table(self._pc, kinds), SILENT)
         self._opening = self._is_first | self._is_rest  # what may come before the first note
-        self._no_pitch = ~self._has_pitch
         self._sounding = self._has_pitch | self._is_tie  # what a tie may follow
         self._bars = {beats: self._bar_masks(beats * GRID_PER_BEAT) for beats in METERS}
-        self._pull = np.where(self._has_pitch, REGISTER_PULL / 144, 0.0)
         self._phrase_tokens = TokenTable.of(self._grid, self._is_rest, self._has_pitch)
         self._priors = load_priors() if priors is None else priors  # model.style_priors
         self._classes = tuple(token_class(t) for t in self._vocab)
@@ -408,7 +416,8 @@ class Composer:
             prior = StylePrior.start(
                 self._priors,
                 self._classes,
-                self._pull,
+                self._has_pitch,
+                REGISTER_PULL / 144,
                 plan.seed,
                 (style.era, style.soloist),
                 plan.tempo,
@@ -473,7 +482,7 @@ class Composer:
         return [base + i for i in ids]
 
     def _pitches(self, voice: _Voice, root: int) -> npt.NDArray[np.int64]:
-        """The pitch every token would sound (meaningless for rests and ties)."""
+        """The pitch every token would sound (SILENT or above for rests and ties)."""
         if voice.previous is None:
             centre = int(np.floor(voice.centre))
             firsts = first_pitch(root, self._pc, voice.centre)
@@ -496,7 +505,7 @@ class Composer:
             and len(voice.tokens) > len(plan.primer)  # the idea's last note stays as the member wrote it
             and bool(self._sounding[voice.tokens[-1]])
         )
-        playable = self._no_pitch | ((pitches >= plan.low) & (pitches <= plan.high))
+        playable = voice.audible.take(pitches, mode="clip")
         if (plan.bars - 1 - bar) % SECTION_BARS == 0:
             chord_tones = np.zeros(12, dtype=bool)
             chord_tones[list(plan.context[voice.chord_index].symbol.tones)] = True
@@ -521,13 +530,13 @@ class Composer:
         root = chord.symbol.root
         pitches = self._pitches(voice, root)
         allowed = self._allowed(voice, pitches)
-        if not allowed.any():  # never seen in tests; counted so that it would show
+        if not np.count_nonzero(allowed):  # never seen in tests; counted so that it would show
             voice.fallbacks += 1
             fits = self._bars[voice.plan.beats].fits[voice.time % voice.plan.bar_grid]
             allowed = fits & ~self._has_pitch & ~self._is_tie
             if not allowed.any():
                 allowed = fits & ~self._is_tie
-                pitches = np.clip(pitches, voice.plan.low, voice.plan.high)
+                pitches = np.where(self._has_pitch, np.clip(pitches, voice.plan.low, voice.plan.high), SILENT)
         allowed = voice.phrasing.allow(allowed, voice.tokens)
         after_rest = bool(voice.tokens) and self._is_rest[voice.tokens[-1]]
         if after_rest and voice.previous is not None and not voice.replay and not voice.phrasing.resting:
@@ -535,12 +544,17 @@ class Composer:
         token_id = self._restated(voice, allowed, pitches)
         voice.motif_notes += int(token_id >= 0)
         if token_id < 0:
-            scaled = logits + voice.prior.shift(pitches, voice.previous, voice.time)
+            # Only the allowed tokens are scored: the same numbers as scoring all with the others at
+            # -inf (their exp is 0, which leaves every cumulative sum as it was); ~290 of 761 on average.
+            candidates = allowed.nonzero()[0]
+            sounding = pitches[candidates]
+            scaled = logits[candidates] - voice.pull.take(sounding, mode="clip")
+            scaled += voice.prior.shift(candidates, sounding, voice.previous, voice.time)
             scaled /= voice.plan.temperature * TEMPERATURE_SCALE
-            scaled[~allowed] = -np.inf
-            scaled -= scaled.max()
-            cumulative = np.cumsum(np.exp(scaled))
-            token_id = int(np.searchsorted(cumulative, voice.rng.random() * cumulative[-1], side="right"))
+            scaled -= np.maximum.reduce(scaled)
+            cumulative = np.add.accumulate(np.exp(scaled, out=scaled), out=scaled)
+            pick = cumulative.searchsorted(voice.rng.random() * cumulative[-1], side="right")
+            token_id = int(candidates[pick])
         self._play(voice, token_id, int(pitches[token_id]))
 
     def _maybe_restate(self, voice: _Voice) -> None:

@@ -379,26 +379,26 @@ def load_priors(path: Path = PRIORS_FILE) -> Priors:
 
 @dataclass(slots=True)
 class StylePrior:
-    """One line's prior: what :meth:`shift` adds to the network's logits before each draw.
-
-    ``pull`` is the composer's register pull per token (log-odds per semitone squared, 0 for tokens
-    without a pitch); the prior only moves the centre it pulls towards."""
+    """One line's prior: what :meth:`shift` adds to the network's logits before each draw (the
+    composer's own register pull, around :attr:`centre`, comes on top)."""
 
     density: npt.NDArray[np.float64]  # per token: DENSITY_WEIGHT * log-ratio of its class
     intervals: npt.NDArray[np.float64]  # per interval bucket: INTERVAL_WEIGHT * log-ratio
-    pull: npt.NDArray[np.float64]
-    centre: float  # what the network hears as the line's centre
+    pitched: npt.NDArray[np.bool_]  # per token: it sounds a pitch (intervals and the tilt apply)
+    pull: float  # the composer's register pull (log-odds per semitone squared)
+    centre: float  # what the network hears as the line's centre, and the pull draws to
     breath: float
     block: int  # grid units per breathing block (8 bars)
     rng: np.random.Generator
-    targets: list[float]  # the pull's centre offset at the start of block 0, 1, ...
+    targets: list[float]  # the breathing target's offset at the start of block 0, 1, ...
 
     @classmethod
     def start(
         cls,
         priors: Priors,
         classes: tuple[str, ...],
-        pull: npt.NDArray[np.float64],
+        pitched: npt.NDArray[np.bool_],
+        pull: float,
         seed: int,
         style: tuple[str | None, str | None],
         tempo: float,
@@ -415,6 +415,7 @@ class StylePrior:
         return cls(
             density,
             INTERVAL_WEIGHT * np.array(prior.intervals),
+            pitched,
             pull,
             centre,
             BREATH_SCALE * prior.breath,
@@ -424,7 +425,7 @@ class StylePrior:
         )
 
     def target(self, time: int) -> float:
-        """The pull's centre at ``time`` (grid units from the start)."""
+        """The breathing target at ``time`` (grid units from the start)."""
         block, within = divmod(time, self.block)
         while len(self.targets) < block + 2:
             self.targets.append(float(self.rng.normal(0.0, self.breath)) if self.breath else 0.0)
@@ -432,16 +433,19 @@ class StylePrior:
         return self.centre + a + (b - a) * within / self.block
 
     def shift(
-        self, pitches: npt.NDArray[np.int64], previous: int | None, time: int
+        self, tokens: npt.NDArray[np.int64], pitches: npt.NDArray[np.int64], previous: int | None, time: int
     ) -> npt.NDArray[np.float64]:
-        """What to add to the logits: the rhythm and interval priors and the (breathing) register pull."""
-        shift = self.density - self.pull * (pitches - self.centre) ** 2
-        if previous is not None:
-            step = np.clip(pitches - previous, -TILT_STEP, TILT_STEP)  # a leap gains no more than a third
-            towards = BREATH_PULL * (self.target(time) - self.centre) * step
-            shift = shift + self.intervals[np.minimum(np.abs(pitches - previous), MAX_INTERVAL)]
-            shift += 2 * self.pull * towards
-        return shift
+        """What to add to the logits of ``tokens`` (sounding ``pitches``; meaningless for rests and
+        ties): the rhythm prior, and for pitched tokens the interval prior and the breathing tilt."""
+        shift = self.density[tokens]
+        if previous is None:
+            return shift
+        pitched = self.pitched[tokens]
+        moves = np.where(pitched, pitches - previous, 0)
+        step = np.clip(moves, -TILT_STEP, TILT_STEP)  # a leap gains no more than a third
+        tilt = 2 * self.pull * BREATH_PULL * (self.target(time) - self.centre) * step
+        by_interval = np.where(pitched, self.intervals[np.minimum(np.abs(moves), MAX_INTERVAL)], 0.0)
+        return shift + by_interval + tilt
 
 
 def summary(priors: Priors) -> str:

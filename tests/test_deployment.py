@@ -16,11 +16,6 @@ from bot.services.settings import Settings, SettingsError, load_settings, settin
 
 REPO = Path(__file__).resolve().parents[1]
 HEALTH_COMMAND = ["CMD", "python", "-m", "bot.health"]
-PENDING = {
-    "bot.worker": "the clip worker arrives with the queue branch (issue 14, item 1)",
-    "JAZZBOT_REDIS": "the Redis setting arrives with the queue branch (issue 14, item 1)",
-}
-"""What compose.yaml already names and another branch of issue 14 brings; checked as soon as it exists."""
 
 
 def compose() -> dict[str, Any]:
@@ -129,26 +124,18 @@ def test_a_stop_gets_longer_than_the_bot_waits_for_clips_in_flight() -> None:
 def test_the_bot_services_run_real_modules() -> None:
     for name, service in jazzbot_services().items():
         module = module_of(service)
-        assert runnable(module) or module in PENDING, f"{name}: python -m {module} does not exist"
-    assert runnable("bot") and runnable("bot.health")
+        assert runnable(module), f"{name}: python -m {module} does not exist"
+    assert runnable("bot") and runnable("bot.health") and runnable("bot.worker")
 
 
 def test_every_setting_passed_is_one_the_code_reads() -> None:
     for name, service in jazzbot_services().items():
         for variable in service["environment"]:
             assert variable.startswith("JAZZBOT_"), (name, variable)
-            assert read_by_the_code(variable) or variable in PENDING, f"{name}: nothing reads {variable}"
+            assert read_by_the_code(variable), f"{name}: nothing reads {variable}"
 
 
-def test_what_other_branches_bring_has_arrived() -> None:
-    """Skips, naming them, until the worker and the Redis setting are in; then checks them for real."""
-    modules = {module_of(service) for service in jazzbot_services().values()}
-    variables = {variable for service in jazzbot_services().values() for variable in service["environment"]}
-    missing = [
-        f"{name}: {why}"
-        for name, why in PENDING.items()
-        if (name in modules and not runnable(name)) or (name in variables and not read_by_the_code(name))
-    ]
-    if missing:
-        pytest.skip("; ".join(missing))
-    assert PENDING.keys() <= modules | variables
+def test_compose_runs_the_workers_on_redis() -> None:
+    services = jazzbot_services()
+    assert "bot.worker" in {module_of(service) for service in services.values()}
+    assert all("JAZZBOT_REDIS" in service["environment"] for service in services.values())

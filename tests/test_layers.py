@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 RANKS: dict[str, int] = {
     "bot.__main__": 6,  # the entry point chooses an adapter
     "bot.health": 6,  # `python -m bot.health`: asks the running bot
+    "bot.worker": 6,  # the worker tier's entry point, `python -m bot.worker`: makes clips for the bots
     "bot.discord": 5,
     "bot.console": 5,
     "bot.services": 4,

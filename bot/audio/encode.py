@@ -26,6 +26,7 @@ from typing import IO, Literal
 import numpy as np
 import numpy.typing as npt
 
+from bot.core.failures import DeadlinePassed
 from model.errors import InputError
 
 FFMPEG_PACKAGE = "ffmpeg"
@@ -72,7 +73,7 @@ class EncodeError(InputError):
     """ffmpeg is missing or refused the audio."""
 
 
-class EncodeTimeout(EncodeError):
+class EncodeTimeout(EncodeError, DeadlinePassed):
     """ffmpeg did not finish within the time it was given, and was killed."""
 
 

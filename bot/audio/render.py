@@ -38,7 +38,7 @@ import numpy.typing as npt
 
 from bot.audio.level import BAND_GAIN, Leveller
 from bot.audio.plan import loudness_plan
-from bot.core.failures import ServerFault
+from bot.core.failures import DeadlinePassed, ServerFault
 from model.midi import read_midi
 
 # pyfluidsynth prints where it found the library to stdout when $CI is set, which would corrupt the
@@ -98,7 +98,7 @@ class RenderError(ServerFault):
     """A soundfont or MIDI file the renderer cannot use."""
 
 
-class RenderTimeout(RenderError):
+class RenderTimeout(RenderError, DeadlinePassed):
     """The render went past its deadline."""
 
 

@@ -27,3 +27,8 @@ class ServerFault(Exception):
     """Something on the server's side failed (ffmpeg missing or hung, an unusable soundfont): nothing the
     member can fix. The job queue logs it at ERROR with its cause and the member gets an apology with a
     request id, never the operator's instructions."""
+
+
+class DeadlinePassed(Exception):
+    """A step stopped itself at the job's deadline (rendering, encoding): the job queue reports it like
+    its own timer firing (the two race when the machine is loaded), never as a bug or the member's fault."""

@@ -45,7 +45,8 @@ from bot.discord.settings import settings_command
 from bot.discord.sync import sync_if_changed
 from bot.discord.voice import VoiceCog
 from bot.discord.why import WhyButton, show_why
-from bot.services.health import HEALTH_HOST, HealthServer, QueueHealth
+from bot.services.health import HEALTH_HOST, HealthCheck, HealthServer, QueueHealth, WorkerTierHealth
+from bot.services.remote_jobs import RemoteQueue
 from bot.services.settings import Settings, SettingsError
 from bot.services.shard_plan import ShardPlan
 from bot.services.startup import Services, StartupError, open_services
@@ -128,12 +129,13 @@ class JazzBot(commands.AutoShardedBot):
         await self.post_unposted_clips()
         await self.tell_interrupted_users()
         if self.settings.health_port is not None:
-            self._health = HealthServer(
-                [
-                    GatewayHealth(self),
-                    QueueHealth(services.queue, self.settings.workers, self.settings.queue_size),
-                ]
-            )
+            checks: list[HealthCheck] = [
+                GatewayHealth(self),
+                QueueHealth(services.queue, self.settings.workers, self.settings.queue_size),
+            ]
+            if isinstance(services.queue, RemoteQueue):
+                checks.append(WorkerTierHealth(services.queue))
+            self._health = HealthServer(checks)
             try:
                 await self._health.start(self.settings.health_port)
             except OSError as error:

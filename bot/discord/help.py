@@ -22,7 +22,8 @@ COLOUR = discord.Colour.from_str("#f5a623")  # the lead's colour in the piano ro
 def queue_text(services: Services) -> str:
     """The workers and the wait queue right now: "1 of 2 players busy, none waiting", and when all are
     busy, how soon a clip asked for now would start."""
-    queue, workers = services.queue, services.settings.workers
+    queue = services.queue
+    workers = queue.workers
     waiting = f"{queue.waiting} waiting" if queue.waiting else "none waiting"
     text = f"{queue.running} of {workers} players busy, {waiting}"
     if queue.running < workers:

@@ -25,9 +25,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from bot.services.challenges import ChallengeService, Results
 from bot.store.challenges import Challenge
@@ -120,15 +120,14 @@ class ChallengeScheduler:
             return await self._announce(await self._store.get_challenge(challenge.guild_id, challenge.id))
 
     async def _announce(self, challenge: Challenge) -> list[Announcement]:
-        # The mark is shielded: a shutdown that cancels the task right after a post still records it.
         key = (challenge.guild_id, challenge.id)
         if _owed(challenge) == "voting":
             await self._announcer.voting_opened(challenge)
-            await asyncio.shield(self._store.mark_voting_announced(*key))
+            await _record(self._store.mark_voting_announced(*key))
             return [Announcement(*key, "voting")]
         if _owed(challenge) == "results":
             await self._announcer.results(await self._service.results(challenge))
-            await asyncio.shield(self._store.mark_results_posted(*key))
+            await _record(self._store.mark_results_posted(*key))
             return [Announcement(*key, "results")]
         return []
 
@@ -170,3 +169,14 @@ def _owed(challenge: Challenge) -> Literal["voting", "results"] | None:
     if challenge.phase == "closed" and challenge.results_posted_at is None:
         return "results"
     return None
+
+
+async def _record(mark: Coroutine[Any, Any, bool]) -> None:
+    """Store a post's marker even when the task is cancelled meanwhile (a shutdown right after the
+    post): the task ends only once the marker is stored, so nothing after it sees the post as owed."""
+    marking = asyncio.ensure_future(mark)
+    try:
+        await asyncio.shield(marking)
+    except asyncio.CancelledError:
+        await marking
+        raise

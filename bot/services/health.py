@@ -22,6 +22,7 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.services.jobs import SYSTEM_USER, QueueFull, ShuttingDown
+from bot.services.remote_jobs import QueueStatus
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,32 @@ class QueueHealth:
         except QueueFull:
             return True, f"full, members are told to retry ({load})"
         return True, load
+
+
+class StatusSource(Protocol):
+    """What :class:`WorkerTierHealth` asks: one round trip to the broker (``RemoteQueue.status``)."""
+
+    async def status(self) -> QueueStatus: ...
+
+
+class WorkerTierHealth:
+    """The worker tier behind ``JAZZBOT_REDIS``: healthy while Redis answers and at least one
+    ``python -m bot.worker`` process has stamped its heartbeat lately; with no live worker, clips would
+    wait until their deadline, so the bot is not healthy even though it still takes requests."""
+
+    name = "workers"
+
+    def __init__(self, queue: StatusSource) -> None:
+        self._queue = queue
+
+    async def healthy(self) -> tuple[bool, str]:
+        status = await self._queue.status()
+        if not status.reachable:
+            return False, f"Redis does not answer ({status.detail or 'unreachable'})"
+        load = f"{status.waiting} waiting, {status.running} running, {status.pending_here} pending here"
+        if status.workers == 0:
+            return False, f"no live worker process ({load})"
+        return True, f"{status.workers} live worker process(es), {load}"
 
 
 class HealthServer:

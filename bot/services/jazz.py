@@ -1,10 +1,10 @@
 """What both adapters (Discord and the console) call to make clips: compose, regenerate, extend, vary.
 
-Each call records a job row, runs the request on the :class:`~bot.services.jobs.JobQueue`, records the clip
-and marks the job ``rendered`` (or failed, with the message the user saw). The adapter then posts the clip
-and calls :meth:`JazzService.posted` (the job is ``done``) or :meth:`JazzService.not_posted`; an adapter
-holds :attr:`JazzService.flights` from the request to the post, so a shutdown waits for both. The seed is
-resolved here, before the job is queued, so the job row already says exactly what will be made.
+Each call records a job row, runs the request on the queue (:class:`~bot.services.jobs.ClipQueue`), records
+the clip and marks the job ``rendered`` (or failed, with the message the user saw). The adapter then posts
+the clip and calls :meth:`JazzService.posted` (the job is ``done``) or :meth:`JazzService.not_posted`; an
+adapter holds :attr:`JazzService.flights` from the request to the post, so a shutdown waits for both. The
+seed is resolved here, before the job is queued, so the job row already says exactly what will be made.
 
 - Regenerate: the clip's request with a new seed (a progression the seed picked may change too).
 - Extend: the same request and seed with 8 more bars over the same chords; the composer draws in time
@@ -26,7 +26,7 @@ from bot.audio.clips import AudioFormat, Clip
 from bot.core.requests import MAX_SEED, JazzRequest
 from bot.services.drain import Flights
 from bot.services.guild_settings import GuildSettingsService
-from bot.services.jobs import SYSTEM_USER, JobQueue, Progress, ProgressCallback
+from bot.services.jobs import SYSTEM_USER, ClipQueue, Progress, ProgressCallback
 from bot.services.studio import Studio
 from bot.store.clips import ClipStore, StoredClip
 from bot.store.jobs import JobKind, JobStore
@@ -62,7 +62,7 @@ class JazzService:
 
     def __init__(
         self,
-        queue: JobQueue[JazzRequest, Clip],
+        queue: ClipQueue[JazzRequest, Clip],
         clips: ClipStore,
         jobs: JobStore,
         max_bars: int,

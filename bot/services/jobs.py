@@ -46,7 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar, cast
 
-from bot.core.failures import ReportedFailure, new_request_id
+from bot.core.failures import DeadlinePassed, ReportedFailure, new_request_id
 from model.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,44 @@ class Progress:
 ProgressCallback = Callable[[Progress], Awaitable[None]]
 
 
-class _Reporter:
+class ClipQueue(Protocol[R_contra, T_co]):
+    """What the services use of a queue: :class:`JobQueue` in this process, or
+    :class:`bot.services.remote_jobs.RemoteQueue` (``JAZZBOT_REDIS``: worker processes)."""
+
+    @property
+    def running(self) -> int: ...
+
+    @property
+    def waiting(self) -> int: ...
+
+    @property
+    def workers(self) -> int:
+        """How many jobs can run at once: worker threads here, or live worker processes' jobs."""
+        ...
+
+    async def run(
+        self, user_id: int, request: R_contra, progress: ProgressCallback | None = None
+    ) -> T_co: ...
+
+    async def call(
+        self,
+        user_id: int,
+        work: Callable[[Callable[[str], None]], U],
+        progress: ProgressCallback | None = None,
+    ) -> U: ...
+
+    def check(self, user_id: int) -> None: ...
+
+    def estimate_wait(self) -> float: ...
+
+    def healthy(self) -> bool: ...
+
+    def stop(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class Reporter:
     """Delivers one job's progress to its callback in order, one call at a time, latest state only.
 
     Made on the loop in the caller's task: its delivery task starts there and inherits that context.
@@ -197,7 +234,7 @@ class _Reporter:
 class _Job:
     user_id: int
     work: Callable[[Callable[[str], None]], Any]  # called on a worker thread with the stage reporter
-    reporter: _Reporter
+    reporter: Reporter
     result: asyncio.Future[Any]
     started_at: float | None = None
     id: str = field(default_factory=new_request_id)
@@ -250,6 +287,10 @@ class JobQueue(Generic[R, T]):
     def waiting(self) -> int:
         return len(self._waiting)
 
+    @property
+    def workers(self) -> int:
+        return self._workers
+
     async def run(self, user_id: int, request: R, progress: ProgressCallback | None = None) -> T:
         """Make ``request`` for ``user_id`` on a worker and return the result (see the module doc).
 
@@ -268,7 +309,7 @@ class JobQueue(Generic[R, T]):
         same admission, workers, timeout and failure handling. ``work`` gets the stage reporter."""
         self._admit(user_id)
         loop = asyncio.get_running_loop()
-        job = _Job(user_id, work, _Reporter(progress), loop.create_future())
+        job = _Job(user_id, work, Reporter(progress), loop.create_future())
         self._in_flight[user_id] += 1
         self._remember_request(user_id)
         try:
@@ -300,6 +341,10 @@ class JobQueue(Generic[R, T]):
     def estimate_wait(self) -> float:
         """Seconds until a job submitted now would start (0 while a worker is free)."""
         return self._schedule()[1]
+
+    def healthy(self) -> bool:
+        """Whether the queue takes jobs (for health checks): true until it is stopped."""
+        return not self._closed
 
     def stop(self) -> None:
         """Refuse new jobs (:class:`ShuttingDown`); the admitted ones, running or waiting, carry on."""
@@ -444,6 +489,15 @@ class JobQueue(Generic[R, T]):
         if not job.result.done():
             if error is None:
                 job.result.set_result(work.result())
+            elif isinstance(error, DeadlinePassed) and self._job_timeout is not None:
+                log.error(
+                    "request %s timed out after %g s: %s (a job of user %s)",
+                    job.id,
+                    self._job_timeout,
+                    error,
+                    job.user_id,
+                )
+                job.result.set_exception(JobTimedOut(job.id, self._job_timeout))
             elif isinstance(error, InputError):
                 job.result.set_exception(error)
             else:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar, get_args
+from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
@@ -104,6 +105,7 @@ class Settings:
     audio_keep_mb: int = 24  # JAZZBOT_AUDIO_KEEP_MB: MiB of the newest clips' audio kept (older: MIDI only)
     shards: ShardPlan | None = None  # JAZZBOT_SHARDS "0-3/16" (None: every shard Discord recommends, here)
     health_port: int | None = None  # JAZZBOT_HEALTH_PORT: loopback HTTP health check (None: off)
+    redis: str | None = None  # JAZZBOT_REDIS redis://...: clips are made by `python -m bot.worker` processes
 
     def describe(self) -> str:
         """One line for the startup log; the token is only "set" or "not set"."""
@@ -120,7 +122,8 @@ class Settings:
             f"job timeout {self.job_timeout:g} s; shutdown {self.shutdown_seconds:g} s; "
             f"audio of the newest clips kept up to {self.audio_keep_mb} MiB; "
             f"shards {self.shards.describe() if self.shards else 'all (as Discord recommends)'}; "
-            f"health check {f'127.0.0.1:{self.health_port}' if self.health_port else 'off'}"
+            f"health check {f'127.0.0.1:{self.health_port}' if self.health_port else 'off'}; "
+            f"clips made {'by workers at ' + redacted_url(self.redis) if self.redis else 'in this process'}"
         )
         # A token pasted into the wrong variable must not reach the log with it.
         return Scrubber([self.discord_token]).scrub(line)
@@ -208,6 +211,7 @@ def _parse(values: Mapping[str, str], token: str | None) -> Settings:
         audio_keep_mb=get("AUDIO_KEEP_MB", _int_in(0, MAX_AUDIO_KEEP_MB), defaults.audio_keep_mb),
         shards=get("SHARDS", _shards, defaults.shards),
         health_port=get("HEALTH_PORT", _int_in(MIN_PORT, MAX_PORT), defaults.health_port),
+        redis=get("REDIS", _redis_url, defaults.redis),
     )
 
 
@@ -241,6 +245,33 @@ def _database(name: str, raw: str) -> DatabaseTarget:
         raise SettingsError(
             f"{name}: {error} (a SQLite file path, or postgresql://USER:PASSWORD@HOST:PORT/DB)."
         ) from None
+
+
+def redacted_url(url: str) -> str:
+    """``url`` without its password (``redis://:***@host:6379/0``), for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def _redis_url(name: str, raw: str) -> str:
+    try:
+        parts = urlsplit(raw)
+        _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+        raise SettingsError(
+            f"{name}={redacted_url(raw) if parts else '<unreadable>'} is not a Redis URL: use "
+            "redis://[:password@]host:6379/0 (rediss:// for TLS), or leave it unset to make clips in this "
+            "process."
+        )
+    return raw
 
 
 def _soundfont(name: str, raw: str) -> Path:

@@ -26,7 +26,8 @@ from bot.core.requests import JazzRequest
 from bot.services.challenges import ChallengeService
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.jazz import JazzService
-from bot.services.jobs import JobQueue
+from bot.services.jobs import ClipQueue, JobQueue
+from bot.services.remote_jobs import BrokerUnreachable, RemoteQueue, check_reachable, connect
 from bot.services.settings import Settings
 from bot.services.studio import Studio
 from bot.store.challenges import ChallengeStore
@@ -58,7 +59,7 @@ class Services:
     db: Database
     composer: Composer
     studio: Studio
-    queue: JobQueue[JazzRequest, Clip]
+    queue: ClipQueue[JazzRequest, Clip]
     clips: ClipStore
     jobs: JobStore
     jazz: JazzService
@@ -137,6 +138,40 @@ async def _open_database(settings: Settings) -> Database:
         raise StartupError(f"JAZZBOT_DATABASE: {error}") from None
 
 
+async def open_queue(
+    settings: Settings, studio: Studio, model: str, clock: Callable[[], float]
+) -> ClipQueue[JazzRequest, Clip]:
+    """The in-process queue; with ``JAZZBOT_REDIS``, the worker tier (keeping one in-process worker for
+    re-rendering stored audio). An unreachable Redis is a StartupError naming the setting."""
+    local = JobQueue(
+        studio,
+        workers=1 if settings.redis else settings.workers,
+        queue_size=settings.queue_size,
+        per_user_limit=settings.per_user_limit,
+        cooldown_seconds=settings.cooldown_seconds,
+        clock=clock,
+        job_timeout=settings.job_timeout,
+    )
+    if not settings.redis:
+        return local
+    redis = connect(settings.redis)
+    try:
+        await check_reachable(redis, settings.redis)
+    except BrokerUnreachable as error:
+        await redis.aclose()
+        raise StartupError(str(error)) from None
+    remote = RemoteQueue(
+        redis,
+        model,
+        local,
+        per_user_limit=settings.per_user_limit,
+        cooldown_seconds=settings.cooldown_seconds,
+        queue_size=settings.queue_size,
+    )
+    await remote.status()  # the live workers, for /help from the start
+    return remote
+
+
 async def open_services(
     settings: Settings,
     clock: Callable[[], float] = time.time,
@@ -162,15 +197,12 @@ async def open_services(
         await db.close()
         raise
     studio = Studio(composer, settings)
-    queue: JobQueue[JazzRequest, Clip] = JobQueue(
-        studio,
-        workers=settings.workers,
-        queue_size=settings.queue_size,
-        per_user_limit=settings.per_user_limit,
-        cooldown_seconds=settings.cooldown_seconds,
-        clock=queue_clock,
-        job_timeout=settings.job_timeout,
-    )
+    try:
+        queue = await open_queue(settings, studio, composer.name, queue_clock)
+    except BaseException:
+        await store_db.close()
+        await db.close()
+        raise
     clips = ClipStore(store_db, clock, audio_budget=settings.audio_keep_mb * 1024 * 1024)
     jobs = JobStore(store_db, clock)
     guild_settings = GuildSettingsService(GuildSettingsStore(store_db, clock), settings)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 
 from bot.audio.clips import AudioFormat, Clip, make_clip
-from bot.audio.encode import EncodeError, encode_stream
+from bot.audio.encode import EncodeError, EncodeTimeout, encode_stream
 from bot.audio.render import Renderer
 from bot.core.failures import ServerFault
 from bot.core.requests import JazzRequest
@@ -36,6 +36,11 @@ class Studio:
         self._local = threading.local()
         self._renderers: list[Renderer] = []
         self._lock = threading.Lock()
+
+    @property
+    def job_timeout(self) -> float:
+        """Seconds a clip may take (``JAZZBOT_JOB_TIMEOUT``): rendering and encoding stop at it."""
+        return self._settings.job_timeout
 
     def make(self, request: JazzRequest, on_stage: Callable[[str], None] | None = None) -> Clip:
         """The clip for ``request``; ``on_stage`` hears "composing", then make_clip's stages.
@@ -62,6 +67,8 @@ class Studio:
                 deadline=deadline,
                 encode_timeout=max(0.0, deadline - time.monotonic()),
             )
+        except EncodeTimeout:
+            raise  # the job's deadline (DeadlinePassed): the queue tells the member it took too long
         except EncodeError as error:  # an InputError by its class, but nothing the member did
             raise ServerFault(f"encoding failed: {error}") from error
         return dataclasses.replace(clip, timings={"composing": composed, **clip.timings})
@@ -88,6 +95,8 @@ class Studio:
                 self._settings.max_upload_bytes,
                 timeout=max(0.0, deadline - time.monotonic()),
             )
+        except EncodeTimeout:
+            raise
         except EncodeError as error:
             raise ServerFault(f"encoding failed: {error}") from error
         return encoded.data

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from bot.audio.clips import Clip
+from bot.audio.encode import EncodeTimeout
+from bot.audio.render import RenderTimeout
 from bot.core.requests import JazzRequest
 from bot.services.jobs import (
     STATES,
@@ -240,6 +242,34 @@ async def test_a_job_that_raises_fails_alone_and_the_queue_serves_the_rest(
     assert "synth on fire" not in str(bug)
     logged = [r for r in caplog.records if bug.request_id in r.getMessage()]
     assert logged and logged[0].exc_info is not None and "synth on fire" in str(logged[0].exc_info[1])
+
+
+async def test_a_render_or_encode_stopped_at_its_deadline_is_the_job_timing_out(
+    studio: Studio, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Render and encode stop themselves at the job's deadline, the same moment the queue's own timer
+    fires; whichever comes first, the member hears that the clip took too long (not a bug, not theirs)."""
+    gated = GatedStudio(studio)
+    gated.fail_with = {
+        21: RenderTimeout("rendering passed its deadline after 3.0 s of audio"),
+        22: EncodeTimeout("ffmpeg did not finish encoding within 1.5 s and was stopped."),
+    }
+    queue = make_queue(gated, clock, job_timeout=60.0)
+    caplog.set_level(logging.ERROR, logger="bot.services.jobs")
+    gated.gate.set()
+    results = await asyncio.wait_for(
+        asyncio.gather(*(queue.run(seed, small(seed)) for seed in (21, 22, 23)), return_exceptions=True),
+        WAIT,
+    )
+    await queue.close()
+
+    rendering, encoding, after = results
+    for stopped in (rendering, encoding):
+        assert isinstance(stopped, JobTimedOut) and not isinstance(stopped, InputError)
+        assert "took longer than 60 s" in str(stopped) and stopped.request_id in str(stopped)
+        logged = [r.getMessage() for r in caplog.records if stopped.request_id in r.getMessage()]
+        assert logged and "timed out" in logged[0]
+    assert isinstance(after, Clip)
 
 
 async def test_a_cancelled_waiting_job_leaves_the_line(studio: Studio, clock: Clock) -> None:
