@@ -5,9 +5,10 @@ the speed work, after phrase shaping changed the music on purpose: the same hash
 and after that merge; re-pinned again when the style priors of ``model/style_priors.py`` changed the
 music on purpose, after checking that with neutral priors the merged code still gave the speed
 merge's hashes; shipped model ``soloist-2x192 8ee5805c``) on the project's server; every change since
-must give the same bytes for the same seed. They hold for that model only, and assume the same BLAS kernels (another CPU
-family may round a product differently and tip a draw). When the music is changed on purpose (a new
-model, a new sampling rule), re-pin from the failure message, which lists what is composed now.
+must give the same bytes for the same seed. They hold for that model only, and assume the same BLAS
+kernels (another CPU family may round a product differently and tip a draw). When the music is
+changed on purpose (a new model, a new sampling rule), re-pin from the failure message, which lists
+what is composed now.
 """
 
 from __future__ import annotations
