@@ -68,10 +68,11 @@ def test_a_small_calibration_is_deterministic(solos: list[Solo]) -> None:
     first = build(solos, pieces=2, only=["Charlie Parker"])
     assert set(first.styles) == {ALL, "Charlie Parker"}
     assert to_json(first) == to_json(build(solos, pieces=2, only=["Charlie Parker"]))
-    # the correction is bounded and every band has one
-    for prior in first.styles.values():
-        assert set(prior.bands) == {0, 1, 2, 3, 4}
-        assert all(abs(v) <= 2 for band in prior.bands.values() for v in band.values())
+    # no style plays the network as it is; a style's correction is bounded and every band has one
+    assert not first.styles[ALL].bands and not any(first.styles[ALL].intervals)
+    parker = first.styles["Charlie Parker"]
+    assert set(parker.bands) == {0, 1, 2, 3, 4}
+    assert all(abs(v) <= 2 for band in parker.bands.values() for v in band.values())
 
 
 def custom(density: dict[str, float], offset: float) -> Priors:
