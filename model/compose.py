@@ -416,7 +416,6 @@ class Composer:
             prior = StylePrior.start(
                 self._priors,
                 self._classes,
-                self._has_pitch,
                 REGISTER_PULL / 144,
                 plan.seed,
                 (style.era, style.soloist),

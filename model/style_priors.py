@@ -90,6 +90,8 @@ BREATH_SCALE = 0.6
 BREATH_PULL = 4.0
 """How hard the line is drawn towards the breathing target (multiples of the register pull)."""
 TILT_STEP = 4
+MAX_MOVE = 128
+"""Moves from the previous pitch up to this (exclusive) are real intervals; farther is a rest or tie."""
 """The tilt counts a move of more than this many semitones as this many (it must not favour leaps)."""
 MARGIN = 9.0
 """The moved centre stays at least this many semitones inside the range."""
@@ -382,9 +384,9 @@ class StylePrior:
     """One line's prior: what :meth:`shift` adds to the network's logits before each draw (the
     composer's own register pull, around :attr:`centre`, comes on top)."""
 
-    density: npt.NDArray[np.float64]  # per token: DENSITY_WEIGHT * log-ratio of its class
-    intervals: npt.NDArray[np.float64]  # per interval bucket: INTERVAL_WEIGHT * log-ratio
-    pitched: npt.NDArray[np.bool_]  # per token: it sounds a pitch (intervals and the tilt apply)
+    density: npt.NDArray[np.float64] | None  # per token: DENSITY_WEIGHT * log-ratio (None: all 0)
+    by_move: npt.NDArray[np.float64]  # [move + MAX_MOVE]: INTERVAL_WEIGHT * the interval's log-ratio
+    steps: npt.NDArray[np.float64]  # [move + MAX_MOVE]: the move clipped to TILT_STEP
     pull: float  # the composer's register pull (log-odds per semitone squared)
     centre: float  # what the network hears as the line's centre, and the pull draws to
     breath: float
@@ -397,7 +399,6 @@ class StylePrior:
         cls,
         priors: Priors,
         classes: tuple[str, ...],
-        pitched: npt.NDArray[np.bool_],
         pull: float,
         seed: int,
         style: tuple[str | None, str | None],
@@ -412,10 +413,11 @@ class StylePrior:
         density = priors.density_row(classes, era, soloist, tempo_band(tempo))
         room = max(0.0, (high - low) / 2 - MARGIN)
         centre = (low + high) / 2 + float(np.clip(prior.offset, -room, room))
+        by_move, steps = _move_tables(prior.intervals)
         return cls(
-            density,
-            INTERVAL_WEIGHT * np.array(prior.intervals),
-            pitched,
+            density if density.any() else None,
+            by_move,
+            steps,
             pull,
             centre,
             BREATH_SCALE * prior.breath,
@@ -434,18 +436,26 @@ class StylePrior:
 
     def shift(
         self, tokens: npt.NDArray[np.int64], pitches: npt.NDArray[np.int64], previous: int | None, time: int
-    ) -> npt.NDArray[np.float64]:
-        """What to add to the logits of ``tokens`` (sounding ``pitches``; meaningless for rests and
-        ties): the rhythm prior, and for pitched tokens the interval prior and the breathing tilt."""
-        shift = self.density[tokens]
+    ) -> npt.NDArray[np.float64] | float:
+        """What to add to the logits of ``tokens`` sounding ``pitches``: the rhythm prior, and for
+        pitched tokens the interval prior and the breathing tilt. Rests and ties must have pitches
+        :data:`MAX_MOVE` or more from any real pitch (the composer's ``SILENT``): they count as no move."""
+        shift: npt.NDArray[np.float64] | float = 0.0 if self.density is None else self.density[tokens]
         if previous is None:
             return shift
-        pitched = self.pitched[tokens]
-        moves = np.where(pitched, pitches - previous, 0)
-        step = np.clip(moves, -TILT_STEP, TILT_STEP)  # a leap gains no more than a third
-        tilt = 2 * self.pull * BREATH_PULL * (self.target(time) - self.centre) * step
-        by_interval = np.where(pitched, self.intervals[np.minimum(np.abs(moves), MAX_INTERVAL)], 0.0)
-        return shift + by_interval + tilt
+        at = pitches - (previous - MAX_MOVE)
+        towards = BREATH_PULL * (self.target(time) - self.centre) * self.steps.take(at, mode="clip")
+        return shift + self.by_move.take(at, mode="clip") + 2 * self.pull * towards
+
+
+def _move_tables(intervals: Sequence[float]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per move (``pitch - previous + MAX_MOVE``, the first and last slot: no move) the interval
+    prior and the clipped step of the tilt."""
+    moves = np.arange(-MAX_MOVE, MAX_MOVE + 1)
+    by_move = INTERVAL_WEIGHT * np.array(intervals)[np.minimum(np.abs(moves), MAX_INTERVAL)]
+    steps = np.clip(moves, -TILT_STEP, TILT_STEP).astype(np.float64)
+    by_move[[0, -1]] = steps[[0, -1]] = 0.0
+    return by_move, steps
 
 
 def summary(priors: Priors) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from model.compose import Composer
@@ -103,13 +102,10 @@ def test_a_prior_moves_density_and_register_the_way_it_says(composer: Composer) 
 
 
 def test_the_breathing_centre_is_the_same_for_the_same_seed_and_extends() -> None:
-    pitched = np.array([True, False, False])
     priors = Priors({ALL: Prior({}, (0.0,) * (MAX_INTERVAL + 1), 0.0, 3.0, 1)}, "test")
 
     def prior() -> StylePrior:
-        return StylePrior.start(
-            priors, ("n6", "r6", "t6"), pitched, 1 / 144, 7, (None, None), 160, (55, 84, 48)
-        )
+        return StylePrior.start(priors, ("n6", "r6", "t6"), 1 / 144, 7, (None, None), 160, (55, 84, 48))
 
     short, long = prior(), prior()
     early = [short.target(t) for t in range(0, 768, 24)]
