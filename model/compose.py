@@ -49,6 +49,7 @@ from model.paths import DEFAULT_MODEL_DIR
 from model.phrasing import Phrasing, TokenTable
 from model.piece import BEATS_PER_BAR, METERS, TICKS_PER_QUARTER, Chord, Note, Piece, bar_ticks
 from model.progressions import Progression, chords_for, in_meter, library
+from model.style_priors import Priors, StylePrior, load_priors, token_class
 from model.theory import Key, parse_key
 from model.tokens import (
     DIRECTIONS,
@@ -190,6 +191,7 @@ class _Voice:
     changes: list[int]
     style_ids: tuple[int, int, int]
     phrasing: Phrasing  # when phrases end and how long the rests between them last (model.phrasing)
+    prior: StylePrior  # the style's rhythm, interval and register priors (model.style_priors)
     tokens: list[int] = field(default_factory=list)
     pitches: list[int | None] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
@@ -216,7 +218,7 @@ class _Voice:
 
     @property
     def centre(self) -> float:
-        return (self.plan.low + self.plan.high) / 2
+        return self.prior.centre
 
     def chord_now(self) -> int:
         chords = self.plan.context
@@ -263,7 +265,14 @@ def drawable(
 class Composer:
     """The shipped (or any trained) model, ready to compose; see the module docstring."""
 
-    def __init__(self, network: FastLSTM, vocab: Sequence[str], meta: dict[str, Any], name: str) -> None:
+    def __init__(
+        self,
+        network: FastLSTM,
+        vocab: Sequence[str],
+        meta: dict[str, Any],
+        name: str,
+        priors: Priors | None = None,
+    ) -> None:
         if len(vocab) != network.vocab_size:
             raise ValueError(f"vocabulary of {len(vocab)} tokens does not fit the network")
         self._network = network
@@ -287,6 +296,8 @@ class Composer:
         self._sounding = self._has_pitch | self._is_tie  # what a tie may follow
         self._bars = {beats: self._bar_masks(beats * GRID_PER_BEAT) for beats in METERS}
         self._phrase_tokens = TokenTable.of(self._grid, self._is_rest, self._has_pitch)
+        self._priors = load_priors() if priors is None else priors  # model.style_priors
+        self._classes = tuple(token_class(t) for t in self._vocab)
 
     def _bar_masks(self, bar_grid: int) -> _BarMasks:
         """The position masks for bars ``bar_grid`` grid units long."""
@@ -334,8 +345,9 @@ class Composer:
         return before, closing
 
     @classmethod
-    def load(cls, model_dir: Path = DEFAULT_MODEL_DIR) -> Composer:
-        """Read ``weights.npz``, ``vocab.json`` and ``meta.json`` written by ``python -m model.train``."""
+    def load(cls, model_dir: Path = DEFAULT_MODEL_DIR, priors: Priors | None = None) -> Composer:
+        """Read ``weights.npz``, ``vocab.json`` and ``meta.json`` written by ``python -m model.train``;
+        ``priors``: the style priors to sample with (default: :func:`model.style_priors.load_priors`)."""
         weights = model_dir / "weights.npz"
         if not weights.is_file():
             raise FileNotFoundError(
@@ -345,7 +357,7 @@ class Composer:
         vocab = json.loads((model_dir / "vocab.json").read_text())
         meta = json.loads((model_dir / "meta.json").read_text())
         digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:8]
-        return cls(network, vocab, meta, f"soloist-2x{network.units} {digest}")
+        return cls(network, vocab, meta, f"soloist-2x{network.units} {digest}", priors)
 
     @property
     def name(self) -> str:
@@ -400,11 +412,18 @@ class Composer:
             style_ids = self._conditioning.style_ids(plan.tempo, plan.style.era, plan.style.soloist)
             style = plan.style
             phrasing = Phrasing.start(self._phrase_tokens, plan.seed, plan.tempo, style.era, style.soloist)
-            voices.append(
-                _Voice(
-                    plan, np.random.default_rng(plan.seed), next_changes(plan.context), style_ids, phrasing
-                )
+            span = (plan.low, plan.high, plan.bar_grid)
+            prior = StylePrior.start(
+                self._priors,
+                self._classes,
+                REGISTER_PULL / 144,
+                plan.seed,
+                (style.era, style.soloist),
+                plan.tempo,
+                span,
             )
+            rng = np.random.default_rng(plan.seed)
+            voices.append(_Voice(plan, rng, next_changes(plan.context), style_ids, phrasing, prior))
         if not voices:
             return []
         styled = [row for row, voice in enumerate(voices) if voice.plan.style.era is not None]
@@ -527,7 +546,9 @@ class Composer:
             # Only the allowed tokens are scored: the same numbers as scoring all with the others at
             # -inf (their exp is 0, which leaves every cumulative sum as it was); ~290 of 761 on average.
             candidates = allowed.nonzero()[0]
-            scaled = logits[candidates] - voice.pull.take(pitches[candidates], mode="clip")
+            sounding = pitches[candidates]
+            scaled = logits[candidates] - voice.pull.take(sounding, mode="clip")
+            scaled += voice.prior.shift(candidates, sounding, voice.previous, voice.time)
             scaled /= voice.plan.temperature * TEMPERATURE_SCALE
             scaled -= np.maximum.reduce(scaled)
             cumulative = np.add.accumulate(np.exp(scaled, out=scaled), out=scaled)

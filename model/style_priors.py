@@ -1,0 +1,498 @@
+"""Sounding like a soloist at sampling time: per-soloist (per-era fallback) priors from real solos.
+
+The network's soloist input alone does not make "like Parker" play like Parker (docs/MODEL.md,
+"Style priors: before and after"): at 160 bpm it gives Coltrane more notes a bar than Parker, where
+the real Parker plays 7.1 and Coltrane 5.2 at 150-190 bpm. Without retraining, the composer adds to
+the network's logits what the training solos say about the requested style, and lets the register
+breathe:
+
+* **rhythm**: per tempo band (:data:`model.conditioning.TEMPO_BINS`), ``DENSITY_WEIGHT * log(p_real(c)
+  / p_played(c))`` for every token of class ``c`` (a note, rest or tie of a given length,
+  :func:`token_class`). ``p_real`` is the style's own share at that band, smoothed (``SMOOTHING``
+  tokens) towards the corpus's share at the band tilted the way the style's tokens over all its
+  tempi differ from the corpus's at the same tempi; ``p_played`` is what the shipped model plays for
+  that style at that band *without* the correction (``CALIBRATION_PIECES`` pieces at
+  :data:`BAND_TEMPI`, seeds from :data:`CALIBRATION_SEED`: never the evaluation's). A plain
+  log-ratio against the corpus does not work: it assumes the network plays the corpus, and it does
+  not (it made "like Coltrane" denser still).
+* **intervals**: the same calibrated log-ratio over interval sizes (``|pitch - previous|``, 0..12
+  semitones, then one bucket for anything wider), ``INTERVAL_WEIGHT`` times, for pitched tokens.
+* **register**: the line's centre (what the network hears as its register and the pull draws to)
+  moves from the middle of the range by the style's median pitch minus the corpus's (clamped
+  ``MARGIN`` semitones inside the range), and the line *breathes*: every 8-bar block from the start
+  draws an offset from a normal distribution with the style's spread of 8-bar median pitches around
+  the solo's median (``BREATH_SCALE`` times it); a draw is tilted towards moving in the direction of
+  the current target (linear between blocks), ``BREATH_PULL`` times the register pull, by
+  ``2 * pull * (target - centre) * (pitch - previous)`` (the move clipped to ``TILT_STEP``): a
+  tilt, not a second quadratic pull, so that notes as a whole lose nothing to rests (a quadratic
+  pull around a moving centre cut the notes per bar). The offsets come from their own random
+  stream and do not depend on what is played, so a longer piece with the same seed breathes the
+  same way through its first bars (Extend) and the same seed gives the same piece.
+
+Without a style (:data:`ALL`) the network plays as it is: no rhythm or interval correction, only the
+breathing register (a corpus-wide correction made the lines denser and less like the real solos by
+H1 and motif recurrence, measured in docs/MODEL.md). ``python -m model.style_priors --build`` derives
+the tables from the training solos of :func:`model.wjazzd.split` and the shipped model and writes
+``model/data/style_priors.json`` (byte for byte the same from the same data and model; rebuild after
+retraining); ``python -m model.style_priors`` prints a summary of the committed file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from model.conditioning import ERAS
+from model.errors import InputError
+from model.melody_metrics import SPREAD_WINDOW_BARS, window_medians
+from model.paths import DATA_DIR, DEFAULT_MODEL_DIR
+from model.phrasing import tempo_band, training_solos
+from model.sequences import centre_of, solo_events
+from model.tokens import REST, TIE, token_grid, token_kind
+from model.wjazzd import Solo
+
+PRIORS_FILE = DATA_DIR / "style_priors.json"
+MAX_INTERVAL = 13
+"""Interval buckets 0..12 semitones one by one, then one for anything wider."""
+MIN_NOTES = 2000
+"""A soloist gets priors of his or her own with at least this many notes in the training solos."""
+SMOOTHING = 500.0
+"""A style's histograms are smoothed towards the reference as if they held this many more tokens."""
+CALIBRATION_SMOOTHING = 300.0
+"""Generated shares are smoothed towards the target by this many tokens (or intervals)."""
+BAND_TEMPI = (90, 130, 170, 215, 270)
+"""The tempo the calibration composes at for each conditioning tempo band."""
+CALIBRATION_PIECES = 24
+CALIBRATION_SEED = 10_000
+"""Calibration pieces use seeds from here (the evaluation uses 0..n-1)."""
+MAX_LOG_RATIO = 2.0
+MIN_LOG_RATIO = 0.002
+"""Smaller log-ratios are left out of the file (they count as 0)."""
+MIN_BAND_TOKENS = 500
+"""A style gets rhythm log-ratios of its own at a tempo band with at least this many tokens there."""
+DENSITY_WEIGHT = 0.4
+"""How much of the rhythm log-ratio reaches the logits (tuned on training solos, docs/MODEL.md)."""
+INTERVAL_WEIGHT = 1.0
+"""How much of the interval log-ratio reaches the logits."""
+BREATH_SCALE = 0.6
+"""The breathing offsets' spread as a share of the style's real spread of 8-bar median pitches."""
+BREATH_PULL = 4.0
+"""How hard the line is drawn towards the breathing target (multiples of the register pull)."""
+TILT_STEP = 4
+MAX_MOVE = 128
+"""Moves from the previous pitch up to this (exclusive) are real intervals; farther is a rest or tie."""
+"""The tilt counts a move of more than this many semitones as this many (it must not favour leaps)."""
+MARGIN = 9.0
+"""The moved centre stays at least this many semitones inside the range."""
+REST_CLASS, TIE_CLASS, NOTE_CLASS = "r", "t", "n"
+ALL = "all"
+
+
+def token_class(token: str) -> str:
+    """A token's rhythm class: kind (rest, tie, note) and length, e.g. ``"n6"`` or ``"r24"``."""
+    kind = token_kind(token)
+    prefix = REST_CLASS if kind == REST else TIE_CLASS if kind == TIE else NOTE_CLASS
+    return f"{prefix}{token_grid(token)}"
+
+
+@dataclass(frozen=True, slots=True)
+class SoloCounts:
+    """What one solo contributes: token classes, interval sizes (between consecutive notes of a
+    line), its median pitch and the deviations of its 8-bar window medians from that median."""
+
+    band: int
+    classes: Counter[str]
+    intervals: Counter[int]
+    notes: int
+    median: float
+    deviations: tuple[float, ...]
+
+
+def count_solo(solo: Solo) -> SoloCounts:
+    classes: Counter[str] = Counter()
+    intervals: Counter[int] = Counter()
+    for _, events in solo_events(solo):
+        classes.update(token_class(e.token) for e in events)
+        pitches = [e.pitch for e in events if e.pitch is not None and token_kind(e.token) != TIE]
+        intervals.update(min(abs(b - a), MAX_INTERVAL) for a, b in pairwise(pitches))
+    median = centre_of(solo)
+    deviations: tuple[float, ...] = ()
+    if solo.beats_per_bar == 4:  # window_medians counts 4/4 bars
+        deviations = tuple(m - median for m in window_medians(solo.notes, solo.bars, SPREAD_WINDOW_BARS))
+    return SoloCounts(tempo_band(solo.tempo), classes, intervals, len(solo.notes), median, deviations)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What the real solos of one style play: token-class shares per tempo band, interval shares,
+    the centre offset (the style's median pitch minus the corpus's) and the breath (sd of 8-bar
+    window medians around the solo's median)."""
+
+    classes: dict[int, dict[str, float]]
+    intervals: dict[int, float]
+    offset: float
+    breath: float
+    notes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """One style's table: rhythm log-ratios per tempo band, interval log-ratios, register."""
+
+    bands: dict[int, dict[str, float]]  # tempo band -> token class -> log-ratio (absent: 0)
+    intervals: tuple[float, ...]  # interval bucket 0..MAX_INTERVAL -> log-ratio
+    offset: float
+    breath: float
+    notes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Priors:
+    styles: dict[str, Prior]  # ALL, eras, soloists
+    source: str
+    rows: dict[tuple[str, int, tuple[str, ...]], npt.NDArray[np.float64]] = field(
+        default_factory=dict, compare=False
+    )
+
+    def name(self, era: str | None, soloist: str | None) -> str:
+        """The table a style plays: the soloist's, else the era's, else the corpus's."""
+        return next((n for n in (soloist, era) if n is not None and n in self.styles), ALL)
+
+    def density_row(
+        self, classes: tuple[str, ...], era: str | None, soloist: str | None, band: int
+    ) -> npt.NDArray[np.float64]:
+        """``DENSITY_WEIGHT`` times the log-ratio of each token's class (``classes``: per token)."""
+        key = (self.name(era, soloist), band, classes)
+        if key not in self.rows:
+            density = self.styles[key[0]].bands.get(band, {})
+            row = DENSITY_WEIGHT * np.array([density.get(c, 0.0) for c in classes])
+            row.flags.writeable = False
+            self.rows[key] = row
+        return self.rows[key]
+
+
+def _shares(counter: Mapping[Any, float]) -> dict[Any, float]:
+    total = sum(counter.values())
+    return {k: v / total for k, v in counter.items()} if total else {}
+
+
+def _smoothed(own: Counter[Any], towards: dict[Any, float], weight: float) -> dict[Any, float]:
+    """``own``'s shares smoothed towards ``towards`` as if ``weight`` more items were shaped like it."""
+    total = sum(own.values())
+    keys = set(own) | set(towards)
+    return {k: (own.get(k, 0) + weight * towards.get(k, 0.0)) / (total + weight) for k in keys}
+
+
+def _target(
+    members: Sequence[SoloCounts], bands: dict[int, tuple[Counter[str], Counter[int]]], corpus_median: float
+) -> Target:
+    """A style's real shares. At each tempo band its own tokens there (if any) are smoothed towards
+    the corpus's shares at that band tilted by how the style's tokens over all its tempi differ from
+    the corpus's at the same tempi (the corpus's band shares weighted by the style's tokens per band)."""
+    classes: Counter[str] = Counter()
+    intervals: Counter[int] = Counter()
+    weights: Counter[int] = Counter()
+    for m in members:
+        classes.update(m.classes)
+        intervals.update(m.intervals)
+        weights[m.band] += sum(m.classes.values())
+    reference: dict[str, float] = {}
+    corpus_intervals: Counter[int] = Counter()
+    for band, weight in weights.items():
+        for key, share in _shares(bands[band][0]).items():
+            reference[key] = reference.get(key, 0.0) + weight * share
+        corpus_intervals.update(bands[band][1])
+    leaning = {
+        k: v / max(reference.get(k, 0.0), 1e-12)
+        for k, v in _smoothed(classes, _shares(reference), SMOOTHING).items()
+    }
+    per_band = {}
+    for band in range(len(BAND_TEMPI)):
+        own: Counter[str] = Counter()
+        for m in members:
+            if m.band == band:
+                own.update(m.classes)
+        tilted = {k: v * leaning.get(k, 1.0) for k, v in _shares(bands[band][0]).items()}
+        total = sum(tilted.values())
+        per_band[band] = _smoothed(own, {k: v / total for k, v in tilted.items()}, SMOOTHING)
+    deviations = [d for m in members for d in m.deviations]
+    return Target(
+        per_band,
+        _smoothed(intervals, _shares(corpus_intervals), SMOOTHING),
+        statistics.median(m.median for m in members) - corpus_median,
+        float(np.sqrt(np.mean(np.square(deviations)))) if deviations else 0.0,
+        sum(m.notes for m in members),
+    )
+
+
+def targets(solos: Sequence[Solo]) -> dict[str, Target]:
+    """Every style's :class:`Target` from ``solos``: the corpus (:data:`ALL`), each era, and each
+    performer with at least :data:`MIN_NOTES` notes."""
+    counted = [(s, count_solo(s)) for s in solos]
+    bands: dict[int, tuple[Counter[str], Counter[int]]] = {
+        b: (Counter(), Counter()) for b in range(len(BAND_TEMPI))
+    }
+    for _, c in counted:
+        bands[c.band][0].update(c.classes)
+        bands[c.band][1].update(c.intervals)
+    corpus_median = statistics.median(c.median for _, c in counted)
+    groups: dict[str, list[SoloCounts]] = {ALL: [c for _, c in counted]}
+    for solo, c in sorted(counted, key=lambda sc: sc[0].era):
+        groups.setdefault(solo.era, []).append(c)
+    performers: dict[str, list[SoloCounts]] = {}
+    for solo, c in counted:
+        performers.setdefault(solo.performer, []).append(c)
+    groups |= {p: m for p, m in sorted(performers.items()) if sum(c.notes for c in m) >= MIN_NOTES}
+    return {name: _target(members, bands, corpus_median) for name, members in groups.items()}
+
+
+def _log_ratio(target: dict[Any, float], generated: Counter[Any]) -> dict[Any, float]:
+    """``log(target / generated)`` per key, the generated shares smoothed towards the target by
+    :data:`CALIBRATION_SMOOTHING` items (a class the pieces rarely play keeps a small correction)."""
+    played = _smoothed(generated, target, CALIBRATION_SMOOTHING)
+    return {
+        k: float(np.clip(np.log(target[k] / played[k]), -MAX_LOG_RATIO, MAX_LOG_RATIO))
+        for k in sorted(target, key=str)
+        if target[k] > 0
+    }
+
+
+def _neutral(real: dict[str, Target]) -> Priors:
+    """Priors with the register of ``real`` and no rhythm or interval correction."""
+    return Priors(
+        {n: Prior({}, (0.0,) * (MAX_INTERVAL + 1), t.offset, t.breath, t.notes) for n, t in real.items()},
+        "uncalibrated",
+    )
+
+
+def build(
+    solos: Sequence[Solo],
+    model_dir: Path = DEFAULT_MODEL_DIR,
+    pieces: int = CALIBRATION_PIECES,
+    only: Sequence[str] | None = None,
+) -> Priors:
+    """Calibrated priors: the real shares of ``solos`` (the training solos) against what the model
+    in ``model_dir`` plays without a correction, ``pieces`` 16-bar pieces per style and tempo band
+    (seeds from :data:`CALIBRATION_SEED`, never the evaluation's). ``only``: these styles (and
+    :data:`ALL`) instead of every style the composer can play."""
+    from model.compose import Composer, ComposeRequest
+    from model.evaluation_sets import FLAT_NAMES
+    from model.progressions import library
+
+    real = targets(solos)
+    neutral = _neutral(real)
+    composer = Composer.load(model_dir, priors=neutral)
+    names = [n for n in real if n == ALL or n in ERAS or composer.style(n).soloist == n]
+    if only is not None:
+        names = [n for n in names if n == ALL or n in only]
+    slugs = sorted(library())
+    styles = {ALL: neutral.styles[ALL]}
+    for name in names:
+        if name == ALL:
+            continue
+        like = name
+        bands: dict[int, dict[str, float]] = {}
+        intervals: Counter[int] = Counter()
+        for band, tempo in enumerate(BAND_TEMPI):
+            requests = [
+                ComposeRequest(
+                    16, tempo, FLAT_NAMES[i % 12], slugs[i % len(slugs)], 1.0, CALIBRATION_SEED + i, like
+                )
+                for i in range(pieces)
+            ]
+            played: Counter[str] = Counter()
+            for piece in composer.compose_many(requests):
+                played.update(token_class(t) for t in piece.extra["tokens"].split() if t != "|")
+                line = [n.pitch for n in piece.melody if n.pitch is not None]
+                intervals.update(min(abs(b - a), MAX_INTERVAL) for a, b in pairwise(line))
+            ratio = _log_ratio(real[name].classes[band], played)
+            bands[band] = {k: v for k, v in ratio.items() if abs(v) >= MIN_LOG_RATIO}
+        by_interval = _log_ratio(real[name].intervals, intervals)
+        target = real[name]
+        styles[name] = Prior(
+            bands,
+            tuple(by_interval.get(i, 0.0) for i in range(MAX_INTERVAL + 1)),
+            target.offset,
+            target.breath,
+            target.notes,
+        )
+    return Priors(
+        styles, f"{len(solos)} WJazzD training solos, {composer.name}, {pieces} pieces per style and band"
+    )
+
+
+def to_json(priors: Priors) -> str:
+    def entry(p: Prior) -> dict[str, object]:
+        return {
+            "notes": p.notes,
+            "offset": round(p.offset, 3),
+            "breath": round(p.breath, 3),
+            "intervals": [round(v, 3) for v in p.intervals],
+            "bands": {str(b): _classes(d) for b, d in sorted(p.bands.items())},
+        }
+
+    data = {
+        "source": priors.source,
+        "max_interval": MAX_INTERVAL,
+        "band_tempi": list(BAND_TEMPI),
+        "styles": {name: entry(p) for name, p in priors.styles.items()},
+    }
+    return json.dumps(data, separators=(",", ":")) + "\n"
+
+
+def _classes(density: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 3) for k, v in sorted(density.items(), key=lambda i: (i[0][0], int(i[0][1:])))}
+
+
+def from_json(text: str) -> Priors:
+    data = json.loads(text)
+    if data["max_interval"] != MAX_INTERVAL or data["band_tempi"] != list(BAND_TEMPI):
+        raise ValueError(
+            "the style priors were built with other settings; run python -m model.style_priors --build"
+        )
+    styles = {
+        name: Prior(
+            {int(b): {k: float(v) for k, v in d.items()} for b, d in e["bands"].items()},
+            tuple(float(v) for v in e["intervals"]),
+            float(e["offset"]),
+            float(e["breath"]),
+            int(e["notes"]),
+        )
+        for name, e in data["styles"].items()
+    }
+    return Priors(styles, data["source"])
+
+
+@cache
+def load_priors(path: Path = PRIORS_FILE) -> Priors:
+    return from_json(path.read_text())
+
+
+@dataclass(slots=True)
+class StylePrior:
+    """One line's prior: what :meth:`shift` adds to the network's logits before each draw (the
+    composer's own register pull, around :attr:`centre`, comes on top)."""
+
+    density: npt.NDArray[np.float64] | None  # per token: DENSITY_WEIGHT * log-ratio (None: all 0)
+    by_move: npt.NDArray[np.float64]  # [move + MAX_MOVE]: INTERVAL_WEIGHT * the interval's log-ratio
+    steps: npt.NDArray[np.float64]  # [move + MAX_MOVE]: the move clipped to TILT_STEP
+    pull: float  # the composer's register pull (log-odds per semitone squared)
+    centre: float  # what the network hears as the line's centre, and the pull draws to
+    breath: float
+    block: int  # grid units per breathing block (8 bars)
+    rng: np.random.Generator
+    targets: list[float]  # the breathing target's offset at the start of block 0, 1, ...
+
+    @classmethod
+    def start(
+        cls,
+        priors: Priors,
+        classes: tuple[str, ...],
+        pull: float,
+        seed: int,
+        style: tuple[str | None, str | None],
+        tempo: float,
+        span: tuple[int, int, int],
+    ) -> StylePrior:
+        """The prior of a line in ``style`` (era, soloist) at ``tempo``; ``classes``: each token's
+        :func:`token_class`; ``span``: the range's low and high pitch and the grid units of a bar."""
+        era, soloist = style
+        low, high, bar_grid = span
+        prior = priors.styles[priors.name(era, soloist)]
+        density = priors.density_row(classes, era, soloist, tempo_band(tempo))
+        room = max(0.0, (high - low) / 2 - MARGIN)
+        centre = (low + high) / 2 + float(np.clip(prior.offset, -room, room))
+        by_move, steps = _move_tables(prior.intervals)
+        return cls(
+            density if density.any() else None,
+            by_move,
+            steps,
+            pull,
+            centre,
+            BREATH_SCALE * prior.breath,
+            SPREAD_WINDOW_BARS * bar_grid,
+            np.random.default_rng([seed, 5]),
+            [],
+        )
+
+    def target(self, time: int) -> float:
+        """The breathing target at ``time`` (grid units from the start)."""
+        block, within = divmod(time, self.block)
+        while len(self.targets) < block + 2:
+            self.targets.append(float(self.rng.normal(0.0, self.breath)) if self.breath else 0.0)
+        a, b = self.targets[block], self.targets[block + 1]
+        return self.centre + a + (b - a) * within / self.block
+
+    def shift(
+        self, tokens: npt.NDArray[np.int64], pitches: npt.NDArray[np.int64], previous: int | None, time: int
+    ) -> npt.NDArray[np.float64] | float:
+        """What to add to the logits of ``tokens`` sounding ``pitches``: the rhythm prior, and for
+        pitched tokens the interval prior and the breathing tilt. Rests and ties must have pitches
+        :data:`MAX_MOVE` or more from any real pitch (the composer's ``SILENT``): they count as no move."""
+        shift: npt.NDArray[np.float64] | float = 0.0 if self.density is None else self.density[tokens]
+        if previous is None:
+            return shift
+        at = pitches - (previous - MAX_MOVE)
+        towards = BREATH_PULL * (self.target(time) - self.centre) * self.steps.take(at, mode="clip")
+        return shift + self.by_move.take(at, mode="clip") + 2 * self.pull * towards
+
+
+def _move_tables(intervals: Sequence[float]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per move (``pitch - previous + MAX_MOVE``, the first and last slot: no move) the interval
+    prior and the clipped step of the tilt."""
+    moves = np.arange(-MAX_MOVE, MAX_MOVE + 1)
+    by_move = INTERVAL_WEIGHT * np.array(intervals)[np.minimum(np.abs(moves), MAX_INTERVAL)]
+    steps = np.clip(moves, -TILT_STEP, TILT_STEP).astype(np.float64)
+    by_move[[0, -1]] = steps[[0, -1]] = 0.0
+    return by_move, steps
+
+
+def summary(priors: Priors) -> str:
+    header = (
+        "| style | notes | centre offset | breath (sd) | log-ratio at 150-190 bpm: n3, n6, n12, n24, r12 |"
+    )
+    rows = [header, "|---|---:|---:|---:|---|"]
+    for name, p in priors.styles.items():
+        band = p.bands.get(2, {})
+        shown = ", ".join(f"{band.get(c, 0.0):+.2f}" for c in ("n3", "n6", "n12", "n24", "r12"))
+        rows.append(f"| {name} | {p.notes:,} | {p.offset:+.1f} | {p.breath:.2f} | {shown} |")
+    return "\n".join([f"Style priors from {priors.source}.", "", *rows])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m model.style_priors", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--build", action="store_true", help=f"derive the priors and write {PRIORS_FILE.name}"
+    )
+    parser.add_argument("--wjazzd", type=Path, help="WJazzD folder (default: shared)")
+    parser.add_argument("--out", type=Path, default=PRIORS_FILE, help="where --build writes")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="the model to calibrate for")
+    parser.add_argument(
+        "--pieces", type=int, default=CALIBRATION_PIECES, help="pieces per style and tempo band"
+    )
+    args = parser.parse_args(argv)
+    if args.build:
+        try:
+            solos = training_solos(args.wjazzd)
+        except InputError as error:
+            print(f"error: {error}")
+            return 2
+        args.out.write_text(to_json(build(solos, args.model, args.pieces)))
+        print(f"wrote {args.out}")
+    print(summary(load_priors(args.out)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""Style priors from real solos: the tables rebuild from WJazzD, a prior moves the line the way it
+says over many seeds, and the same seed still gives the same bytes."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import pytest
+
+from model.compose import Composer
+from model.midi import piece_to_midi
+from model.phrasing import training_solos
+from model.style_priors import (
+    ALL,
+    DENSITY_WEIGHT,
+    MAX_INTERVAL,
+    NOTE_CLASS,
+    Prior,
+    Priors,
+    StylePrior,
+    build,
+    load_priors,
+    main,
+    targets,
+    to_json,
+)
+from model.wjazzd import Solo
+
+
+@pytest.fixture(scope="module")
+def solos(shared_data: Path) -> list[Solo]:
+    return training_solos(shared_data / "wjazzd")
+
+
+def test_the_committed_register_rebuilds_from_the_training_solos(solos: list[Solo]) -> None:
+    real = targets(solos)
+    committed = load_priors()
+    assert set(committed.styles) <= set(real)
+    assert {ALL, "bebop", "Charlie Parker", "John Coltrane"} <= set(committed.styles)
+    for name, prior in committed.styles.items():
+        assert prior.notes == real[name].notes
+        assert prior.offset == pytest.approx(real[name].offset, abs=1e-3)
+        assert prior.breath == pytest.approx(real[name].breath, abs=1e-3)
+    # real solos' 8-bar median pitch wanders ~3 semitones around the solo's median
+    assert 2.5 < committed.styles[ALL].breath < 4
+
+
+def test_the_real_targets_say_what_the_solos_do(solos: list[Solo]) -> None:
+    real = targets(solos)
+    at_160 = 2  # tempo band 150-190 bpm
+    parker, coltrane = real["Charlie Parker"].classes[at_160], real["John Coltrane"].classes[at_160]
+
+    def notes_per_token(shares: dict[str, float]) -> float:
+        return sum(v for k, v in shares.items() if k.startswith(NOTE_CLASS))
+
+    def mean_note_length(shares: dict[str, float]) -> float:
+        notes = {k: v for k, v in shares.items() if k.startswith(NOTE_CLASS)}
+        return sum(int(k[1:]) * v for k, v in notes.items()) / sum(notes.values())
+
+    # at these tempi Parker plays shorter notes than Coltrane (7.1 against 5.2 notes a bar)
+    assert mean_note_length(parker) < mean_note_length(coltrane)
+    assert notes_per_token(parker) > 0.5 and all(abs(sum(s.values()) - 1) < 1e-9 for s in (parker, coltrane))
+
+
+def test_a_small_calibration_is_deterministic(solos: list[Solo]) -> None:
+    first = build(solos, pieces=2, only=["Charlie Parker"])
+    assert set(first.styles) == {ALL, "Charlie Parker"}
+    assert to_json(first) == to_json(build(solos, pieces=2, only=["Charlie Parker"]))
+    # no style plays the network as it is; a style's correction is bounded and every band has one
+    assert not first.styles[ALL].bands and not any(first.styles[ALL].intervals)
+    parker = first.styles["Charlie Parker"]
+    assert set(parker.bands) == {0, 1, 2, 3, 4}
+    assert all(abs(v) <= 2 for band in parker.bands.values() for v in band.values())
+
+
+def custom(density: dict[str, float], offset: float) -> Priors:
+    prior = Prior({b: density for b in range(5)}, (0.0,) * (MAX_INTERVAL + 1), offset, 0.0, 1)
+    return Priors({ALL: prior}, "test")
+
+
+def figures(composer: Composer, seeds: range) -> tuple[float, float]:
+    """Mean notes per bar and mean median pitch of 16-bar pieces without a style."""
+    pieces = [composer.compose(16, 160, seed=seed) for seed in seeds]
+    return (
+        statistics.fmean(len(p.melody) / 16 for p in pieces),
+        statistics.fmean(statistics.median(n.pitch or 0 for n in p.melody) for p in pieces),
+    )
+
+
+def test_a_prior_moves_density_and_register_the_way_it_says(composer: Composer) -> None:
+    from model.paths import DEFAULT_MODEL_DIR
+
+    short = {f"{NOTE_CLASS}{g}": 1.0 / DENSITY_WEIGHT for g in (2, 3, 4, 6)}
+    plain = Composer.load(DEFAULT_MODEL_DIR, custom({}, 0.0))
+    dense_high = Composer.load(DEFAULT_MODEL_DIR, custom(short, 6.0))
+    seeds = range(30)
+    density, median = figures(plain, seeds)
+    more, higher = figures(dense_high, seeds)
+    assert more > density + 0.5  # short notes twice as likely (e^1): more notes a bar
+    assert higher > median + 3  # the centre 6 semitones up: the line sits higher
+
+
+def test_the_breathing_centre_is_the_same_for_the_same_seed_and_extends() -> None:
+    priors = Priors({ALL: Prior({}, (0.0,) * (MAX_INTERVAL + 1), 0.0, 3.0, 1)}, "test")
+
+    def prior() -> StylePrior:
+        return StylePrior.start(priors, ("n6", "r6", "t6"), 1 / 144, 7, (None, None), 160, (55, 84, 48))
+
+    short, long = prior(), prior()
+    early = [short.target(t) for t in range(0, 768, 24)]
+    long.target(5000)  # a longer piece draws further offsets first
+    assert early == [long.target(t) for t in range(0, 768, 24)]
+    assert len({round(t, 6) for t in early}) > 10  # it moves
+
+
+def test_styled_pieces_keep_the_same_seed_the_same_bytes(composer: Composer) -> None:
+    for like in ("Charlie Parker", "John Coltrane", "cool", None):
+        first = composer.compose(16, 160, "F", "blues", seed=11, like=like)
+        again = composer.compose(16, 160, "F", "blues", seed=11, like=like)
+        assert piece_to_midi(first) == piece_to_midi(again)
+
+
+def test_the_command_prints_the_committed_priors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    assert "Charlie Parker" in capsys.readouterr().out
