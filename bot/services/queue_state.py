@@ -12,7 +12,7 @@ slot or the queue's last place.
 - ``jazzbot:running``     sorted set: jobs a worker is making (score: start time, ms)
 - ``jazzbot:workers``     sorted set: live worker processes (score: last heartbeat, ms)
 - ``jazzbot:durations``   list: the newest :data:`RECENT_JOBS` job durations (ms), for estimates
-- ``jazzbot:clip:<job>``  the finished clip (pickled :class:`~bot.audio.clips.Clip`), kept
+- ``jazzbot:clip:<job>``  the finished clip (:mod:`bot.services.clip_codec`), kept
                           :data:`TOKEN_LIFE_MS`, or :data:`CLIP_READ_MS` once its bot has read it;
                           written once (``SET NX``), which makes a job idempotent
 - ``jazzbot:notice:<job>`` why a job ended without a clip (expired, refused, failed), kept a day

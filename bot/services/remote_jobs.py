@@ -46,6 +46,7 @@ from bot.audio.clips import Clip
 from bot.core.failures import ReportedFailure
 from bot.core.requests import JazzRequest
 from bot.services import queue_state as state
+from bot.services.clip_codec import load_clip
 from bot.services.jobs import (
     SYSTEM_USER,
     Busy,
@@ -494,7 +495,13 @@ class RemoteQueue:
                 log.error("request %s: done, but its clip is gone from Redis", job_id)
                 job.result.set_exception(JobFailed(job_id))
             elif not job.result.done():
-                job.result.set_result(pickle.loads(data))
+                try:
+                    clip = load_clip(data)
+                except pickle.UnpicklingError as error:  # not what a worker writes: someone else's bytes
+                    log.error("request %s: its clip in Redis was refused: %s", job_id, error)
+                    job.result.set_exception(JobFailed(job_id))
+                else:
+                    job.result.set_result(clip)
             return
         job.result.set_exception(_failure(kind, text, job_id))
 

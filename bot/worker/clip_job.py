@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import pickle
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ from bot.audio.clips import Clip
 from bot.core.failures import DeadlinePassed
 from bot.core.requests import JazzRequest
 from bot.services import queue_state as state
+from bot.services.clip_codec import dump_clip
 from bot.services.studio import Studio
 from model.errors import InputError
 
@@ -101,7 +101,7 @@ class ClipMaker:
             keys=[state.clip_key(job_id), state.RUNNING, state.DURATIONS, payload.reply_to],
             args=[
                 job_id,
-                pickle.dumps(clip, protocol=pickle.HIGHEST_PROTOCOL),
+                dump_clip(clip),
                 state.TOKEN_LIFE_MS,
                 round((time.perf_counter() - started) * 1000),
                 state.RECENT_JOBS,
