@@ -29,9 +29,6 @@ import os
 import random
 import statistics
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
@@ -46,6 +43,7 @@ from bot.store.challenges import ChallengeStore, VoteRefusal, VoteRefused
 from bot.store.clips import ClipStore
 from bot.store.database import PostgresURL, open_database
 from bot.store.postgres import PostgresDatabase, keep_session
+from tests.bot.store.helpers import fresh_schema
 
 GUILD = 1
 ENTRIES, MEMBERS, VOTES_EACH = 200, 200, 10
@@ -99,20 +97,6 @@ async def server_counters(url: str) -> ServerCounters:
     assert database is not None
     rows = {str(row["relname"]): int(row["written"]) for row in tables}
     return ServerCounters(int(database["xact_commit"]), rows, int(toast), int(database["wal"]))
-
-
-@asynccontextmanager
-async def fresh_schema(server: str) -> AsyncIterator[PostgresURL]:
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(server)
-    try:
-        await admin.execute(f"CREATE SCHEMA {schema}")
-        try:
-            yield PostgresURL(f"{server}?search_path={schema}")
-        finally:
-            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
-    finally:
-        await admin.close()
 
 
 async def bench_votes(url: PostgresURL, pool_size: int) -> None:
@@ -213,10 +197,10 @@ async def bench_clips(url: PostgresURL, clips: int) -> None:
 
 
 async def main(server: str, pool_size: int, clips: int) -> None:
-    async with fresh_schema(server) as url:
+    async with fresh_schema(server, "bench") as url:
         await bench_votes(url, pool_size)
     if clips:
-        async with fresh_schema(server) as url:
+        async with fresh_schema(server, "bench") as url:
             await bench_clips(url, clips)
 
 

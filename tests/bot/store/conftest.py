@@ -4,31 +4,14 @@ it), each PostgreSQL test in a fresh schema of its own, dropped afterwards."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from bot.store.database import DatabaseTarget, PostgresURL, open_database
 from bot.store.sql import Database
-
-
-@asynccontextmanager
-async def fresh_schema(server: str) -> AsyncIterator[PostgresURL]:
-    """A new, empty schema on ``server``, as a URL whose search path is that schema; dropped after."""
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(server)
-    try:
-        await admin.execute(f"CREATE SCHEMA {schema}")
-        try:
-            yield PostgresURL(f"{server}?search_path={schema}")
-        finally:
-            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
-    finally:
-        await admin.close()
+from tests.bot.store.helpers import fresh_schema
 
 
 @pytest.fixture

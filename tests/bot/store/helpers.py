@@ -1,10 +1,16 @@
-"""What the store tests share across backends: the drivers' constraint errors, told apart by kind."""
+"""What the store tests (and bench.votes) share across backends: the drivers' constraint errors, told
+apart by kind, and a fresh PostgreSQL schema to work in."""
 
 from __future__ import annotations
 
 import sqlite3
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
+
+from bot.store.database import PostgresURL
 
 ConstraintError = (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)
 """What either driver raises when the schema itself refuses a row."""
@@ -13,3 +19,18 @@ CHECK = "CHECK|check constraint"
 FOREIGN_KEY = "FOREIGN KEY|foreign key"
 UNIQUE = "UNIQUE|unique constraint"
 """``pytest.raises(ConstraintError, match=...)`` patterns matching SQLite's and PostgreSQL's wording."""
+
+
+@asynccontextmanager
+async def fresh_schema(server: str, prefix: str = "test") -> AsyncIterator[PostgresURL]:
+    """A new, empty schema on ``server``, as a URL whose search path is that schema; dropped after."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(server)
+    try:
+        await admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            yield PostgresURL(f"{server}?search_path={schema}")
+        finally:
+            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    finally:
+        await admin.close()
