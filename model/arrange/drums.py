@@ -134,13 +134,20 @@ def _ballad_bar(kit: _Kit, bar: int, seam: str) -> None:
         kit.hit(at + 1440, PEDAL_HAT, 40)
     for offset in rng.choice(((0,), (0,), (0, 960), (0, 1680), ())):
         kit.hit(at + offset, KICK, 30)
+    _brush_seam(kit, bar, seam, crash=1200)
+
+
+def _brush_seam(kit: _Kit, bar: int, seam: str, crash: int) -> None:
+    """A brushed bar's close: a snare crescendo over its last 1.5 beats into a fill, a pickup on its last
+    eighth for a setup, and a soft crash (``crash`` ticks) opening every 8-bar phrase."""
+    end = (bar + 1) * kit.bar
     if seam == "fill":
-        for offset, velocity in ((1200, 36), (1440, 44), (1560, 50), (1680, 58)):
-            kit.hit(at + offset, SNARE, velocity)
+        for before, velocity in ((720, 36), (480, 44), (360, 50), (240, 58)):
+            kit.hit(end - before, SNARE, velocity)
     elif seam == "setup":
-        kit.hit(at + 1680, SNARE, 40)
+        kit.hit(end - 240, SNARE, 40)
     if bar % 8 == 0 and bar > 0:
-        kit.hit(at, CRASH, 46, 1200)  # a soft cymbal on the new phrase
+        kit.hit(bar * kit.bar, CRASH, 46, crash)  # a soft cymbal on the new phrase
 
 
 def _bossa_bar(kit: _Kit, bar: int, seam: str) -> None:
@@ -201,13 +208,7 @@ def _brush_waltz_bar(kit: _Kit, bar: int, seam: str) -> None:
         kit.hit(at + 480, PEDAL_HAT, 40)
     if rng.random() < 0.7:
         kit.hit(at, KICK, 30)
-    if seam == "fill":
-        for offset, velocity in ((720, 36), (960, 44), (1080, 50), (1200, 58)):
-            kit.hit(at + offset, SNARE, velocity)
-    elif seam == "setup":
-        kit.hit(at + 1200, SNARE, 40)
-    if bar % 8 == 0 and bar > 0:
-        kit.hit(at, CRASH, 46, 960)  # a soft cymbal on the new phrase
+    _brush_seam(kit, bar, seam, crash=960)
 
 
 def _ending(kit: _Kit, end: int, style: str) -> None:
