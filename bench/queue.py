@@ -10,6 +10,11 @@ side is the :class:`~bot.services.remote_jobs.RemoteQueue` the bot uses, in this
 - ``throughput``: ``--jobs`` 16-bar clips kept ``--in-flight`` at a time, with 1 and then 2 worker
   processes; clips per minute, and the event loop's lag (a probe sleeps 5 ms again and again and
   records the overshoot) meanwhile.
+  With ``--core-per-worker`` worker *i* is pinned to core *i* (its threads and its ffmpeg too), the
+  way a deployment gives each worker process one core (compose ``cpus: 1``): the ratio then measures
+  how the tier scales per worker, not how much of a spare core one unpinned worker can borrow. The
+  machine's own ceiling is measured in the same run (``machine_scaling``: a fixed CPU-bound loop in 1
+  and then 2 processes pinned the same way): cores of a shared VM do not add up to 2x.
 - ``kill``: 2 workers, ``--kill-jobs`` jobs in flight, one worker SIGKILLed a second in: every job must
   end with a clip or a notice (the killed worker's job is run again once arq's in-progress mark expires:
   job timeout + 15 s; the bench sets ``JAZZBOT_JOB_TIMEOUT=10``).
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import signal
 import socket
@@ -33,10 +39,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from redis.asyncio import Redis
 
 from bot.core.requests import JazzRequest
@@ -57,10 +65,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_worker(url: str, log: Path) -> subprocess.Popen[bytes]:
+def start_worker(url: str, log: Path, core: int | None = None) -> subprocess.Popen[bytes]:
+    """``python -m bot.worker`` on ``url``; pinned to ``core`` (inherited by its threads and ffmpeg)."""
     env = {**os.environ, "JAZZBOT_REDIS": url, "JAZZBOT_JOB_TIMEOUT": JOB_TIMEOUT, "PYTHONPATH": str(REPO)}
     out = log.open("ab")
-    return subprocess.Popen([sys.executable, "-m", "bot.worker"], cwd=REPO, env=env, stdout=out, stderr=out)
+    pin = None if core is None else (lambda: os.sched_setaffinity(0, {core}))
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.worker"], cwd=REPO, env=env, stdout=out, stderr=out, preexec_fn=pin
+    )
 
 
 async def wait_ready(log: Path, count: int = 1) -> None:
@@ -150,8 +162,49 @@ async def lag_probe(lags: list[float], stop_event: asyncio.Event) -> None:
         lags.append(time.perf_counter() - before - 0.005)
 
 
-async def batch(queue: RemoteQueue, jobs: int, in_flight: int, bars: int = 16) -> dict[str, Any]:
-    """``jobs`` clips, ``in_flight`` at a time; clips per minute and the loop's lag meanwhile."""
+def _spin(core: int, seconds: float) -> int:
+    """Rounds of a fixed CPU-bound loop (Python arithmetic and a small float32 product) on ``core``."""
+    os.sched_setaffinity(0, {core})
+    weights = np.ones((192, 768), np.float32)
+    vector = np.ones((1, 192), np.float32)
+    rounds = 0
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        total = 0
+        for i in range(2000):
+            total += i * i
+        for _ in range(20):
+            vector @ weights
+        rounds += 1
+    return rounds
+
+
+def machine_scaling(seconds: float = 4.0) -> float:
+    """How much 2 pinned processes get done against 1, on this machine now (the ceiling for workers)."""
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_spin, [0, 1], [0.2, 0.2]))  # start both processes
+        one = pool.submit(_spin, 0, seconds).result()
+        two = sum(pool.map(_spin, [0, 1], [seconds, seconds]))
+    return round(two / one, 2)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of process ``pid`` and its reaped children (a worker's ffmpeg), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+async def batch(
+    queue: RemoteQueue,
+    jobs: int,
+    in_flight: int,
+    bars: int = 16,
+    processes: dict[str, list[int]] | None = None,
+) -> dict[str, Any]:
+    """``jobs`` clips, ``in_flight`` at a time; clips per minute and the loop's lag meanwhile, and the
+    CPU seconds per clip each of ``processes`` (name -> pids) spent."""
+    processes = processes or {}
+    cpu_before = {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in processes.items()}
     gate = asyncio.Semaphore(in_flight)
     outcomes: list[str] = []
 
@@ -171,7 +224,12 @@ async def batch(queue: RemoteQueue, jobs: int, in_flight: int, bars: int = 16) -
     seconds = time.perf_counter() - started
     stop_event.set()
     await probe
+    cpu = {
+        name: round((sum(cpu_seconds(pid) for pid in pids) - cpu_before[name]) / max(1, jobs), 3)
+        for name, pids in processes.items()
+    }
     return {
+        "cpu_seconds_per_clip": cpu,
         "jobs": jobs,
         "in_flight": in_flight,
         "seconds": round(seconds, 2),
@@ -207,11 +265,16 @@ async def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=64)
     parser.add_argument("--in-flight", type=int, default=32)
     parser.add_argument("--kill-jobs", type=int, default=20)
+    parser.add_argument("--core-per-worker", action="store_true", help="pin worker i to core i")
     args = parser.parse_args(argv)
     settings = Settings(
         per_user_limit=2, cooldown_seconds=0.0, queue_size=256, job_timeout=float(JOB_TIMEOUT)
     )
-    results: dict[str, Any] = {"load_before": os.getloadavg(), "cores": os.cpu_count()}
+    results: dict[str, Any] = {
+        "load_before": os.getloadavg(),
+        "cores": os.cpu_count(),
+        "core_per_worker": args.core_per_worker,
+    }
     with tempfile.TemporaryDirectory(prefix="bench-queue-") as folder:
         tmp = Path(folder)
         port = free_port()
@@ -226,18 +289,24 @@ async def main(argv: Sequence[str] | None = None) -> None:
             await asyncio.sleep(0.3)
             queue = await open_remote(url, settings)
             log = tmp / "worker-1.log"
-            workers.append(start_worker(url, log))
+            workers.append(start_worker(url, log, 0 if args.core_per_worker else None))
             await wait_ready(log, 1)
             await batch(queue, 4, 4)  # warm-up: the worker's synth and caches
             results["round_trip"] = await round_trip(queue, url, args.samples)
-            results["throughput_1_worker"] = await batch(queue, args.jobs, args.in_flight)
+
+            def processes() -> dict[str, list[int]]:
+                return {"bot side": [os.getpid()], "redis": [redis.pid], "workers": [w.pid for w in workers]}
+
+            results["throughput_1_worker"] = await batch(queue, args.jobs, args.in_flight, 16, processes())
             second_log = tmp / "worker-2.log"
-            workers.append(start_worker(url, second_log))
+            workers.append(start_worker(url, second_log, 1 if args.core_per_worker else None))
             await wait_ready(second_log, 1)
             await batch(queue, 4, 4)
-            results["throughput_2_workers"] = await batch(queue, args.jobs, args.in_flight)
+            results["throughput_2_workers"] = await batch(queue, args.jobs, args.in_flight, 16, processes())
             one = results["throughput_1_worker"]["clips_per_min"]
             results["speed_up_2_vs_1"] = round(results["throughput_2_workers"]["clips_per_min"] / one, 2)
+            if args.core_per_worker:
+                results["machine_scaling_2_vs_1"] = machine_scaling()
 
             async def kill_soon() -> None:
                 """SIGKILL the first worker a second in, while it is making a clip (arq's last line for
