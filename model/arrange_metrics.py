@@ -19,7 +19,9 @@
   on a shared machine the CPU time is the steadier of the two.
 * **split lines**: pieces whose line no single octave shift fits into the lead's range, so the
   arranger places it phrase by phrase (:func:`model.arrange.lead.place`); **moved lines**: pieces whose
-  line is played at another octave than composed (moved as a whole).
+  line is played at another octave than composed (moved as a whole); **octave breaks**: consecutive
+  lead notes moved by different octaves (where the heard line departs from the written one), with the
+  mean size of the heard leap there.
 
 Pieces are composed in the lead's part of its range (:attr:`model.arrange.Instrument.line_range`), as
 the bot composes them; ``--generic-range`` composes every piece in the composer's default range instead
@@ -145,6 +147,13 @@ def drum_patterns(
     return len({frozenset(p) for p in patterns}), bars
 
 
+def octave_breaks(piece: Piece, arrangement: Arrangement) -> list[int]:
+    """The heard leaps (semitones) between consecutive lead notes that were moved by different octaves."""
+    heard = [n.pitch for n in parts(arrangement)["Lead"]]
+    moves = [h - w for h, w in zip(heard, melody_pitches(piece), strict=False)]
+    return [abs(heard[i + 1] - heard[i]) for i in range(len(moves) - 1) if moves[i] != moves[i + 1]]
+
+
 def lead_offsets_ms(piece: Piece, arrangement: Arrangement) -> list[float]:
     """How far (ms) each lead onset of the piece's bars lies from its place on the swung grid."""
     ratio = arrangement.options.swing or 0.5
@@ -251,6 +260,7 @@ class Figures:
     split: int
     moved: int
     pieces: int
+    breaks: list[int]
 
     def lines(self) -> list[str]:
         return [
@@ -266,6 +276,8 @@ class Figures:
             f"arrange p50 (16 bars)                 {self.arrange_p50_ms:.1f} ms "
             f"(CPU {self.arrange_cpu_p50_ms:.1f} ms)",
             f"split / moved lines                   {self.split} / {self.moved} of {self.pieces}",
+            f"octave breaks (mean leap there)       {len(self.breaks)} "
+            f"({statistics.mean(self.breaks) if self.breaks else 0:.1f} semitones)",
         ]
 
 
@@ -274,6 +286,7 @@ def measure(cases: Sequence[tuple[Piece, ArrangeOptions]]) -> Figures:
     out: dict[str, list[int]] = {}
     patterns: dict[str, list[int]] = {}
     offsets: list[float] = []
+    breaks: list[int] = []
     seconds, cpu = [], []
     shifts = [line_shift(melody_pitches(piece), LEADS[options.lead]) for piece, options in cases]
     for piece, options in cases:
@@ -293,6 +306,7 @@ def measure(cases: Sequence[tuple[Piece, ArrangeOptions]]) -> Figures:
         pooled[0] += distinct
         pooled[1] += bars
         offsets += lead_offsets_ms(piece, arrangement)
+        breaks += octave_breaks(piece, arrangement)
     return Figures(
         above=counts.above / max(1, counts.lead),
         covered_above=counts.covered_above / max(1, counts.covered),
@@ -306,6 +320,7 @@ def measure(cases: Sequence[tuple[Piece, ArrangeOptions]]) -> Figures:
         split=shifts.count(None),
         moved=sum(shift not in (None, 0) for shift in shifts),
         pieces=len(cases),
+        breaks=breaks,
     )
 
 
