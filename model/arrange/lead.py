@@ -1,11 +1,14 @@
 """The lead: the composed line placed in the instrument's real range, phrased, and shown to the band.
 
-Placement moves the whole line by octaves so its median sits nearest the instrument's sweet spot with
-every note inside its range; when no octave holds the whole line (a solo wider than the instrument),
-each phrase gets its own octave, and a phrase wider than the instrument folds its stray notes by
-octaves. So no note is ever outside the range. Phrases are the runs of notes between rests of a beat
-or more; velocity arches over each phrase (softer at its ends, louder in the middle) and accents the
-syncopations (an off-beat note held through the next beat).
+The bot composes the line inside the instrument's line range
+(:attr:`~model.arrange.instruments.Instrument.line_range`), and placement plays a line that lies inside
+the range as composed. A line from elsewhere moves as a whole by the octave shift that puts its median
+nearest the instrument's sweet spot with every note inside; when no shift holds it (a line wider than
+the instrument), phrases take the octaves that keep the line connected (it breaks as seldom as it can,
+where the leap is smallest), and a phrase wider than the instrument folds its stray notes by octaves.
+So no note is ever outside the range. A tag plays its bars in the octaves they had. Phrases are the
+runs of notes between rests of a beat or more; velocity arches over each phrase (softer at its ends,
+louder in the middle) and accents the syncopations (an off-beat note held through the next beat).
 
 :class:`LeadLine` is the line as the other players hear it (straight grid, before swing), so the pianist
 can keep its voicings under the lead and out of its way, and lay out when the lead is busy.
