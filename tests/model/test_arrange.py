@@ -514,7 +514,7 @@ def test_the_same_seed_gives_the_same_feel(piece: Piece) -> None:
 
 
 def test_a_line_wider_than_the_instrument_moves_by_phrase_and_never_leaves_its_range(piece: Piece) -> None:
-    """Every other phrase two octaves up: no single octave shift holds the line on any instrument."""
+    """Every other phrase two octaves up: no single octave shift holds the line on any lead but the piano."""
     notes = sorted((n for n in piece.melody if n.pitch is not None), key=lambda n: n.start)
     phrase, wide, previous_end = 0, [], 0
     for note in notes:
