@@ -17,6 +17,15 @@
   rotation, at 100 (brushes, dotted-half bass), 140 (two-feel in 3) and 180 bpm (walking in 3).
 * **arrange p50**: median wall (and CPU) time of :func:`model.arrange.arrange` for one 16-bar piece;
   on a shared machine the CPU time is the steadier of the two.
+* **split lines**: pieces whose line no single octave shift fits into the lead's range, so the
+  arranger places it phrase by phrase (:func:`model.arrange.lead.place`); **moved lines**: pieces whose
+  line is played at another octave than composed (moved as a whole); **octave breaks**: consecutive
+  lead notes moved by different octaves (where the heard line departs from the written one), with the
+  mean size of the heard leap there.
+
+Pieces are composed in the lead's part of its range (:attr:`model.arrange.Instrument.line_range`), as
+the bot composes them; ``--generic-range`` composes every piece in the composer's default range instead
+(what the bot did before 2026-12-06).
 """
 
 from __future__ import annotations
@@ -32,7 +41,8 @@ from dataclasses import dataclass
 from model.arrange import BASS, LEADS, PIANO, Arrangement, ArrangeOptions, arrange
 from model.arrange.feel import swing_tick, unswingable_beats
 from model.arrange.instruments import DRUM_HIGH, DRUM_LOW
-from model.compose import Composer
+from model.arrange.lead import line_shift
+from model.compose import DEFAULT_HIGH, DEFAULT_LOW, Composer
 from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Note, Piece
 from model.progressions import library
 from model.tunes import tunes
@@ -137,6 +147,13 @@ def drum_patterns(
     return len({frozenset(p) for p in patterns}), bars
 
 
+def octave_breaks(piece: Piece, arrangement: Arrangement) -> list[int]:
+    """The heard leaps (semitones) between consecutive lead notes that were moved by different octaves."""
+    heard = [n.pitch for n in parts(arrangement)["Lead"]]
+    moves = [h - w for h, w in zip(heard, melody_pitches(piece), strict=False)]
+    return [abs(heard[i + 1] - heard[i]) for i in range(len(moves) - 1) if moves[i] != moves[i + 1]]
+
+
 def lead_offsets_ms(piece: Piece, arrangement: Arrangement) -> list[float]:
     """How far (ms) each lead onset of the piece's bars lies from its place on the swung grid."""
     ratio = arrangement.options.swing or 0.5
@@ -157,39 +174,52 @@ def lead_offsets_ms(piece: Piece, arrangement: Arrangement) -> list[float]:
     return offsets
 
 
+def line_range(lead: str, generic: bool = False) -> tuple[int, int]:
+    """Where a piece for ``lead`` is composed: the lead's line range, or (``generic``) the default."""
+    return (DEFAULT_LOW, DEFAULT_HIGH) if generic else LEADS[lead].line_range
+
+
 def sample(
-    composer: Composer, n: int, bars: int = 16, leads: Sequence[str] = tuple(LEADS)
+    composer: Composer, n: int, bars: int = 16, leads: Sequence[str] = tuple(LEADS), generic: bool = False
 ) -> list[tuple[Piece, ArrangeOptions]]:
     """``n`` pieces and options: styles, ``leads``, keys, tempi and progressions in rotation."""
     names = sorted(library())
     out = []
     for i in range(n):
         style = STYLES[i % len(STYLES)]
+        lead = leads[(i // 3) % len(leads)]
+        low, high = line_range(lead, generic)
         piece = composer.compose(
             bars=bars,
             tempo=TEMPI[style][(i // 3) % 3],
             key=KEYS[i % len(KEYS)],
             progression=names[(i * 7) % len(names)],
             seed=1000 + i,
+            low=low,
+            high=high,
         )
-        out.append((piece, ArrangeOptions(style=style, lead=leads[(i // 3) % len(leads)])))
+        out.append((piece, ArrangeOptions(style=style, lead=lead)))
     return out
 
 
 def waltz_sample(
-    composer: Composer, n: int, bars: int = 16, leads: Sequence[str] = tuple(LEADS)
+    composer: Composer, n: int, bars: int = 16, leads: Sequence[str] = tuple(LEADS), generic: bool = False
 ) -> list[tuple[Piece, ArrangeOptions]]:
     """``n`` jazz waltzes: the library's 3/4 charts spread evenly, tempi and ``leads`` in rotation."""
     waltzes = sorted(slug for slug, tune in tunes().items() if tune.beats_per_bar == 3)
     out = []
     for i in range(n):
+        lead = leads[(i // 3) % len(leads)]
+        low, high = line_range(lead, generic)
         piece = composer.compose(
             bars=bars,
             tempo=TEMPI["waltz"][i % 3],
             progression=waltzes[i * len(waltzes) // max(1, n)],
             seed=2000 + i,
+            low=low,
+            high=high,
         )
-        out.append((piece, ArrangeOptions(style="waltz", lead=leads[(i // 3) % len(leads)])))
+        out.append((piece, ArrangeOptions(style="waltz", lead=lead)))
     return out
 
 
@@ -227,6 +257,10 @@ class Figures:
     lead_spread_ms: float
     arrange_p50_ms: float
     arrange_cpu_p50_ms: float
+    split: int
+    moved: int
+    pieces: int
+    breaks: list[int]
 
     def lines(self) -> list[str]:
         return [
@@ -241,6 +275,9 @@ class Figures:
             f"lead onset spread (sd)                {self.lead_spread_ms:.1f} ms",
             f"arrange p50 (16 bars)                 {self.arrange_p50_ms:.1f} ms "
             f"(CPU {self.arrange_cpu_p50_ms:.1f} ms)",
+            f"split / moved lines                   {self.split} / {self.moved} of {self.pieces}",
+            f"octave breaks (mean leap there)       {len(self.breaks)} "
+            f"({statistics.mean(self.breaks) if self.breaks else 0:.1f} semitones)",
         ]
 
 
@@ -249,7 +286,9 @@ def measure(cases: Sequence[tuple[Piece, ArrangeOptions]]) -> Figures:
     out: dict[str, list[int]] = {}
     patterns: dict[str, list[int]] = {}
     offsets: list[float] = []
+    breaks: list[int] = []
     seconds, cpu = [], []
+    shifts = [line_shift(melody_pitches(piece), LEADS[options.lead]) for piece, options in cases]
     for piece, options in cases:
         started, cpu_started = time.perf_counter(), time.process_time()
         arrangement = arrange(piece, options)
@@ -267,6 +306,7 @@ def measure(cases: Sequence[tuple[Piece, ArrangeOptions]]) -> Figures:
         pooled[0] += distinct
         pooled[1] += bars
         offsets += lead_offsets_ms(piece, arrangement)
+        breaks += octave_breaks(piece, arrangement)
     return Figures(
         above=counts.above / max(1, counts.lead),
         covered_above=counts.covered_above / max(1, counts.covered),
@@ -277,7 +317,16 @@ def measure(cases: Sequence[tuple[Piece, ArrangeOptions]]) -> Figures:
         lead_spread_ms=statistics.pstdev(offsets) if len(offsets) > 1 else 0.0,
         arrange_p50_ms=statistics.median(seconds) * 1e3,
         arrange_cpu_p50_ms=statistics.median(cpu) * 1e3,
+        split=shifts.count(None),
+        moved=sum(shift not in (None, 0) for shift in shifts),
+        pieces=len(cases),
+        breaks=breaks,
     )
+
+
+def melody_pitches(piece: Piece) -> list[int]:
+    """The sounding pitches of ``piece``'s line, in time order."""
+    return [n.pitch for n in sorted(piece.melody, key=lambda n: n.start) if n.pitch is not None]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -288,10 +337,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--lead", choices=tuple(LEADS), help="one lead instrument (default: all in turn)")
     parser.add_argument("--busy", action="store_true", help="denser, wider lines (see busier())")
     parser.add_argument("--waltz", action="store_true", help="jazz waltzes in 3/4 (see waltz_sample())")
+    parser.add_argument(
+        "--generic-range", action="store_true", help="compose in the default range, not the lead's"
+    )
     args = parser.parse_args(argv)
     leads = (args.lead,) if args.lead else tuple(LEADS)
     pick = waltz_sample if args.waltz else sample
-    cases = pick(Composer.load(), args.n, leads=leads)
+    cases = pick(Composer.load(), args.n, leads=leads, generic=args.generic_range)
     if args.busy:
         cases = [(busier(piece), options) for piece, options in cases]
     for piece, options in cases[:3]:

@@ -32,7 +32,7 @@ from functools import cache
 
 from bot.core.limits import MAX_INTEGER, MIN_TEMPERATURE
 from bot.core.text import literal, shorten, visible
-from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, STYLES, ArrangeOptions
+from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, LEADS, STYLES, ArrangeOptions
 from model.compose import (
     ERA_LABELS,
     ERA_NAMES,
@@ -355,7 +355,8 @@ class JazzRequest:
 
     def compose_request(self) -> ComposeRequest:
         """The composer's arguments; the tempo defaults to the style's usual tempo, the key to the
-        tune's own (None).
+        tune's own (None), and the line is composed in the lead instrument's part of its range
+        (:attr:`model.arrange.Instrument.line_range`), so the band plays it as composed.
 
         Without a progression (and with the seed known, so the same seed still gives the same clip)
         a tune fitting the style is picked here by the seed (:func:`model.tunes.pick_tune`: a ballad
@@ -367,6 +368,7 @@ class JazzRequest:
         if progression is None and self.seed is not None:
             minor = None if self.key is None else parse_key(self.key).minor
             progression = pick_tune(self.style, random.Random(self.seed), minor).slug
+        low, high = LEADS[self.arrange_options().lead].line_range
         return ComposeRequest(
             self.bars,
             tempo,
@@ -375,6 +377,8 @@ class JazzRequest:
             self.temperature,
             self.seed,
             self.like,
+            low=low,
+            high=high,
             primer=self.primer_notes(),
             meter=self.meter if isinstance(self.meter, int) else None,
         )

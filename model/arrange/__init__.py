@@ -101,7 +101,8 @@ def arrange(piece: Piece, options: ArrangeOptions = ArrangeOptions()) -> Arrange
         return random.Random(f"{seed}/{part}")
 
     final = chart.spans[-1].symbol if options.ending else None
-    lead, line = lead_part(played, style, options.lead, final, rng("lead"))
+    tag = played.length_ticks - piece.length_ticks  # the tag keeps the octaves its bars had
+    lead, line = lead_part(played, style, options.lead, final, rng("lead"), tag)
     parts = {
         "Lead": swung(lead, ratio, unswingable_beats(lead)),
         "Piano": swung(piano_part(chart, style, options.ending, line, rng("piano")), ratio),

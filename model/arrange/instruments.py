@@ -4,6 +4,8 @@ Ranges are sounding MIDI pitches (a tenor sax sounds a major ninth below its wri
 ``low``..``high`` is what a working jazz player reaches without altissimo (so a part never asks for a
 note the instrument cannot play); ``sweet`` is where its solos usually sit, which the arranger aims the
 line's median at. The sweet spots sit high enough that rootless piano voicings fit under them.
+``line_range`` is where the composer writes a lead's line (:data:`LINE_SPAN` semitones inside the real
+range), so the line is played as composed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,19 @@ class Instrument:
 
     def holds(self, pitch: int) -> bool:
         return self.low <= pitch <= self.high
+
+    @property
+    def line_range(self) -> tuple[int, int]:
+        """The pitches the composer writes this instrument's line in: :data:`LINE_SPAN` semitones (the
+        composer's default width) inside the real range, centred as near the sweet spot as the range
+        allows (a tenor's 46..75 sits below its sweet spot: the top of its range is near). The
+        composer's register pull centres the line there, so no octave shift is needed to play it."""
+        width = min(LINE_SPAN, self.high - self.low)
+        low = min(max(self.sweet - width // 2, self.low), self.high - width)
+        return low, low + width
+
+
+LINE_SPAN = 29  # model.compose's default range, 55..84, is this wide (a test checks)
 
 
 LEADS: dict[str, Instrument] = {

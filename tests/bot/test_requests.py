@@ -19,7 +19,7 @@ from bot.core.requests import (
     ignored_note,
     parse_request_text,
 )
-from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, STYLES, ArrangeOptions
+from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, LEADS, STYLES, ArrangeOptions
 from model.compose import ComposeRequest
 from model.primer import PrimerError, parse_primer
 from model.progressions import library
@@ -280,8 +280,24 @@ def test_replace_is_checked_too() -> None:
 
 def test_compose_request_resolves_the_style_tempo() -> None:
     request = build_request("8 bars ballad in F, blues, seed 3, temperature 0.9")
-    assert request.compose_request() == ComposeRequest(8, DEFAULT_TEMPI["ballad"], "F", "blues", 0.9, 3)
+    tenor = LEADS["tenor sax"].line_range
+    assert request.compose_request() == ComposeRequest(
+        8, DEFAULT_TEMPI["ballad"], "F", "blues", 0.9, 3, None, *tenor
+    )
     assert build_request("at 100 bpm").compose_request().tempo == 100
+
+
+def test_the_line_is_composed_inside_the_lead_instrument() -> None:
+    for text, lead in (
+        ("on flute", "flute"),
+        ("on vibes", "vibraphone"),
+        ("", "tenor sax"),
+        ("on piano", "piano"),
+    ):
+        composed = build_request(text).compose_request()
+        instrument = LEADS[lead]
+        assert (composed.low, composed.high) == instrument.line_range
+        assert instrument.low <= composed.low and composed.high <= instrument.high
 
 
 def test_arrange_options() -> None:
