@@ -55,24 +55,28 @@ class ClipMaker:
         self._notice = redis.register_script(state.NOTICE)
 
     async def run(self, job_id: str, job_try: int, payload_json: str) -> str:
-        """Make job ``job_id``'s clip, or store why not; returns what happened (arq keeps it a while)."""
+        """Make job ``job_id``'s clip, or store why not; returns what happened (arq keeps it a while).
+        A notice is stored before its log line, so whoever sees the line finds the notice."""
         payload = state.JobPayload.from_json(payload_json)
         if await self._redis.exists(state.clip_key(job_id)):
             log.info("request %s: made by an earlier try already", job_id)
             return "made before"
         if time.time() * 1000 > payload.deadline_ms:
+            told = await self._tell(job_id, payload, "expired", "waited past the interaction's life")
             log.warning("request %s: past its deadline before it started; dropped", job_id)
-            return await self._tell(job_id, payload, "expired", "waited past the interaction's life")
+            return told
         if payload.model != self.model:
+            told = await self._tell(job_id, payload, "refused", "model version differs")
             log.error(
                 "request %s refused: the bot asked for model %r, this worker runs %r; "
                 "run workers and bots built from the same model",
                 job_id, payload.model, self.model,
             )  # fmt: skip
-            return await self._tell(job_id, payload, "refused", "model version differs")
+            return told
         if job_try > MAX_TRIES:
+            told = await self._tell(job_id, payload, "lost", f"{job_try - 1} tries")
             log.error("request %s given up: %d tries, workers died making it", job_id, job_try - 1)
-            return await self._tell(job_id, payload, "lost", f"{job_try - 1} tries")
+            return told
         await self._start(keys=[state.WAITING, state.RUNNING], args=[job_id, round(time.time() * 1000)])
         started = time.perf_counter()
         events = _StagePump(self._redis, payload.reply_to, job_id)
