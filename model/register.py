@@ -38,7 +38,7 @@ from model.phrasing import PHRASE_GAP_GRID, Phrasing
 
 MARGIN = 9.0
 """The moved centre stays at least this many semitones inside the range."""
-BREATH_SCALE = 1.0
+BREATH_SCALE = 0.9
 """The phrase offsets' sd as a share of the style's sd of 8-bar median pitches (tuned on the
 training side, docs/MODEL.md)."""
 BREATH_PULL = 4.0
