@@ -412,7 +412,7 @@ class Composer:
             style_ids = self._conditioning.style_ids(plan.tempo, plan.style.era, plan.style.soloist)
             style = plan.style
             phrasing = Phrasing.start(self._phrase_tokens, plan.seed, plan.tempo, style.era, style.soloist)
-            span = (plan.low, plan.high, plan.bar_grid)
+            span = (plan.low, plan.high)
             prior = StylePrior.start(
                 self._priors,
                 self._classes,
@@ -421,6 +421,7 @@ class Composer:
                 (style.era, style.soloist),
                 plan.tempo,
                 span,
+                phrasing,
             )
             rng = np.random.default_rng(plan.seed)
             voices.append(_Voice(plan, rng, next_changes(plan.context), style_ids, phrasing, prior))
@@ -548,7 +549,7 @@ class Composer:
             candidates = allowed.nonzero()[0]
             sounding = pitches[candidates]
             scaled = logits[candidates] - voice.pull.take(sounding, mode="clip")
-            scaled += voice.prior.shift(candidates, sounding, voice.previous, voice.time)
+            scaled += voice.prior.shift(candidates, sounding, voice.previous)
             scaled /= voice.plan.temperature * TEMPERATURE_SCALE
             scaled -= np.maximum.reduce(scaled)
             cumulative = np.add.accumulate(np.exp(scaled, out=scaled), out=scaled)
@@ -595,7 +596,8 @@ class Composer:
             candidates = [i for i in ids if i >= 0 and pc >= 0 and allowed[i]]
             if candidates and pitch is not None:
                 voice.replay_origin = pitch
-                return min(candidates, key=lambda i: (abs(int(pitches[i]) - pitch), i))
+                distance = voice.prior.register.restating()
+                return min(candidates, key=lambda i: (distance(int(pitches[i])), i))
         elif self._is_tie[token_id] and allowed[token_id]:
             return token_id
         elif pitch is not None and voice.replay_origin is not None and voice.previous is not None:

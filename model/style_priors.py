@@ -17,20 +17,12 @@ breathe:
   not (it made "like Coltrane" denser still).
 * **intervals**: the same calibrated log-ratio over interval sizes (``|pitch - previous|``, 0..12
   semitones, then one bucket for anything wider), ``INTERVAL_WEIGHT`` times, for pitched tokens.
-* **register**: the line's centre (what the network hears as its register and the pull draws to)
-  moves from the middle of the range by the style's median pitch minus the corpus's (clamped
-  ``MARGIN`` semitones inside the range), and the line *breathes*: every 8-bar block from the start
-  draws an offset from a normal distribution with the style's spread of 8-bar median pitches around
-  the solo's median (``BREATH_SCALE`` times it); a draw is tilted towards moving in the direction of
-  the current target (linear between blocks), ``BREATH_PULL`` times the register pull, by
-  ``2 * pull * (target - centre) * (pitch - previous)`` (the move clipped to ``TILT_STEP``): a
-  tilt, not a second quadratic pull, so that notes as a whole lose nothing to rests (a quadratic
-  pull around a moving centre cut the notes per bar). The offsets come from their own random
-  stream and do not depend on what is played, so a longer piece with the same seed breathes the
-  same way through its first bars (Extend) and the same seed gives the same piece.
+* **register**: the style's centre offset (its median pitch minus the corpus's) and breath (sd of
+  its 8-bar median pitches around the solo's median), which :mod:`model.register` turns into the
+  line's centre and the phrase-to-phrase movement of its register.
 
 Without a style (:data:`ALL`) the network plays as it is: no rhythm or interval correction, only the
-breathing register (a corpus-wide correction made the lines denser and less like the real solos by
+register's movement (a corpus-wide correction made the lines denser and less like the real solos by
 H1 and motif recurrence, measured in docs/MODEL.md). ``python -m model.style_priors --build`` derives
 the tables from the training solos of :func:`model.wjazzd.split` and the shipped model and writes
 ``model/data/style_priors.json`` (byte for byte the same from the same data and model; rebuild after
@@ -57,7 +49,8 @@ from model.conditioning import ERAS
 from model.errors import InputError
 from model.melody_metrics import SPREAD_WINDOW_BARS, window_medians
 from model.paths import DATA_DIR, DEFAULT_MODEL_DIR
-from model.phrasing import tempo_band, training_solos
+from model.phrasing import Phrasing, tempo_band, training_solos
+from model.register import MAX_MOVE, Register, centre_of_range
 from model.sequences import centre_of, solo_events
 from model.tokens import REST, TIE, token_grid, token_kind
 from model.wjazzd import Solo
@@ -85,16 +78,6 @@ DENSITY_WEIGHT = 0.4
 """How much of the rhythm log-ratio reaches the logits (tuned on training solos, docs/MODEL.md)."""
 INTERVAL_WEIGHT = 1.0
 """How much of the interval log-ratio reaches the logits."""
-BREATH_SCALE = 0.6
-"""The breathing offsets' spread as a share of the style's real spread of 8-bar median pitches."""
-BREATH_PULL = 4.0
-"""How hard the line is drawn towards the breathing target (multiples of the register pull)."""
-TILT_STEP = 4
-MAX_MOVE = 128
-"""Moves from the previous pitch up to this (exclusive) are real intervals; farther is a rest or tie."""
-"""The tilt counts a move of more than this many semitones as this many (it must not favour leaps)."""
-MARGIN = 9.0
-"""The moved centre stays at least this many semitones inside the range."""
 REST_CLASS, TIE_CLASS, NOTE_CLASS = "r", "t", "n"
 ALL = "all"
 
@@ -386,13 +369,7 @@ class StylePrior:
 
     density: npt.NDArray[np.float64] | None  # per token: DENSITY_WEIGHT * log-ratio (None: all 0)
     by_move: npt.NDArray[np.float64]  # [move + MAX_MOVE]: INTERVAL_WEIGHT * the interval's log-ratio
-    steps: npt.NDArray[np.float64]  # [move + MAX_MOVE]: the move clipped to TILT_STEP
-    pull: float  # the composer's register pull (log-odds per semitone squared)
-    centre: float  # what the network hears as the line's centre, and the pull draws to
-    breath: float
-    block: int  # grid units per breathing block (8 bars)
-    rng: np.random.Generator
-    targets: list[float]  # the breathing target's offset at the start of block 0, 1, ...
+    register: Register  # the line's centre and its breathing (model.register)
 
     @classmethod
     def start(
@@ -403,59 +380,42 @@ class StylePrior:
         seed: int,
         style: tuple[str | None, str | None],
         tempo: float,
-        span: tuple[int, int, int],
+        span: tuple[int, int],
+        phrasing: Phrasing,
     ) -> StylePrior:
         """The prior of a line in ``style`` (era, soloist) at ``tempo``; ``classes``: each token's
-        :func:`token_class`; ``span``: the range's low and high pitch and the grid units of a bar."""
+        :func:`token_class`; ``span``: the range's low and high pitch; ``phrasing``: the line's."""
         era, soloist = style
-        low, high, bar_grid = span
+        low, high = span
         prior = priors.styles[priors.name(era, soloist)]
         density = priors.density_row(classes, era, soloist, tempo_band(tempo))
-        room = max(0.0, (high - low) / 2 - MARGIN)
-        centre = (low + high) / 2 + float(np.clip(prior.offset, -room, room))
-        by_move, steps = _move_tables(prior.intervals)
-        return cls(
-            density if density.any() else None,
-            by_move,
-            steps,
-            pull,
-            centre,
-            BREATH_SCALE * prior.breath,
-            SPREAD_WINDOW_BARS * bar_grid,
-            np.random.default_rng([seed, 5]),
-            [],
-        )
+        centre = centre_of_range(low, high, prior.offset)
+        register = Register.start(centre, prior.breath, pull, seed, phrasing)
+        return cls(density if density.any() else None, _move_table(prior.intervals), register)
 
-    def target(self, time: int) -> float:
-        """The breathing target at ``time`` (grid units from the start)."""
-        block, within = divmod(time, self.block)
-        while len(self.targets) < block + 2:
-            self.targets.append(float(self.rng.normal(0.0, self.breath)) if self.breath else 0.0)
-        a, b = self.targets[block], self.targets[block + 1]
-        return self.centre + a + (b - a) * within / self.block
+    @property
+    def centre(self) -> float:
+        return self.register.centre
 
     def shift(
-        self, tokens: npt.NDArray[np.int64], pitches: npt.NDArray[np.int64], previous: int | None, time: int
+        self, tokens: npt.NDArray[np.int64], pitches: npt.NDArray[np.int64], previous: int | None
     ) -> npt.NDArray[np.float64] | float:
         """What to add to the logits of ``tokens`` sounding ``pitches``: the rhythm prior, and for
-        pitched tokens the interval prior and the breathing tilt. Rests and ties must have pitches
+        pitched tokens the interval prior and the register's tilt. Rests and ties must have pitches
         :data:`MAX_MOVE` or more from any real pitch (the composer's ``SILENT``): they count as no move."""
         shift: npt.NDArray[np.float64] | float = 0.0 if self.density is None else self.density[tokens]
         if previous is None:
             return shift
         at = pitches - (previous - MAX_MOVE)
-        towards = BREATH_PULL * (self.target(time) - self.centre) * self.steps.take(at, mode="clip")
-        return shift + self.by_move.take(at, mode="clip") + 2 * self.pull * towards
+        return shift + self.by_move.take(at, mode="clip") + self.register.tilt(pitches, previous)
 
 
-def _move_tables(intervals: Sequence[float]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Per move (``pitch - previous + MAX_MOVE``, the first and last slot: no move) the interval
-    prior and the clipped step of the tilt."""
+def _move_table(intervals: Sequence[float]) -> npt.NDArray[np.float64]:
+    """Per move (``pitch - previous + MAX_MOVE``, the first and last slot: no move) the interval prior."""
     moves = np.arange(-MAX_MOVE, MAX_MOVE + 1)
     by_move = INTERVAL_WEIGHT * np.array(intervals)[np.minimum(np.abs(moves), MAX_INTERVAL)]
-    steps = np.clip(moves, -TILT_STEP, TILT_STEP).astype(np.float64)
-    by_move[[0, -1]] = steps[[0, -1]] = 0.0
-    return by_move, steps
+    by_move[[0, -1]] = 0.0
+    return by_move
 
 
 def summary(priors: Priors) -> str:

@@ -18,7 +18,6 @@ from model.style_priors import (
     NOTE_CLASS,
     Prior,
     Priors,
-    StylePrior,
     build,
     load_priors,
     main,
@@ -99,19 +98,6 @@ def test_a_prior_moves_density_and_register_the_way_it_says(composer: Composer) 
     more, higher = figures(dense_high, seeds)
     assert more > density + 0.5  # short notes twice as likely (e^1): more notes a bar
     assert higher > median + 3  # the centre 6 semitones up: the line sits higher
-
-
-def test_the_breathing_centre_is_the_same_for_the_same_seed_and_extends() -> None:
-    priors = Priors({ALL: Prior({}, (0.0,) * (MAX_INTERVAL + 1), 0.0, 3.0, 1)}, "test")
-
-    def prior() -> StylePrior:
-        return StylePrior.start(priors, ("n6", "r6", "t6"), 1 / 144, 7, (None, None), 160, (55, 84, 48))
-
-    short, long = prior(), prior()
-    early = [short.target(t) for t in range(0, 768, 24)]
-    long.target(5000)  # a longer piece draws further offsets first
-    assert early == [long.target(t) for t in range(0, 768, 24)]
-    assert len({round(t, 6) for t in early}) > 10  # it moves
 
 
 def test_styled_pieces_keep_the_same_seed_the_same_bytes(composer: Composer) -> None:
