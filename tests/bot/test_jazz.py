@@ -1,7 +1,8 @@
-"""JazzService on real services: a real SQLite file, the shipped composer, FluidSynth and ffmpeg.
+"""JazzService on real services: the shipped composer, FluidSynth and ffmpeg, and (tests taking
+``services``) each backend in turn, a real SQLite file and the real PostgreSQL server (tests/bot/conftest.py).
 
 "Restart" means what it means in production: the services are closed and new ones are opened on the
-same database file, so everything a button needs must have come from SQLite.
+same database, so everything a button needs must have come from it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.services.jobs import Cooldown
 from bot.services.settings import Settings
 from bot.services.startup import Services, StartupError, open_services
 from bot.store.clips import ClipNotFound
+from bot.store.database import DatabaseTarget
 from bot.store.jobs import INTERRUPTED
 from tests.extend_helpers import notes_before, replayed_ticks
 
@@ -35,8 +37,8 @@ def settings_for(tmp_path: Path, **overrides: object) -> Settings:
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    opened = await open_services(settings_for(tmp_path))
+async def services(tmp_path: Path, target: DatabaseTarget) -> AsyncIterator[Services]:
+    opened = await open_services(settings_for(tmp_path, database=target))
     yield opened
     await opened.close()
 

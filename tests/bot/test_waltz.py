@@ -21,6 +21,7 @@ from bot.core.requests import JazzRequest, RequestError, build_request, parse_re
 from bot.services.guild_settings import GuildSettings
 from bot.services.jazz import Requester
 from bot.services.startup import Services
+from bot.store.database import DatabaseTarget
 from model.arrange import ArrangeOptions, arrange
 from model.clip_reading import read_arrangement
 from model.compose import Composer
@@ -34,6 +35,12 @@ from tests.bot.discord_helpers import QUICK_BARS, embed_fields
 from tests.extend_helpers import notes_before, replayed_ticks
 
 ALICE = Requester(1, "alice", 111, 333)
+
+
+@pytest.fixture
+def target(tmp_path: Path) -> DatabaseTarget:
+    """SQLite only: these tests are about the music, which no backend changes."""
+    return tmp_path / "jazzbot.sqlite3"
 
 
 @pytest.mark.parametrize(
