@@ -3,7 +3,7 @@
 Every test that takes ``conn``, ``services`` or ``console`` (or ``target``) runs on both backends: once on
 a SQLite file and once on the real PostgreSQL server that scripts/with-services.sh starts (skipped
 without it), each PostgreSQL test in a fresh schema of its own, dropped afterwards. A module about
-something else than storage (the music, say) narrows ``target`` to SQLite by overriding it.
+something else than storage (the music, say) is marked ``sqlite_only`` (tests/bot/store/helpers.py).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from bot.discord.challenges import EntryButton, PageButton
 from bot.store.database import DatabaseTarget
 from tests.bot.challenge_helpers import tiny_midi
 from tests.bot.discord_helpers import QUICK_BARS, Bots, button_labels
+from tests.bot.store.helpers import sqlite_only
 
 DAY = 86400.0
 
@@ -405,6 +406,7 @@ async def test_a_forged_button_id_too_large_for_sqlite_is_refused_kindly(
         assert answer.ephemeral and "There is no" in answer.response.content, answer.response.content
 
 
+@sqlite_only
 async def test_uploads_are_refused_before_their_download_when_cheap_checks_fail(
     simcord_env: Any, club: Any
 ) -> None:

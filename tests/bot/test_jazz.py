@@ -23,6 +23,7 @@ from bot.services.startup import Services, StartupError, open_services
 from bot.store.clips import ClipNotFound
 from bot.store.database import DatabaseTarget
 from bot.store.jobs import INTERRUPTED
+from tests.bot.store.helpers import sqlite_only
 from tests.extend_helpers import notes_before, replayed_ticks
 
 GUILD, OTHER_GUILD, CHANNEL = 111, 222, 333
@@ -85,6 +86,7 @@ async def test_clips_are_recorded_and_buttons_work_after_a_restart(services: Ser
         await services.close()
 
 
+@sqlite_only
 async def test_vary_keeps_the_chords_the_seed_picked(services: Services) -> None:
     stored, clip = await services.jazz.compose(ALICE, JazzRequest(bars=2, seed=99))
     assert stored.request.progression is None and stored.progression == clip.piece.progression
@@ -102,6 +104,7 @@ async def test_another_servers_clip_is_not_found(services: Services) -> None:
         await services.clips.get(stored.id + 1, GUILD, ALICE.user_id)
 
 
+@sqlite_only
 async def test_extend_refuses_beyond_the_bar_limit(services: Services) -> None:
     stored, _ = await services.jazz.compose(ALICE, JazzRequest(bars=6, seed=5, tempo=240))
     with pytest.raises(TooLong, match="already 6 bars; clips can be up to 12 bars"):
