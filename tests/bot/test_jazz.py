@@ -1,5 +1,7 @@
-"""JazzService on real services: the shipped composer, FluidSynth and ffmpeg, and (tests taking
-``services``) each backend in turn, a real SQLite file and the real PostgreSQL server (tests/bot/conftest.py).
+"""JazzService on real services: the shipped composer, FluidSynth and ffmpeg, and a real SQLite file. The
+tests of job states and of what a restart finds run on the real PostgreSQL server too (tests/bot/conftest.py);
+the others are ``sqlite_only``: their subject is the same on both, and tests/bot/store runs the queries
+on both.
 
 "Restart" means what it means in production: the services are closed and new ones are opened on the
 same database, so everything a button needs must have come from it.
@@ -95,6 +97,7 @@ async def test_vary_keeps_the_chords_the_seed_picked(services: Services) -> None
     assert variation.piece.chords == clip.piece.chords
 
 
+@sqlite_only
 async def test_another_servers_clip_is_not_found(services: Services) -> None:
     stored, _ = await services.jazz.compose(ALICE, JazzRequest(bars=1, seed=5))
     for kind in get_args(Remake):
@@ -179,6 +182,7 @@ async def test_jobs_are_recorded_and_interrupted_ones_are_failed_at_restart(serv
         await services.close()
 
 
+@sqlite_only
 async def test_concurrent_requests_all_arrive(services: Services) -> None:
     users = [Requester(10 + n, f"user{n}", GUILD, CHANNEL) for n in range(4)]
     made = await asyncio.gather(
