@@ -6,8 +6,10 @@
 #   JAZZBOT_TEST_DATABASE_URL  postgresql://jazzbot@127.0.0.1:PORT/jazzbot
 # `make test` runs pytest through it, so the suite exercises both storage backends and the job queue.
 # The throwaway cluster trusts loopback connections and skips fsync: it holds nothing worth a password
-# or durability. PostgreSQL refuses to run as root, so as root its programs run as the `postgres` user
-# that Debian's package creates.
+# or durability. The one exception: members of the role `needs_password` must give their password over
+# TCP (scram-sha-256), so a test can create such a role and see a wrong password refused for real.
+# PostgreSQL refuses to run as root, so as root its programs run as the `postgres` user that Debian's
+# package creates.
 #
 # Usage: scripts/with-services.sh COMMAND [ARG...]
 set -eu
@@ -48,10 +50,18 @@ redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$tmp/redis" --save "" 
 
 $as_pg "$pg_bin/initdb" -D "$tmp/pg/data" -U jazzbot -A trust -E UTF8 --no-sync >"$tmp/initdb.log" 2>&1 ||
   { cat "$tmp/initdb.log" >&2; exit 1; }
+# First match wins: the password rule for `needs_password` members comes before the trust lines.
+cat >"$tmp/pg_hba.conf" <<'HBA'
+local all all                  trust
+host  all +needs_password 127.0.0.1/32 scram-sha-256
+host  all all 127.0.0.1/32     trust
+host  all all ::1/128          trust
+HBA
 $as_pg "$pg_bin/pg_ctl" -D "$tmp/pg/data" -l "$tmp/pg/server.log" -w \
-  -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $tmp/pg -c fsync=off -c max_connections=200" start >/dev/null ||
-  { cat "$tmp/pg/server.log" >&2; exit 1; }
+  -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $tmp/pg -c fsync=off -c max_connections=200 -c hba_file=$tmp/pg_hba.conf" \
+  start >/dev/null || { cat "$tmp/pg/server.log" >&2; exit 1; }
 "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U jazzbot jazzbot
+"$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U jazzbot -d jazzbot -qc "CREATE ROLE needs_password NOLOGIN"
 
 for _ in 1 2 3 4 5 6 7 8 9 10; do
   redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break

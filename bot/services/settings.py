@@ -28,7 +28,7 @@ from bot.audio.encode import MIN_MAX_BYTES
 from bot.audio.encode import Format as AudioFormat
 from bot.core.logs import Scrubber
 from bot.services.shard_plan import ShardPlan, ShardPlanError, parse_shard_plan
-from bot.store.database import DatabaseTarget, database_target
+from bot.store.database import DEFAULT_POOL_SIZE, MAX_POOL_SIZE, DatabaseTarget, PostgresURL, database_target
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ class Settings:
     discord_token: str | None = field(default=None, repr=False)  # DISCORD_TOKEN; never logged or echoed
     # JAZZBOT_DATABASE: a SQLite file, or postgresql://USER:PASSWORD@HOST:PORT/DB (shown without the password)
     database: DatabaseTarget = Path("data/jazzbot.db")
+    database_pool: int = DEFAULT_POOL_SIZE  # JAZZBOT_DATABASE_POOL: PostgreSQL connections per process
     soundfont: Path | None = None  # JAZZBOT_SOUNDFONT (None: bot.audio.render's default)
     audio_format: AudioFormat = "ogg"  # JAZZBOT_AUDIO_FORMAT ogg|mp3
     max_upload_bytes: int = 10 * 1024 * 1024  # JAZZBOT_MAX_UPLOAD_BYTES
@@ -110,10 +111,11 @@ class Settings:
     def describe(self) -> str:
         """One line for the startup log; the token is only "set" or "not set"."""
         guilds = ",".join(map(str, self.dev_guild_ids)) or "none"
+        pool = f" (pool of {self.database_pool})" if isinstance(self.database, PostgresURL) else ""
         age = f"{self.min_account_age_days} days" if self.min_account_age_days else "off"
         line = (
             f"token {'set' if self.discord_token else 'not set (console mode)'}; "
-            f"database {self.database}; soundfont {self.soundfont or 'default'}; "
+            f"database {self.database}{pool}; soundfont {self.soundfont or 'default'}; "
             f"audio {self.audio_format} up to {self.max_upload_bytes / 2**20:.1f} MiB; "
             f"max {self.max_bars} bars; {self.workers} workers; queue {self.queue_size}; "
             f"{self.per_user_limit} per user; cooldown {self.cooldown_seconds:g} s; "
@@ -189,6 +191,7 @@ def _parse(values: Mapping[str, str], token: str | None) -> Settings:
     return Settings(
         discord_token=token,
         database=get("DATABASE", _database, defaults.database),
+        database_pool=get("DATABASE_POOL", _int_in(1, MAX_POOL_SIZE), defaults.database_pool),
         soundfont=get("SOUNDFONT", _soundfont, defaults.soundfont),
         audio_format=get("AUDIO_FORMAT", _audio_format, defaults.audio_format),
         max_upload_bytes=get(

@@ -133,7 +133,7 @@ def _load_and_try_soundfont(settings: Settings) -> None:
 
 async def _open_database(settings: Settings) -> Database:
     try:
-        return await open_database(settings.database)
+        return await open_database(settings.database, settings.database_pool)
     except DatabaseUnavailable as error:
         raise StartupError(f"JAZZBOT_DATABASE: {error}") from None
 

@@ -15,6 +15,9 @@ from bot.store.sql import Database, SchemaTooNewError
 from bot.store.sqlite import open_sqlite
 
 SCHEMES = ("postgresql", "postgres")
+DEFAULT_POOL_SIZE = 10
+"""Connections one process may hold to PostgreSQL (``JAZZBOT_DATABASE_POOL``); SQLite ignores it."""
+MAX_POOL_SIZE = 1000
 
 
 class DatabaseUnavailable(Exception):
@@ -81,15 +84,16 @@ def _without(secrets: list[str], text: str) -> str:
     return text
 
 
-async def open_database(target: DatabaseTarget) -> Database:
-    """Open and migrate the database ``target`` names. :class:`DatabaseUnavailable` when it cannot be
-    reached or refuses us; :class:`SchemaTooNewError` when a newer jazzbot wrote it."""
+async def open_database(target: DatabaseTarget, pool_size: int = DEFAULT_POOL_SIZE) -> Database:
+    """Open and migrate the database ``target`` names (PostgreSQL: a pool of up to ``pool_size``
+    connections). :class:`DatabaseUnavailable` when it cannot be reached or refuses us;
+    :class:`SchemaTooNewError` when a newer jazzbot wrote it."""
     if isinstance(target, Path):
         return await open_sqlite(target)
     from bot.store import postgres  # asyncpg (~75 ms to import) only for a PostgreSQL database
 
     try:
-        return await postgres.open_postgres(target.url, str(target))
+        return await postgres.open_postgres(target.url, str(target), pool_size=pool_size)
     except SchemaTooNewError:
         raise
     except (TimeoutError, OSError, *postgres.DRIVER_ERRORS) as error:

@@ -28,10 +28,10 @@ from typing import Any
 
 import asyncpg
 
+from bot.store.database import DEFAULT_POOL_SIZE
 from bot.store.sql import Database, Dialect, Parameters, Queries, Row, check_not_newer, list_migrations
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations" / "postgresql"
-POOL_SIZE = 10
 CONNECT_TIMEOUT = 10.0
 _TOKENS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|::|\?|:([A-Za-z_]\w*)")
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
@@ -161,9 +161,10 @@ async def keep_session(conn: asyncpg.Connection[asyncpg.Record]) -> None:
 
 
 async def open_postgres(
-    url: str, description: str, directory: Path = MIGRATIONS_DIR, pool_size: int = POOL_SIZE
+    url: str, description: str, directory: Path = MIGRATIONS_DIR, pool_size: int = DEFAULT_POOL_SIZE
 ) -> PostgresDatabase:
-    """Connect a pool to ``url`` and migrate; the driver's errors pass through (the caller words them)."""
+    """Connect a pool of up to ``pool_size`` connections to ``url`` and migrate; the driver's errors pass
+    through (the caller words them)."""
     pool: asyncpg.Pool[asyncpg.Record] = await asyncpg.create_pool(
         url, min_size=1, max_size=pool_size, timeout=CONNECT_TIMEOUT, reset=keep_session
     )

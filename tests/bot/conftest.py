@@ -1,4 +1,10 @@
-"""Fixtures shared by the bot's tests: a renderer, a settable clock, a migrated database and simcord bots."""
+"""Fixtures shared by the bot's tests: a renderer, a settable clock, a migrated database and simcord bots.
+
+Every test that takes ``conn``, ``services`` or ``console`` (or ``target``) runs on both backends: once on
+a SQLite file and once on the real PostgreSQL server that scripts/with-services.sh starts (skipped
+without it), each PostgreSQL test in a fresh schema of its own, dropped afterwards. A module about
+something else than storage (the music, say) is marked ``sqlite_only`` (tests/bot/store/helpers.py).
+"""
 
 from __future__ import annotations
 
@@ -13,10 +19,11 @@ from bot.console.app import Console
 from bot.discord.app import JazzBot
 from bot.services.settings import Settings
 from bot.services.startup import Services, open_services
-from bot.store.database import open_database
+from bot.store.database import DatabaseTarget, open_database
 from bot.store.sql import Database
 from tests.bot.challenge_helpers import Clock
 from tests.bot.discord_helpers import Bots, quick_settings
+from tests.bot.store.helpers import fresh_schema
 
 SETTLE_SECONDS = 60.0
 """How long simcord waits for the bot to finish what an event started. Its default (5 s) is shorter than
@@ -43,12 +50,22 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DatabaseTarget]:
+    """Where a test's database lives: a SQLite file, or a PostgreSQL URL whose search path is a new schema."""
+    if request.param == "sqlite":
+        yield tmp_path / "jazzbot.sqlite3"
+        return
+    async with fresh_schema(request.getfixturevalue("postgres_url")) as url:
+        yield url
+
+
 @pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated database on a real file in the test's directory."""
-    connection = await open_database(tmp_path / "jazzbot.sqlite3")
-    yield connection
-    await connection.close()
+async def conn(target: DatabaseTarget) -> AsyncIterator[Database]:
+    """A migrated database on either backend."""
+    database = await open_database(target)
+    yield database
+    await database.close()
 
 
 @pytest.fixture
@@ -57,8 +74,17 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def bots(tmp_path: Path, settings_overrides: dict[str, Any]) -> AsyncIterator[Bots]:
-    made = Bots(quick_settings(tmp_path, **settings_overrides))
+def bot_database(tmp_path: Path) -> DatabaseTarget:
+    """The simcord bots' database: a SQLite file. A module whose flows differ by backend (challenges,
+    privacy) overrides it with ``target`` to run each test on both."""
+    return tmp_path / "jazzbot.db"
+
+
+@pytest.fixture
+async def bots(
+    tmp_path: Path, bot_database: DatabaseTarget, settings_overrides: dict[str, Any]
+) -> AsyncIterator[Bots]:
+    made = Bots(quick_settings(tmp_path, **{"database": bot_database, **settings_overrides}))
     yield made
     await made.close()
 
@@ -79,11 +105,9 @@ def scene(simcord_env: Any) -> tuple[Any, Any, Any]:
 
 
 @pytest.fixture
-async def services(tmp_path: Path, clock: Clock) -> AsyncIterator[Services]:
-    """Services on a fresh SQLite file with one worker and no cooldown (modules may define their own)."""
-    settings = Settings(
-        database=tmp_path / "jazzbot.db", workers=1, cooldown_seconds=0.0, out_dir=tmp_path / "out"
-    )
+async def services(target: DatabaseTarget, tmp_path: Path, clock: Clock) -> AsyncIterator[Services]:
+    """Services on a fresh database (either backend) with one worker and no cooldown."""
+    settings = Settings(database=target, workers=1, cooldown_seconds=0.0, out_dir=tmp_path / "out")
     opened = await open_services(settings, clock=clock)
     yield opened
     await opened.close()

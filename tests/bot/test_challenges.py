@@ -1,9 +1,8 @@
-"""The challenge rules (bot.services.challenges) on a real SQLite file: every refusal says why and changes
-nothing."""
+"""The challenge rules (bot.services.challenges) on both backends (a real SQLite file and the real
+PostgreSQL server, tests/bot/conftest.py): every refusal says why and changes nothing."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -196,7 +195,9 @@ async def test_sql_in_a_title_is_just_text(conn: Database, service: ChallengeSer
     title = "Robert'); DROP TABLE challenges; --"
     challenge = await start(service, title=title, prompt="1; DELETE FROM votes")
     assert (await service.challenge(GUILD)).title == title == challenge.title
-    assert (await conn.fetch_returned("SELECT count(*) FROM sqlite_master WHERE name = 'challenges'"))[0] == 1
+    assert [tuple(row) for row in await conn.fetch_all("SELECT title, prompt FROM challenges")] == [
+        (title, "1; DELETE FROM votes")
+    ]
 
 
 async def test_start_sets_deadlines_and_refuses_a_second_running_challenge(
@@ -463,5 +464,5 @@ async def test_guilds_stay_apart(conn: Database, service: ChallengeService, cloc
     await refused(conn, service.close(OTHER_GUILD, is_moderator=True), ChallengeRefused, "No challenge")
     with pytest.raises(InputError):
         await service.entry_media(OTHER_GUILD, entries[0])
-    with pytest.raises(sqlite3.IntegrityError):  # and the schema backs that up
+    with pytest.raises(conn.constraint_errors):  # and the schema backs that up
         await conn.execute("INSERT INTO votes VALUES (?, 1, ?, 1, 5, 0)", (OTHER_GUILD, entries[0]))

@@ -1,4 +1,5 @@
-"""``/challenge`` on a real discord.py bot, driven offline by simcord, on a real SQLite file.
+"""``/challenge`` on a real discord.py bot, driven offline by simcord, on each backend in turn (a real
+SQLite file, the real PostgreSQL server).
 
 The bot's clock follows simcord's virtual clock, so ``advance_time`` moves the challenge deadlines and
 fires the deadline task's (virtual) sleep: no real waiting.
@@ -17,10 +18,18 @@ from bench.uploads import dense_midi
 from bot.discord.app import JazzBot
 from bot.discord.buttons import ClipAction, ClipButton
 from bot.discord.challenges import EntryButton, PageButton
+from bot.store.database import DatabaseTarget
 from tests.bot.challenge_helpers import tiny_midi
 from tests.bot.discord_helpers import QUICK_BARS, Bots, button_labels
+from tests.bot.store.helpers import sqlite_only
 
 DAY = 86400.0
+
+
+@pytest.fixture
+def bot_database(target: DatabaseTarget) -> DatabaseTarget:
+    """The simcord bots run on both backends (tests/bot/conftest.py)."""
+    return target
 
 
 class SimcordClock:
@@ -397,6 +406,7 @@ async def test_a_forged_button_id_too_large_for_sqlite_is_refused_kindly(
         assert answer.ephemeral and "There is no" in answer.response.content, answer.response.content
 
 
+@sqlite_only
 async def test_uploads_are_refused_before_their_download_when_cheap_checks_fail(
     simcord_env: Any, club: Any
 ) -> None:

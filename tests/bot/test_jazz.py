@@ -1,7 +1,10 @@
-"""JazzService on real services: a real SQLite file, the shipped composer, FluidSynth and ffmpeg.
+"""JazzService on real services: the shipped composer, FluidSynth and ffmpeg, and a real SQLite file. The
+tests of job states and of what a restart finds run on the real PostgreSQL server too (tests/bot/conftest.py);
+the others are ``sqlite_only``: their subject is the same on both, and tests/bot/store runs the queries
+on both.
 
 "Restart" means what it means in production: the services are closed and new ones are opened on the
-same database file, so everything a button needs must have come from SQLite.
+same database, so everything a button needs must have come from it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from bot.services.jobs import Cooldown
 from bot.services.settings import Settings
 from bot.services.startup import Services, StartupError, open_services
 from bot.store.clips import ClipNotFound
+from bot.store.database import DatabaseTarget
 from bot.store.jobs import INTERRUPTED
+from tests.bot.store.helpers import sqlite_only
 from tests.extend_helpers import notes_before, replayed_ticks
 
 GUILD, OTHER_GUILD, CHANNEL = 111, 222, 333
@@ -35,8 +40,8 @@ def settings_for(tmp_path: Path, **overrides: object) -> Settings:
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    opened = await open_services(settings_for(tmp_path))
+async def services(tmp_path: Path, target: DatabaseTarget) -> AsyncIterator[Services]:
+    opened = await open_services(settings_for(tmp_path, database=target))
     yield opened
     await opened.close()
 
@@ -83,6 +88,7 @@ async def test_clips_are_recorded_and_buttons_work_after_a_restart(services: Ser
         await services.close()
 
 
+@sqlite_only
 async def test_vary_keeps_the_chords_the_seed_picked(services: Services) -> None:
     stored, clip = await services.jazz.compose(ALICE, JazzRequest(bars=2, seed=99))
     assert stored.request.progression is None and stored.progression == clip.piece.progression
@@ -91,6 +97,7 @@ async def test_vary_keeps_the_chords_the_seed_picked(services: Services) -> None
     assert variation.piece.chords == clip.piece.chords
 
 
+@sqlite_only
 async def test_another_servers_clip_is_not_found(services: Services) -> None:
     stored, _ = await services.jazz.compose(ALICE, JazzRequest(bars=1, seed=5))
     for kind in get_args(Remake):
@@ -100,6 +107,7 @@ async def test_another_servers_clip_is_not_found(services: Services) -> None:
         await services.clips.get(stored.id + 1, GUILD, ALICE.user_id)
 
 
+@sqlite_only
 async def test_extend_refuses_beyond_the_bar_limit(services: Services) -> None:
     stored, _ = await services.jazz.compose(ALICE, JazzRequest(bars=6, seed=5, tempo=240))
     with pytest.raises(TooLong, match="already 6 bars; clips can be up to 12 bars"):
@@ -174,6 +182,7 @@ async def test_jobs_are_recorded_and_interrupted_ones_are_failed_at_restart(serv
         await services.close()
 
 
+@sqlite_only
 async def test_concurrent_requests_all_arrive(services: Services) -> None:
     users = [Requester(10 + n, f"user{n}", GUILD, CHANNEL) for n in range(4)]
     made = await asyncio.gather(

@@ -1,4 +1,5 @@
-"""``/privacy``: a member's data counted and erased on a real SQLite file, and the Discord flow on simcord."""
+"""``/privacy``: a member's data counted and erased on both backends (a real SQLite file and the real
+PostgreSQL server, tests/bot/conftest.py), and the Discord flow on simcord."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bot.services.privacy import member_name
 from bot.services.settings import Settings
 from bot.store.challenges import ChallengeStore
 from bot.store.clips import ClipStore
+from bot.store.database import DatabaseTarget
 from bot.store.guild_settings import GuildSettingsStore, StoredGuildSettings
 from bot.store.jobs import JobStore
 from bot.store.privacy import ErasureRefused, PrivacyStore
@@ -27,6 +29,12 @@ from tests.bot.discord_helpers import QUICK_BARS
 ALICE, BOB, CAROL, DAVE = 424_242_424, 2, 3, 4
 DAY = 86400.0
 STYLE = TextStyle(member=lambda user_id: member_name(user_id, lambda known: f"@{known}"), moment=str)
+
+
+@pytest.fixture
+def bot_database(target: DatabaseTarget) -> DatabaseTarget:
+    """The simcord bots run on both backends (tests/bot/conftest.py)."""
+    return target
 
 
 class World:
@@ -63,13 +71,15 @@ class World:
         self.ended = ended
 
         self.running = await self.start(ALICE)  # alice moderates this one
-        await service.submit_link(GUILD, ALICE, "https://example.com/off-topic")
-        await service.remove_entry(GUILD, MOD, 4, is_moderator=True, reason="off topic")  # ids are reused
-        await service.submit_clip(GUILD, ALICE, 1)
-        await service.submit_link(GUILD, BOB, "https://example.com/bob2", "Bop 2")
+        off_topic = await service.submit_link(GUILD, ALICE, "https://example.com/off-topic")
+        await service.remove_entry(GUILD, MOD, off_topic.id, is_moderator=True, reason="off topic")
+        # SQLite gives the next entry the removed one's id, PostgreSQL a new one: the tests use these
+        self.alice_entry = (await service.submit_clip(GUILD, ALICE, 1)).id
+        self.bob_entry = (await service.submit_link(GUILD, BOB, "https://example.com/bob2", "Bop 2")).id
         clock.advance(days=3)
-        for voter, entry in ((ALICE, 5), (BOB, 4), (CAROL, 4), (CAROL, 5)):
+        for voter, entry in ((ALICE, self.bob_entry), (BOB, self.alice_entry), (CAROL, self.alice_entry)):
             await service.vote(GUILD, voter, entry)
+        await service.vote(GUILD, CAROL, self.bob_entry)
 
     async def start(self, moderator: int) -> Any:
         return await self.service.start(
@@ -85,6 +95,20 @@ class World:
 
     async def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in await self.conn.fetch_all(sql)]
+
+    async def columns(self) -> list[tuple[str, str]]:
+        """Every ``(table, column)`` of the schema, from the backend's own catalogue."""
+        if self.conn.dialect == "sqlite":
+            sql = (
+                "SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c"
+                " WHERE m.type = 'table'"
+            )
+        else:
+            sql = (
+                "SELECT table_name, column_name FROM information_schema.columns"
+                " WHERE table_schema = current_schema()"
+            )
+        return [(str(table), str(column)) for table, column in await self.rows(sql)]
 
     async def results(self) -> Results:
         return await self.service.results(await self.service.challenge(GUILD, self.ended.id))
@@ -103,7 +127,10 @@ async def test_the_report_counts_everything_stored_about_a_member(world: World) 
     assert (data.entries_running, data.entries_ended, data.votes_running, data.votes_ended) == (1, 1, 1, 2)
     assert (data.removal_notices, data.moderation_records) == (1, 2)  # started a challenge, set a setting
     assert [clip.id for clip in data.recent_clips] == [3, 1]
-    assert [(entry.id, entry.running) for entry in data.recent_entries] == [(4, True), (1, False)]
+    assert [(entry.id, entry.running) for entry in data.recent_entries] == [
+        (world.alice_entry, True),
+        (1, False),
+    ]
     assert (await world.privacy.report(999)).empty
 
 
@@ -118,10 +145,11 @@ async def test_erasing_leaves_nothing_of_the_member_and_everyone_elses_data_inta
 
     assert (erased.clips, erased.jobs, erased.entries_deleted, erased.entries_anonymised) == (2, 1, 1, 1)
     assert (erased.votes_deleted, erased.votes_retired, erased.removal_notices) == (1, 2, 1)
-    for (table,) in await world.rows("SELECT name FROM sqlite_master WHERE type = 'table'"):
-        for column in await world.rows(f"SELECT name FROM pragma_table_info('{table}')"):
-            found = await world.rows(f"SELECT count(*) FROM {table} WHERE {column[0]} = {ALICE}")
-            assert found == [(0,)], f"{table}.{column[0]} still holds alice"
+    columns = await world.columns()
+    assert ("votes", "voter_id") in columns and ("leases", "owner") in columns
+    for table, column in columns:
+        found = await world.rows(f"SELECT count(*) FROM {table} WHERE CAST({column} AS TEXT) = '{ALICE}'")
+        assert found == [(0,)], f"{table}.{column} still holds alice"
     assert await world.rows(
         "SELECT author_id, note, length(payload), filename FROM entries WHERE id = 1"
     ) == [(-1, "", 0, None)]
@@ -153,16 +181,18 @@ async def test_erasing_leaves_nothing_of_the_member_and_everyone_elses_data_inta
     entries = await world.rows(
         f"SELECT id, author_id, vote_count FROM entries WHERE challenge_id = {world.running.id}"
     )
-    assert entries == [(5, BOB, 1)]
+    assert entries == [(world.bob_entry, BOB, 1)]
     assert await world.rows("SELECT voter_id, entry_id FROM votes ORDER BY 1, 2") == [
         (BOB, 1),
         (CAROL, 1),
-        (CAROL, 5),
+        (CAROL, world.bob_entry),
         (DAVE, 3),
     ]
     with pytest.raises(InputError, match="withdrawn by its author"):
         await world.service.entry_media(GUILD, 1)
-    await world.service.vote(GUILD, ALICE, 5)  # a member who left can come back: nothing blocks them
+    await world.service.vote(
+        GUILD, ALICE, world.bob_entry
+    )  # a member who left can come back: nothing blocks them
 
 
 async def test_erasing_waits_for_clips_in_the_making_and_changes_nothing_meanwhile(world: World) -> None:

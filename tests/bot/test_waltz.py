@@ -31,6 +31,7 @@ from model.reference_figures import reference_for
 from model.tokens import GRID_PER_BEAT, bar_lengths
 from tests.bot.console_helpers import ok, refused
 from tests.bot.discord_helpers import QUICK_BARS, embed_fields
+from tests.bot.store.helpers import sqlite_only
 from tests.extend_helpers import notes_before, replayed_ticks
 
 ALICE = Requester(1, "alice", 111, 333)
@@ -90,6 +91,7 @@ def test_a_style_that_cannot_play_the_meter_is_refused(text: str, reason: str) -
         build_request(text)
 
 
+@sqlite_only  # the music, which no backend changes
 async def test_the_console_plays_a_waltz_in_three_and_refuses_five_four(console: Console) -> None:
     reply = await ok(console, "/jazz 4 bars of alice in wonderland seed=3")
     assert reply.splitlines()[0].startswith("clip #1: 4 bars in 3/4 in ")
@@ -103,6 +105,7 @@ async def test_the_console_plays_a_waltz_in_three_and_refuses_five_four(console:
     assert "4 bars in 3/4" not in await ok(console, "/jazz 4 bars blues seed=3")  # 4/4 says nothing
 
 
+@sqlite_only  # the music, which no backend changes
 async def test_extend_keeps_the_waltz(services: Services) -> None:
     stored, clip = await services.jazz.compose(ALICE, build_request("4 bars a jazz waltz", seed=6))
     extended, longer = await services.jazz.remake("extend", ALICE, stored.id)
@@ -160,6 +163,7 @@ def _notes(notes: tuple[Note, ...] | list[Note]) -> list[tuple[int | None, int, 
     return [(n.pitch, n.start, n.duration) for n in notes]
 
 
+@sqlite_only  # the music, which no backend changes
 async def test_an_idea_on_a_waltz_is_read_in_three_and_continued_in_three(
     services: Services, console: Console, composer: Composer
 ) -> None:
@@ -278,6 +282,7 @@ async def test_on_a_bossa_server_in_three_four_or_waltz_plays_a_waltz(simcord_en
     assert "Bossa is played in 4/4" in named.response.content
 
 
+@sqlite_only  # the music, which no backend changes
 async def test_why_measures_a_waltz_in_its_own_bars_beside_real_waltz_time_solos(
     services: Services, console: Console
 ) -> None:

@@ -1,5 +1,5 @@
-"""What the store tests (and bench.votes) share across backends: the drivers' constraint errors, told
-apart by kind, and a fresh PostgreSQL schema to work in."""
+"""What the tests on both backends (and bench.votes) share: the drivers' constraint errors, told apart by
+kind, a fresh PostgreSQL schema to work in, and the mark that keeps a test on SQLite alone."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+import pytest
 
 from bot.store.database import PostgresURL
 
@@ -19,6 +20,10 @@ CHECK = "CHECK|check constraint"
 FOREIGN_KEY = "FOREIGN KEY|foreign key"
 UNIQUE = "UNIQUE|unique constraint"
 """``pytest.raises(ConstraintError, match=...)`` patterns matching SQLite's and PostgreSQL's wording."""
+
+sqlite_only = pytest.mark.parametrize("target", ["sqlite"], indirect=True)
+"""For a test whose subject no backend changes (the music, a file check before any row is written):
+``target`` (tests/bot/conftest.py) takes only its SQLite value, which keeps the suite's time down."""
 
 
 @asynccontextmanager

@@ -1,29 +1,44 @@
 """The PostgreSQL backend's own parts on the real server: placeholder translation, versioned migrations
 under an advisory lock (two processes starting together, a failing migration, a schema newer than the
-code), and start-up errors that name JAZZBOT_DATABASE without ever showing the password."""
+code), the pool size setting, and start-up errors that name JAZZBOT_DATABASE without ever showing the
+password (a wrong one refused by the server itself)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import subprocess
 import sys
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import asyncpg
 import pytest
 
-from bot.services.settings import SettingsError, load_settings
-from bot.store.database import DatabaseUnavailable, PostgresURL, database_target, open_database
-from bot.store.postgres import MIGRATIONS_DIR, open_postgres, translate
+from bot.services.settings import Settings, SettingsError, load_settings
+from bot.services.startup import StartupError, open_services
+from bot.store.database import (
+    DEFAULT_POOL_SIZE,
+    DatabaseUnavailable,
+    PostgresURL,
+    database_target,
+    open_database,
+)
+from bot.store.postgres import MIGRATIONS_DIR, PostgresDatabase, open_postgres, translate
 from bot.store.sql import SchemaTooNewError, list_migrations
 from bot.store.sqlite import MIGRATIONS_DIR as SQLITE_MIGRATIONS_DIR
 
 REPO = Path(__file__).resolve().parents[3]
 MIGRATIONS = list_migrations(MIGRATIONS_DIR)
 SECRET = "hunter2-Secret"
+WRONG = "hunter3-Wrong@home"
+NEEDS_PASSWORD = "needs_password"
+"""The role whose members must give their password over TCP (scram-sha-256) on the test cluster
+(scripts/with-services.sh); everyone else is trusted."""
 
 
 def test_placeholders_are_numbered_outside_literals_comments_and_casts() -> None:
@@ -175,3 +190,84 @@ async def test_the_bot_makes_and_stores_a_clip_on_postgresql(pg_target: Postgres
     finally:
         await db.close()
     assert tuple(clip) == (1, 11, True) and tuple(job) == ("done", 1)
+
+
+def test_the_pool_size_is_a_setting_checked_at_start() -> None:
+    assert Settings().database_pool == DEFAULT_POOL_SIZE == 10
+    url = f"postgresql://jazzbot:{SECRET}@db.example/jazz"
+    settings = load_settings({"JAZZBOT_DATABASE": url, "JAZZBOT_DATABASE_POOL": "25"}, env_file=None)
+    assert settings.database_pool == 25
+    assert "database postgresql://jazzbot:***@db.example/jazz (pool of 25);" in settings.describe()
+    for bad in ("0", "-3", "ten", "1001", "2.5"):
+        with pytest.raises(SettingsError) as refused:
+            load_settings({"JAZZBOT_DATABASE": url, "JAZZBOT_DATABASE_POOL": bad}, env_file=None)
+        assert str(refused.value) == f"JAZZBOT_DATABASE_POOL={bad!r}: must be a whole number from 1 to 1000."
+
+
+async def test_the_bot_opens_its_pool_at_the_size_set(pg_target: PostgresURL) -> None:
+    services = await open_services(Settings(database=pg_target, database_pool=3, workers=1))
+    try:
+        assert isinstance(services.db, PostgresDatabase) and services.store_db is services.db
+        assert services.db.pool.get_max_size() == 3
+        # Eight transactions at once, each holding its connection a moment: they share exactly three.
+        pids = await asyncio.gather(*(_backend_of_a_transaction(services.db) for _ in range(8)))
+    finally:
+        await services.close()
+    assert len(set(pids)) == 3
+
+
+async def _backend_of_a_transaction(db: PostgresDatabase) -> int:
+    async with db.transaction() as tx:
+        row = await tx.fetch_returned("SELECT pg_backend_pid()")
+        await tx.execute("SELECT pg_sleep(0.05)")
+    return int(row[0])
+
+
+@pytest.fixture
+async def password_role(postgres_url: str) -> AsyncIterator[str]:
+    """A login role whose password (``SECRET``) the server checks over TCP; dropped afterwards."""
+    role = f"pw_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        await admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{SECRET}' IN ROLE {NEEDS_PASSWORD}")
+        try:
+            yield role
+        finally:
+            await admin.execute(f"DROP ROLE {role}")
+    finally:
+        await admin.close()
+
+
+async def test_a_wrong_password_stops_the_start_naming_the_setting_and_never_shows_it(
+    postgres_url: str, password_role: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = urlsplit(postgres_url)
+    at = f"{server.hostname}:{server.port}{server.path}"
+    right = await asyncpg.connect(f"postgresql://{password_role}:{SECRET}@{at}")
+    try:  # the role works with its password, so what follows is refused for the password alone
+        assert await right.fetchval("SELECT current_user") == password_role
+    finally:
+        await right.close()
+    wrong = f"postgresql://{password_role}:{quote(WRONG, safe='')}@{at}"
+
+    caplog.set_level(logging.DEBUG)  # every record of every logger, before any handler's scrubber
+    settings = load_settings({"JAZZBOT_DATABASE": wrong, "JAZZBOT_WORKERS": "1"}, env_file=None)
+    logging.getLogger("bot").info("settings: %s", settings.describe())
+    with pytest.raises(StartupError) as refused:
+        await open_services(settings)
+    message = str(refused.value)
+    assert message.startswith(
+        f"JAZZBOT_DATABASE: cannot open the PostgreSQL database postgresql://{password_role}:***@"
+    )
+    assert "the server refused the user name or password" in message
+    assert refused.value.__cause__ is None and refused.value.__suppress_context__
+    logged = caplog.text + "".join(repr(vars(record)) for record in caplog.records)
+    assert f"database postgresql://{password_role}:***@" in logged  # the URL was logged, redacted
+    for secret in (WRONG, quote(WRONG, safe="")):
+        assert secret not in message and secret not in logged
+
+    done = await asyncio.to_thread(run_check, wrong, "--check")  # the real process, logging at DEBUG
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "JAZZBOT_DATABASE" in done.stderr and "refused the user name or password" in done.stderr
+    for secret in (WRONG, quote(WRONG, safe="")):
+        assert secret not in done.stdout + done.stderr
