@@ -58,6 +58,7 @@ def test_the_services_are_the_deployment() -> None:
     assert {"bot", "worker", "redis", "postgres"} <= set(services)
     assert set(jazzbot_services()) == {"bot", "bot-2", "worker"}
     assert services["worker"]["deploy"]["replicas"] >= 2
+    assert services["worker"]["cpus"] == 1.0  # one core per worker: the tier scales by workers (SCALING.md)
     assert services["bot-2"]["profiles"] == ["split"]  # a second gateway process only when asked for
     assert set(compose()["volumes"]) == {"redis-data", "postgres-data"}
     assert "redis-data:/data" in services["redis"]["volumes"]
