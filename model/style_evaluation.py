@@ -15,6 +15,9 @@ closeness, the tempo) differs:
   mostly solos the network learned from). A row is "closest to its own" when its largest
   cell is on the diagonal. The same matrix for the real solos themselves (each soloist's even chunks
   against every soloist's odd chunks) shows how far the measure can tell soloists apart at all.
+  The report also counts the rows over the three features that do not depend on the key
+  (:data:`KEY_FREE`): every style is composed in all twelve keys in turn, a real soloist plays in
+  the keys of his own records.
 * **classifiers**: for each pair of :data:`STYLE_PAIRS`, the cross-validated logistic regression of
   :func:`model.two_sample.classifier_accuracy` (seeded) on the per-piece figures of
   :func:`model.evaluate.feature_matrix`, both styles at :data:`GENERATED_TEMPO`; 0.5 is chance.
@@ -71,18 +74,33 @@ def soloist_tempo(solos: Sequence[Solo], performer: str) -> int:
     )
 
 
-def closeness(
-    generated: Mapping[str, Sequence[Sample]], real: Mapping[str, Sequence[Sample]]
-) -> dict[str, dict[str, float]]:
-    """``result[g][r]``: mean MGEval overlap of the ``g`` pieces with the real chunks of ``r``."""
+Overlaps = dict[str, dict[str, dict[str, float]]]
+"""``overlaps[g][r][feature]``: one MGEval overlap of the ``g`` pieces with the real chunks of ``r``."""
+KEY_FREE = ("intervals", "inter-onset times", "pitch range")
+"""The MGEval features that do not depend on the key: the check composes every style in all twelve
+keys in turn, while each real soloist plays in the keys of his own tunes, so the pitch-class overlap
+of a style's pieces says more about the keys of its soloist's records than about the style."""
+
+
+def overlaps(generated: Mapping[str, Sequence[Sample]], real: Mapping[str, Sequence[Sample]]) -> Overlaps:
     return {
         g: {
-            r: statistics.fmean(
-                mgeval_overlaps([s.melody for s in chunks], [s.melody for s in pieces]).values()
-            )
+            r: mgeval_overlaps([s.melody for s in chunks], [s.melody for s in pieces])
             for r, chunks in real.items()
         }
         for g, pieces in generated.items()
+    }
+
+
+def closeness(found: Overlaps, features: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
+    """``result[g][r]``: mean of the overlaps of the ``g`` pieces with the real chunks of ``r``, over
+    ``features`` (None: all four)."""
+    return {
+        g: {
+            r: statistics.fmean(v for k, v in cell.items() if features is None or k in features)
+            for r, cell in row.items()
+        }
+        for g, row in found.items()
     }
 
 
@@ -108,6 +126,8 @@ class StyleReport:
     tempi: dict[str, int]
     generated: dict[str, dict[str, float]]
     real: dict[str, dict[str, float]]
+    generated_key_free: dict[str, dict[str, float]]  # over KEY_FREE only
+    real_key_free: dict[str, dict[str, float]]
     accuracies: dict[tuple[str, str], tuple[str, str]]  # (generated, real solos)
     pieces: int
 
@@ -137,7 +157,10 @@ class StyleReport:
             f"Pieces closest to their own soloist's real solos: {len(own)} of {count}"
             + (f" ({', '.join(own)})." if own else ".")
             + f" Real solos, each soloist's even 16-bar chunks against every soloist's odd ones: "
-            f"{len(real_own)} of {count}.",
+            f"{len(real_own)} of {count}. Over the three MGEval features that do not depend on the key "
+            f"({', '.join(KEY_FREE)}): {len(own_closest(self.generated_key_free))} of {count}"
+            f" ({', '.join(own_closest(self.generated_key_free))}); real solos "
+            f"{len(own_closest(self.real_key_free))} of {count}.",
             matrix_table(
                 self.real, "MGEval overlap: real even chunks of ... (rows) with real odd chunks of ..."
             ),
@@ -169,8 +192,8 @@ def style_report(
         return pieces[(style, tempo)]
 
     tempi = {p: soloist_tempo(solos, p) for p in chosen}
-    generated = closeness({p: like(p, tempi[p]) for p in chosen}, real)
-    halves = closeness({p: c[0::2] for p, c in real.items()}, {p: c[1::2] for p, c in real.items()})
+    cells = overlaps({p: like(p, tempi[p]) for p in chosen}, real)
+    real_cells = overlaps({p: c[0::2] for p, c in real.items()}, {p: c[1::2] for p, c in real.items()})
     accuracies = {}
     for a, b in pairs:
         result = classifier_accuracy(features(like(a, GENERATED_TEMPO)), features(like(b, GENERATED_TEMPO)))
@@ -182,4 +205,13 @@ def style_report(
         else:
             accuracies[(a, b)] = (text, "- (too few chunks)")
     progress("style classifiers", len(pairs), len(pairs))
-    return StyleReport(tuple(chosen), tempi, generated, halves, accuracies, n)
+    return StyleReport(
+        tuple(chosen),
+        tempi,
+        closeness(cells),
+        closeness(real_cells),
+        closeness(cells, KEY_FREE),
+        closeness(real_cells, KEY_FREE),
+        accuracies,
+        n,
+    )

@@ -15,6 +15,14 @@ breathe:
   :data:`BAND_TEMPI`, seeds from :data:`CALIBRATION_SEED`: never the evaluation's). A plain
   log-ratio against the corpus does not work: it assumes the network plays the corpus, and it does
   not (it made "like Coltrane" denser still).
+* **pace**: token shares do not pin down notes per bar while :mod:`model.phrasing` decides where
+  the rests between phrases go, so each style also gets, per tempo band, a *pace*: ``pace *
+  log2(PACE_UNIT / length)`` is added for every token (shorter tokens, more notes a bar), calibrated
+  (:func:`_paces`) so that the style's notes per bar at the band's tempo match its real solos' there
+  (:func:`_pace_targets`: the corpus's notes per beat at the band times the style's leaning, its own
+  at that band smoothed towards its leaning over all its tempi). Before it, "like Coltrane" played
+  7.0 notes a bar at 160 bpm and "like Parker" 6.3, where the real Coltrane plays 5.3 and Parker 7.1.
+  Before the pace is calibrated the rhythm log-ratios get a second round (:func:`_refined`).
 * **intervals**: the same calibrated log-ratio over interval sizes (``|pitch - previous|``, 0..12
   semitones, then one bucket for anything wider), ``INTERVAL_WEIGHT`` times, for pitched tokens.
 * **register**: the style's centre offset (its median pitch minus the corpus's) and breath (sd of
@@ -40,7 +48,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +62,9 @@ from model.register import MAX_MOVE, Register, centre_of_range
 from model.sequences import centre_of, solo_events
 from model.tokens import REST, TIE, token_grid, token_kind
 from model.wjazzd import Solo
+
+if TYPE_CHECKING:
+    from model.compose import Composer
 
 PRIORS_FILE = DATA_DIR / "style_priors.json"
 MAX_INTERVAL = 13
@@ -76,6 +87,19 @@ MIN_BAND_TOKENS = 500
 """A style gets rhythm log-ratios of its own at a tempo band with at least this many tokens there."""
 DENSITY_WEIGHT = 0.4
 """How much of the rhythm log-ratio reaches the logits (tuned on training solos, docs/MODEL.md)."""
+PACE_SMOOTHING = 400.0
+"""A style's notes per beat at a tempo band are smoothed towards its leaning over all its tempi as if
+it held this many more beats there (one solo's worth); the leaning itself towards the corpus's."""
+PACE_GUESS = 0.8
+"""The first guess at how much ``log(notes per bar)`` rises per unit of pace (measured 0.7-1.0 on
+Parker and Coltrane at 150-190 bpm, 2026-12-06)."""
+MAX_PACE = 1.5
+"""The pace stays within +- this (log-odds per halving of a token's length)."""
+PACE_UNIT = 12
+"""A token this many grid units long (a beat) is neither favoured nor held back by the pace."""
+PACE_FLOOR = 6
+"""Tokens shorter than an eighth count as eighths for the pace: a denser style plays more eighth
+lines, not more sixteenths (the rhythm log-ratios decide those)."""
 INTERVAL_WEIGHT = 1.0
 """How much of the interval log-ratio reaches the logits."""
 REST_CLASS, TIE_CLASS, NOTE_CLASS = "r", "t", "n"
@@ -98,6 +122,7 @@ class SoloCounts:
     classes: Counter[str]
     intervals: Counter[int]
     notes: int
+    beats: int
     median: float
     deviations: tuple[float, ...]
 
@@ -113,7 +138,8 @@ def count_solo(solo: Solo) -> SoloCounts:
     deviations: tuple[float, ...] = ()
     if solo.beats_per_bar == 4:  # window_medians counts 4/4 bars
         deviations = tuple(m - median for m in window_medians(solo.notes, solo.bars, SPREAD_WINDOW_BARS))
-    return SoloCounts(tempo_band(solo.tempo), classes, intervals, len(solo.notes), median, deviations)
+    beats = solo.bars * solo.beats_per_bar
+    return SoloCounts(tempo_band(solo.tempo), classes, intervals, len(solo.notes), beats, median, deviations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +153,7 @@ class Target:
     offset: float
     breath: float
     notes: int
+    notes_per_bar: dict[int, float]  # tempo band -> notes per 4 beats (see :func:`_pace_targets`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +165,8 @@ class Prior:
     offset: float
     breath: float
     notes: int
+    pace: dict[int, float] = field(default_factory=dict)  # tempo band -> pace (absent: 0)
+    notes_per_bar: dict[int, float] = field(default_factory=dict)  # tempo band -> the real solos'
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,14 +184,27 @@ class Priors:
     def density_row(
         self, classes: tuple[str, ...], era: str | None, soloist: str | None, band: int
     ) -> npt.NDArray[np.float64]:
-        """``DENSITY_WEIGHT`` times the log-ratio of each token's class (``classes``: per token)."""
+        """``DENSITY_WEIGHT`` times the log-ratio of each token's class (``classes``: per token), plus
+        the style's pace at the band times :func:`shortness` (shorter tokens: more notes a bar)."""
         key = (self.name(era, soloist), band, classes)
         if key not in self.rows:
-            density = self.styles[key[0]].bands.get(band, {})
+            prior = self.styles[key[0]]
+            density = prior.bands.get(band, {})
             row = DENSITY_WEIGHT * np.array([density.get(c, 0.0) for c in classes])
+            row += prior.pace.get(band, 0.0) * shortness(classes)
             row.flags.writeable = False
             self.rows[key] = row
         return self.rows[key]
+
+
+@cache
+def shortness(classes: tuple[str, ...]) -> npt.NDArray[np.float64]:
+    """``log2(PACE_UNIT / length)`` of each token class: +1 for an eighth (and anything shorter:
+    :data:`PACE_FLOOR`), -1 for a half note."""
+    lengths = np.array([int(c[1:]) for c in classes], dtype=np.float64)
+    result = np.log2(PACE_UNIT / np.maximum(lengths, PACE_FLOOR))
+    result.flags.writeable = False
+    return result
 
 
 def _shares(counter: Mapping[Any, float]) -> dict[Any, float]:
@@ -177,8 +219,35 @@ def _smoothed(own: Counter[Any], towards: dict[Any, float], weight: float) -> di
     return {k: (own.get(k, 0) + weight * towards.get(k, 0.0)) / (total + weight) for k in keys}
 
 
+def _pace_targets(members: Sequence[SoloCounts], rates: Sequence[float]) -> dict[int, float]:
+    """Notes per 4/4 bar a style plays at each tempo band: the corpus's rate there (``rates``: notes
+    per beat per band) times the style's leaning, ``log(its notes / the notes the corpus plays in
+    the same beats at the same bands)``. The leaning at a band is its own there, smoothed towards
+    its leaning over all its tempi by :data:`PACE_SMOOTHING` beats, which is smoothed towards 0 (the
+    corpus) the same way. Notes per beat fall with the tempo (14 a bar under 110 bpm, 5 over 240),
+    so a soloist recorded mostly fast is not taken for a sparse one at 160 bpm."""
+    notes = [0.0] * len(rates)
+    beats = [0.0] * len(rates)
+    for m in members:
+        notes[m.band] += m.notes
+        beats[m.band] += m.beats
+    expected = sum(b * r for b, r in zip(beats, rates, strict=True))
+    overall = (
+        sum(beats) / (sum(beats) + PACE_SMOOTHING) * float(np.log(sum(notes) / expected)) if expected else 0.0
+    )
+    result = {}
+    for band, rate in enumerate(rates):
+        own = float(np.log(notes[band] / (beats[band] * rate))) if notes[band] else 0.0
+        share = beats[band] / (beats[band] + PACE_SMOOTHING)
+        result[band] = 4 * rate * float(np.exp(share * own + (1 - share) * overall))
+    return result
+
+
 def _target(
-    members: Sequence[SoloCounts], bands: dict[int, tuple[Counter[str], Counter[int]]], corpus_median: float
+    members: Sequence[SoloCounts],
+    bands: dict[int, tuple[Counter[str], Counter[int]]],
+    corpus_median: float,
+    rates: Sequence[float],
 ) -> Target:
     """A style's real shares. At each tempo band its own tokens there (if any) are smoothed towards
     the corpus's shares at that band tilted by how the style's tokens over all its tempi differ from
@@ -216,6 +285,7 @@ def _target(
         statistics.median(m.median for m in members) - corpus_median,
         float(np.sqrt(np.mean(np.square(deviations)))) if deviations else 0.0,
         sum(m.notes for m in members),
+        _pace_targets(members, rates),
     )
 
 
@@ -230,6 +300,11 @@ def targets(solos: Sequence[Solo]) -> dict[str, Target]:
         bands[c.band][0].update(c.classes)
         bands[c.band][1].update(c.intervals)
     corpus_median = statistics.median(c.median for _, c in counted)
+    rates = [
+        sum(c.notes for _, c in counted if c.band == b)
+        / max(1, sum(c.beats for _, c in counted if c.band == b))
+        for b in range(len(BAND_TEMPI))
+    ]
     groups: dict[str, list[SoloCounts]] = {ALL: [c for _, c in counted]}
     for solo, c in sorted(counted, key=lambda sc: sc[0].era):
         groups.setdefault(solo.era, []).append(c)
@@ -237,7 +312,7 @@ def targets(solos: Sequence[Solo]) -> dict[str, Target]:
     for solo, c in counted:
         performers.setdefault(solo.performer, []).append(c)
     groups |= {p: m for p, m in sorted(performers.items()) if sum(c.notes for c in m) >= MIN_NOTES}
-    return {name: _target(members, bands, corpus_median) for name, members in groups.items()}
+    return {name: _target(members, bands, corpus_median, rates) for name, members in groups.items()}
 
 
 def _log_ratio(target: dict[Any, float], generated: Counter[Any]) -> dict[Any, float]:
@@ -254,8 +329,110 @@ def _log_ratio(target: dict[Any, float], generated: Counter[Any]) -> dict[Any, f
 def _neutral(real: dict[str, Target]) -> Priors:
     """Priors with the register of ``real`` and no rhythm or interval correction."""
     return Priors(
-        {n: Prior({}, (0.0,) * (MAX_INTERVAL + 1), t.offset, t.breath, t.notes) for n, t in real.items()},
+        {
+            n: Prior({}, (0.0,) * (MAX_INTERVAL + 1), t.offset, t.breath, t.notes, {}, t.notes_per_bar)
+            for n, t in real.items()
+        },
         "uncalibrated",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Played:
+    """What calibration pieces played: token classes, interval sizes and notes per 4/4 bar."""
+
+    classes: Counter[str]
+    intervals: Counter[int]
+    notes_per_bar: float
+
+
+def _play(composer: Composer, like: str, band: int, pieces: int) -> Played:
+    """``pieces`` 16-bar calibration pieces ``like`` a style at the band's tempo (seeds from
+    :data:`CALIBRATION_SEED`: never the evaluation's)."""
+    from model.compose import ComposeRequest
+    from model.evaluation_sets import FLAT_NAMES
+    from model.progressions import library
+
+    slugs = sorted(library())
+    requests = [
+        ComposeRequest(
+            16, BAND_TEMPI[band], FLAT_NAMES[i % 12], slugs[i % len(slugs)], 1.0, CALIBRATION_SEED + i, like
+        )
+        for i in range(pieces)
+    ]
+    classes: Counter[str] = Counter()
+    intervals: Counter[int] = Counter()
+    notes = beats = 0
+    for piece in composer.compose_many(requests):
+        classes.update(token_class(t) for t in piece.extra["tokens"].split() if t != "|")
+        line = [n.pitch for n in piece.melody if n.pitch is not None]
+        intervals.update(min(abs(b - a), MAX_INTERVAL) for a, b in pairwise(line))
+        notes += len(piece.melody)
+        beats += piece.bars * piece.beats_per_bar
+    return Played(classes, intervals, 4 * notes / max(beats, 1))
+
+
+def _paces(
+    model_dir: Path, styles: dict[str, Prior], real: dict[str, Target], pieces: int, names: Sequence[str]
+) -> dict[str, dict[int, float]]:
+    """Each style's pace per tempo band, so that its notes per bar there match the real solos':
+    notes per bar are measured at pace 0 (with the rhythm and interval priors), then at a first guess
+    (:data:`PACE_GUESS`), and the pace is where the line through both (in ``log`` notes per bar)
+    meets the target, within :data:`MAX_PACE`."""
+    from model.compose import Composer
+
+    composer = Composer.load(model_dir, priors=Priors(styles, "shaped"))
+    bands = range(len(BAND_TEMPI))
+    flat = {n: {b: _play(composer, n, b, pieces).notes_per_bar for b in bands} for n in names}
+    gaps = {n: {b: float(np.log(real[n].notes_per_bar[b] / flat[n][b])) for b in bands} for n in names}
+    guess = {
+        n: {b: float(np.clip(gaps[n][b] / PACE_GUESS, -MAX_PACE, MAX_PACE)) for b in bands} for n in names
+    }
+    trial = Composer.load(model_dir, priors=_with_paces(styles, guess, "trial"))
+    paces: dict[str, dict[int, float]] = {}
+    for n in names:
+        paces[n] = {}
+        for b in bands:
+            moved = float(np.log(_play(trial, n, b, pieces).notes_per_bar / flat[n][b]))
+            slope = moved / guess[n][b] if abs(guess[n][b]) > 1e-9 else 0.0
+            pace = gaps[n][b] / slope if slope > PACE_GUESS / 4 else guess[n][b]
+            paces[n][b] = round(float(np.clip(pace, -MAX_PACE, MAX_PACE)), 3)
+    return paces
+
+
+def _refined(
+    model_dir: Path, styles: dict[str, Prior], real: dict[str, Target], pieces: int, names: Sequence[str]
+) -> dict[str, Prior]:
+    """The rhythm log-ratios once more: what the pieces still miss with the first round's priors
+    (``log(p_real / p_played)`` again) is added to them, so at :data:`DENSITY_WEIGHT` the token
+    shares come closer to the style's (a single round left "like Parker" a quarter short of his
+    eighth notes and long on sixteenths)."""
+    from model.compose import Composer
+
+    composer = Composer.load(model_dir, priors=Priors(styles, "first round"))
+    refined = dict(styles)
+    for n in names:
+        bands = {}
+        for b in range(len(BAND_TEMPI)):
+            more = _log_ratio(real[n].classes[b], _play(composer, n, b, pieces).classes)
+            before = styles[n].bands.get(b, {})
+            summed = {
+                k: float(np.clip(before.get(k, 0.0) + more.get(k, 0.0), -MAX_LOG_RATIO, MAX_LOG_RATIO))
+                for k in sorted(set(before) | set(more), key=str)
+            }
+            bands[b] = {k: v for k, v in summed.items() if abs(v) >= MIN_LOG_RATIO}
+        p = styles[n]
+        refined[n] = Prior(bands, p.intervals, p.offset, p.breath, p.notes, p.pace, p.notes_per_bar)
+    return refined
+
+
+def _with_paces(styles: dict[str, Prior], paces: dict[str, dict[int, float]], source: str) -> Priors:
+    return Priors(
+        {
+            n: Prior(p.bands, p.intervals, p.offset, p.breath, p.notes, paces.get(n, {}), p.notes_per_bar)
+            for n, p in styles.items()
+        },
+        source,
     )
 
 
@@ -267,39 +444,24 @@ def build(
 ) -> Priors:
     """Calibrated priors: the real shares of ``solos`` (the training solos) against what the model
     in ``model_dir`` plays without a correction, ``pieces`` 16-bar pieces per style and tempo band
-    (seeds from :data:`CALIBRATION_SEED`, never the evaluation's). ``only``: these styles (and
+    (:func:`_play`), then each style's pace (:func:`_paces`). ``only``: these styles (and
     :data:`ALL`) instead of every style the composer can play."""
-    from model.compose import Composer, ComposeRequest
-    from model.evaluation_sets import FLAT_NAMES
-    from model.progressions import library
+    from model.compose import Composer
 
     real = targets(solos)
     neutral = _neutral(real)
     composer = Composer.load(model_dir, priors=neutral)
-    names = [n for n in real if n == ALL or n in ERAS or composer.style(n).soloist == n]
+    names = [n for n in real if n != ALL and (n in ERAS or composer.style(n).soloist == n)]
     if only is not None:
-        names = [n for n in names if n == ALL or n in only]
-    slugs = sorted(library())
+        names = [n for n in names if n in only]
     styles = {ALL: neutral.styles[ALL]}
     for name in names:
-        if name == ALL:
-            continue
-        like = name
         bands: dict[int, dict[str, float]] = {}
         intervals: Counter[int] = Counter()
-        for band, tempo in enumerate(BAND_TEMPI):
-            requests = [
-                ComposeRequest(
-                    16, tempo, FLAT_NAMES[i % 12], slugs[i % len(slugs)], 1.0, CALIBRATION_SEED + i, like
-                )
-                for i in range(pieces)
-            ]
-            played: Counter[str] = Counter()
-            for piece in composer.compose_many(requests):
-                played.update(token_class(t) for t in piece.extra["tokens"].split() if t != "|")
-                line = [n.pitch for n in piece.melody if n.pitch is not None]
-                intervals.update(min(abs(b - a), MAX_INTERVAL) for a, b in pairwise(line))
-            ratio = _log_ratio(real[name].classes[band], played)
+        for band in range(len(BAND_TEMPI)):
+            played = _play(composer, name, band, pieces)
+            intervals.update(played.intervals)
+            ratio = _log_ratio(real[name].classes[band], played.classes)
             bands[band] = {k: v for k, v in ratio.items() if abs(v) >= MIN_LOG_RATIO}
         by_interval = _log_ratio(real[name].intervals, intervals)
         target = real[name]
@@ -309,9 +471,15 @@ def build(
             target.offset,
             target.breath,
             target.notes,
+            {},
+            target.notes_per_bar,
         )
-    return Priors(
-        styles, f"{len(solos)} WJazzD training solos, {composer.name}, {pieces} pieces per style and band"
+    styles = _refined(model_dir, styles, real, pieces, names)
+    paces = _paces(model_dir, styles, real, pieces, names)
+    return _with_paces(
+        styles,
+        paces,
+        f"{len(solos)} WJazzD training solos, {composer.name}, {pieces} pieces per style and band",
     )
 
 
@@ -323,6 +491,8 @@ def to_json(priors: Priors) -> str:
             "breath": round(p.breath, 3),
             "intervals": [round(v, 3) for v in p.intervals],
             "bands": {str(b): _classes(d) for b, d in sorted(p.bands.items())},
+            "pace": {str(b): round(v, 3) for b, v in sorted(p.pace.items())},
+            "notes_per_bar": {str(b): round(v, 3) for b, v in sorted(p.notes_per_bar.items())},
         }
 
     data = {
@@ -351,6 +521,8 @@ def from_json(text: str) -> Priors:
             float(e["offset"]),
             float(e["breath"]),
             int(e["notes"]),
+            {int(b): float(v) for b, v in e["pace"].items()},
+            {int(b): float(v) for b, v in e["notes_per_bar"].items()},
         )
         for name, e in data["styles"].items()
     }
@@ -420,13 +592,18 @@ def _move_table(intervals: Sequence[float]) -> npt.NDArray[np.float64]:
 
 def summary(priors: Priors) -> str:
     header = (
-        "| style | notes | centre offset | breath (sd) | log-ratio at 150-190 bpm: n3, n6, n12, n24, r12 |"
+        "| style | notes | centre offset | breath (sd) | log-ratio at 150-190 bpm: n3, n6, n12, n24, r12 "
+        "| pace by tempo band | real notes a bar by tempo band |"
     )
-    rows = [header, "|---|---:|---:|---:|---|"]
+    rows = [header, "|---|---:|---:|---:|---|---|---|"]
     for name, p in priors.styles.items():
         band = p.bands.get(2, {})
         shown = ", ".join(f"{band.get(c, 0.0):+.2f}" for c in ("n3", "n6", "n12", "n24", "r12"))
-        rows.append(f"| {name} | {p.notes:,} | {p.offset:+.1f} | {p.breath:.2f} | {shown} |")
+        pace = ", ".join(f"{p.pace.get(b, 0.0):+.2f}" for b in range(len(BAND_TEMPI)))
+        real = ", ".join(f"{v:.1f}" for _, v in sorted(p.notes_per_bar.items()))
+        rows.append(
+            f"| {name} | {p.notes:,} | {p.offset:+.1f} | {p.breath:.2f} | {shown} | {pace} | {real} |"
+        )
     return "\n".join([f"Style priors from {priors.source}.", "", *rows])
 
 

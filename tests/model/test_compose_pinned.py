@@ -4,7 +4,8 @@ Re-pinned when the music changed on purpose: at the merge of the speed work (aft
 the code before and after that merge gave the same hashes), then for the style priors
 (``model/style_priors.py``; with neutral priors the code still gave the speed merge's hashes), then
 for the register moving from phrase to phrase (``model/register.py``: a target per phrase instead
-of per 8-bar block, restated motifs begin nearest it).
+of per 8-bar block, restated motifs begin nearest it), then for the styles' pace and second rhythm
+round (``data/style_priors.json`` rebuilt after both).
 Shipped model ``soloist-2x192 8ee5805c``, on the project's server. Every change since must give the
 same bytes for the same seed. They hold for that model only, and assume the same BLAS kernels
 (another CPU family may round a product differently and tip a draw). When the music is changed on

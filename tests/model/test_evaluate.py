@@ -156,7 +156,11 @@ def test_style_checks_compare_every_soloist_with_every_soloists_real_solos(
     assert (
         "Pieces closest to their own soloist's real solos:" in text
         and "Charlie Parker vs Miles Davis" in text
+        and "features that do not depend on the key" in text
     )
+    # without the pitch classes each cell is the mean of the other three overlaps, still in [0, 1]
+    assert set(report.generated_key_free) == set(report.generated)
+    assert all(0.0 <= value <= 1.0 for row in report.generated_key_free.values() for value in row.values())
 
 
 def test_a_row_is_closest_to_its_own_when_its_largest_cell_is_its_own() -> None:
