@@ -540,7 +540,7 @@ class Composer:
 
     def _draw(self, voice: _Voice, logits: FloatArray) -> None:
         """Draw (or restate) the next token for ``voice`` and play it."""
-        root = voice.plan.context[voice.chord_now()].symbol.root
+        root = voice.plan.context[voice.chord_index].symbol.root  # _conditions moved it to now
         pitches = self._pitches(voice, root)
         allowed = self._allowed(voice, pitches)
         if not np.logical_or.reduce(allowed):  # never seen in tests; counted so that it would show
