@@ -458,6 +458,7 @@ class Composer:
                     ids[shadow[row]] = ids[row]
                     ids[shadow[row], -2:] = shadow_style[row]
             logits = self._network.step(ids, state, active + [shadow[r] for r in active if r in shadow])
+            finished = False
             for row in active:
                 voice = voices[row]
                 if voice.primed < len(voice.plan.primer):
@@ -467,7 +468,8 @@ class Composer:
                     self._draw(voice, guided)
                 else:
                     self._draw(voice, logits[row])
-            if any(voices[row].done for row in active):
+                finished |= voice.done
+            if finished:
                 active = [row for row in active if not voices[row].done]
         return [self._piece(voice) for voice in voices]
 
