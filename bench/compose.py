@@ -8,8 +8,8 @@ asks Keras' ``model.predict`` for the next-token distribution over the last ``wi
 training window), as deepjazz did; only a few pieces, it is slow. The load average is printed before
 and after: the server is shared, and the fast path is bound by memory traffic (its weights do not fit a
 core's L2), so neighbours slow it down even when it has a core to itself. ``--against DIR`` times
-another checkout's composer (e.g. main's worktree) on the same seeds, round for round alternating
-with this one, so that a before/after ratio sees the same neighbours.
+another checkout's composer (e.g. main's worktree, in a subprocess) on the same seeds, piece by piece
+alternating with this one, so that a before/after ratio sees the same neighbours.
 """
 
 from __future__ import annotations
@@ -82,44 +82,78 @@ def _pieces(
 
 
 _OTHER_CHECKOUT = """
-import json, sys, time
+import sys, time
 from model.compose import Composer
 composer = Composer.load()
 composer.compose(16, seed=0)
-times = []
-for seed in range(int(sys.argv[1])):
+print("ready", flush=True)
+for line in sys.stdin:
+    seed, like = line.rstrip("\\n").split("\\t")
     started = time.perf_counter()
-    composer.compose(16, seed=seed, like=sys.argv[2] or None)
-    times.append(time.perf_counter() - started)
-print(json.dumps(times))
+    composer.compose(16, seed=int(seed), like=like or None)
+    print(time.perf_counter() - started, flush=True)
 """
 
 
-def _other_checkout(checkout: Path, seeds: int, like: str | None) -> list[float]:
-    """Seconds per 16-bar piece for seeds 0.. as composed by ``checkout``'s own ``model`` package."""
-    done = subprocess.run(
-        [sys.executable, "-c", _OTHER_CHECKOUT, str(seeds), like or ""],
-        cwd=checkout,
-        env={**os.environ, "PYTHONPATH": str(checkout)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    times: list[float] = json.loads(done.stdout.splitlines()[-1])
-    return times
+class _OtherCheckout:
+    """``checkout``'s own ``model`` package in a subprocess that composes one 16-bar piece per request
+    and answers with the seconds it took."""
+
+    def __init__(self, checkout: Path) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _OTHER_CHECKOUT],
+            cwd=checkout,
+            env={**os.environ, "PYTHONPATH": str(checkout)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._ask("ready")
+
+    def _ask(self, expected: str | None = None) -> str:
+        assert self._process.stdout is not None
+        answer = self._process.stdout.readline().strip()
+        if not answer or (expected is not None and answer != expected):
+            raise RuntimeError(f"the other checkout's composer stopped (exit code {self._process.poll()})")
+        return answer
+
+    def compose(self, seed: int, like: str | None) -> float:
+        assert self._process.stdin is not None
+        self._process.stdin.write(f"{seed}\t{like or ''}\n")
+        self._process.stdin.flush()
+        return float(self._ask())
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        self._process.wait()
 
 
 def _compare(composer: Composer, checkout: Path, seeds: int, rounds: int) -> None:
-    """This composer against ``checkout``'s, alternating round by round."""
-    for like in (None, "Parker"):
-        ours: list[float] = []
-        theirs: list[float] = []
-        for _ in range(rounds):
-            theirs += _other_checkout(checkout, seeds, like)
-            ours += _pieces(composer, seeds, like)[0]
-        ratio = _percentile(ours, 0.5) / _percentile(theirs, 0.5)
-        print(f"{like or 'plain'}: {checkout} {_spread(theirs)}")
-        print(f"{' ' * len(like or 'plain')}  this checkout {_spread(ours)}  (p50 ratio {ratio:.2f})")
+    """This composer against ``checkout``'s, piece by piece: each seed is composed by both, one
+    right after the other (who goes first alternates), so that both see the same neighbours; the
+    median of the per-seed ratios is the figure to quote on a busy machine."""
+    other = _OtherCheckout(checkout)
+    try:
+        for like in (None, "Parker"):
+            ours: list[float] = []
+            theirs: list[float] = []
+            for round_ in range(rounds):
+                for seed in range(seeds):
+                    if (seed + round_) % 2:
+                        theirs.append(other.compose(seed, like))
+                    ours += _timed(functools.partial(composer.compose, BARS, seed=seed, like=like), 1)[0]
+                    if not (seed + round_) % 2:
+                        theirs.append(other.compose(seed, like))
+            ratio = _percentile(ours, 0.5) / _percentile(theirs, 0.5)
+            paired = statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
+            print(f"{like or 'plain'}: {checkout} {_spread(theirs)}")
+            print(
+                f"{' ' * len(like or 'plain')}  this checkout {_spread(ours)}  "
+                f"(p50 ratio {ratio:.3f}, median of per-piece ratios {paired:.3f})"
+            )
+    finally:
+        other.close()
     print(f"load average {_load()} after the comparison")
 
 

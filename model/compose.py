@@ -35,6 +35,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -210,8 +211,14 @@ class _Voice:
     done: bool = False
     audible: npt.NDArray[np.bool_] = field(init=False)  # [pitch]: inside low..high (SILENT: yes)
     pull: npt.NDArray[np.float64] = field(init=False)  # [pitch]: log-odds the register pull takes
+    bar_grid: int = field(init=False)  # the plan's, looked up once
+    end: int = field(init=False)  # grid units in the piece
+    divisor: float = field(init=False)  # what the scores are divided by: the sampling temperature
 
     def __post_init__(self) -> None:
+        self.bar_grid = self.plan.bar_grid
+        self.end = self.plan.bars * self.bar_grid
+        self.divisor = self.plan.temperature * TEMPERATURE_SCALE
         pitch = np.arange(SILENT + 1)
         self.audible = ((pitch >= self.plan.low) & (pitch <= self.plan.high)) | (pitch == SILENT)
         self.pull = np.where(pitch == SILENT, 0.0, REGISTER_PULL / 144 * (pitch - self.centre) ** 2)
@@ -298,6 +305,11 @@ class Composer:
         self._phrase_tokens = TokenTable.of(self._grid, self._is_rest, self._has_pitch)
         self._priors = load_priors() if priors is None else priors  # model.style_priors
         self._classes = tuple(token_class(t) for t in self._vocab)
+        # Per token, as Python values: what the sampling loop looks up one token at a time
+        self._kinds = tuple(str(k) for k in kinds)
+        self._lengths = tuple(int(g) for g in self._grid)
+        self._rests = tuple(bool(r) for r in self._is_rest)
+        self._continues = tuple(bool(s) for s in self._sounding)
 
     def _bar_masks(self, bar_grid: int) -> _BarMasks:
         """The position masks for bars ``bar_grid`` grid units long."""
@@ -437,23 +449,28 @@ class Composer:
         state = self._network.initial_state(len(voices) + len(styled))
         ids = np.zeros((len(voices) + len(styled), 1 + self._conditioning.groups), dtype=np.int64)
         start_id = len(self._vocab)
-        while active := [row for row, voice in enumerate(voices) if not voice.done]:
+        active = list(range(len(voices)))
+        while active:
             for row in active:
                 voice = voices[row]
-                ids[row, 0] = voice.tokens[-1] if voice.tokens else start_id
-                ids[row, 1:] = self._conditions(voice)
+                ids[row] = [voice.tokens[-1] if voice.tokens else start_id, *self._conditions(voice)]
                 if row in shadow:
                     ids[shadow[row]] = ids[row]
                     ids[shadow[row], -2:] = shadow_style[row]
             logits = self._network.step(ids, state, active + [shadow[r] for r in active if r in shadow])
+            finished = False
             for row in active:
-                if voices[row].primed < len(voices[row].plan.primer):
-                    self._force(voices[row])
+                voice = voices[row]
+                if voice.primed < len(voice.plan.primer):
+                    self._force(voice)
                 elif row in shadow:
                     guided = logits[row] + STYLE_GUIDANCE * (logits[row] - logits[shadow[row]])
-                    self._draw(voices[row], guided)
+                    self._draw(voice, guided)
                 else:
-                    self._draw(voices[row], logits[row])
+                    self._draw(voice, logits[row])
+                finished |= voice.done
+            if finished:
+                active = [row for row in active if not voices[row].done]
         return [self._piece(voice) for voice in voices]
 
     def _shadow_style(self, style: Style, style_ids: tuple[int, int, int]) -> list[int]:
@@ -465,7 +482,7 @@ class Composer:
 
     def _conditions(self, voice: _Voice) -> list[int]:
         plan = voice.plan
-        bar = voice.time // plan.bar_grid
+        bar = voice.time // voice.bar_grid
         section_bar = SECTION_BARS - 1 - (plan.bars - 1 - bar) % SECTION_BARS
         ids = self._conditioning.ids(
             plan.context,
@@ -494,8 +511,7 @@ class Composer:
         """The tokens that may be drawn now (see the module docstring)."""
         plan = voice.plan
         masks = self._bars[plan.beats]
-        position = voice.time % plan.bar_grid
-        bar = voice.time // plan.bar_grid
+        bar, position = divmod(voice.time, voice.bar_grid)
         first = int(voice.previous is None)
         # A tie continues the note sounding at the bar line, except after a section's closing note
         # (the close stays as it was when the piece was shorter: Extend keeps every earlier note).
@@ -503,7 +519,7 @@ class Composer:
             position == 0
             and (plan.bars - bar) % SECTION_BARS != 0
             and len(voice.tokens) > len(plan.primer)  # the idea's last note stays as the member wrote it
-            and bool(self._sounding[voice.tokens[-1]])
+            and self._continues[voice.tokens[-1]]
         )
         playable = voice.audible.take(pitches, mode="clip")
         if (plan.bars - 1 - bar) % SECTION_BARS == 0:
@@ -526,31 +542,32 @@ class Composer:
 
     def _draw(self, voice: _Voice, logits: FloatArray) -> None:
         """Draw (or restate) the next token for ``voice`` and play it."""
-        chord = voice.plan.context[voice.chord_now()]
-        root = chord.symbol.root
+        root = voice.plan.context[voice.chord_index].symbol.root  # _conditions moved it to now
         pitches = self._pitches(voice, root)
         allowed = self._allowed(voice, pitches)
-        if not np.count_nonzero(allowed):  # never seen in tests; counted so that it would show
+        if not np.logical_or.reduce(allowed):  # never seen in tests; counted so that it would show
             voice.fallbacks += 1
-            fits = self._bars[voice.plan.beats].fits[voice.time % voice.plan.bar_grid]
+            fits = self._bars[voice.plan.beats].fits[voice.time % voice.bar_grid]
             allowed = fits & ~self._has_pitch & ~self._is_tie
             if not allowed.any():
                 allowed = fits & ~self._is_tie
                 pitches = np.where(self._has_pitch, np.clip(pitches, voice.plan.low, voice.plan.high), SILENT)
         allowed = voice.phrasing.allow(allowed, voice.tokens)
-        after_rest = bool(voice.tokens) and self._is_rest[voice.tokens[-1]]
+        tokens = voice.tokens
+        after_rest = bool(tokens) and self._rests[tokens[-1]]
         if after_rest and voice.previous is not None and not voice.replay and not voice.phrasing.resting:
             self._maybe_restate(voice)
-        token_id = self._restated(voice, allowed, pitches)
-        voice.motif_notes += int(token_id >= 0)
-        if token_id < 0:
+        token_id = self._restated(voice, allowed, pitches) if voice.replay else -1
+        if token_id >= 0:
+            voice.motif_notes += 1
+        else:
             # Only the allowed tokens are scored: the same numbers as scoring all with the others at
             # -inf (their exp is 0, which leaves every cumulative sum as it was); ~290 of 761 on average.
             candidates = allowed.nonzero()[0]
-            sounding = pitches[candidates]
-            scaled = logits[candidates] - voice.pull.take(sounding, mode="clip")
+            sounding = pitches.take(candidates)
+            scaled = logits.take(candidates) - voice.pull.take(sounding, mode="clip")
             scaled += voice.prior.shift(candidates, sounding, voice.previous)
-            scaled /= voice.plan.temperature * TEMPERATURE_SCALE
+            scaled /= voice.divisor
             scaled -= np.maximum.reduce(scaled)
             cumulative = np.add.accumulate(np.exp(scaled, out=scaled), out=scaled)
             pick = cumulative.searchsorted(voice.rng.random() * cumulative[-1], side="right")
@@ -583,9 +600,8 @@ class Composer:
 
         The cell's first note keeps its pitch class over the new chord's root and its length, in the
         direction that brings it nearest its old register; the following notes keep their lengths and
-        their intervals, so the cell comes back transposed, exactly."""
-        if not voice.replay:
-            return -1
+        their intervals, so the cell comes back transposed, exactly. Called while ``voice.replay``
+        holds a cell."""
         token_id, pitch = voice.replay.pop(0)
         same_length = (self._grid == self._grid[token_id]) & self._has_pitch & allowed
         if voice.replay_first:
@@ -635,15 +651,15 @@ class Composer:
 
     def _play(self, voice: _Voice, token_id: int, pitch: int, kind: str | None = None) -> None:
         """Play ``token_id`` (as a token of ``kind`` when given: a primer event the vocabulary lacks)."""
-        grid = int(self._grid[token_id])
+        grid = self._lengths[token_id]
         start = voice.time * GRID
-        kind = token_kind(self._vocab[token_id]) if kind is None else kind
+        kind = self._kinds[token_id] if kind is None else kind
         if kind == TIE:
             held = voice.notes[-1]
             voice.notes[-1] = Note(held.pitch, held.start, held.duration + grid * GRID, held.velocity)
             voice.pitches.append(held.pitch)
         elif kind != REST:
-            if not voice.tokens or self._is_rest[voice.tokens[-1]]:
+            if not voice.tokens or self._rests[voice.tokens[-1]]:
                 voice.phrase_starts.append(len(voice.tokens))
                 voice.phrase_notes.append(0)
             voice.phrase_notes[-1] += 1
@@ -655,17 +671,17 @@ class Composer:
             voice.pitches.append(None)
         voice.tokens.append(token_id)
         voice.time += grid
-        voice.done = voice.time >= voice.plan.bars * voice.plan.bar_grid
+        voice.done = voice.time >= voice.end
 
     def _piece(self, voice: _Voice) -> Piece:
         plan = voice.plan
         text: list[str] = []
         time = 0
         for token_id in voice.tokens:
-            if time % plan.bar_grid == 0:
+            if time % voice.bar_grid == 0:
                 text.append(BAR)
             text.append(self._vocab[token_id])
-            time += int(self._grid[token_id])
+            time += self._lengths[token_id]
         return Piece(
             melody=tuple(voice.notes),
             chords=plan.chords,
@@ -770,13 +786,13 @@ def _plan(request: ComposeRequest, style: Style) -> _Plan:
     meter = None if request.meter is None else parse_meter(request.meter)
     progression, label, key = _progression(request.progression, seed, asked, meter)
     beats = progression.beats_per_bar
-    chords = chords_for(progression, key, bars)
+    chords = _chords_for(progression, key, bars)
     # The network hears the next chord and when it comes; at the piece's end that is the chord the
     # progression would go on to, so a longer piece with the same seed hears (and plays) the same.
     end = bars * bar_ticks(beats)
     following = tuple(
         Chord(c.symbol, max(c.start, end), c.end - max(c.start, end), c.name)
-        for c in chords_for(progression, key, bars + SECTION_BARS)
+        for c in _chords_for(progression, key, bars + SECTION_BARS)
         if c.end > end
     )
     context = chords + following
@@ -784,6 +800,11 @@ def _plan(request: ComposeRequest, style: Style) -> _Plan:
     return _Plan(
         bars, tempo, key, label, chords, context, float(temperature), seed, style, low, high, primer, beats
     )
+
+
+_chords_for = lru_cache(maxsize=1024)(chords_for)
+""":func:`model.progressions.chords_for`, remembered: a plan needs it twice, and it took ~80% of a
+plan's time (~0.3 ms of a 16-bar piece's ~25); its chords are immutable."""
 
 
 def _primer_events(

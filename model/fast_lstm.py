@@ -22,7 +22,7 @@ product would not be faster at these sizes anyway (measured: 8 rows ~145 us agai
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_limits
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
+add, multiply, tanh, matmul = np.add, np.multiply, np.tanh, np.matmul  # module globals: one lookup a call
 
 WEIGHT_NAMES = (
     "input_rows/kernel",
@@ -56,6 +57,10 @@ class LSTMState:
     c: FloatArray
     logits: FloatArray  # batch x vocabulary: what the last step returned
     gates: FloatArray  # 4 x (4 * units): pre-activations, tanh, gate values, a product
+    recurrent: FloatArray  # batch x (4 * units): layer 1's h @ its recurrent kernel, for the next step
+    views: list[tuple[FloatArray, ...]] = field(default_factory=list)  # per row (FastLSTM.initial_state)
+    cell: tuple[FloatArray, ...] = ()  # views of ``gates`` (FastLSTM.initial_state)
+    early: bool = True  # the next row stepped takes its recurrent product early (FastLSTM.step)
 
 
 def keras_weights(model: Any) -> dict[str, npt.NDArray[np.float32]]:
@@ -111,48 +116,74 @@ class FastLSTM:
             return cls({name: data[name] for name in WEIGHT_NAMES})
 
     def initial_state(self, batch: int = 1) -> LSTMState:
-        shape = (batch, 2 * self.units)
-        return LSTMState(
+        u = self.units
+        shape = (batch, 2 * u)
+        state = LSTMState(
             np.zeros(shape, dtype=np.float32),
             np.zeros(shape, dtype=np.float32),
             np.zeros((batch, self.vocab_size), dtype=np.float32),
-            np.empty((4, 4 * self.units), dtype=np.float32),
+            np.empty((4, 4 * u), dtype=np.float32),
+            np.empty((batch, 4 * u), dtype=np.float32),
         )
+        # Views made once, not per step: per row (h, layer 1's h and c, layer 2's h and c, logits,
+        # the recurrent product), and of the gate buffers: pre-activations, tanh, gate values, a
+        # product, then the input, forget and output gates' values and the candidate's tanh.
+        h, c = state.h, state.c
+        state.views = [
+            (h[r], h[r, :u], c[r, :u], h[r, u:], c[r, u:], state.logits[r], state.recurrent[r])
+            for r in range(batch)
+        ]
+        z, t, g, product = state.gates
+        state.cell = (z, t, g, product[:u], g[:u], g[u : 2 * u], g[3 * u :], t[2 * u : 3 * u])
+        for _, h1, _, _, _, _, recurrent in state.views:
+            matmul(h1, self._recurrent1, out=recurrent)
+        return state
 
-    def _cell(self, h: FloatArray, c: FloatArray, gates: FloatArray) -> None:
-        """One LSTM layer's update of ``h`` and ``c`` in place from the pre-activations ``gates[0]``."""
-        u = self.units
-        z, t, g, product = gates
-        np.tanh(z, out=t)
-        np.multiply(t, self._half, out=g)
-        g += self._half
-        np.multiply(g[u : 2 * u], c, out=c)
-        np.multiply(g[:u], t[2 * u : 3 * u], out=product[:u])
-        c += product[:u]
-        np.tanh(c, out=h)
-        h *= g[3 * u :]
+    def _cell(self, h: FloatArray, c: FloatArray, cell: tuple[FloatArray, ...]) -> None:
+        """One LSTM layer's update of ``h`` and ``c`` in place from the pre-activations ``cell[0]``."""
+        z, t, g, product, input_gate, forget_gate, output_gate, candidate = cell
+        tanh(z, out=t)
+        multiply(t, self._half, out=g)
+        add(g, self._half, out=g)
+        multiply(forget_gate, c, out=c)
+        multiply(input_gate, candidate, out=product)
+        add(c, product, out=c)
+        tanh(c, out=h)
+        multiply(h, output_gate, out=h)
 
     def step(self, ids: IntArray, state: LSTMState, rows: Sequence[int] | None = None) -> FloatArray:
         """Feed one step per sequence (``ids``: batch x (1 + groups), offset like the Keras input),
         update ``state`` in place, return next-token logits (one row at a time: see above). Only
         ``rows`` are stepped when given (finished pieces of a batch are left alone, their logits rows
-        are stale). The logits are ``state.logits``, overwritten by the next step."""
-        u = self.units
-        z, product = state.gates[0], state.gates[3]
+        are stale). The logits are ``state.logits``, overwritten by the next step.
+
+        Layer 1's recurrent product for the next step is taken as soon as its ``h`` is known: for
+        every other row stepped (counting on across calls) before the other two products, else after
+        them. The weights (more than a core's L2) are then read recurrent, stacked, dense, stacked,
+        dense, recurrent, ..., an order in which the cache keeps more of them than in a plain cycle
+        (~10% faster on the server). Every product is the same, and so are the logits."""
+        cell = state.cell
+        z = cell[0]
+        early = state.early
         for row in range(ids.shape[0]) if rows is None else rows:
-            h, c, logits = state.h[row], state.c[row], state.logits[row]
+            h, h1, c1, h2, c2, logits, recurrent = state.views[row]
             # z = ((sum of the active ids' rows, first to last) + bias) + h1 @ recurrent: the order
             # the pieces were always composed with (another order rounds differently)
-            np.add.reduce(self._rows1.take(ids[row], axis=0), axis=0, out=z)
-            z += self._bias1
-            np.matmul(h[:u], self._recurrent1, out=product)
-            z += product
-            self._cell(h[:u], c[:u], state.gates)
-            np.matmul(h, self._stacked2, out=z)
-            z += self._bias2
-            self._cell(h[u:], c[u:], state.gates)
-            np.matmul(h[u:], self._dense, out=logits)
-            logits += self._dense_bias
+            add.reduce(self._rows1.take(ids[row], axis=0), axis=0, out=z)
+            add(z, self._bias1, out=z)
+            add(z, recurrent, out=z)
+            self._cell(h1, c1, cell)
+            if early:
+                matmul(h1, self._recurrent1, out=recurrent)
+            matmul(h, self._stacked2, out=z)
+            add(z, self._bias2, out=z)
+            self._cell(h2, c2, cell)
+            matmul(h2, self._dense, out=logits)
+            add(logits, self._dense_bias, out=logits)
+            if not early:
+                matmul(h1, self._recurrent1, out=recurrent)
+            early = not early
+        state.early = early
         return state.logits
 
     def predict_sequences(self, ids: IntArray) -> npt.NDArray[np.float64]:
