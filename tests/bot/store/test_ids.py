@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 import pytest
@@ -127,7 +128,7 @@ async def fill_schema_7(db: Database, clock: Clock, clip: Clip) -> None:
     )
 
 
-async def snapshot(db: Database) -> dict[str, list[tuple[object, ...]]]:
+async def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     return {
         table: [tuple(row) for row in await db.fetch_all(f"SELECT * FROM {table} ORDER BY 1, 2, 3, 4")]
         for table in DATA_TABLES
