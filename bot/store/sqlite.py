@@ -3,6 +3,7 @@
 Migrations live in ``bot/store/migrations/NNNN_name.sql``. The file's ``user_version`` holds the number of
 the last one applied; at open, every newer file runs in order, each inside its own transaction together
 with the ``user_version`` bump, so a failed migration leaves the file exactly at the previous version.
+Migrations run with foreign keys off and must leave none broken (see :func:`apply_migrations`).
 
 One :class:`SQLiteDatabase` is one connection. An :class:`asyncio.Lock` serialises its statements and
 transactions within the process (two coroutines cannot interleave statements inside one SQLite
@@ -24,6 +25,10 @@ from bot.store.sql import Database, Dialect, Parameters, Queries, Row, check_not
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 5000
+
+
+class MigrationError(RuntimeError):
+    """A migration left the data inconsistent (a broken foreign key); it was rolled back."""
 
 
 async def _execute(conn: aiosqlite.Connection, sql: str, parameters: Parameters) -> int:
@@ -102,19 +107,51 @@ async def schema_version(conn: aiosqlite.Connection) -> int:
 
 
 async def apply_migrations(conn: aiosqlite.Connection, directory: Path = MIGRATIONS_DIR) -> int:
-    """Bring the schema up to the newest migration; returns the resulting version."""
+    """Bring the schema up to the newest migration; returns the resulting version.
+
+    Migrations run with foreign keys off (SQLite's documented procedure for rebuilding a table): dropping a
+    rebuilt parent table must not cascade to its children's rows. Before each commit, ``PRAGMA
+    foreign_key_check`` must find no broken reference, or the migration is rolled back. The connection's
+    ``foreign_keys`` setting is restored afterwards, also when a migration fails. (The pragma is a no-op
+    inside a transaction, hence its place outside each one.)
+    """
     migrations = list_migrations(directory)
     check_not_newer(await schema_version(conn), len(migrations))
-    for version, path in migrations[await schema_version(conn) :]:
-        script = path.read_text(encoding="utf-8")
-        try:
-            # executescript runs statement by statement; BEGIN/COMMIT make script + version bump atomic.
-            await conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
-        except BaseException:
-            if conn.in_transaction:
-                await conn.rollback()
-            raise
+    pending = migrations[await schema_version(conn) :]
+    if not pending:
+        return len(migrations)
+    foreign_keys = int((await _fetch_all(conn, "PRAGMA foreign_keys", ()))[0][0])
+    await _pragma(conn, "foreign_keys = OFF")
+    try:
+        for version, path in pending:
+            await _apply_migration(conn, version, path)
+    finally:
+        await _pragma(conn, f"foreign_keys = {foreign_keys}")
     return len(migrations)
+
+
+async def _apply_migration(conn: aiosqlite.Connection, version: int, path: Path) -> None:
+    script = path.read_text(encoding="utf-8")
+    try:
+        # executescript runs statement by statement; the transaction makes script + version bump atomic.
+        await conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};")
+        async with conn.execute("PRAGMA foreign_key_check") as cursor:
+            broken = [tuple(row) for row in await cursor.fetchall()]
+        if broken:
+            found = f"(table, rowid, parent, key): {broken}"
+            raise MigrationError(f"migration {path.name} breaks foreign keys {found}")
+        await conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            await conn.rollback()
+        raise
+
+
+async def _pragma(conn: aiosqlite.Connection, pragma: str) -> None:
+    """Run ``PRAGMA <pragma>``, closing its cursor at once: a pragma's unread result row would keep a
+    statement open and make a later COMMIT fail with "SQL statements in progress"."""
+    async with conn.execute(f"PRAGMA {pragma}"):
+        pass
 
 
 async def open_sqlite(path: Path, directory: Path = MIGRATIONS_DIR) -> SQLiteDatabase:
@@ -135,10 +172,7 @@ async def open_sqlite(path: Path, directory: Path = MIGRATIONS_DIR) -> SQLiteDat
             "synchronous = NORMAL",
             "foreign_keys = ON",
         ):
-            # Close each cursor at once: a pragma's unread result row would keep a statement open and
-            # make the migration's COMMIT fail with "SQL statements in progress".
-            async with conn.execute(f"PRAGMA {pragma}"):
-                pass
+            await _pragma(conn, pragma)
         await apply_migrations(conn, directory)
     except BaseException:
         await conn.close()
