@@ -78,6 +78,10 @@ CALIBRATION_SMOOTHING = 300.0
 BAND_TEMPI = (90, 130, 170, 215, 270)
 """The tempo the calibration composes at for each conditioning tempo band."""
 CALIBRATION_PIECES = 24
+PACE_PIECES_FACTOR = 3
+"""The pace is measured on this many times the calibration pieces: 24 pieces' notes per bar move by
++-0.3 with the seeds (their progressions and keys differ), as much as a pace corrects, and a build at 24
+left like Parker 6.6 notes a bar against his 7.0 at 170 bpm."""
 CALIBRATION_SEED = 10_000
 """Calibration pieces use seeds from here (the evaluation uses 0..n-1)."""
 MAX_LOG_RATIO = 2.0
@@ -444,7 +448,8 @@ def build(
 ) -> Priors:
     """Calibrated priors: the real shares of ``solos`` (the training solos) against what the model
     in ``model_dir`` plays without a correction, ``pieces`` 16-bar pieces per style and tempo band
-    (:func:`_play`), then each style's pace (:func:`_paces`). ``only``: these styles (and
+    (:func:`_play`), then each style's pace (:func:`_paces`, on :data:`PACE_PIECES_FACTOR` times as
+    many pieces). ``only``: these styles (and
     :data:`ALL`) instead of every style the composer can play."""
     from model.compose import Composer
 
@@ -475,7 +480,7 @@ def build(
             target.notes_per_bar,
         )
     styles = _refined(model_dir, styles, real, pieces, names)
-    paces = _paces(model_dir, styles, real, pieces, names)
+    paces = _paces(model_dir, styles, real, PACE_PIECES_FACTOR * pieces, names)
     return _with_paces(
         styles,
         paces,

@@ -3,6 +3,8 @@ part, less the chord before that (the line hears the next chord coming)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from model.piece import Note, Piece
 
 
@@ -23,5 +25,9 @@ def replayed_ticks(short: Piece, long: Piece) -> int:
 
 
 def notes_before(piece: Piece, ticks: int) -> list[Note]:
-    """The notes that end by ``ticks`` (a note held on past it may be held differently)."""
-    return [note for note in piece.melody if note.end <= ticks]
+    """What sounds before ``ticks``: the notes that start before it, cut off at it. A note reaching
+    ``ticks`` may be held on differently (a tie is the next bar's token, drawn with the next chord in
+    view), so it compares by pitch, start and the part before ``ticks``; counting only notes that end
+    by ``ticks`` would drop it from one piece and keep it in the other."""
+    before = [note for note in piece.melody if note.start < ticks]
+    return [replace(note, duration=min(note.end, ticks) - note.start) for note in before]

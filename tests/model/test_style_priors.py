@@ -123,7 +123,8 @@ def test_a_pace_moves_notes_per_bar_the_way_it_says() -> None:
     plain, _ = figures(Composer.load(DEFAULT_MODEL_DIR, custom({}, 0.0)), seeds)
     faster, _ = figures(Composer.load(DEFAULT_MODEL_DIR, custom({}, 0.0, pace=0.5)), seeds)
     slower, _ = figures(Composer.load(DEFAULT_MODEL_DIR, custom({}, 0.0, pace=-0.5)), seeds)
-    assert slower + 0.5 < plain < faster - 0.5
+    # +-0.5 moves notes per bar by ~0.5-1 either way (24 seeds: +-0.2 of noise)
+    assert slower + 0.3 < plain < faster - 0.3
 
 
 def notes_per_bar(composer: Composer, like: str, tempo: int, seeds: range) -> float:
