@@ -34,6 +34,8 @@ from bot.core.limits import MAX_INTEGER, MIN_TEMPERATURE
 from bot.core.text import literal, shorten, visible
 from model.arrange import DEFAULT_TEMPI, LEAD_INSTRUMENTS, LEADS, STYLES, ArrangeOptions
 from model.compose import (
+    DEFAULT_HIGH,
+    DEFAULT_LOW,
     ERA_LABELS,
     ERA_NAMES,
     MAX_BARS,
@@ -80,6 +82,11 @@ FIELDS = (
     "primer",
     "meter",
 )
+LINE_RANGES = ("lead", "composer")
+"""Where a line is composed: ``"lead"``, the lead instrument's line range (every request since
+2026-12-06); ``"composer"``, the composer's own 55..84, which clips stored before then were made in.
+A stored request without the field reads as ``"composer"``, so Extend and Vary of an older clip
+compose in its range and the extension replays its bars. Stored only, never typed."""
 MAX_LIKE_CHARS = 60  # "in the style of ...": a soloist's name or an era
 
 # Words that carry no request on their own ("play me some jazz in a swing feel, please").
@@ -284,9 +291,14 @@ class JazzRequest:
     like: str | None = None  # a soloist or an era, as typed; the composer checks it (Composer.style)
     primer: str | None = None  # "Continue my idea": notes as model.primer.primer_text writes them
     meter: int | str | None = None  # beats per bar (4, 3; "3/4" is read); None: the tune's own meter
+    line_range: str = "lead"  # one of LINE_RANGES
 
     def __post_init__(self) -> None:
         _check_whole("bars", self.bars, MIN_BARS, MAX_BARS, "16 bars")
+        if self.line_range not in LINE_RANGES:
+            raise RequestError(
+                f"A line range must be one of {', '.join(LINE_RANGES)}, not {self.line_range!r}."
+            )
         if self.tempo is not None:
             _check_whole("tempo", self.tempo, MIN_TEMPO, MAX_TEMPO, "at 160 bpm")
         temperature = self.temperature
@@ -332,7 +344,7 @@ class JazzRequest:
         values) is a :class:`RequestError`. Missing fields take their defaults."""
         if not isinstance(data, Mapping) or not all(isinstance(name, str) for name in data):
             raise RequestError("A stored request must be a mapping of field names to values.")
-        unknown = sorted(set(data) - set(FIELDS))
+        unknown = sorted(set(data) - set(FIELDS) - {"line_range"})
         if unknown:
             raise RequestError(f"A stored request has unknown fields: {', '.join(map(_quote, unknown))}.")
         types: dict[str, tuple[type, ...]] = {
@@ -347,16 +359,18 @@ class JazzRequest:
             "like": (str, type(None)),
             "primer": (str, type(None)),
             "meter": (int, type(None)),
+            "line_range": (str,),
         }
         for name, value in data.items():
             if isinstance(value, bool) or not isinstance(value, types[name]):
                 raise RequestError(f"A stored request has a {type(value).__name__} for '{name}'.")
-        return cls(**data)
+        return cls(**{"line_range": "composer", **data})
 
     def compose_request(self) -> ComposeRequest:
         """The composer's arguments; the tempo defaults to the style's usual tempo, the key to the
         tune's own (None), and the line is composed in the lead instrument's part of its range
-        (:attr:`model.arrange.Instrument.line_range`), so the band plays it as composed.
+        (:attr:`model.arrange.Instrument.line_range`), so the band plays it as composed (or, for a
+        clip stored before that, in the composer's own range: :data:`LINE_RANGES`).
 
         Without a progression (and with the seed known, so the same seed still gives the same clip)
         a tune fitting the style is picked here by the seed (:func:`model.tunes.pick_tune`: a ballad
@@ -368,7 +382,10 @@ class JazzRequest:
         if progression is None and self.seed is not None:
             minor = None if self.key is None else parse_key(self.key).minor
             progression = pick_tune(self.style, random.Random(self.seed), minor).slug
-        low, high = LEADS[self.arrange_options().lead].line_range
+        if self.line_range == "lead":
+            low, high = LEADS[self.arrange_options().lead].line_range
+        else:
+            low, high = DEFAULT_LOW, DEFAULT_HIGH
         return ComposeRequest(
             self.bars,
             tempo,

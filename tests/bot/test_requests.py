@@ -300,6 +300,27 @@ def test_the_line_is_composed_inside_the_lead_instrument() -> None:
         assert instrument.low <= composed.low and composed.high <= instrument.high
 
 
+def test_a_clip_stored_before_lead_ranges_keeps_the_composers_range_on_extend() -> None:
+    """A row written before requests carried ``line_range`` was composed in 55..84: Extend and Vary of
+    it compose there again, so the extension replays its bars; new rows say "lead"."""
+    old_row = {
+        k: v for k, v in build_request("8 bars on flute seed 9").to_dict().items() if k != "line_range"
+    }
+    old = JazzRequest.from_dict(old_row)
+    assert old.line_range == "composer"
+    composed = dataclasses.replace(old, bars=16).compose_request()
+    assert (composed.low, composed.high) == (ComposeRequest(16).low, ComposeRequest(16).high) == (55, 84)
+    new = build_request("8 bars on flute seed 9")
+    assert new.to_dict()["line_range"] == "lead"
+    assert (
+        JazzRequest.from_dict(json.loads(json.dumps(new.to_dict()))).compose_request()
+        == new.compose_request()
+    )
+    with pytest.raises(RequestError, match="line range"):
+        JazzRequest.from_dict({**new.to_dict(), "line_range": "everywhere"})
+    assert "line_range" not in parse_request_text("line_range=composer").values  # stored only, never typed
+
+
 def test_arrange_options() -> None:
     options = build_request("bossa on guitar seed 5").arrange_options()
     assert isinstance(options, ArrangeOptions)
