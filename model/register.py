@@ -61,7 +61,11 @@ def _tilt_steps() -> npt.NDArray[np.float64]:
     """Per move (``pitch - previous + MAX_MOVE``; the first and last slot: no move) the clipped step."""
     steps = np.clip(np.arange(-MAX_MOVE, MAX_MOVE + 1), -TILT_STEP, TILT_STEP).astype(np.float64)
     steps[[0, -1]] = 0.0
+    steps.flags.writeable = False
     return steps
+
+
+TILT_STEPS = _tilt_steps()
 
 
 @dataclass(slots=True)
@@ -77,7 +81,6 @@ class Register:
     phrasing: Phrasing
     offsets: list[float] = field(default_factory=list)  # one per phrase after the first, in order
     between: bool = False  # a rest of a beat or more is running (the next note starts a phrase)
-    steps: npt.NDArray[np.float64] = field(default_factory=_tilt_steps)
 
     @classmethod
     def start(cls, centre: float, breath: float, pull: float, seed: int, phrasing: Phrasing) -> Register:
@@ -94,11 +97,12 @@ class Register:
         self.between = resting
         return self.centre + (self.offsets[-1] if self.offsets else 0.0)
 
-    def tilt(self, pitches: npt.NDArray[np.int64], previous: int) -> npt.NDArray[np.float64]:
-        """What to add to the logits of tokens sounding ``pitches`` after ``previous`` (rests and ties
-        sound :data:`MAX_MOVE` or more away from any real pitch: no move, no tilt)."""
+    def tilt(self, moves: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """What to add to the logits of tokens whose move from the previous pitch is ``moves``
+        (``pitch - previous + MAX_MOVE``; rests and ties sound :data:`MAX_MOVE` or more away from any
+        real pitch, so they clip to the ends: no move, no tilt)."""
         lean = 2 * self.pull * BREATH_PULL * (self.target() - self.centre)
-        return lean * self.steps.take(pitches - (previous - MAX_MOVE), mode="clip")
+        return lean * TILT_STEPS.take(moves, mode="clip")
 
     def restating(self) -> Callable[[int], float]:
         """How far a restated motif's first pitch is from where the line is going (smaller is better)."""

@@ -584,7 +584,7 @@ class StylePrior:
         if previous is None:
             return shift
         at = pitches - (previous - MAX_MOVE)
-        return shift + self.by_move.take(at, mode="clip") + self.register.tilt(pitches, previous)
+        return shift + self.by_move.take(at, mode="clip") + self.register.tilt(at)
 
 
 def _move_table(intervals: Sequence[float]) -> npt.NDArray[np.float64]:

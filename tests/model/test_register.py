@@ -13,7 +13,7 @@ import pytest
 from model.compose import SILENT, Composer
 from model.melody_metrics import line_of, median_pitch_spread
 from model.phrasing import MAX_NOTES, Phrasing
-from model.register import TILT_STEP, Register, centre_of_range
+from model.register import MAX_MOVE, TILT_STEP, Register, centre_of_range
 from tests.model.test_phrasing import NOTE_6, REST_12, tiny_vocabulary
 
 SEEDS = range(1000, 1060)  # never the evaluation's seeds (0..n-1)
@@ -65,7 +65,7 @@ def test_the_tilt_favours_steps_towards_the_target_never_leaps() -> None:
     register = Register.start(72.0, 3.0, 1 / 144, 1, line)
     register.offsets.append(5.0)  # a phrase aiming five semitones above the centre
     pitches = np.array([60, 61, 62, 64, 70, 75, 64 + 12, 64 + 13, SILENT])
-    tilt = register.tilt(pitches, 64)
+    tilt = register.tilt(pitches - (64 - MAX_MOVE))  # the moves from 64
     assert tilt[0] < tilt[1] < tilt[2] < tilt[3] == 0 < tilt[4] == tilt[5] == tilt[6] == tilt[7]
     # 6 up counts as TILT_STEP up, the mirror of 4 down
     assert tilt[4] == -tilt[0] == pytest.approx(TILT_STEP * 2 * (1 / 144) * 4.0 * 5.0)
