@@ -4,7 +4,15 @@
 (styles, lead instruments, keys and progressions in rotation) and prints:
 
 * **lead above**: share of lead notes higher than every piano note sounding at any moment of them (a
-  lead note with no piano under it counts as above); **lead below**: lower than all of them.
+  lead note with no piano under it counts as above, so sparse comping alone raises it); **of the notes
+  with piano under them**: the same share among the lead notes some piano note sounds with (what the
+  comping does where it plays); **lead below**: lower than all of them.
+* **per lead** (one row per lead instrument): lead notes, the share with piano under them, of those
+  the share above every piano note (**on top**) and the share at or under the piano's top voice
+  (**buried**: some piano note sounding with it is as high or higher, which a listener hears as the
+  soloist inside or under the chords), and the clash share. The pooled figures mix eight leads, five of
+  which sit well above the piano whatever it does; the tenor (the bot's default) and alto sit lowest.
+  ``--each-lead`` arranges the same ``n`` pieces (progressions, keys, tempi, styles) for every lead.
 * **clash**: share of lead notes a semitone or minor ninth (or either plus an octave) from a piano
   note sounding at any moment of them.
 * **outside**: share of each part's notes outside its instrument's real range
@@ -24,8 +32,9 @@
   mean size of the heard leap there.
 
 Pieces are composed in the lead's part of its range (:attr:`model.arrange.Instrument.line_range`), as
-the bot composes them; ``--generic-range`` composes every piece in the composer's default range instead
-(what the bot did before 2026-12-06).
+the bot composes them, without a style of playing unless ``--like`` names some (``none`` for none;
+they rotate: "like Parker" and "like Coltrane" move the line's register); ``--generic-range``
+composes every piece in the composer's default range instead (what the bot did before 2026-12-06).
 """
 
 from __future__ import annotations
@@ -120,6 +129,18 @@ class Counts:
             self.below += bool(pitches) and all(p > note.pitch for p in pitches)
             self.clash += any(abs(p - note.pitch) in CLASHES for p in pitches)
 
+    def row(self, name: str) -> str:
+        """One lead's line of the per-lead table (see the module docstring)."""
+        covered = max(1, self.covered)
+        return (
+            f"{name:<12} {self.lead:>6} {self.covered / max(1, self.lead):>8.3f} "
+            f"{self.covered_above / covered:>7.3f} {1 - self.covered_above / covered:>7.3f} "
+            f"{self.clash / max(1, self.lead):>6.3f}"
+        )
+
+
+PER_LEAD_HEADER = f"{'lead':<12} {'notes':>6} {'w/ piano':>8} {'on top':>7} {'buried':>7} {'clash':>6}"
+
 
 def outside(notes: dict[str, list[Heard]], lead: str) -> dict[str, tuple[int, int]]:
     """(notes outside the instrument's range, notes) per part."""
@@ -180,9 +201,15 @@ def line_range(lead: str, generic: bool = False) -> tuple[int, int]:
 
 
 def sample(
-    composer: Composer, n: int, bars: int = 16, leads: Sequence[str] = tuple(LEADS), generic: bool = False
+    composer: Composer,
+    n: int,
+    bars: int = 16,
+    leads: Sequence[str] = tuple(LEADS),
+    generic: bool = False,
+    likes: Sequence[str | None] = (None,),
 ) -> list[tuple[Piece, ArrangeOptions]]:
-    """``n`` pieces and options: styles, ``leads``, keys, tempi and progressions in rotation."""
+    """``n`` pieces and options: styles, ``leads``, keys, tempi, progressions and ``likes`` (styles of
+    playing) in rotation."""
     names = sorted(library())
     out = []
     for i in range(n):
@@ -195,6 +222,7 @@ def sample(
             key=KEYS[i % len(KEYS)],
             progression=names[(i * 7) % len(names)],
             seed=1000 + i,
+            like=likes[(i // 3) % len(likes)],
             low=low,
             high=high,
         )
@@ -203,9 +231,15 @@ def sample(
 
 
 def waltz_sample(
-    composer: Composer, n: int, bars: int = 16, leads: Sequence[str] = tuple(LEADS), generic: bool = False
+    composer: Composer,
+    n: int,
+    bars: int = 16,
+    leads: Sequence[str] = tuple(LEADS),
+    generic: bool = False,
+    likes: Sequence[str | None] = (None,),
 ) -> list[tuple[Piece, ArrangeOptions]]:
-    """``n`` jazz waltzes: the library's 3/4 charts spread evenly, tempi and ``leads`` in rotation."""
+    """``n`` jazz waltzes: the library's 3/4 charts spread evenly, tempi, ``leads`` and ``likes`` in
+    rotation."""
     waltzes = sorted(slug for slug, tune in tunes().items() if tune.beats_per_bar == 3)
     out = []
     for i in range(n):
@@ -216,6 +250,7 @@ def waltz_sample(
             tempo=TEMPI["waltz"][i % 3],
             progression=waltzes[i * len(waltzes) // max(1, n)],
             seed=2000 + i,
+            like=likes[(i // 3) % len(likes)],
             low=low,
             high=high,
         )
@@ -261,6 +296,7 @@ class Figures:
     moved: int
     pieces: int
     breaks: list[int]
+    by_lead: dict[str, Counts]
 
     def lines(self) -> list[str]:
         return [
@@ -278,11 +314,15 @@ class Figures:
             f"split / moved lines                   {self.split} / {self.moved} of {self.pieces}",
             f"octave breaks (mean leap there)       {len(self.breaks)} "
             f"({statistics.mean(self.breaks) if self.breaks else 0:.1f} semitones)",
+            "per lead (on top, buried: of the notes with piano under them)",
+            PER_LEAD_HEADER,
+            *(counts.row(name) for name, counts in self.by_lead.items()),
         ]
 
 
 def measure(cases: Sequence[tuple[Piece, ArrangeOptions]]) -> Figures:
     counts = Counts()
+    by_lead: dict[str, Counts] = {}
     out: dict[str, list[int]] = {}
     patterns: dict[str, list[int]] = {}
     offsets: list[float] = []
@@ -296,6 +336,7 @@ def measure(cases: Sequence[tuple[Piece, ArrangeOptions]]) -> Figures:
         cpu.append(time.process_time() - cpu_started)
         notes = parts(arrangement)
         counts.add(notes)
+        by_lead.setdefault(options.lead, Counts()).add(notes)
         for name, (bad, total) in outside(notes, options.lead).items():
             pooled = out.setdefault(name, [0, 0])
             pooled[0] += bad
@@ -321,6 +362,7 @@ def measure(cases: Sequence[tuple[Piece, ArrangeOptions]]) -> Figures:
         moved=sum(shift not in (None, 0) for shift in shifts),
         pieces=len(cases),
         breaks=breaks,
+        by_lead={name: by_lead[name] for name in LEADS if name in by_lead},
     )
 
 
@@ -340,10 +382,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--generic-range", action="store_true", help="compose in the default range, not the lead's"
     )
+    parser.add_argument(
+        "--each-lead", action="store_true", help="the same n pieces for every lead (n x leads in all)"
+    )
+    parser.add_argument(
+        "--like", nargs="+", default=["none"], help="styles of playing in rotation ('none': no style)"
+    )
     args = parser.parse_args(argv)
     leads = (args.lead,) if args.lead else tuple(LEADS)
+    likes = tuple(None if like == "none" else like for like in args.like)
     pick = waltz_sample if args.waltz else sample
-    cases = pick(Composer.load(), args.n, leads=leads, generic=args.generic_range)
+    composer = Composer.load()
+    groups = [(lead,) for lead in leads] if args.each_lead else [leads]
+    cases = [
+        case
+        for group in groups
+        for case in pick(composer, args.n, leads=group, generic=args.generic_range, likes=likes)
+    ]
     if args.busy:
         cases = [(busier(piece), options) for piece, options in cases]
     for piece, options in cases[:3]:
@@ -351,8 +406,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures = measure(cases)
     styles = "waltz" if args.waltz else ", ".join(STYLES)
     lines = ", busier lines" if args.busy else ""
+    each = " for each lead" if args.each_lead else ""
     print(
-        f"{args.n} pieces of 16 bars{lines} ({styles} in turn; leads: {', '.join(leads)}; {len(KEYS)} keys)"
+        f"{args.n} pieces of 16 bars{each}{lines} ({styles} in turn; leads: {', '.join(leads)}; "
+        f"{len(KEYS)} keys; like: {', '.join(args.like)})"
     )
     print("\n".join(figures.lines()))
     return 0
