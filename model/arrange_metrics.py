@@ -13,6 +13,11 @@
   soloist inside or under the chords), and the clash share. The pooled figures mix eight leads, five of
   which sit well above the piano whatever it does; the tenor (the bot's default) and alto sit lowest.
   ``--each-lead`` arranges the same ``n`` pieces (progressions, keys, tempi, styles) for every lead.
+  With them, the piano as heard (:func:`piano_chords`: notes starting within :data:`ROLL` of each
+  other are one chord, so a rolled pad is one chord and a broken chord several): **chords/bar**, mean
+  **voices** a chord, **move**: mean semitones the voices travel from one chord to the next
+  (:func:`model.arrange.piano.movement`; 2 more per voice added or dropped), and **top**: the mean top
+  voice (MIDI pitch; 60 is C4).
 * **clash**: share of lead notes a semitone or minor ninth (or either plus an octave) from a piano
   note sounding at any moment of them.
 * **outside**: share of each part's notes outside its instrument's real range
@@ -41,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import random
 import statistics
 import time
@@ -51,12 +57,14 @@ from model.arrange import BASS, LEADS, PIANO, Arrangement, ArrangeOptions, arran
 from model.arrange.feel import swing_tick, unswingable_beats
 from model.arrange.instruments import DRUM_HIGH, DRUM_LOW
 from model.arrange.lead import line_shift
+from model.arrange.piano import movement
 from model.compose import DEFAULT_HIGH, DEFAULT_LOW, Composer
 from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Note, Piece
 from model.progressions import library
 from model.tunes import tunes
 
 CLASHES = frozenset({1, 13, 25})
+ROLL = TICKS_PER_QUARTER // 8  # piano notes starting this close together are one chord (a roll is 20 ticks)
 PATTERN_GRID = TICKS_PER_QUARTER // 12
 KEYS = ("C", "F", "Bb", "Eb", "G", "D", "Ab", "A")
 TEMPI = {"swing": (120, 160, 200), "ballad": (60, 72, 84), "bossa": (120, 132, 144), "waltz": (100, 140, 180)}
@@ -118,8 +126,21 @@ class Counts:
     clash: int = 0
     covered: int = 0  # lead notes with piano sounding under them
     covered_above: int = 0
+    bars: int = 0
+    chords: int = 0  # piano chords (piano_chords)
+    voices: int = 0  # their notes
+    moved: int = 0  # semitones the voices travel between consecutive chords
+    changes: int = 0  # consecutive chord pairs
+    tops: int = 0  # sum of the chords' top voices
 
-    def add(self, notes: dict[str, list[Heard]]) -> None:
+    def add(self, notes: dict[str, list[Heard]], bars: int = 0) -> None:
+        chords = piano_chords(notes["Piano"])
+        self.bars += bars
+        self.chords += len(chords)
+        self.voices += sum(map(len, chords))
+        self.moved += sum(movement(a, b) for a, b in itertools.pairwise(chords))
+        self.changes += max(0, len(chords) - 1)
+        self.tops += sum(chord[-1] for chord in chords)
         for note, pitches in _under(notes["Lead"], notes["Piano"]):
             self.lead += 1
             above = all(p < note.pitch for p in pitches)
@@ -131,15 +152,33 @@ class Counts:
 
     def row(self, name: str) -> str:
         """One lead's line of the per-lead table (see the module docstring)."""
-        covered = max(1, self.covered)
+        covered, chords = max(1, self.covered), max(1, self.chords)
         return (
             f"{name:<12} {self.lead:>6} {self.covered / max(1, self.lead):>8.3f} "
             f"{self.covered_above / covered:>7.3f} {1 - self.covered_above / covered:>7.3f} "
-            f"{self.clash / max(1, self.lead):>6.3f}"
+            f"{self.clash / max(1, self.lead):>6.3f} {self.chords / max(1, self.bars):>10.2f} "
+            f"{self.voices / chords:>6.2f} {self.moved / max(1, self.changes):>5.1f} "
+            f"{self.tops / chords:>5.1f}"
         )
 
 
-PER_LEAD_HEADER = f"{'lead':<12} {'notes':>6} {'w/ piano':>8} {'on top':>7} {'buried':>7} {'clash':>6}"
+PER_LEAD_HEADER = (
+    f"{'lead':<12} {'notes':>6} {'w/ piano':>8} {'on top':>7} {'buried':>7} {'clash':>6} "
+    f"{'chords/bar':>10} {'voices':>6} {'move':>5} {'top':>5}"
+)
+
+
+def piano_chords(piano: Sequence[Heard]) -> list[tuple[int, ...]]:
+    """The piano's chords in time order, each its pitches from the bottom: notes starting within
+    :data:`ROLL` ticks of a chord's first note belong to it."""
+    chords: list[list[int]] = []
+    first = -ROLL - 1
+    for note in piano:
+        if note.start - first > ROLL:
+            chords.append([])
+            first = note.start
+        chords[-1].append(note.pitch)
+    return [tuple(sorted(chord)) for chord in chords]
 
 
 def outside(notes: dict[str, list[Heard]], lead: str) -> dict[str, tuple[int, int]]:
@@ -335,8 +374,8 @@ def measure(cases: Sequence[tuple[Piece, ArrangeOptions]]) -> Figures:
         seconds.append(time.perf_counter() - started)
         cpu.append(time.process_time() - cpu_started)
         notes = parts(arrangement)
-        counts.add(notes)
-        by_lead.setdefault(options.lead, Counts()).add(notes)
+        counts.add(notes, piece.bars)
+        by_lead.setdefault(options.lead, Counts()).add(notes, piece.bars)
         for name, (bad, total) in outside(notes, options.lead).items():
             pooled = out.setdefault(name, [0, 0])
             pooled[0] += bad
