@@ -97,6 +97,7 @@ _WALTZ_COMPS: tuple[_Figure, ...] = (
     ((0, 240), (720, 240), (1200, 240)),  # a fill: 1, the "and"s of 2 and 3
     ((240, 240), (480, 240), (960, 360)),  # a fill around the beat
 )
+_Placement = tuple[tuple[int, ...], float, float]  # voicing, distance from the middle, fixed cost
 BUSY_LEAD = 6  # lead onsets in a bar from which the piano lays out
 RESTING_LEAD = 1  # lead onsets in a bar up to which the piano fills
 # Bossa: a two-bar clave-like figure on the piano (1, "and" of 2, 4 | 2, "and" of 3).
@@ -106,28 +107,55 @@ _BOSSA_COMP: tuple[_Figure, _Figure] = (
 )
 _VELOCITY = {"swing": 66, "ballad": 56, "bossa": 62, "waltz": 64}
 _NEAR = BEAT  # lead notes this close to a hit count (a little) for its register
+TOUCHING = EIGHTH // 4  # a lead note this close to a hit may overlap it once both are humanized
 ABOVE_COST, CLASH_COST, NEAR_WEIGHT = 8.0, 7.0, 0.3
 CLASHES = frozenset({1, 13, 25})  # a semitone, a minor ninth (and two octaves on)
 PIANO_FLOOR = 46  # Bb2: the lowest voice of a voicing
+# The lowest bottom note of a two-note shell by its interval, near the low interval limits (below them
+# an interval turns to mud): a major 3rd from Bb2 (PIANO_FLOOR, as a close voicing), a 4th or tritone
+# from A2 (the left hand's 3-7 shell), a 5th or minor 6th from G2 (their limit is lower; the walking
+# bass's register is not).
+SHELL_FLOOR = {4: PIANO_FLOOR, 5: 45, 6: 45, 7: 43, 8: 43}
+SHELL_COST = 3.0  # a shell costs this much more than a full voicing: played only when nothing else fits
 CENTRE_PULL = 0.5  # per semitone the voicing's mean strays from C4: comping drifts back after a low lead
 
 
 @lru_cache(maxsize=512)
-def placements(symbol: ChordSymbol) -> tuple[tuple[tuple[int, ...], float, float], ...]:
+def placements(symbol: ChordSymbol) -> tuple[_Placement, ...]:
     """Both voicing forms of ``symbol`` at every octave near the comping range (never below
     :data:`PIANO_FLOOR`: lower, thirds turn to mud), each also without its top voice when it has four;
     each with its distance from the middle of the range and its fixed cost (semitones outside C3..C5
     x 4, one more for three voices)."""
-    centre = (PIANO_LOW + PIANO_HIGH) / 2
     found = []
     for form in VOICINGS[symbol.quality]:
         for octave in range(2, 7):
             pitches = tuple(symbol.root + 12 * octave + interval for interval in form)
             if pitches[0] >= PIANO_FLOOR and pitches[-1] <= PIANO_HIGH + 7:
                 for voicing in (pitches, pitches[:3]) if len(pitches) == 4 else (pitches,):
-                    away = abs(sum(voicing) / len(voicing) - centre)
-                    found.append((voicing, away, 4.0 * outside(voicing) + (len(voicing) < 4)))
+                    found.append(_placement(voicing, float(len(voicing) < 4)))
     return tuple(found)
+
+
+@lru_cache(maxsize=512)
+def shells(symbol: ChordSymbol) -> tuple[_Placement, ...]:
+    """The guide tones alone, the left hand's two-note shell: the 3rd (the "A" form's bottom) and the
+    7th or 6th (the "B" form's; an augmented chord's #5), either way up, at every octave from
+    :data:`SHELL_FLOOR` (a 5th may sit lower than a close voicing); fixed cost as :func:`placements`'
+    plus :data:`SHELL_COST`. Played only under a lead too low for any voicing of three or four."""
+    third, seventh = (form[0] for form in VOICINGS[symbol.quality])
+    found = []
+    for low, high in ((third, seventh), (seventh, third + 12)):
+        for octave in range(2, 6):
+            pitches = (symbol.root + 12 * octave + low, symbol.root + 12 * octave + high)
+            if pitches[0] >= SHELL_FLOOR[high - low] and pitches[-1] <= PIANO_HIGH:
+                found.append(_placement(pitches, SHELL_COST))
+    return tuple(found)
+
+
+def _placement(voicing: tuple[int, ...], extra: float) -> _Placement:
+    """``voicing`` with its distance from the middle of the comping range and its fixed cost."""
+    away = abs(sum(voicing) / len(voicing) - (PIANO_LOW + PIANO_HIGH) / 2)
+    return voicing, away, 4.0 * outside(voicing) + extra
 
 
 def movement(a: Sequence[int], b: Sequence[int]) -> int:
@@ -159,14 +187,21 @@ def _heard(lead: LeadLine, start: int, end: int) -> list[tuple[int, float]]:
     ]
 
 
-def choose(
-    symbol: ChordSymbol, previous: Sequence[int] | None, heard: Sequence[tuple[int, float]]
+def ceiling(lead: LeadLine, start: int, end: int) -> int | None:
+    """The lowest lead note sounding with a hit at ``start``..``end``, or starting or ending within
+    :data:`TOUCHING` of it (micro-timing may make those overlap): what the hit's top voice stays
+    under. None when the lead rests."""
+    return min((n[2] for n in lead.during(start - TOUCHING, end + TOUCHING)), default=None)
+
+
+def _cheapest(
+    candidates: Sequence[_Placement], previous: Sequence[int] | None, heard: Sequence[tuple[int, float]]
 ) -> tuple[int, ...]:
-    """The placement of ``symbol`` that moves least, stays in range and keeps under the lead (a
-    three-note voicing costs one more than four; a voicing far from the middle of the range a little)."""
+    """The candidate with the least cost: voice movement from ``previous`` (or the distance from the
+    middle of the range), the fixed cost, and the lead's cost; ``()`` when there is none."""
     best: tuple[int, ...] = ()
     lowest = math.inf
-    for pitches, away, fixed in placements(symbol):
+    for pitches, away, fixed in candidates:
         moved = away if previous is None else movement(previous, pitches) + CENTRE_PULL * away
         cost = moved + fixed
         if cost < lowest and heard:  # the lead's cost only adds: skip it when already beaten
@@ -174,6 +209,27 @@ def choose(
         if cost < lowest:
             best, lowest = pitches, cost
     return best
+
+
+def choose(
+    symbol: ChordSymbol,
+    previous: Sequence[int] | None,
+    heard: Sequence[tuple[int, float]],
+    top: int | None = None,
+) -> tuple[int, ...]:
+    """The placement of ``symbol`` that moves least, stays in range and keeps under the lead (a
+    three-note voicing costs one more than four; a voicing far from the middle of the range a little).
+
+    The soloist stays on top: when that placement's top voice reaches ``top`` (the lowest lead note
+    sounding with the hit: :func:`ceiling`), the cheapest placement or shell (:func:`shells`) wholly
+    under it is played instead, however far it moves; when none fits (a lead down near
+    :data:`PIANO_FLOOR`), ``()``: the pianist lays out for the hit and leaves the low register to the
+    soloist and the bass."""
+    best = _cheapest(placements(symbol), previous, heard)
+    if top is None or best[-1] < top:
+        return best
+    under = [c for c in (*placements(symbol), *shells(symbol)) if c[0][-1] < top]
+    return _cheapest(under, previous, heard)
 
 
 def _guide_tones(symbol: ChordSymbol) -> frozenset[int]:
@@ -250,11 +306,14 @@ class _Pianist:
         self.previous: tuple[int, ...] | None = None
         self.notes: list[Played] = []
 
-    def voicing(self, index: int, start: int, end: int) -> tuple[int, ...]:
-        """The voicing of chord ``index`` for a hit at ``start``..``end`` (becomes the previous one)."""
+    def voicing(self, index: int, start: int, end: int, under: bool = True) -> tuple[int, ...]:
+        """The voicing of chord ``index`` for a hit at ``start``..``end`` (becomes the previous one);
+        ``under``: wholly under the lead (see :func:`choose`), else only kept out of its way by cost."""
         symbol = self.chart.spans[index].symbol
-        voicing = choose(symbol, self.previous, _heard(self.lead, start, end))
-        self.previous = voicing
+        top = ceiling(self.lead, start, end) if under else None
+        voicing = choose(symbol, self.previous, _heard(self.lead, start, end), top)
+        if voicing:  # laid out under a low lead: the next hit moves from the last one played
+            self.previous = voicing
         held = [p for s, e, p, _ in self.lead.during(start, end) if min(e, end) - max(s, start) >= EIGHTH]
         return out_of_the_way(symbol, voicing, held)
 
@@ -269,8 +328,24 @@ class _Pianist:
             loud = velocity + (5 if i == len(voicing) - 1 else 0)
             self.notes.append((start + i * roll, end, pitch, jitter(self.rng, loud, 3)))
 
-    def hit(self, index: int, start: int, end: int, accent: int = 0, roll: int = 0) -> None:
-        self.play(self.voicing(index, start, end), start, end, self.velocity(start, accent), roll)
+    def hit(
+        self, index: int, start: int, end: int, accent: int = 0, roll: int = 0, final: bool = False
+    ) -> None:
+        """Chord ``index`` from ``start`` to ``end``; when nothing fits under the lead for all of it, cut
+        short before the lead's next onset (the latest that still lets a voicing fit, an eighth or more
+        after ``start``), else laid out; but the ``final`` chord is the band's together: played, kept
+        out of the lead's way only by cost, as all hits were before 2026-12-06."""
+        voicing = self.voicing(index, start, end)
+        if not voicing and final:
+            voicing = self.voicing(index, start, end, under=False)
+        if not voicing:
+            onsets = sorted({s for s, _, _, _ in self.lead.during(start, end) if s >= start + EIGHTH})
+            for cut in reversed(onsets):
+                voicing = self.voicing(index, start, cut - TOUCHING)
+                if voicing:
+                    end = cut - TOUCHING
+                    break
+        self.play(voicing, start, end, self.velocity(start, accent), roll)
 
 
 def piano_part(chart: Chart, style: str, ending: bool, lead: LeadLine, rng: random.Random) -> list[Played]:
@@ -300,7 +375,7 @@ def piano_part(chart: Chart, style: str, ending: bool, lead: LeadLine, rng: rand
             if i not in covered:  # a short chord the figure skipped: play it on its first beat
                 pianist.hit(i, spans[i].start, min(spans[i].start + 360, spans[i].end))
     if ending:
-        pianist.hit(len(spans) - 1, length, length + chart.release, 4, roll=25)
+        pianist.hit(len(spans) - 1, length, length + chart.release, 4, roll=25, final=True)
     return pianist.notes
 
 
@@ -321,7 +396,7 @@ def _ballad_chord(pianist: _Pianist, index: int) -> None:
 
     for start, end in itertools.pairwise(cuts):
         voicing = pianist.voicing(index, start, end)
-        if start > span.start and not pianist.lead.during(start, end):
+        if voicing and start > span.start and not pianist.lead.during(start, end):
             release(start)
             pad = None
             step = min(EIGHTH, (end - start) // len(voicing))
