@@ -305,6 +305,7 @@ class _Pianist:
         self.bars = chart.bars
         self.previous: tuple[int, ...] | None = None
         self.notes: list[Played] = []
+        self.comped: set[int] = set()  # chords voiced at least once (not laid out)
 
     def voicing(self, index: int, start: int, end: int, under: bool = True) -> tuple[int, ...]:
         """The voicing of chord ``index`` for a hit at ``start``..``end`` (becomes the previous one);
@@ -314,6 +315,7 @@ class _Pianist:
         voicing = choose(symbol, self.previous, _heard(self.lead, start, end), top)
         if voicing:  # laid out under a low lead: the next hit moves from the last one played
             self.previous = voicing
+            self.comped.add(index)
         held = [p for s, e, p, _ in self.lead.during(start, end) if min(e, end) - max(s, start) >= EIGHTH]
         return out_of_the_way(symbol, voicing, held)
 
@@ -329,14 +331,15 @@ class _Pianist:
             self.notes.append((start + i * roll, end, pitch, jitter(self.rng, loud, 3)))
 
     def hit(
-        self, index: int, start: int, end: int, accent: int = 0, roll: int = 0, final: bool = False
+        self, index: int, start: int, end: int, accent: int = 0, roll: int = 0, must: bool = False
     ) -> None:
         """Chord ``index`` from ``start`` to ``end``; when nothing fits under the lead for all of it, cut
         short before the lead's next onset (the latest that still lets a voicing fit, an eighth or more
-        after ``start``), else laid out; but the ``final`` chord is the band's together: played, kept
-        out of the lead's way only by cost, as all hits were before 2026-12-06."""
+        after ``start``), else laid out. A hit that ``must`` sound (the final chord, the band's
+        together; a chord with no other place to be heard) is played even so, kept out of the lead's
+        way only by cost, as every hit was before 2026-12-06."""
         voicing = self.voicing(index, start, end)
-        if not voicing and final:
+        if not voicing and must:
             voicing = self.voicing(index, start, end, under=False)
         if not voicing:
             onsets = sorted({s for s, _, _, _ in self.lead.during(start, end) if s >= start + EIGHTH})
@@ -346,6 +349,20 @@ class _Pianist:
                     end = cut - TOUCHING
                     break
         self.play(voicing, start, end, self.velocity(start, accent), roll)
+
+    def somewhere(self, index: int) -> None:
+        """Chord ``index``, which no hit has voiced yet: on its first beat, else on the first eighth of
+        its span where a voicing fits under the lead and no other hit sounds, else on its first beat
+        whatever the lead."""
+        span = self.chart.spans[index]
+        for start in range(span.start, span.end - EIGHTH, EIGHTH):  # the last eighth would read as a push
+            end = min(start + 360, span.end)
+            if start > span.start and any(s < end and e > start for s, e, _, _ in self.notes):
+                continue
+            self.hit(index, start, end)
+            if index in self.comped:
+                return
+        self.hit(index, span.start, min(span.start + 360, span.end), must=True)
 
 
 def piano_part(chart: Chart, style: str, ending: bool, lead: LeadLine, rng: random.Random) -> list[Played]:
@@ -359,7 +376,6 @@ def piano_part(chart: Chart, style: str, ending: bool, lead: LeadLine, rng: rand
         for i in played:
             _ballad_chord(pianist, i)
     else:
-        covered: set[int] = set()
         if style == "bossa":
             hits = [(b * BAR + o, d) for b in range(bars) for o, d in _BOSSA_COMP[b % 2]]
         else:
@@ -369,13 +385,12 @@ def piano_part(chart: Chart, style: str, ending: bool, lead: LeadLine, rng: rand
             index = chart.index_at(tick)
             if index + 1 < len(spans) and spans[index + 1].start - tick <= EIGHTH:
                 index += 1  # anticipation: the push plays the coming chord
-            covered.add(index)
             pianist.hit(index, tick, min(tick + duration, spans[index].end), 6 if tick % BEAT else 0)
-        for i in played:
-            if i not in covered:  # a short chord the figure skipped: play it on its first beat
-                pianist.hit(i, spans[i].start, min(spans[i].start + 360, spans[i].end))
+    for i in played:
+        if i not in pianist.comped:  # a short chord the figure skipped, or laid out under a low lead
+            pianist.somewhere(i)
     if ending:
-        pianist.hit(len(spans) - 1, length, length + chart.release, 4, roll=25, final=True)
+        pianist.hit(len(spans) - 1, length, length + chart.release, 4, roll=25, must=True)
     return pianist.notes
 
 
