@@ -229,6 +229,8 @@ def test_piano_plays_rootless_voicings_of_each_chord_in_the_middle_register(piec
             assert pitches[0] % 12 != chord.symbol.root, (chord.name, pitches)  # never a root-position chord
             assert classes <= chord.symbol.scale, (chord.name, pitches)
             third = {3, 4, 5} & set(QUALITIES[chord.symbol.quality].tones)
+            if len(pitches) == 2:  # a shell holds the 3rd itself (a 7#9's #9 need not sound)
+                third = {VOICINGS[chord.symbol.quality][0][0]}
             assert {(chord.symbol.root + i) % 12 for i in third} <= classes, (chord.name, pitches)
             floor = min(SHELL_FLOOR.values()) if len(pitches) == 2 else PIANO_LOW - 4
             assert pitches[0] >= floor and pitches[-1] <= PIANO_HIGH + 4
