@@ -24,6 +24,7 @@ import math
 import random
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Literal
 
 from model.arrange.chart import BAR, BEAT, EIGHTH, Chart, Played
 from model.arrange.feel import intensity, jitter
@@ -97,6 +98,7 @@ _WALTZ_COMPS: tuple[_Figure, ...] = (
     ((0, 240), (720, 240), (1200, 240)),  # a fill: 1, the "and"s of 2 and 3
     ((240, 240), (480, 240), (960, 360)),  # a fill around the beat
 )
+Placing = Literal["under", "cost", "lowest"]  # how a hit is voiced against the lead (_Pianist.voicing)
 _Placement = tuple[tuple[int, ...], float, float]  # voicing, distance from the middle, fixed cost
 BUSY_LEAD = 6  # lead onsets in a bar from which the piano lays out
 RESTING_LEAD = 1  # lead onsets in a bar up to which the piano fills
@@ -232,6 +234,16 @@ def choose(
     return _cheapest(under, previous, heard)
 
 
+def lowest(
+    symbol: ChordSymbol, previous: Sequence[int] | None, heard: Sequence[tuple[int, float]]
+) -> tuple[int, ...]:
+    """The cheapest of the placements and shells of ``symbol`` with the lowest top voice: for a chord
+    that must sound over a lead too low for anything to fit under it (it sits as far down as it can)."""
+    candidates = (*placements(symbol), *shells(symbol))
+    bottom = min(pitches[-1] for pitches, _, _ in candidates)
+    return _cheapest([c for c in candidates if c[0][-1] == bottom], previous, heard)
+
+
 def _guide_tones(symbol: ChordSymbol) -> frozenset[int]:
     """The 3rd (or 4th of a sus chord) and the 7th (or 6th): what makes the chord that chord."""
     tones = QUALITIES[symbol.quality].tones
@@ -307,12 +319,18 @@ class _Pianist:
         self.notes: list[Played] = []
         self.comped: set[int] = set()  # chords voiced at least once (not laid out)
 
-    def voicing(self, index: int, start: int, end: int, under: bool = True) -> tuple[int, ...]:
-        """The voicing of chord ``index`` for a hit at ``start``..``end`` (becomes the previous one);
-        ``under``: wholly under the lead (see :func:`choose`), else only kept out of its way by cost."""
+    def voicing(self, index: int, start: int, end: int, how: Placing = "under") -> tuple[int, ...]:
+        """The voicing of chord ``index`` for a hit at ``start``..``end`` (becomes the previous one):
+        wholly under the lead (``"under"``, see :func:`choose`; ``()`` when nothing fits), kept out of
+        its way only by cost (``"cost"``), or as low as it goes (``"lowest"``, :func:`lowest`)."""
         symbol = self.chart.spans[index].symbol
-        top = ceiling(self.lead, start, end) if under else None
-        voicing = choose(symbol, self.previous, _heard(self.lead, start, end), top)
+        heard = _heard(self.lead, start, end)
+        if how == "lowest":
+            voicing = lowest(symbol, self.previous, heard)
+        else:
+            voicing = choose(
+                symbol, self.previous, heard, ceiling(self.lead, start, end) if how == "under" else None
+            )
         if voicing:  # laid out under a low lead: the next hit moves from the last one played
             self.previous = voicing
             self.comped.add(index)
@@ -331,16 +349,16 @@ class _Pianist:
             self.notes.append((start + i * roll, end, pitch, jitter(self.rng, loud, 3)))
 
     def hit(
-        self, index: int, start: int, end: int, accent: int = 0, roll: int = 0, must: bool = False
+        self, index: int, start: int, end: int, accent: int = 0, roll: int = 0, must: Placing | None = None
     ) -> None:
         """Chord ``index`` from ``start`` to ``end``; when nothing fits under the lead for all of it, cut
         short before the lead's next onset (the latest that still lets a voicing fit, an eighth or more
-        after ``start``), else laid out. A hit that ``must`` sound (the final chord, the band's
-        together; a chord with no other place to be heard) is played even so, kept out of the lead's
-        way only by cost, as every hit was before 2026-12-06."""
+        after ``start``), else laid out. A hit that ``must`` sound is played even so, placed that way:
+        the final chord (the band's, together) kept out of the lead's way only by cost, as every hit
+        was before 2026-12-06; a chord with no other place to be heard as low as it goes."""
         voicing = self.voicing(index, start, end)
-        if not voicing and must:
-            voicing = self.voicing(index, start, end, under=False)
+        if not voicing and must is not None:
+            voicing = self.voicing(index, start, end, must)
         if not voicing:
             onsets = sorted({s for s, _, _, _ in self.lead.during(start, end) if s >= start + EIGHTH})
             for cut in reversed(onsets):
@@ -352,17 +370,21 @@ class _Pianist:
 
     def somewhere(self, index: int) -> None:
         """Chord ``index``, which no hit has voiced yet: on its first beat, else on the first eighth of
-        its span where a voicing fits under the lead and no other hit sounds, else on its first beat
-        whatever the lead."""
+        its span where a voicing fits under the lead and no other hit sounds, else as low as it goes
+        where the lead sounds highest (the earliest such eighth)."""
         span = self.chart.spans[index]
-        for start in range(span.start, span.end - EIGHTH, EIGHTH):  # the last eighth would read as a push
+        free = []
+        last = max(span.start + 1, span.end - EIGHTH)  # a hit on the last eighth would read as a push
+        for start in range(span.start, last, EIGHTH):
             end = min(start + 360, span.end)
             if start > span.start and any(s < end and e > start for s, e, _, _ in self.notes):
                 continue
             self.hit(index, start, end)
             if index in self.comped:
                 return
-        self.hit(index, span.start, min(span.start + 360, span.end), must=True)
+            free.append((-(ceiling(self.lead, start, end) or 0), start, end))
+        _, start, end = min(free)
+        self.hit(index, start, end, must="lowest")
 
 
 def piano_part(chart: Chart, style: str, ending: bool, lead: LeadLine, rng: random.Random) -> list[Played]:
@@ -390,7 +412,7 @@ def piano_part(chart: Chart, style: str, ending: bool, lead: LeadLine, rng: rand
         if i not in pianist.comped:  # a short chord the figure skipped, or laid out under a low lead
             pianist.somewhere(i)
     if ending:
-        pianist.hit(len(spans) - 1, length, length + chart.release, 4, roll=25, must=True)
+        pianist.hit(len(spans) - 1, length, length + chart.release, 4, roll=25, must="cost")
     return pianist.notes
 
 
