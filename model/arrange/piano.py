@@ -5,9 +5,12 @@ Voicings are the rootless "A" form (3rd at the bottom) and "B" form (7th at the 
 octave near C3..C5, and each also without its top voice (a three-note voicing that makes room for the
 lead). Each hit takes the placement with the least cost: voice movement from the previous hit, distance
 outside C3..C5, and the lead: a voicing whose top reaches a lead note sounding during the hit (or near
-it) costs a lot, a voice a semitone or minor ninth from a lead note costs too. A voice that still clashes
-with a lead note held through the hit moves to a neighbouring chord tone, or is dropped when the
-voicing can spare it (never the 3rd).
+it) costs a lot, a voice a semitone or minor ninth from a lead note costs too. The soloist stays on top:
+when that placement's top voice reaches a lead note sounding with the hit, a placement wholly under the
+lead is played however far it moves, or a two-note shell of the guide tones (:func:`shells`), or the hit
+is cut short, or the pianist lays out (every chord still sounds once: :meth:`_Pianist.somewhere`). A
+voice that still clashes with a lead note held through the hit moves to a neighbouring chord tone, or
+is dropped when the voicing can spare it (never the 3rd).
 
 Rhythm: swing picks a comping figure per bar, sparse ones when the lead is busy (six or more notes in
 the bar) and fuller ones with more hits in the lead's rests; ballad holds rolled pads per half bar,
