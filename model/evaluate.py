@@ -7,6 +7,7 @@ bars, seeds 0..n-1, keys and progressions cycling), and deepjazz's six reference
 markdown table of per-piece figures (means over pieces) with the issue's goals, then MGEval overlap
 areas, a real-vs-generated classifier and the n-gram baseline's held-out NLL beside the LSTM's.
 Definitions: docs/MODEL.md ("Evaluation"), :mod:`model.melody_metrics`, :mod:`model.two_sample`.
+The style checks (``--style-n``, ``--soloists``, ``--style-seed``) are :mod:`model.style_evaluation`'s.
 """
 
 from __future__ import annotations

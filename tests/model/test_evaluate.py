@@ -12,7 +12,15 @@ from model.evaluation_sets import Progress, composed, cut, read_track_notes, sol
 from model.melody_metrics import held_over_share
 from model.metrics import filled_bar_share, split_mixed_track
 from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Chord, Note
-from model.style_evaluation import STYLE_PAIRS, over_own_changes, own_closest, playing, style_report
+from model.style_evaluation import (
+    STYLE_PAIRS,
+    Closeness,
+    margin,
+    over_own_changes,
+    own_closest,
+    playing,
+    style_report,
+)
 from model.theory import parse_chord
 from model.two_sample import classifier_accuracy
 from model.wjazzd import load_solos, read_solo, solo_name, split
@@ -166,8 +174,8 @@ def test_style_checks_compare_every_soloist_with_every_soloists_real_solos(
     )
     assert "over his own changes (rows, seeds 7..11)" in own_table and "all twelve keys" in style_table
     assert f"own 16-bar changes at his solos' tempi: {report.own_changes.counted()}." in text
-    assert f"The same requests with no style (what the changes alone give): " in text
-    assert f"Style only (every style over the same progressions and keys, at his median tempo): " in text
+    assert f"with no style (what the changes alone give): {report.unstyled_own_changes.counted()}." in text
+    assert f"keys, at his median tempo): {report.generated.counted()}." in text
     assert report.own_changes.counted().startswith(f"{len(own_closest(report.own_changes.cells))} of 3")
 
 
@@ -201,6 +209,10 @@ def test_pieces_over_a_soloists_own_changes_follow_each_chunks_chords_and_tempo(
 def test_a_row_is_closest_to_its_own_when_its_largest_cell_is_its_own() -> None:
     matrix = {"a": {"a": 0.9, "b": 0.8}, "b": {"a": 0.95, "b": 0.9}}
     assert own_closest(matrix) == ["a"]
+    assert margin(matrix) == pytest.approx((0.1 - 0.05) / 2)
+    assert (
+        Closeness(matrix, matrix).counted() == "1 of 2 (a), margin +0.025; key-free 1 of 2 (a), margin +0.025"
+    )
 
 
 def test_nll_rows_put_the_lstm_beside_the_best_n_gram_for_any_token_type() -> None:
