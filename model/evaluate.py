@@ -7,6 +7,7 @@ bars, seeds 0..n-1, keys and progressions cycling), and deepjazz's six reference
 markdown table of per-piece figures (means over pieces) with the issue's goals, then MGEval overlap
 areas, a real-vs-generated classifier and the n-gram baseline's held-out NLL beside the LSTM's.
 Definitions: docs/MODEL.md ("Evaluation"), :mod:`model.melody_metrics`, :mod:`model.two_sample`.
+The style checks (``--style-n``, ``--soloists``, ``--style-seed``) are :mod:`model.style_evaluation`'s.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ NGRAM_ORDERS = (3, 5)
 MIN_CLASSIFIER_PIECES = 20
 STYLE_PIECES = 40
 """Pieces per requested style for the style checks (``--style-n``; 0 leaves them out)."""
+MAX_STYLE_SEED = 10**9
+"""``--style-seed`` at most this (its pieces' seeds run on from it, within the composer's seeds)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +336,7 @@ class StyleOptions:
 
     pieces: int = STYLE_PIECES
     soloists: int = DEFAULT_SOLOISTS
+    seed: int = 0  # the style checks' first seed (``--style-seed``: another set of pieces, the same design)
 
 
 def evaluate(
@@ -407,6 +411,7 @@ def evaluate(
                 feature_matrix,
                 progress,
                 styles.soloists,
+                seed_offset=styles.seed,
             )
             parts.append(report.markdown())
             notes.append(f"Style checks: {time.perf_counter() - style_started:.0f} s of it.")
@@ -440,6 +445,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=DEFAULT_SOLOISTS,
         help=f"soloists in the style closeness matrix (default {DEFAULT_SOLOISTS})",
     )
+    parser.add_argument(
+        "--style-seed",
+        type=int,
+        default=0,
+        help="first seed of the style checks' pieces (default 0; another set measures the spread)",
+    )
     parser.add_argument("--out", type=Path, help="also write the report (markdown) to this file")
     parser.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     args = parser.parse_args(argv)
@@ -452,10 +463,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"not {args.style_n} and {args.soloists}."
         )
         return 2
+    if not 0 <= args.style_seed <= MAX_STYLE_SEED:
+        print(
+            f"error: --style-seed must be a whole number from 0 to {MAX_STYLE_SEED}, not {args.style_seed}."
+        )
+        return 2
     reference = args.reference or shared_data_dir() / "deepjazz" / "reference_outputs"
     try:
         sources = Sources(reference, args.wjazzd, args.data)
-        styles = StyleOptions(args.style_n, args.soloists)
+        styles = StyleOptions(args.style_n, args.soloists, args.style_seed)
         report = evaluate(args.n, args.model, sources, Progress(not args.quiet), styles)
     except InputError as error:
         print(f"error: {error}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +38,7 @@ class Sample:
     chords: tuple[Chord, ...]
     bars: int
     fallback: float | None = None
+    tempo: int | None = None  # bpm it is played at (a real chunk: its solo's, rounded); None: not known
 
 
 class Progress:
@@ -81,7 +82,7 @@ def cut(
 def solo_chunks(solos: Iterable[Solo], bars: int, beats_per_bar: int = 4) -> list[Sample]:
     """Consecutive ``bars``-bar chunks of the 4/4 (or ``beats_per_bar``) solos' chord-covered spans
     (from each span's first bar; a shorter remainder is dropped), keeping those with at least
-    :data:`MIN_CHUNK_NOTES` notes."""
+    :data:`MIN_CHUNK_NOTES` notes, each with its solo's tempo."""
     chunks = []
     for solo in solos:
         if solo.beats_per_bar != beats_per_bar:
@@ -90,7 +91,7 @@ def solo_chunks(solos: Iterable[Solo], bars: int, beats_per_bar: int = 4) -> lis
             for first in range(0, span.bars - bars + 1, bars):
                 chunk = cut(span.melody, span.chords, first, bars, solo.bar_ticks)
                 if len(chunk.melody) >= MIN_CHUNK_NOTES:
-                    chunks.append(chunk)
+                    chunks.append(replace(chunk, tempo=round(solo.tempo)))
     return chunks
 
 

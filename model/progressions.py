@@ -457,6 +457,25 @@ def _bars_of(chords: Sequence[Chord], count: int) -> list[Bar]:
     return bars
 
 
+def chart_of(chords: Sequence[Chord], bars: int) -> str:
+    """``bars`` 4/4 bars of ``chords`` (ticks from bar 0, e.g. a WJazzD chunk's) as chart text in
+    their own key (:func:`guess_key`), each chord on its nearest beat (see :func:`_bars_of`); a bar or
+    beats with no chord hold the one before, and a first chord after the downbeat starts on it.
+    :func:`parse_chart` reads it back to the same chords."""
+    cells: list[Bar] = []
+    for cell in _bars_of(chords, bars):
+        gap = BEATS_PER_BAR - sum(beats for _, beats in cell)
+        if gap and cells:
+            cell = ((cells[-1][-1][0], gap), *cell)
+        elif gap and cell:
+            cell = ((cell[0][0], cell[0][1] + gap), *cell[1:])
+        if not cell:
+            raise ProgressionError("a chart needs a chord in its first bar.")
+        cells.append(cell)
+    key = guess_key(cells)
+    return "| " + " | ".join(bar_text(bar, key) for bar in cells) + " |"
+
+
 def to_json(progressions: Sequence[Progression]) -> str:
     items: list[dict[str, Any]] = [
         {

@@ -2,25 +2,33 @@
 
 Issue 10 asks that "each soloist's output is closer (MGEval) to that soloist's real solos than to the
 others'" and that "a classifier on generated lines tells two requested soloists apart well above
-chance". Both are measured here on pieces composed with the same seeds, keys and progressions for
-every style (:func:`model.evaluation_sets.composed` with ``like``), so only the style (and, for the
-closeness, the tempo) differs:
+chance". The soloists are those with the most material among those the network has a slot for (and
+at least :data:`MIN_REAL_CHUNKS` real 16-bar chunks); the real side of every comparison is the
+soloist's 16-bar chunks (:func:`model.evaluation_sets.solo_chunks` of all of his 4/4 solos: held-out
+solos alone are too few per soloist, so these are mostly solos the network learned from). Every
+(requested soloist, real soloist) cell is the mean of the four MGEval overlaps
+(:func:`model.two_sample.mgeval_overlaps`) of the pieces with the real soloist's chunks; a row is
+"closest to its own" when its largest cell is on the diagonal; the report gives the count of such
+rows and the mean :func:`margin` (steadier than a count of rows 0.005-0.02 apart), also over the
+three features that do not depend on the key (:data:`KEY_FREE`). Seeds run from ``seed_offset``.
 
-* **closeness**: for the soloists with the most material among those the network has a slot for,
-  ``n`` pieces ``like`` each at the median tempo of that soloist's solos (the real chunks are at the
-  soloist's own tempos, and notes per bar and inter-onset times follow the tempo); every (requested
-  soloist, real soloist) cell is the mean of the four MGEval overlaps
-  (:func:`model.two_sample.mgeval_overlaps`) of those pieces with the real soloist's 16-bar chunks
-  (all of that soloist's 4/4 solos: held-out solos alone are too few per soloist, so these are
-  mostly solos the network learned from). A row is "closest to its own" when its largest
-  cell is on the diagonal. The same matrix for the real solos themselves (each soloist's even chunks
-  against every soloist's odd chunks) shows how far the measure can tell soloists apart at all.
-  The report also counts the rows over the three features that do not depend on the key
-  (:data:`KEY_FREE`): every style is composed in all twelve keys in turn, a real soloist plays in
-  the keys of his own records.
+* **closeness over his own changes** (the issue's figure): ``n`` pieces like X, piece ``i`` over
+  the chords of X's chunk ``i * len(chunks) // n`` (his chunks in order, spread evenly; cycled when
+  ``n`` is larger) in the chunk's own key (:func:`model.progressions.chart_of`), at its solo's tempo
+  (clamped to the composer's 40..320 bpm), seed ``seed_offset + i`` (:func:`over_own_changes`).
+  The composer closes every piece on the chart's tonic, so the last one or two bars may differ from
+  the chunk's. This is the design of the measure's ceiling, the real solos' own matrix (X's even
+  chunks against Y's odd chunks: same player over the same tunes against another player over his):
+  both sides of a diagonal cell share tunes, keys and tempi. So the same pieces with no style (the
+  same requests, ``like`` None) are counted too: the rows they win come from the changes alone.
+* **closeness, style only**: ``n`` pieces like X composed as :func:`model.evaluation_sets.composed`
+  does (the library's progressions, keys cycling through all twelve: the same for every style) at
+  the median tempo of X's solos. Only the style and the tempo differ between rows; a real soloist
+  plays in the keys of his records, so the pitch-class overlap here follows keys, not style.
 * **classifiers**: for each pair of :data:`STYLE_PAIRS`, the cross-validated logistic regression of
   :func:`model.two_sample.classifier_accuracy` (seeded) on the per-piece figures of
-  :func:`model.evaluate.feature_matrix`, both styles at :data:`GENERATED_TEMPO`; 0.5 is chance.
+  :func:`model.evaluate.feature_matrix`, both styles at :data:`GENERATED_TEMPO` as
+  :func:`model.evaluation_sets.composed` composes them; 0.5 is chance.
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ from typing import TYPE_CHECKING
 
 from model.conditioning import ERAS
 from model.evaluation_sets import GENERATED_TEMPO, Progress, Sample, composed, solo_chunks
+from model.melody_metrics import fallback_share
+from model.progressions import chart_of
 from model.two_sample import FloatArray, classifier_accuracy, mgeval_overlaps
 from model.wjazzd import Solo
 
@@ -47,6 +57,8 @@ STYLE_PAIRS: tuple[tuple[str, str], ...] = (
 DEFAULT_SOLOISTS = 6
 CHUNK_BARS = 16
 MIN_REAL_CHUNKS = 10
+BATCH = 16
+"""Pieces stepped through the network together (:meth:`model.compose.Composer.compose_many`)."""
 
 Features = Callable[[Sequence[Sample]], FloatArray]
 
@@ -72,6 +84,40 @@ def soloist_tempo(solos: Sequence[Solo], performer: str) -> int:
     return round(
         statistics.median(s.tempo for s in solos if s.performer == performer and s.beats_per_bar == 4)
     )
+
+
+def over_own_changes(
+    composer: Composer,
+    chunks: Sequence[Sample],
+    n: int,
+    like: str | None,
+    progress: Progress,
+    seed_offset: int = 0,
+) -> list[Sample]:
+    """``n`` pieces over the changes of ``chunks`` (a soloist's real chunks): piece ``i`` over chunk
+    ``i * len(chunks) // n``'s chords in their own key, at its tempo (clamped to what the composer
+    plays), seed ``seed_offset + i``, temperature 1.0, in the style ``like`` (None: none)."""
+    from model.compose import MAX_TEMPO, MIN_TEMPO, ComposeRequest
+
+    requests = []
+    for i in range(n):
+        chunk = chunks[i * len(chunks) // n]
+        tempo = min(max(chunk.tempo or GENERATED_TEMPO, MIN_TEMPO), MAX_TEMPO)
+        chart = chart_of(chunk.chords, chunk.bars)
+        requests.append(ComposeRequest(chunk.bars, tempo, None, chart, 1.0, seed_offset + i, like))
+    samples: list[Sample] = []
+    stage = "composing over own changes" + (f" like {like}" if like else ", no style")
+    for start in range(0, n, BATCH):
+        for request, piece in zip(
+            requests[start : start + BATCH],
+            composer.compose_many(requests[start : start + BATCH]),
+            strict=True,
+        ):
+            samples.append(
+                Sample(piece.melody, piece.chords, piece.bars, fallback_share(piece), request.tempo)
+            )
+        progress(stage, len(samples), n)
+    return samples
 
 
 Overlaps = dict[str, dict[str, dict[str, float]]]
@@ -121,48 +167,85 @@ def matrix_table(matrix: Mapping[str, Mapping[str, float]], corner: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Closeness:
+    """One closeness matrix (``cells[g][r]``, mean of the four MGEval overlaps) and the same over
+    :data:`KEY_FREE` only."""
+
+    cells: dict[str, dict[str, float]]
+    key_free: dict[str, dict[str, float]]
+
+    @classmethod
+    def of(cls, found: Overlaps) -> Closeness:
+        return cls(closeness(found), closeness(found, KEY_FREE))
+
+    def counted(self) -> str:
+        """The rows closest to their own soloist and the mean :func:`margin`, e.g. ``2 of 6 (Miles
+        Davis, Michael Brecker), margin -0.004; key-free 3 of 6 (...), margin +0.010``."""
+        count = len(self.cells)
+
+        def rows(matrix: Mapping[str, Mapping[str, float]]) -> str:
+            own = own_closest(matrix)
+            names = f" ({', '.join(own)})" if own else ""
+            return f"{len(own)} of {count}{names}, margin {margin(matrix):+.3f}"
+
+        return f"{rows(self.cells)}; key-free {rows(self.key_free)}"
+
+
+def margin(matrix: Mapping[str, Mapping[str, float]]) -> float:
+    """Mean over rows of the own cell minus the row's largest other cell: above 0 when rows are on
+    the whole closest to their own soloist (a count of rows turns on differences of 0.005)."""
+    return statistics.fmean(row[g] - max(v for r, v in row.items() if r != g) for g, row in matrix.items())
+
+
+@dataclass(frozen=True, slots=True)
 class StyleReport:
     soloists: tuple[str, ...]
-    tempi: dict[str, int]
-    generated: dict[str, dict[str, float]]
-    real: dict[str, dict[str, float]]
-    generated_key_free: dict[str, dict[str, float]]  # over KEY_FREE only
-    real_key_free: dict[str, dict[str, float]]
+    tempi: dict[str, int]  # each soloist's median tempo (the style-only pieces')
+    own_changes: Closeness  # pieces like X over X's own changes (rows) against real Y (columns)
+    unstyled_own_changes: Closeness  # the same requests with no style
+    generated: Closeness  # style only: pieces like X over the library in all twelve keys
+    real: Closeness  # X's even chunks against Y's odd chunks
     accuracies: dict[tuple[str, str], tuple[str, str]]  # (generated, real solos)
     pieces: int
+    seed_offset: int = 0
 
     def markdown(self) -> str:
         from model.evaluate import markdown_table
 
-        count = len(self.soloists)
-        own = own_closest(self.generated)
-        real_own = own_closest(self.real)
+        seeds = f"seeds {self.seed_offset}..{self.seed_offset + self.pieces - 1}"
         classifiers = markdown_table(
             [
                 "two-style classifier (5-fold)",
-                f"generated ({self.pieces} + {self.pieces} pieces)",
+                f"generated ({self.pieces} + {self.pieces} pieces, {seeds})",
                 "real solos (16-bar chunks)",
                 "goal",
             ],
             [[f"{a} vs {b}", *texts, "well above 0.5"] for (a, b), texts in self.accuracies.items()],
         )
-        if count < 2:
+        if len(self.soloists) < 2:
             few = f"Style closeness: fewer than two soloists with {MIN_REAL_CHUNKS} real chunks."
             return f"{few}\n\n{classifiers}"
         parts = [
             matrix_table(
-                {f"{g} ({self.tempi[g]} bpm)": row for g, row in self.generated.items()},
-                f"MGEval overlap: {self.pieces} pieces like ... (rows) with real solos of ...",
+                self.own_changes.cells,
+                f"MGEval overlap: {self.pieces} pieces like ... over his own changes (rows, {seeds}) "
+                "with real solos of ...",
             ),
-            f"Pieces closest to their own soloist's real solos: {len(own)} of {count}"
-            + (f" ({', '.join(own)})." if own else ".")
-            + f" Real solos, each soloist's even 16-bar chunks against every soloist's odd ones: "
-            f"{len(real_own)} of {count}. Over the three MGEval features that do not depend on the key "
-            f"({', '.join(KEY_FREE)}): {len(own_closest(self.generated_key_free))} of {count}"
-            f" ({', '.join(own_closest(self.generated_key_free))}); real solos "
-            f"{len(own_closest(self.real_key_free))} of {count}.",
+            "Pieces closest to their own soloist's real solos, each over that soloist's own 16-bar "
+            f"changes at his solos' tempi: {self.own_changes.counted()}. The same requests with no "
+            f"style (what the changes alone give): {self.unstyled_own_changes.counted()}. Real "
+            f"solos, each soloist's even 16-bar chunks against every soloist's odd ones: "
+            f"{self.real.counted()}. Key-free: over the three MGEval features that do not depend on "
+            f"the key ({', '.join(KEY_FREE)}).",
             matrix_table(
-                self.real, "MGEval overlap: real even chunks of ... (rows) with real odd chunks of ..."
+                {f"{g} ({self.tempi[g]} bpm)": row for g, row in self.generated.cells.items()},
+                f"MGEval overlap, style only: {self.pieces} pieces like ... over the library in all "
+                "twelve keys (rows) with real solos of ...",
+            ),
+            "Style only (every style over the same progressions and keys, at his median tempo): "
+            f"{self.generated.counted()}.",
+            matrix_table(
+                self.real.cells, "MGEval overlap: real even chunks of ... (rows) with real odd chunks of ..."
             ),
             classifiers,
         ]
@@ -177,8 +260,9 @@ def style_report(
     progress: Progress,
     soloists: int = DEFAULT_SOLOISTS,
     pairs: Sequence[tuple[str, str]] = STYLE_PAIRS,
+    seed_offset: int = 0,
 ) -> StyleReport:
-    """Compose ``n`` 16-bar pieces per style (seeds 0..n-1, as :func:`composed`) and measure both
+    """Compose ``n`` 16-bar pieces per style and design (seeds ``seed_offset``..) and measure both
     checks; ``features`` is the classifier's per-piece input (``model.evaluate.feature_matrix``)."""
     candidates = soloists_by_material(solos, composer, len(solos))
     real = {p: solo_chunks(playing(solos, p), CHUNK_BARS) for p in candidates}
@@ -188,10 +272,18 @@ def style_report(
 
     def like(style: str, tempo: int) -> list[Sample]:
         if (style, tempo) not in pieces:
-            pieces[(style, tempo)] = composed(composer, n, CHUNK_BARS, progress, like=style, tempo=tempo)
+            pieces[(style, tempo)] = composed(
+                composer, n, CHUNK_BARS, progress, seed_offset, like=style, tempo=tempo
+            )
         return pieces[(style, tempo)]
 
     tempi = {p: soloist_tempo(solos, p) for p in chosen}
+    own_changes = overlaps(
+        {p: over_own_changes(composer, real[p], n, p, progress, seed_offset) for p in chosen}, real
+    )
+    unstyled = overlaps(
+        {p: over_own_changes(composer, real[p], n, None, progress, seed_offset) for p in chosen}, real
+    )
     cells = overlaps({p: like(p, tempi[p]) for p in chosen}, real)
     real_cells = overlaps({p: c[0::2] for p, c in real.items()}, {p: c[1::2] for p, c in real.items()})
     accuracies = {}
@@ -208,10 +300,11 @@ def style_report(
     return StyleReport(
         tuple(chosen),
         tempi,
-        closeness(cells),
-        closeness(real_cells),
-        closeness(cells, KEY_FREE),
-        closeness(real_cells, KEY_FREE),
+        Closeness.of(own_changes),
+        Closeness.of(unstyled),
+        Closeness.of(cells),
+        Closeness.of(real_cells),
         accuracies,
         n,
+        seed_offset,
     )

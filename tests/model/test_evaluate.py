@@ -11,8 +11,16 @@ from model.compose import Composer
 from model.evaluation_sets import Progress, composed, cut, read_track_notes, solo_chunks
 from model.melody_metrics import held_over_share
 from model.metrics import filled_bar_share, split_mixed_track
-from model.piece import TICKS_PER_BAR, Chord, Note
-from model.style_evaluation import STYLE_PAIRS, own_closest, style_report
+from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Chord, Note
+from model.style_evaluation import (
+    STYLE_PAIRS,
+    Closeness,
+    margin,
+    over_own_changes,
+    own_closest,
+    playing,
+    style_report,
+)
 from model.theory import parse_chord
 from model.two_sample import classifier_accuracy
 from model.wjazzd import load_solos, read_solo, solo_name, split
@@ -136,6 +144,7 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     assert evaluate.main(["--wjazzd", str(tmp_path), "--quiet"]) == 2
     assert evaluate.main(["--style-n", "3"]) == 2  # a 5-fold classifier needs 5 pieces a style
     assert evaluate.main(["--soloists", "1"]) == 2
+    assert evaluate.main(["--style-seed", "-1"]) == 2
 
 
 def test_style_checks_compare_every_soloist_with_every_soloists_real_solos(
@@ -143,29 +152,67 @@ def test_style_checks_compare_every_soloist_with_every_soloists_real_solos(
 ) -> None:
     solos = load_solos(shared_data / "wjazzd").solos
     pairs = (("Charlie Parker", "Miles Davis"),)
-    report = style_report(composer, solos, 5, evaluate.feature_matrix, Progress(enabled=False), 3, pairs)
+    report = style_report(
+        composer, solos, 5, evaluate.feature_matrix, Progress(enabled=False), 3, pairs, seed_offset=7
+    )
     assert report.soloists == ("John Coltrane", "Miles Davis", "David Liebman")  # most notes, with a slot
-    assert all(set(row) == set(report.soloists) for row in report.generated.values())
-    assert all(0.0 <= value <= 1.0 for row in report.generated.values() for value in row.values())
+    for found in (report.own_changes, report.unstyled_own_changes, report.generated, report.real):
+        for matrix in (found.cells, found.key_free):  # key-free: the mean of the other three overlaps
+            assert list(matrix) == list(report.soloists)
+            assert all(list(row) == list(report.soloists) for row in matrix.values())
+            assert all(0.0 <= value <= 1.0 for row in matrix.values() for value in row.values())
     # the measure itself tells the real soloists apart: each one's even chunks are closest to its odd ones
-    assert len(own_closest(report.real)) >= 2
+    assert len(own_closest(report.real.cells)) >= 2
     generated, real = report.accuracies[pairs[0]]
     assert real.endswith("per class)") and float(real.split(" ± ")[0]) > 0.6  # Parker and Davis differ
     assert 0.0 <= float(generated.split(" ± ")[0]) <= 1.0
     text = report.markdown()
-    assert (
-        "Pieces closest to their own soloist's real solos:" in text
-        and "Charlie Parker vs Miles Davis" in text
-        and "features that do not depend on the key" in text
+    assert "Charlie Parker vs Miles Davis" in text and "features that do not depend on the key" in text
+    # both designs: over each soloist's own changes (with the unstyled control), and style only
+    own_table, style_table = (
+        line for line in text.splitlines() if line.startswith("| MGEval overlap") and "real even" not in line
     )
-    # without the pitch classes each cell is the mean of the other three overlaps, still in [0, 1]
-    assert set(report.generated_key_free) == set(report.generated)
-    assert all(0.0 <= value <= 1.0 for row in report.generated_key_free.values() for value in row.values())
+    assert "over his own changes (rows, seeds 7..11)" in own_table and "all twelve keys" in style_table
+    assert f"own 16-bar changes at his solos' tempi: {report.own_changes.counted()}." in text
+    assert f"with no style (what the changes alone give): {report.unstyled_own_changes.counted()}." in text
+    assert f"keys, at his median tempo): {report.generated.counted()}." in text
+    assert report.own_changes.counted().startswith(f"{len(own_closest(report.own_changes.cells))} of 3")
+
+
+def test_pieces_over_a_soloists_own_changes_follow_each_chunks_chords_and_tempo(
+    shared_data: Path, composer: Composer
+) -> None:
+    solos = playing(load_solos(shared_data / "wjazzd").solos, "Charlie Parker")
+    chunks = solo_chunks(solos, 16)
+    assert len(chunks) >= 20 and all(c.tempo is not None for c in chunks)
+    pieces = over_own_changes(composer, chunks, 10, "Charlie Parker", Progress(enabled=False), 3)
+    # piece i plays over chunk i * len // n: spread over all his solos, at each one's tempo
+    used = [chunks[i * len(chunks) // 10] for i in range(10)]
+    assert [p.tempo for p in pieces] == [min(max(c.tempo or 0, 40), 320) for c in used]
+    assert len({p.tempo for p in pieces}) >= 3
+    assert all(p.bars == 16 and p.fallback == 0.0 for p in pieces)
+    same = total = 0
+    for piece, chunk in zip(pieces, used, strict=True):
+        for beat in range(14 * 4):  # the composer closes on the tonic: the last two bars may differ
+            middle = beat * TICKS_PER_QUARTER + TICKS_PER_QUARTER // 2
+            heard = [c.symbol for c in piece.chords if c.start <= middle < c.end]
+            real = [c.symbol for c in chunk.chords if c.start <= middle < c.end]
+            total += 1
+            same += heard == real
+    # the same chords in the chunk's own key; a chord between beats moves to the nearest beat
+    assert same / total >= 0.95
+    other_seeds = over_own_changes(composer, chunks, 10, "Charlie Parker", Progress(enabled=False), 4)
+    assert [p.chords for p in other_seeds] == [p.chords for p in pieces]
+    assert [p.melody for p in other_seeds] != [p.melody for p in pieces]
 
 
 def test_a_row_is_closest_to_its_own_when_its_largest_cell_is_its_own() -> None:
     matrix = {"a": {"a": 0.9, "b": 0.8}, "b": {"a": 0.95, "b": 0.9}}
     assert own_closest(matrix) == ["a"]
+    assert margin(matrix) == pytest.approx((0.1 - 0.05) / 2)
+    assert (
+        Closeness(matrix, matrix).counted() == "1 of 2 (a), margin +0.025; key-free 1 of 2 (a), margin +0.025"
+    )
 
 
 def test_nll_rows_put_the_lstm_beside_the_best_n_gram_for_any_token_type() -> None:

@@ -8,17 +8,18 @@ from pathlib import Path
 import pytest
 
 from model.paths import PROGRESSIONS_FILE
-from model.piece import TICKS_PER_BAR
+from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Chord
 from model.progressions import (
     ProgressionError,
     build,
+    chart_of,
     chords_for,
     get_progression,
     library,
     parse_chart,
     to_json,
 )
-from model.theory import parse_key
+from model.theory import parse_chord, parse_key
 
 
 def test_library_holds_the_classics_and_the_standards() -> None:
@@ -123,3 +124,25 @@ def test_unknown_name_lists_suggestions() -> None:
 def test_build_reproduces_the_committed_json(shared_data: Path) -> None:
     built = to_json(build(shared_data / "standards"))
     assert built == PROGRESSIONS_FILE.read_text()
+
+
+def test_chords_in_ticks_read_back_as_a_chart_in_their_own_key() -> None:
+    beat = TICKS_PER_QUARTER
+
+    def chord(name: str, start: float, beats: float) -> Chord:
+        return Chord(parse_chord(name), round(start * beat), round(beats * beat), name)
+
+    # an anticipation less than half a beat early moves to its beat; a bar with no chord holds the last
+    chords = [chord("Dm7", 0, 3.6), chord("G7", 3.6, 4.4), chord("C#7", 8, 4), chord("F#maj7", 12, 4)]
+    text = chart_of(chords, 5)
+    assert text == "| Dm7 | G7 | C#7 | F#maj7 | F#maj7 |"
+    progression = parse_chart(text)
+    assert progression.key == parse_key("F#")  # the last chord is tonic-like
+    assert [c.symbol for c in chords_for(progression, progression.key, 4, ending=False)] == [
+        c.symbol for c in chords
+    ]
+    # no chord before beat 3: the first chord starts on the downbeat; beats with none hold the last
+    assert chart_of([chord("Bb7", 2, 2)], 1) == "| Bb7 |"
+    assert chart_of([chord("Bb7", 0, 4), chord("Eb7", 6, 2)], 2) == "| Bb7 | Bb7 Eb7 |"
+    with pytest.raises(ProgressionError, match="first bar"):
+        chart_of([chord("Bb7", 4, 4)], 2)
