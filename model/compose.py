@@ -15,15 +15,18 @@ left nothing (none in tests over thousands of pieces).
 
 Form: the piece is cut into 8-bar sections counted back from its end, and the last bar of each
 section closes a phrase: the note that reaches its bar line starts by beat 3, is held at least two
-beats and is a chord tone of the chord under it. Because sections are counted from the end, a piece
-``bars + 8`` long with the same seed has the same sections where the shorter one had them, so it
-repeats the shorter piece exactly and continues it (the bot's Extend); random draws happen strictly
-in time order and never look ahead.
+beats and is a tone of the chord under it: a chord tone at the piece's end, a tone of the chord's
+scale at a section's close inside it (a held ninth or thirteenth leaves the phrase open). Because
+sections are counted from the end, a piece ``bars + 8`` long with the same seed has the same
+sections where the shorter one had them, so it repeats the shorter piece exactly and continues it
+(the bot's Extend); random draws happen strictly in time order and never look ahead.
 
 Motifs: at a phrase start (a note after a rest) the composer restates, with probability
 :data:`MOTIF_RATE`, an earlier cell of the piece (4..8 notes from an earlier phrase start): its first
-note keeps its pitch class over the new chord's root, the others their intervals and lengths, as long
-as the mask allows each of them.
+note keeps its pitch class over the new chord's root (a sequence) or, for :data:`MOTIF_LITERAL` of
+the cells, its own pitch class (a literal repeat, in the register the phrase moves to), the others
+their intervals; each note keeps its length where the mask allows it, else takes the allowed length
+nearest it, so a cell is bent to where the bar line falls instead of being cut short.
 """
 
 from __future__ import annotations
@@ -81,9 +84,13 @@ LOWEST, HIGHEST = 21, 108
 SECTION_BARS = 8
 CADENCE_LATEST = 2 * GRID_PER_BEAT  # the closing note starts by beat 3 ...
 CADENCE_LENGTHS = (24, 30, 36, 42, 48)  # ... and is held at least two beats, to the bar line
-MOTIF_RATE = 0.7
-"""Chance that a phrase start restates an earlier cell of the piece (tuned in docs/MODEL.md)."""
+MOTIF_RATE = 0.5
+"""Chance that a phrase start restates an earlier cell of the piece (tuned on the training side: the
+lines' motif and contour recurrence match the training solos', docs/MODEL.md)."""
 MOTIF_NOTES = (4, 8)
+MOTIF_LITERAL = 0.5
+"""Share of restated cells that keep their own pitch classes (a literal repeat, in another octave if
+the register moved) instead of keeping their first note's class over the new chord's root."""
 TEMPERATURE_SCALE = 0.85
 """A request's temperature 1.0 samples the network at 0.85: closer to the real solos' chord-tone share
 and leap rate than the raw distribution (measured in docs/MODEL.md)."""
@@ -200,6 +207,7 @@ class _Voice:
     phrase_notes: list[int] = field(default_factory=list)  # notes played from each phrase start on
     replay: list[tuple[int, int | None]] = field(default_factory=list)  # (token, pitch) of a motif
     replay_first: bool = False  # the next replayed token is the cell's first note
+    replay_literal: bool = False  # the cell comes back on its own pitch classes, not over the new root
     replay_origin: int | None = None  # the cell's pitch at the last note restated
     primed: int = 0  # primer events played so far
     time: int = 0  # grid units from the start
@@ -523,9 +531,12 @@ class Composer:
         )
         playable = voice.audible.take(pitches, mode="clip")
         if (plan.bars - 1 - bar) % SECTION_BARS == 0:
-            chord_tones = np.zeros(12, dtype=bool)
-            chord_tones[list(plan.context[voice.chord_index].symbol.tones)] = True
-            closing = masks.closing_note[first, position] & chord_tones[pitches % 12]
+            symbol = plan.context[voice.chord_index].symbol
+            # the piece's last note is a chord tone; a section's close inside the piece may hold any
+            # tone of the chord's scale (a held ninth or thirteenth leaves the phrase open)
+            closers = np.zeros(12, dtype=bool)
+            closers[list(symbol.tones if bar == plan.bars - 1 else symbol.scale)] = True
+            closing = masks.closing_note[first, position] & closers[pitches % 12]
             allowed = playable & (masks.closing_start[first, tie, position] | closing)
             if allowed.any() or not self._idea_reaches(plan, bar):
                 return allowed
@@ -577,7 +588,7 @@ class Composer:
     def _maybe_restate(self, voice: _Voice) -> None:
         """At a phrase start: perhaps queue an earlier cell (4..8 notes from a phrase start); half the
         time its last note is left to the network (the answer varies the call)."""
-        chance, pick, length, answer = (voice.rng.random() for _ in range(4))
+        chance, pick, length, answer, literal = (voice.rng.random() for _ in range(5))
         cells = [
             s for s, n in zip(voice.phrase_starts, voice.phrase_notes, strict=True) if n >= MOTIF_NOTES[0]
         ]
@@ -593,37 +604,62 @@ class Composer:
             notes -= int(self._has_pitch[token_id])
         voice.replay = cell
         voice.replay_first = True
+        voice.replay_literal = literal < MOTIF_LITERAL
         voice.motifs += 1
 
     def _restated(self, voice: _Voice, allowed: npt.NDArray[np.bool_], pitches: npt.NDArray[np.int64]) -> int:
         """The next token of a motif being restated, or -1 (the motif ends when the mask refuses).
 
-        The cell's first note keeps its pitch class over the new chord's root and its length, in the
-        direction that brings it nearest its old register; the following notes keep their lengths and
-        their intervals, so the cell comes back transposed, exactly. Called while ``voice.replay``
-        holds a cell."""
-        token_id, pitch = voice.replay.pop(0)
-        same_length = (self._grid == self._grid[token_id]) & self._has_pitch & allowed
-        if voice.replay_first:
-            voice.replay_first = False
-            token = self._vocab[token_id]
-            pc = token_pc(token)
-            ids = [self._index.get(note_token(d, pc, token_grid(token)), -1) for d in DIRECTIONS]
-            candidates = [i for i in ids if i >= 0 and pc >= 0 and allowed[i]]
-            if candidates and pitch is not None:
+        The cell's first note keeps its pitch class over the new chord's root (or, for a literal cell,
+        its own pitch class, when the mask allows it), in the direction that brings it nearest the
+        phrase's target (:meth:`model.register.Register.target`); the following notes keep their
+        intervals, so the cell comes back transposed, exactly. Each note keeps its length when the
+        mask allows it, else takes the allowed length nearest it (the bar line or a phrase's close
+        falls elsewhere than where the cell was first played: the motif comes back with its rhythm
+        varied rather than cut short); a tie the mask refuses is left out. Called while
+        ``voice.replay`` holds a cell."""
+        while voice.replay:
+            token_id, pitch = voice.replay.pop(0)
+            if self._is_tie[token_id]:
+                ties = np.flatnonzero(allowed & self._is_tie)
+                if len(ties):
+                    return self._nearest_length(token_id, ties, np.zeros(len(ties)))
+                continue
+            if pitch is None:
+                break
+            if voice.replay_first:
+                voice.replay_first = False
+                literal = allowed & self._is_moving & (pitches % 12 == pitch % 12)
+                if voice.replay_literal and literal.any():
+                    candidates = np.flatnonzero(literal)
+                else:
+                    pc = self._pc[token_id]
+                    candidates = np.flatnonzero(allowed & self._is_moving & (self._pc == pc))
+                    if token_pc(self._vocab[token_id]) < 0:
+                        break
+                if not len(candidates):
+                    break
                 voice.replay_origin = pitch
-                distance = voice.prior.register.restating()
-                return min(candidates, key=lambda i: (distance(int(pitches[i])), i))
-        elif self._is_tie[token_id] and allowed[token_id]:
-            return token_id
-        elif pitch is not None and voice.replay_origin is not None and voice.previous is not None:
+                goal = voice.prior.register.target()
+                return self._nearest_length(token_id, candidates, np.abs(pitches[candidates] - goal))
+            if voice.replay_origin is None or voice.previous is None:
+                break
             target = voice.previous + pitch - voice.replay_origin
             voice.replay_origin = pitch
-            matches = np.flatnonzero(same_length & (pitches == target))
-            if len(matches):
-                return int(matches[0])
+            candidates = np.flatnonzero(allowed & self._has_pitch & (pitches == target))
+            if not len(candidates):
+                break
+            return self._nearest_length(token_id, candidates, np.zeros(len(candidates)))
         voice.replay = []
         return -1
+
+    def _nearest_length(
+        self, token_id: int, candidates: npt.NDArray[np.int64], distance: npt.NDArray[np.float64]
+    ) -> int:
+        """Of ``candidates`` (ascending ids), the one whose length is nearest ``token_id``'s, then with
+        the smallest ``distance``, then the lowest id."""
+        gap = np.abs(self._grid[candidates] - self._grid[token_id])
+        return int(candidates[np.lexsort((candidates, distance, gap))[0]])
 
     def _force(self, voice: _Voice) -> None:
         """Play the primer's next event as written; the network hears its token (or, when the

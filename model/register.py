@@ -28,7 +28,6 @@ phrases (Extend).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -103,8 +102,3 @@ class Register:
         real pitch, so they clip to the ends: no move, no tilt)."""
         lean = 2 * self.pull * BREATH_PULL * (self.target() - self.centre)
         return lean * TILT_STEPS.take(moves, mode="clip")
-
-    def restating(self) -> Callable[[int], float]:
-        """How far a restated motif's first pitch is from where the line is going (smaller is better)."""
-        goal = self.target()
-        return lambda pitch: abs(pitch - goal)
