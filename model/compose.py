@@ -431,7 +431,9 @@ class Composer:
             plan = _plan(request, self.style(request.like))
             style_ids = self._conditioning.style_ids(plan.tempo, plan.style.era, plan.style.soloist)
             style = plan.style
-            phrasing = Phrasing.start(self._phrase_tokens, plan.seed, plan.tempo, style.era, style.soloist)
+            phrasing = Phrasing.start(
+                self._phrase_tokens, plan.seed, plan.tempo, style.era, style.soloist, plan.bar_grid
+            )
             span = (plan.low, plan.high)
             prior = StylePrior.start(
                 self._priors,

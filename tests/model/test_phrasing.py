@@ -110,6 +110,7 @@ def phrasing(chance: float, gap: int = 24) -> Phrasing:
         np.array([1.0]),
         gaps,
         np.random.default_rng(0),
+        24,
     )
 
 
@@ -125,6 +126,18 @@ def test_an_ended_phrase_rests_for_its_gap_then_plays_again() -> None:
     played.append(REST_12)
     allowed = shaper.allow(everything, played)  # the gap is kept: the next phrase begins
     assert not shaper.resting and not (allowed & tiny_vocabulary().is_rest).any()
+
+
+def test_the_line_opens_with_at_most_half_a_bar_of_rest() -> None:
+    shaper = phrasing(chance=0.0)
+    everything = np.ones(7, dtype=bool)
+    assert shaper.allow(everything, []).all()  # any opening rest fits half a bar (24 units)
+    played = [REST_12]
+    assert list(np.flatnonzero(shaper.allow(everything, played))) == [0, 1, 2, REST_3, REST_6, REST_12]
+    played.append(REST_12)  # half a bar of rest: the soloist comes in now
+    assert list(np.flatnonzero(shaper.allow(everything, played))) == [0, 1, 2]
+    only_rests = tiny_vocabulary().is_rest.copy()
+    assert (shaper.allow(only_rests, played) == only_rests).all()  # never nothing
 
 
 def test_inside_a_phrase_a_rest_is_only_a_breath() -> None:
@@ -156,6 +169,7 @@ def test_the_longer_the_phrase_the_likelier_it_ends_at_the_next_note() -> None:
                 np.array([1.0]),
                 np.array([12]),
                 np.random.default_rng(seed),
+                24,
             )
             shaper.allow(np.ones(7, dtype=bool), [NOTE_6] * notes)
             count += shaper.resting

@@ -23,7 +23,7 @@ def always_ending() -> Phrasing:
     """A line whose every note ends its phrase, with a gap of two beats (24 grid units)."""
     chances = tuple(1.0 for _ in range(MAX_NOTES + 1))
     return Phrasing(
-        tiny_vocabulary(), chances, (1.0,) * 6, np.array([1.0]), np.array([24]), np.random.default_rng(0)
+        tiny_vocabulary(), chances, (1.0,) * 6, np.array([1.0]), np.array([24]), np.random.default_rng(0), 24
     )
 
 
