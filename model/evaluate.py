@@ -3,7 +3,8 @@
 Measures three sets with the same functions: the real held-out WJazzD solos (the validation solos of
 :func:`model.wjazzd.split`, 4/4, cut into 16-bar chunks over chord-covered spans; 64-bar chunks for
 the long register row; whole solos for the ending rows), ``n`` pieces from the composer (16 and 64
-bars, seeds 0..n-1, keys and progressions cycling), and deepjazz's six reference outputs. Prints a
+bars, seeds 0..n-1, or ``--first-seed S``: S..S+n-1, to see how much another set of pieces moves the
+figures; keys and progressions cycling), and deepjazz's six reference outputs. Prints a
 markdown table of per-piece figures (means over pieces) with the issue's goals, then MGEval overlap
 areas, a real-vs-generated classifier and the n-gram baseline's held-out NLL beside the LSTM's.
 Definitions: docs/MODEL.md ("Evaluation"), :mod:`model.melody_metrics`, :mod:`model.two_sample`.
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -56,7 +58,11 @@ from model.style_evaluation import DEFAULT_SOLOISTS, style_report
 from model.two_sample import FloatArray, classifier_accuracy, mgeval_overlaps
 from model.wjazzd import Solo, load_solos, split
 
+if TYPE_CHECKING:
+    from model.compose import Composer
+
 DISTINCTNESS_SEEDS = 10
+MAX_FIRST_SEED = 10**9
 NGRAM_ORDERS = (3, 5)
 MIN_CLASSIFIER_PIECES = 20
 STYLE_PIECES = 40
@@ -310,6 +316,20 @@ def copy_index(train_solos: Sequence[Solo], corpus: Corpus | None) -> CopyIndex:
     return CopyIndex(shapes)
 
 
+def generated_column(composer: Composer, n: int, first_seed: int, progress: Progress) -> Column:
+    """``n`` pieces of 16 and of 64 bars from seed ``first_seed`` on, and the distinctness of ten
+    pieces with the same arguments and seeds ``first_seed``.. ."""
+    pieces = composed(composer, n, 16, progress, first_seed)
+    label = f"jazzbot ({n} pieces" + (f", seeds {first_seed}..)" if first_seed else ")")
+    generated = Column(label, pieces, composed(composer, n, 64, progress, first_seed), pieces)
+    same_args = [
+        composer.compose(16, 160, "C", "blues", 1.0, seed=first_seed + i).melody
+        for i in range(DISTINCTNESS_SEEDS)
+    ]
+    generated.distinct = distinctness(same_args)
+    return generated
+
+
 def _split_solos(folder: Path | None, progress: Progress) -> tuple[list[Solo], list[Solo]]:
     progress("reading WJazzD solos")
     solos = load_solos(folder).solos
@@ -336,9 +356,14 @@ class StyleOptions:
 
 
 def evaluate(
-    n: int, model_dir: Path, sources: Sources, progress: Progress, styles: StyleOptions = StyleOptions(0)
+    n: int,
+    model_dir: Path,
+    sources: Sources,
+    progress: Progress,
+    styles: StyleOptions = StyleOptions(0),
+    first_seed: int = 0,
 ) -> str:
-    """The whole report as markdown."""
+    """The whole report as markdown; the composed pieces use seeds ``first_seed``.."""
     from model.compose import Composer
 
     started = time.perf_counter()
@@ -363,13 +388,7 @@ def evaluate(
         composer = None
         notes.append(f"No composer measured: {missing}.")
     if composer is not None:
-        pieces = composed(composer, n, 16, progress)
-        generated = Column(f"jazzbot ({n} pieces)", pieces, composed(composer, n, 64, progress), pieces)
-        same_args = [
-            composer.compose(16, 160, "C", "blues", 1.0, seed=i).melody for i in range(DISTINCTNESS_SEEDS)
-        ]
-        generated.distinct = distinctness(same_args)
-        columns.append(generated)
+        columns.append(generated_column(composer, n, first_seed, progress))
     outputs = deepjazz_outputs(sources.reference)
     deepjazz = Column(f"deepjazz ({len(outputs)} outputs)", outputs, [], outputs)
     deepjazz.distinct = distinctness([s.melody for s in outputs])
@@ -420,6 +439,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=50, help="generated pieces of each length (default 50)")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="trained model folder")
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="the composed pieces' first seed (default 0)"
+    )
     parser.add_argument("--reference", type=Path, help="deepjazz outputs folder (default: shared)")
     parser.add_argument("--wjazzd", type=Path, help="WJazzD folder (default: shared)")
     parser.add_argument(
@@ -452,11 +474,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"not {args.style_n} and {args.soloists}."
         )
         return 2
+    if not 0 <= args.first_seed <= MAX_FIRST_SEED:
+        print(f"error: --first-seed must be between 0 and {MAX_FIRST_SEED:,}, not {args.first_seed}.")
+        return 2
     reference = args.reference or shared_data_dir() / "deepjazz" / "reference_outputs"
     try:
         sources = Sources(reference, args.wjazzd, args.data)
         styles = StyleOptions(args.style_n, args.soloists)
-        report = evaluate(args.n, args.model, sources, Progress(not args.quiet), styles)
+        report = evaluate(args.n, args.model, sources, Progress(not args.quiet), styles, args.first_seed)
     except InputError as error:
         print(f"error: {error}")
         return 2
