@@ -9,7 +9,10 @@ training window), as deepjazz did; only a few pieces, it is slow. The load avera
 and after: the server is shared, and the fast path is bound by memory traffic (its weights do not fit a
 core's L2), so neighbours slow it down even when it has a core to itself. ``--against DIR`` times
 another checkout's composer (e.g. main's worktree, in a subprocess) on the same seeds, piece by piece
-alternating with this one, so that a before/after ratio sees the same neighbours.
+alternating with this one, so that a before/after ratio sees the same neighbours. ``--model DIR`` times
+a trained model folder instead of the shipped one (both paths), and ``--against-model DIR`` times
+another model folder with this checkout's composer, alternating piece by piece in the same process
+(e.g. a smaller network against the shipped one).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -95,11 +98,37 @@ for line in sys.stdin:
 """
 
 
+class _Opponent(Protocol):
+    """What the per-piece comparison times against: one 16-bar piece per call, in seconds."""
+
+    label: str
+
+    def compose(self, seed: int, like: str | None) -> float: ...
+
+    def close(self) -> None: ...
+
+
+class _OtherModel:
+    """Another model folder composed by this checkout's composer, in this process."""
+
+    def __init__(self, model_dir: Path) -> None:
+        self._composer = Composer.load(model_dir)
+        self._composer.compose(BARS, seed=0)
+        self.label = f"{self._composer.name} ({model_dir})"
+
+    def compose(self, seed: int, like: str | None) -> float:
+        return _timed(functools.partial(self._composer.compose, BARS, seed=seed, like=like), 1)[0][0]
+
+    def close(self) -> None:
+        pass
+
+
 class _OtherCheckout:
     """``checkout``'s own ``model`` package in a subprocess that composes one 16-bar piece per request
     and answers with the seconds it took."""
 
     def __init__(self, checkout: Path) -> None:
+        self.label = str(checkout)
         self._process = subprocess.Popen(
             [sys.executable, "-c", _OTHER_CHECKOUT],
             cwd=checkout,
@@ -129,11 +158,10 @@ class _OtherCheckout:
         self._process.wait()
 
 
-def _compare(composer: Composer, checkout: Path, seeds: int, rounds: int) -> None:
-    """This composer against ``checkout``'s, piece by piece: each seed is composed by both, one
-    right after the other (who goes first alternates), so that both see the same neighbours; the
-    median of the per-seed ratios is the figure to quote on a busy machine."""
-    other = _OtherCheckout(checkout)
+def _compare(composer: Composer, other: _Opponent, seeds: int, rounds: int) -> None:
+    """This composer against ``other``, piece by piece: each seed is composed by both, one right
+    after the other (who goes first alternates), so that both see the same neighbours; the median of
+    the per-seed ratios is the figure to quote on a busy machine."""
     try:
         for like in (None, "Parker"):
             ours: list[float] = []
@@ -147,9 +175,9 @@ def _compare(composer: Composer, checkout: Path, seeds: int, rounds: int) -> Non
                         theirs.append(other.compose(seed, like))
             ratio = _percentile(ours, 0.5) / _percentile(theirs, 0.5)
             paired = statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
-            print(f"{like or 'plain'}: {checkout} {_spread(theirs)}")
+            print(f"{like or 'plain'}: {other.label} {_spread(theirs)}")
             print(
-                f"{' ' * len(like or 'plain')}  this checkout {_spread(ours)}  "
+                f"{' ' * len(like or 'plain')}  {composer.name} {_spread(ours)}  "
                 f"(p50 ratio {ratio:.3f}, median of per-piece ratios {paired:.3f})"
             )
     finally:
@@ -174,11 +202,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=20, help="pieces timed on the fast path")
     parser.add_argument("--rounds", type=int, default=1, help="times over the seeds on the fast path")
     parser.add_argument("--naive", type=int, default=3, help="pieces timed on the naive path (0: none)")
-    parser.add_argument("--against", type=Path, help="another checkout to time on the same seeds")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="model folder to time")
+    others = parser.add_mutually_exclusive_group()
+    others.add_argument("--against", type=Path, help="another checkout to time on the same seeds")
+    others.add_argument("--against-model", type=Path, help="another model folder to time on the same seeds")
     args = parser.parse_args(argv)
 
     print(f"load average {_load()} at the start")
-    composer = Composer.load()
+    composer = Composer.load(args.model)
     composer.compose(BARS, seed=0)  # first call pays for imports and caches
     fast, tokens = _pieces(composer, args.seeds, rounds=args.rounds)
     styled, _ = _pieces(composer, args.seeds, like="Parker", rounds=args.rounds)
@@ -190,7 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"batch  8 x 16 bars (compose_many): p50 {_percentile(batched, 0.5) * 1e3:.1f} ms per batch")
     print(f"load average {_load()} after the fast path")
     if args.against is not None:
-        _compare(composer, args.against, args.seeds, args.rounds)
+        _compare(composer, _OtherCheckout(args.against), args.seeds, args.rounds)
+    if args.against_model is not None:
+        _compare(composer, _OtherModel(args.against_model), args.seeds, args.rounds)
     if args.naive <= 0:
         return 0
 
@@ -199,8 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     import model.network
     from model.fast_lstm import keras_weights
 
-    meta = json.loads((DEFAULT_MODEL_DIR / "meta.json").read_text())
-    model = keras.saving.load_model(DEFAULT_MODEL_DIR / "model.keras", compile=False)
+    meta = json.loads((args.model / "meta.json").read_text())
+    model = keras.saving.load_model(args.model / "model.keras", compile=False)
     naive_network = KerasPerToken(model, keras_weights(model), meta["options"]["window"])
     naive_composer = Composer(naive_network, composer.vocab, meta, "naive")
     naive, naive_tokens = _pieces(naive_composer, args.naive)

@@ -3,7 +3,8 @@
 Measures three sets with the same functions: the real held-out WJazzD solos (the validation solos of
 :func:`model.wjazzd.split`, 4/4, cut into 16-bar chunks over chord-covered spans; 64-bar chunks for
 the long register row; whole solos for the ending rows), ``n`` pieces from the composer (16 and 64
-bars, seeds 0..n-1, keys and progressions cycling), and deepjazz's six reference outputs. Prints a
+bars, seeds 0..n-1, or ``--first-seed S``: S..S+n-1, to see how much another set of pieces moves the
+figures; keys and progressions cycling), and deepjazz's six reference outputs. Prints a
 markdown table of per-piece figures (means over pieces) with the issue's goals, then MGEval overlap
 areas, a real-vs-generated classifier and the n-gram baseline's held-out NLL beside the LSTM's.
 Definitions: docs/MODEL.md ("Evaluation"), :mod:`model.melody_metrics`, :mod:`model.two_sample`.
@@ -20,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -57,13 +59,17 @@ from model.style_evaluation import DEFAULT_SOLOISTS, style_report
 from model.two_sample import FloatArray, classifier_accuracy, mgeval_overlaps
 from model.wjazzd import Solo, load_solos, split
 
+if TYPE_CHECKING:
+    from model.compose import Composer
+
 DISTINCTNESS_SEEDS = 10
+MAX_SEED = 10**9
+"""``--first-seed`` and ``--style-seed`` at most this (their pieces' seeds run on from it, within the
+composer's seeds)."""
 NGRAM_ORDERS = (3, 5)
 MIN_CLASSIFIER_PIECES = 20
 STYLE_PIECES = 40
 """Pieces per requested style for the style checks (``--style-n``; 0 leaves them out)."""
-MAX_STYLE_SEED = 10**9
-"""``--style-seed`` at most this (its pieces' seeds run on from it, within the composer's seeds)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +319,20 @@ def copy_index(train_solos: Sequence[Solo], corpus: Corpus | None) -> CopyIndex:
     return CopyIndex(shapes)
 
 
+def generated_column(composer: Composer, n: int, first_seed: int, progress: Progress) -> Column:
+    """``n`` pieces of 16 and of 64 bars from seed ``first_seed`` on, and the distinctness of ten
+    pieces with the same arguments and seeds ``first_seed``.. ."""
+    pieces = composed(composer, n, 16, progress, first_seed)
+    label = f"jazzbot ({n} pieces" + (f", seeds {first_seed}..)" if first_seed else ")")
+    generated = Column(label, pieces, composed(composer, n, 64, progress, first_seed), pieces)
+    same_args = [
+        composer.compose(16, 160, "C", "blues", 1.0, seed=first_seed + i).melody
+        for i in range(DISTINCTNESS_SEEDS)
+    ]
+    generated.distinct = distinctness(same_args)
+    return generated
+
+
 def _split_solos(folder: Path | None, progress: Progress) -> tuple[list[Solo], list[Solo]]:
     progress("reading WJazzD solos")
     solos = load_solos(folder).solos
@@ -340,9 +360,14 @@ class StyleOptions:
 
 
 def evaluate(
-    n: int, model_dir: Path, sources: Sources, progress: Progress, styles: StyleOptions = StyleOptions(0)
+    n: int,
+    model_dir: Path,
+    sources: Sources,
+    progress: Progress,
+    styles: StyleOptions = StyleOptions(0),
+    first_seed: int = 0,
 ) -> str:
-    """The whole report as markdown."""
+    """The whole report as markdown; the composed pieces use seeds ``first_seed``.."""
     from model.compose import Composer
 
     started = time.perf_counter()
@@ -367,13 +392,7 @@ def evaluate(
         composer = None
         notes.append(f"No composer measured: {missing}.")
     if composer is not None:
-        pieces = composed(composer, n, 16, progress)
-        generated = Column(f"jazzbot ({n} pieces)", pieces, composed(composer, n, 64, progress), pieces)
-        same_args = [
-            composer.compose(16, 160, "C", "blues", 1.0, seed=i).melody for i in range(DISTINCTNESS_SEEDS)
-        ]
-        generated.distinct = distinctness(same_args)
-        columns.append(generated)
+        columns.append(generated_column(composer, n, first_seed, progress))
     outputs = deepjazz_outputs(sources.reference)
     deepjazz = Column(f"deepjazz ({len(outputs)} outputs)", outputs, [], outputs)
     deepjazz.distinct = distinctness([s.melody for s in outputs])
@@ -425,6 +444,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=50, help="generated pieces of each length (default 50)")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="trained model folder")
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="the composed pieces' first seed (default 0)"
+    )
     parser.add_argument("--reference", type=Path, help="deepjazz outputs folder (default: shared)")
     parser.add_argument("--wjazzd", type=Path, help="WJazzD folder (default: shared)")
     parser.add_argument(
@@ -463,16 +485,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"not {args.style_n} and {args.soloists}."
         )
         return 2
-    if not 0 <= args.style_seed <= MAX_STYLE_SEED:
-        print(
-            f"error: --style-seed must be a whole number from 0 to {MAX_STYLE_SEED}, not {args.style_seed}."
-        )
+    if not 0 <= args.style_seed <= MAX_SEED:
+        print(f"error: --style-seed must be a whole number from 0 to {MAX_SEED}, not {args.style_seed}.")
+        return 2
+    if not 0 <= args.first_seed <= MAX_SEED:
+        print(f"error: --first-seed must be between 0 and {MAX_SEED:,}, not {args.first_seed}.")
         return 2
     reference = args.reference or shared_data_dir() / "deepjazz" / "reference_outputs"
     try:
         sources = Sources(reference, args.wjazzd, args.data)
         styles = StyleOptions(args.style_n, args.soloists, args.style_seed)
-        report = evaluate(args.n, args.model, sources, Progress(not args.quiet), styles)
+        report = evaluate(args.n, args.model, sources, Progress(not args.quiet), styles, args.first_seed)
     except InputError as error:
         print(f"error: {error}")
         return 2

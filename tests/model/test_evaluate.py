@@ -145,6 +145,7 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     assert evaluate.main(["--style-n", "3"]) == 2  # a 5-fold classifier needs 5 pieces a style
     assert evaluate.main(["--soloists", "1"]) == 2
     assert evaluate.main(["--style-seed", "-1"]) == 2
+    assert evaluate.main(["--first-seed", "-1"]) == 2
 
 
 def test_style_checks_compare_every_soloist_with_every_soloists_real_solos(
@@ -239,3 +240,14 @@ def test_progress_to_a_file_shows_finished_stages_only(capsys: pytest.CaptureFix
     assert (
         capsys.readouterr().err == "evaluate: reading WJazzD solos\nevaluate: composing 16-bar pieces 3/3\n"
     )
+
+
+def test_first_seed_moves_every_generated_set_to_the_seeds_from_it(composer: Composer) -> None:
+    quiet = Progress(enabled=False)
+    column = evaluate.generated_column(composer, 2, 7, quiet)
+    assert column.label == "jazzbot (2 pieces, seeds 7..)"
+    assert evaluate.generated_column(composer, 2, 0, quiet).label == "jazzbot (2 pieces)"
+    assert [p.melody for p in column.pieces] == [p.melody for p in composed(composer, 2, 16, quiet, 7)]
+    assert [p.melody for p in column.long] == [p.melody for p in composed(composer, 2, 64, quiet, 7)]
+    assert column.pieces[0].melody != composed(composer, 1, 16, quiet)[0].melody
+    assert column.distinct is not None and 0.0 < column.distinct <= 1.0
