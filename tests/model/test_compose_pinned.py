@@ -7,8 +7,8 @@ for the register moving from phrase to phrase (``model/register.py``: a target p
 of per 8-bar block, restated motifs begin nearest it), then for the styles' pace and second rhythm
 round (``data/style_priors.json`` rebuilt after both), then for restated motifs bent to the bar, half
 of them literal, at ``MOTIF_RATE`` 0.5, and sections closing inside a piece on a scale tone, then for
-the capped opening rest (all five) and the unstyled lines' leap prior (``model/leaps.py``: the two
-unstyled pieces, seeds 1 and 4).
+the capped opening rest (seeds 1, 2, 3 and 5) and the unstyled lines' leap prior
+(``model/leaps.py``: the two unstyled pieces, seeds 1 and 4).
 Shipped model ``soloist-2x192 8ee5805c``, on the project's server. Every change since must give the
 same bytes for the same seed. They hold for that model only, and assume the same BLAS kernels
 (another CPU family may round a product differently and tip a draw). When the music is changed on
