@@ -48,6 +48,7 @@ import numpy.typing as npt
 from model.conditioning import ERAS, Conditioning, next_changes
 from model.errors import InputError
 from model.fast_lstm import FastLSTM, FloatArray
+from model.leaps import Leaps, load_leaps
 from model.meter import parse_meter
 from model.paths import DEFAULT_MODEL_DIR
 from model.phrasing import Phrasing, TokenTable
@@ -287,6 +288,7 @@ class Composer:
         meta: dict[str, Any],
         name: str,
         priors: Priors | None = None,
+        leaps: Leaps | None = None,
     ) -> None:
         if len(vocab) != network.vocab_size:
             raise ValueError(f"vocabulary of {len(vocab)} tokens does not fit the network")
@@ -312,6 +314,7 @@ class Composer:
         self._bars = {beats: self._bar_masks(beats * GRID_PER_BEAT) for beats in METERS}
         self._phrase_tokens = TokenTable.of(self._grid, self._is_rest, self._has_pitch)
         self._priors = load_priors() if priors is None else priors  # model.style_priors
+        self._leaps = load_leaps() if leaps is None else leaps  # model.leaps: unstyled lines only
         self._classes = tuple(token_class(t) for t in self._vocab)
         # Per token, as Python values: what the sampling loop looks up one token at a time
         self._kinds = tuple(str(k) for k in kinds)
@@ -365,9 +368,12 @@ class Composer:
         return before, closing
 
     @classmethod
-    def load(cls, model_dir: Path = DEFAULT_MODEL_DIR, priors: Priors | None = None) -> Composer:
+    def load(
+        cls, model_dir: Path = DEFAULT_MODEL_DIR, priors: Priors | None = None, leaps: Leaps | None = None
+    ) -> Composer:
         """Read ``weights.npz``, ``vocab.json`` and ``meta.json`` written by ``python -m model.train``;
-        ``priors``: the style priors to sample with (default: :func:`model.style_priors.load_priors`)."""
+        ``priors``: the style priors to sample with (default: :func:`model.style_priors.load_priors`);
+        ``leaps``: the unstyled lines' leap prior (default: :func:`model.leaps.load_leaps`)."""
         weights = model_dir / "weights.npz"
         if not weights.is_file():
             raise FileNotFoundError(
@@ -377,7 +383,7 @@ class Composer:
         vocab = json.loads((model_dir / "vocab.json").read_text())
         meta = json.loads((model_dir / "meta.json").read_text())
         digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:8]
-        return cls(network, vocab, meta, f"soloist-2x{network.units} {digest}", priors)
+        return cls(network, vocab, meta, f"soloist-2x{network.units} {digest}", priors, leaps)
 
     @property
     def name(self) -> str:
@@ -580,6 +586,8 @@ class Composer:
             sounding = pitches.take(candidates)
             scaled = logits.take(candidates) - voice.pull.take(sounding, mode="clip")
             scaled += voice.prior.shift(candidates, sounding, voice.previous)
+            if voice.notes and voice.plan.style.era is None:
+                scaled += self._leaps.shift(sounding, self._has_pitch.take(candidates), voice.notes)
             scaled /= voice.divisor
             scaled -= np.maximum.reduce(scaled)
             cumulative = np.add.accumulate(np.exp(scaled, out=scaled), out=scaled)

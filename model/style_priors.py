@@ -31,8 +31,9 @@ breathe:
 
 Without a style (:data:`ALL`) the network plays as it is: no rhythm or interval correction, only the
 register's movement (a corpus-wide correction made the lines denser and less like the real solos by
-H1 and motif recurrence, measured in docs/MODEL.md). ``python -m model.style_priors --build`` derives
-the tables from the training solos of :func:`model.wjazzd.split` and the shipped model and writes
+H1 and motif recurrence, measured in docs/MODEL.md); its intervals get :mod:`model.leaps` instead.
+``python -m model.style_priors --build`` derives the tables from the training solos of
+:func:`model.wjazzd.split` and the shipped model and writes
 ``model/data/style_priors.json`` (byte for byte the same from the same data and model; rebuild after
 retraining); ``python -m model.style_priors`` prints a summary of the committed file.
 """
