@@ -78,7 +78,11 @@ CALIBRATION_SMOOTHING = 300.0
 """Generated shares are smoothed towards the target by this many tokens (or intervals)."""
 BAND_TEMPI = (90, 130, 170, 215, 270)
 """The tempo the calibration composes at for each conditioning tempo band."""
-CALIBRATION_PIECES = 24
+CALIBRATION_PIECES = 48
+"""Pieces per style and band for each calibration pass. At 24 a rebuild on a changed sampler (session 7)
+reversed like Parker and like Coltrane at 160 bpm on the default requests (6.61 against 6.75 notes a
+bar, though 6.72 against 5.81 on the calibration's own pieces): the rhythm tables moved by up to 0.7 in
+log-ratio between builds. At 48: 6.84 against 6.46 (docs/MODEL.md "All of it together, session 7")."""
 PACE_PIECES_FACTOR = 3
 """The pace is measured on this many times the calibration pieces: 24 pieces' notes per bar move by
 +-0.3 with the seeds (their progressions and keys differ), as much as a pace corrects, and a build at 24

@@ -44,7 +44,7 @@ REQUESTS = (
     ComposeRequest(8, seed=4, progression="blues", primer=tuple(parse_primer("C D E G"))),
     ComposeRequest(32, seed=5, key="F#", progression="rhythm-changes", temperature=0.5, like="Coltrane"),
 )
-PINNED = ("e408d13febc6e8b5", "ec322af4f2934938", "396bbbb4456dce6f", "ae9d62823b640a30", "3fff63b92599f933")
+PINNED = ("e408d13febc6e8b5", "039a11fd7079796d", "92ce098179cde24d", "ae9d62823b640a30", "f32d0545981e75ae")
 
 
 def _digest(midi: bytes) -> str:
