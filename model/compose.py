@@ -642,11 +642,10 @@ class Composer:
                 literal = allowed & self._is_moving & (pitches % 12 == pitch % 12)
                 if voice.replay_literal and literal.any():
                     candidates = np.flatnonzero(literal)
+                elif token_pc(self._vocab[token_id]) < 0:
+                    break
                 else:
-                    pc = self._pc[token_id]
-                    candidates = np.flatnonzero(allowed & self._is_moving & (self._pc == pc))
-                    if token_pc(self._vocab[token_id]) < 0:
-                        break
+                    candidates = np.flatnonzero(allowed & self._is_moving & (self._pc == self._pc[token_id]))
                 if not len(candidates):
                     break
                 voice.replay_origin = pitch
