@@ -49,6 +49,17 @@ def _chunk(messages: list[mido.Message | mido.MetaMessage], notes: bytes = b"") 
     return b"MTrk" + struct.pack(">L", len(data)) + bytes(data)
 
 
+def _note_message(kind: str, channel: int, pitch: int, velocity: int, delta: int) -> mido.Message:
+    """``mido.Message(kind, channel=, note=, velocity=, time=delta)`` without mido's keyword parsing
+    and default-filling (~4x cheaper; a clip makes ~900): the same attributes in the same order."""
+    message: mido.Message = _new_message(mido.Message)
+    vars(message).update(type=kind, time=delta, channel=channel, note=pitch, velocity=velocity)
+    return message
+
+
+_new_message = mido.Message.__new__
+
+
 def _track(
     name: str, channel: int, program: int, notes: list[Played], end: int
 ) -> tuple[mido.MidiTrack, bytes]:
@@ -63,28 +74,25 @@ def _track(
         mido.Message("control_change", channel=channel, control=10, value=PAN[name], time=0),
     ]
     messages = list(head)
+    append = messages.append
     data = bytearray()
+    on_status, off_status = 0x90 | channel, 0x80 | channel
     running = 0xC0 | channel  # the status of the last head message
     now = 0
     for tick, on, pitch, velocity in events:
-        status = (0x90 if on else 0x80) | channel
-        _delta(tick - now, data)
+        delta = tick - now
+        if delta < 0x80:
+            data.append(delta)
+        else:
+            _delta(delta, data)
+        status = on_status if on else off_status
         if status != running:
             data.append(status)
             running = status
         data.append(pitch)
         data.append(velocity)
-        # skip_checks: every value is in range by construction, and the checks cost ~3 ms per clip
-        messages.append(
-            mido.Message(
-                "note_on" if on else "note_off",
-                skip_checks=True,
-                channel=channel,
-                note=pitch,
-                velocity=velocity,
-                time=tick - now,
-            )
-        )
+        # every value is in range by construction (mido's checks would cost ~3 ms per clip)
+        append(_note_message("note_on" if on else "note_off", channel, pitch, velocity, delta))
         now = tick
     tail = mido.MetaMessage("end_of_track", time=end - now)
     messages.append(tail)

@@ -148,8 +148,17 @@ def pick_tune(style: str, rng: random.Random | np.random.Generator, minor: bool 
     should not come out in Eb minor)."""
     if style not in STYLE_POOLS:
         raise TuneError(f"no tunes for the style '{style}'; try {', '.join(STYLE_POOLS)}.")
+    pool = _style_pool(style, minor)
+    index = rng.randrange(len(pool)) if isinstance(rng, random.Random) else int(rng.integers(len(pool)))
+    return pool[index]
+
+
+@cache
+def _style_pool(style: str, minor: bool | None = None) -> tuple[Tune, ...]:
+    """The tunes :func:`pick_tune` draws from for ``style`` (a key of :data:`STYLE_POOLS`) and
+    ``minor``, by slug: worked out once per pair (a pass over the whole library, ~3 ms)."""
     wanted = set(STYLE_POOLS[style])
-    pool = [
+    return tuple(
         tune
         for _, tune in sorted(tunes().items())
         if wanted & set(tune.styles)
@@ -157,9 +166,7 @@ def pick_tune(style: str, rng: random.Random | np.random.Generator, minor: bool 
         and (style != "swing" or "latin" not in tune.styles)
         and minor in (None, tune.key.minor)
         and tune.slug not in _library_names()  # its slug would play the library's chart instead
-    ]
-    index = rng.randrange(len(pool)) if isinstance(rng, random.Random) else int(rng.integers(len(pool)))
-    return pool[index]
+    )
 
 
 def describe(label: str) -> str:

@@ -33,6 +33,7 @@ from model.arrange import (
 )
 from model.arrange.instruments import LINE_SPAN
 from model.arrange.lead import line_shift, place
+from model.arrange.midi import _note_message
 from model.arrange.piano import SHELL_FLOOR
 from model.arrange_metrics import (
     Counts,
@@ -405,6 +406,33 @@ def test_seconds_is_the_time_of_the_last_note_off(pieces: list[Piece]) -> None:
             last = max(n.end for notes in parsed.notes.values() for n in notes)
             assert arrangement.seconds == pytest.approx(last / BEAT * 60 / piece.tempo, rel=1e-5)
             assert parsed.midi.length == pytest.approx(arrangement.seconds)
+
+
+def test_the_parsed_midi_is_what_its_bytes_read_as(pieces: list[Piece]) -> None:
+    """The mido objects the renderer and the piano roll read are the bytes, message for message."""
+    for piece in pieces[:2]:
+        for options in (ArrangeOptions(), ArrangeOptions(style="bossa", count_in=True, lead="jazz guitar")):
+            arrangement = arrange(piece, options)
+            read = mido.MidiFile(file=io.BytesIO(arrangement.midi))
+            assert len(read.tracks) == len(arrangement.parsed.tracks) == 5
+            for made, back in zip(arrangement.parsed.tracks, read.tracks, strict=True):
+                assert made.name == back.name and list(made) == list(back)
+                assert [vars(m) for m in made] == [vars(m) for m in back]  # same attributes, same order
+                assert [m.bytes() for m in made] == [m.bytes() for m in back]
+
+
+@pytest.mark.parametrize(
+    ("kind", "channel", "pitch", "velocity", "delta"),
+    [("note_on", 0, 60, 90, 0), ("note_off", 9, 42, 0, 479), ("note_on", 15, 127, 1, 100_000)],
+)
+def test_a_note_message_made_directly_is_the_one_mido_makes(
+    kind: str, channel: int, pitch: int, velocity: int, delta: int
+) -> None:
+    made = _note_message(kind, channel, pitch, velocity, delta)
+    expected = mido.Message(kind, channel=channel, note=pitch, velocity=velocity, time=delta)
+    assert type(made) is mido.Message and made == expected and repr(made) == repr(expected)
+    assert list(vars(made).items()) == list(vars(expected).items())
+    assert made.bytes() == expected.bytes()
 
 
 def test_same_seed_same_bytes_and_other_seeds_other_arrangements(piece: Piece) -> None:

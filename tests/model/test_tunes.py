@@ -12,11 +12,12 @@ import pytest
 from model.endings import ENDING_BARS, Bar, is_cadential, is_tonic, tonic_chord
 from model.paths import TUNES_FILE
 from model.piece import TICKS_PER_QUARTER
-from model.progressions import chords_for, get_progression, whole_choruses
+from model.progressions import chords_for, get_progression, library, whole_choruses
 from model.theory import QUALITIES, Key, TheoryError, parse_key
 from model.tunes import (
     STYLE_POOLS,
     TuneError,
+    _style_pool,
     describe,
     find_tune,
     pick_tune,
@@ -282,6 +283,28 @@ def test_pick_tune_fits_the_style(style: str) -> None:
         assert all(pick_tune(style, random.Random(s), minor).key.minor == minor for s in range(10))
     with pytest.raises(TuneError, match="try ballad"):
         pick_tune("polka", rng)
+
+
+@pytest.mark.parametrize("minor", [None, False, True])
+def test_style_pool_is_the_library_filtered_once(minor: bool | None) -> None:
+    for style in STYLE_POOLS:
+        pool = _style_pool(style, minor)
+        assert pool is _style_pool(style, minor)  # worked out once
+        assert [tune.slug for tune in pool] == sorted(tune.slug for tune in pool)
+        fitting = [
+            tune
+            for tune in tunes().values()
+            if set(tune.styles) & set(STYLE_POOLS[style])
+            and tune.beats_per_bar == (3 if style == "waltz" else 4)
+            and (style != "swing" or "latin" not in tune.styles)
+            and minor in (None, tune.key.minor)
+        ]
+        assert set(pool) <= set(fitting)
+        for tune in set(fitting) - set(pool):  # left out: its slug names a library progression
+            assert resolve(tune.slug, meters=(3, 4)).label in library()
+        for seed in range(5):
+            index = random.Random(seed).randrange(len(pool))
+            assert pick_tune(style, random.Random(seed), minor) == pool[index]
 
 
 def test_describe_names_tune_and_composer() -> None:
