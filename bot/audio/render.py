@@ -58,6 +58,7 @@ BLOCK_SECONDS = 0.25
 MAX_SECONDS = 15 * 60.0
 MAX_EVENTS = 100_000
 DRUM_CHANNEL = 9  # GM channel 10
+DEFAULT_TEMPO = 500_000  # microseconds a beat until a set_tempo says otherwise (120 bpm), as in mido
 
 PCM = npt.NDArray[np.int16]
 _Float = npt.NDArray[np.float32]
@@ -120,27 +121,63 @@ class RenderStream:
 
 
 def _timeline(midi: mido.MidiFile, max_seconds: float) -> tuple[_Events, float]:
-    """(seconds, message) for every channel message, and the time of the last note-off."""
+    """(seconds, message) for every channel message, and the time of the last note-off.
+
+    The order and the times are exactly those of iterating ``midi`` (mido merges the tracks by absolute
+    tick, stably, drops the ``end_of_track`` messages but keeps their time, and turns each tick delta
+    into seconds with the tempo of the moment, summed here as before), without the two copies mido makes
+    of every message on the way (the message here keeps its ticks in ``time``; nothing reads it)."""
     if midi.type == 2:
         raise RenderError("type 2 MIDI files (independent patterns) cannot be played; export as type 0 or 1.")
+    merged: list[tuple[int, mido.Message | mido.MetaMessage]] = []
+    for track in midi.tracks:
+        tick = 0
+        for message in track:
+            tick += message.time
+            merged.append((tick, message))
+    merged.sort(key=_tick)
     events: _Events = []
     now = 0.0
     last_off = 0.0
-    for message in midi:  # mido merges the tracks and converts ticks to seconds with every tempo change
-        now += message.time
-        if now > max_seconds:
-            raise RenderError(
-                f"the MIDI file plays for more than {max_seconds / 60:.0f} minutes; "
-                f"clips up to {max_seconds / 60:.0f} minutes can be rendered."
-            )
+    scale = _seconds_per_tick(DEFAULT_TEMPO, midi.ticks_per_beat)
+    previous = 0  # the tick of the last message played (end_of_track messages are not)
+    for tick, message in merged:
+        kind = message.type
+        if kind == "end_of_track":
+            continue
+        if tick > previous:
+            now += (tick - previous) * scale
+            previous = tick
+        _check_length(now, max_seconds)
         if message.is_meta:
+            if kind == "set_tempo":
+                scale = _seconds_per_tick(message.tempo, midi.ticks_per_beat)
             continue
         events.append((now, message))
-        if message.type == "note_off" or (message.type == "note_on" and message.velocity == 0):
+        if kind == "note_off" or (kind == "note_on" and message.velocity == 0):
             last_off = now
-        elif message.type == "note_on":
+        elif kind == "note_on":
             last_off = max(last_off, now)
+    if merged and merged[-1][0] > previous:  # the end of the longest track, after its last message
+        _check_length(now + (merged[-1][0] - previous) * scale, max_seconds)
     return events, last_off
+
+
+def _tick(timed: tuple[int, object]) -> int:
+    return timed[0]
+
+
+def _seconds_per_tick(tempo: int, ticks_per_beat: int) -> float:
+    """As :func:`mido.tick2second` computes it, so the sums come out the same to the last bit."""
+    return tempo * 1e-6 / ticks_per_beat
+
+
+def _check_length(now: float, max_seconds: float) -> None:
+    if now > max_seconds:
+        raise RenderError(
+            f"the MIDI file plays for more than {max_seconds / 60:.0f} minutes; "
+            f"clips up to {max_seconds / 60:.0f} minutes can be rendered."
+        )
 
 
 def _band_entry(events: _Events) -> float:

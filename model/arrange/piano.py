@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import random
 from collections.abc import Sequence
 from functools import lru_cache
@@ -115,6 +116,8 @@ _NEAR = BEAT  # lead notes this close to a hit count (a little) for its register
 TOUCHING = EIGHTH // 4  # a lead note this close to a hit may overlap it once both are humanized
 ABOVE_COST, CLASH_COST, NEAR_WEIGHT = 8.0, 7.0, 0.3
 CLASHES = frozenset({1, 13, 25})  # a semitone, a minor ninth (and two octaves on)
+# The pitches clashing with each MIDI pitch (an interval in CLASHES either way), for the cost loop.
+_CLASHING = tuple(frozenset(p + sign * i for i in CLASHES for sign in (-1, 1)) for p in range(128))
 PIANO_FLOOR = 46  # Bb2: the lowest voice of a voicing
 # The lowest bottom note of a two-note shell by its interval, near the low interval limits (below them
 # an interval turns to mud): a major 3rd from Bb2 (PIANO_FLOOR, as a close voicing), a 4th or tritone
@@ -166,22 +169,12 @@ def _placement(voicing: tuple[int, ...], extra: float) -> _Placement:
 def movement(a: Sequence[int], b: Sequence[int]) -> int:
     """Semitones the voices travel from voicing ``a`` to ``b``."""
     if len(a) == len(b):
-        return sum(abs(x - y) for x, y in zip(a, b, strict=True))
-    return sum(min(abs(x - y) for y in a) for x in b) + 2 * abs(len(a) - len(b))
+        return sum(map(abs, map(operator.sub, a, b)))
+    return sum(min([abs(x - y) for y in a]) for x in b) + 2 * abs(len(a) - len(b))
 
 
 def outside(pitches: Sequence[int]) -> int:
     return sum(max(0, PIANO_LOW - p) + max(0, p - PIANO_HIGH) for p in pitches)
-
-
-def _lead_cost(pitches: Sequence[int], heard: Sequence[tuple[int, float]]) -> float:
-    top = pitches[-1]
-    cost = 0.0
-    for pitch, weight in heard:
-        if top >= pitch:
-            cost += weight * (ABOVE_COST + 2 * (top - pitch))
-        cost += weight * CLASH_COST * sum(abs(pitch - p) in CLASHES for p in pitches)
-    return cost
 
 
 def _heard(lead: LeadLine, start: int, end: int) -> list[tuple[int, float]]:
@@ -206,11 +199,18 @@ def _cheapest(
     middle of the range), the fixed cost, and the lead's cost; ``()`` when there is none."""
     best: tuple[int, ...] = ()
     lowest = math.inf
+    # Per lead note: its pitch, its weight, the weight of a clash, and which pitches clash with it.
+    lead = [(pitch, weight, weight * CLASH_COST, _CLASHING[pitch].__contains__) for pitch, weight in heard]
     for pitches, away, fixed in candidates:
         moved = away if previous is None else movement(previous, pitches) + CENTRE_PULL * away
         cost = moved + fixed
-        if cost < lowest and heard:  # the lead's cost only adds: skip it when already beaten
-            cost += _lead_cost(pitches, heard)
+        if cost < lowest and lead:  # the lead's cost only adds: skip it when already beaten
+            top, extra = pitches[-1], 0.0
+            for pitch, weight, clash, clashes in lead:
+                if top >= pitch:
+                    extra += weight * (ABOVE_COST + 2 * (top - pitch))
+                extra += clash * sum(map(clashes, pitches))
+            cost += extra
         if cost < lowest:
             best, lowest = pitches, cost
     return best

@@ -11,8 +11,16 @@ import pytest
 
 from bot.audio.level import CEILING_DBFS, TARGET_LUFS
 from bot.audio.loudness import LoudnessMeter, integrated_loudness
-from bot.audio.render import DEFAULT_SAMPLE_RATE, PCM, TAIL_SECONDS, Renderer, RenderError
-from model.arrange import ArrangeOptions, arrange
+from bot.audio.render import (
+    DEFAULT_SAMPLE_RATE,
+    MAX_SECONDS,
+    PCM,
+    TAIL_SECONDS,
+    Renderer,
+    RenderError,
+    _timeline,
+)
+from model.arrange import STYLES_IN, ArrangeOptions, arrange
 from model.compose import Composer
 from model.errors import InputError
 from model.midi import piece_to_midi
@@ -108,6 +116,49 @@ def test_tempo_change_inside_the_file_is_honoured(renderer: Renderer) -> None:
     ]
     pcm = renderer.render(_midi(conductor, notes))
     assert len(pcm) / RATE == pytest.approx(0.5 + 1.0 + TAIL_SECONDS, abs=0.01)
+
+
+def _played(midi: mido.MidiFile, max_seconds: float) -> tuple[list[tuple[float, dict[str, object]]], float]:
+    """The timeline as mido plays ``midi`` (its own merge and tempo map): what ``_timeline`` must give."""
+    events, now, last_off = [], 0.0, 0.0
+    for message in midi:
+        now += message.time
+        if now > max_seconds:
+            raise RenderError("too long")
+        if not message.is_meta:
+            events.append((now, message))
+            if message.type == "note_off" or (message.type == "note_on" and message.velocity == 0):
+                last_off = now
+            elif message.type == "note_on":
+                last_off = max(last_off, now)
+    return [(at, {**vars(m), "time": 0}) for at, m in events], last_off
+
+
+def test_the_timeline_is_what_mido_plays_to_the_last_bit(composer: Composer) -> None:
+    piece = composer.compose(bars=4, tempo=173, seed=2)
+    arranged = [arrange(piece, ArrangeOptions(style=style, count_in=True)).parsed for style in STYLES_IN[4]]
+    tempo_map = [  # a tempo change in the second track, a track ending early, a third ending last
+        [mido.Message("note_on", note=60, velocity=90, time=7), mido.Message("note_off", note=60, time=901)],
+        [
+            mido.MetaMessage("set_tempo", tempo=432_109, time=333),
+            mido.MetaMessage("set_tempo", tempo=777_777),
+        ],
+        [mido.Message("program_change", program=40, time=0), mido.Message("note_on", note=70, velocity=0)],
+        [mido.Message("note_on", channel=3, note=50, velocity=6, time=1200), mido.Message("note_off")],
+        [mido.MetaMessage("marker", text="end", time=4000)],
+    ]
+    made = mido.MidiFile(file=io.BytesIO(_midi(*tempo_map)))
+    for midi in [*arranged, made]:
+        events, last_off = _timeline(midi, MAX_SECONDS)
+        expected, expected_off = _played(midi, MAX_SECONDS)
+        assert [(at, {**vars(m), "time": 0}) for at, m in events] == expected  # floats compared exactly
+        assert last_off == expected_off
+    length = sum(message.time for message in made)  # seconds to the end of the longest track
+    _timeline(made, length)
+    with pytest.raises(RenderError, match="minutes"):  # the last track's end counts
+        _timeline(made, length - 1e-9)
+    with pytest.raises(RenderError):
+        _played(made, length - 1e-9)
 
 
 def test_a_hanging_note_does_not_leak_into_the_next_clip(renderer: Renderer) -> None:
