@@ -94,15 +94,21 @@ async def _ready_probe() -> None:
         await services.close()
 
 
-async def latency(services: Services, runs: int) -> tuple[list[float], list[float]]:
-    """End-to-end seconds per 16-bar clip, and render+encode seconds of the same MIDI on its own."""
+async def latency(services: Services, runs: int) -> tuple[list[float], list[float], dict[str, list[float]]]:
+    """End-to-end seconds per 16-bar clip, render+encode seconds of the same MIDI on its own, and the
+    clip's stages (:attr:`bot.audio.clips.Clip.timings`, plus "outside": the job row, queue and clip
+    row around the worker's stages)."""
     renderer = Renderer(services.settings.soundfont)
     end_to_end, render_encode = [], []
+    stages: dict[str, list[float]] = {}
     for seed in range(runs):
         request = build_request(f"{BARS} bars", seed=seed)
         started = time.perf_counter()
         _, clip = await services.jazz.compose(Requester(1, "bench"), request)
         end_to_end.append(time.perf_counter() - started)
+        timings = {**clip.timings, "outside": end_to_end[-1] - sum(clip.timings.values())}
+        for stage, seconds in timings.items():
+            stages.setdefault(stage, []).append(seconds)
 
         def render_and_encode(midi: bytes = clip.midi) -> None:
             stream = renderer.stream(midi)
@@ -112,7 +118,7 @@ async def latency(services: Services, runs: int) -> tuple[list[float], list[floa
         await asyncio.to_thread(render_and_encode)
         render_encode.append(time.perf_counter() - started)
     renderer.close()
-    return end_to_end, render_encode
+    return end_to_end, render_encode, stages
 
 
 async def _lag_probe(stop: asyncio.Event, lags: list[float]) -> None:
@@ -156,13 +162,20 @@ async def run(runs: int, clips_per_level: int, levels: Sequence[int], workers: i
                 f"{services.settings.workers} workers, model {services.composer.name}, {os.cpu_count()} cores"
             )
             await services.jazz.compose(Requester(1, "warm-up"), build_request("2 bars", seed=0))
-            end_to_end, render_encode = await latency(services, runs)
+            end_to_end, render_encode, stages = await latency(services, runs)
             e2e50, re50 = statistics.median(end_to_end), statistics.median(render_encode)
             print(
                 f"{BARS} bars, {runs} runs: command to clip p50 {e2e50 * 1e3:.0f} ms, "
                 f"p95 {percentile(end_to_end, 95) * 1e3:.0f} ms; render+encode of the same MIDI p50 "
                 f"{re50 * 1e3:.0f} ms, p95 {percentile(render_encode, 95) * 1e3:.0f} ms; "
                 f"ratio {e2e50 / re50:.2f}x"
+            )
+            print(
+                "clip stages p50: "
+                + ", ".join(
+                    f"{stage} {statistics.median(times) * 1e3:.1f}" for stage, times in stages.items()
+                )
+                + " ms"
             )
             for concurrency in levels:
                 lags: list[float] = []

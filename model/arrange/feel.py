@@ -26,6 +26,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from model.arrange.chart import BAR, BEAT, EIGHTH, Played
 
@@ -130,9 +131,11 @@ def humanize(
     return out
 
 
+@lru_cache(maxsize=4096)
 def intensity(bar: int, bars: int, style: str) -> float:
     """How hard the band plays in ``bar`` of ``bars`` (1.0 = full): builds over the piece through the
-    style's :data:`BUILD` range, backing off at the start of each 8-bar phrase and growing again."""
+    style's :data:`BUILD` range, backing off at the start of each 8-bar phrase and growing again.
+    Remembered: every note asks (~400 a clip), for a few dozen bars."""
     softest, loudest = BUILD[style]
     softest = loudest - (loudest - softest) * min(1.0, bars / FULL_BUILD_BARS)  # short pieces build less
     progress = (bar / max(1, bars - 1)) ** 1.5  # slow at first, then faster: the build is heard late

@@ -173,6 +173,10 @@ def movement(a: Sequence[int], b: Sequence[int]) -> int:
     return sum(min([abs(x - y) for y in a]) for x in b) + 2 * abs(len(a) - len(b))
 
 
+_moved = lru_cache(maxsize=8192)(movement)
+""":func:`movement` remembered for voicing tuples: a clip asks ~300 times, about half of them again."""
+
+
 def outside(pitches: Sequence[int]) -> int:
     return sum(max(0, PIANO_LOW - p) + max(0, p - PIANO_HIGH) for p in pitches)
 
@@ -199,10 +203,11 @@ def _cheapest(
     middle of the range), the fixed cost, and the lead's cost; ``()`` when there is none."""
     best: tuple[int, ...] = ()
     lowest = math.inf
+    before = None if previous is None else tuple(previous)
     # Per lead note: its pitch, its weight, the weight of a clash, and which pitches clash with it.
     lead = [(pitch, weight, weight * CLASH_COST, _CLASHING[pitch].__contains__) for pitch, weight in heard]
     for pitches, away, fixed in candidates:
-        moved = away if previous is None else movement(previous, pitches) + CENTRE_PULL * away
+        moved = away if before is None else _moved(before, pitches) + CENTRE_PULL * away
         cost = moved + fixed
         if cost < lowest and lead:  # the lead's cost only adds: skip it when already beaten
             top, extra = pitches[-1], 0.0
