@@ -12,7 +12,8 @@ another checkout's composer (e.g. main's worktree, in a subprocess) on the same 
 alternating with this one, so that a before/after ratio sees the same neighbours. ``--model DIR`` times
 a trained model folder instead of the shipped one (both paths), and ``--against-model DIR`` times
 another model folder with this checkout's composer, alternating piece by piece in the same process
-(e.g. a smaller network against the shipped one).
+(e.g. a smaller network against the shipped one). The same 16-bar pieces are then arranged for the
+band (:func:`model.arrange.arrange`), the other half of what a clip waits for before rendering.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from model.arrange import arrange
 from model.compose import Composer, ComposeRequest
 from model.fast_lstm import FastLSTM, FloatArray, IntArray, LSTMState
 from model.paths import DEFAULT_MODEL_DIR
@@ -82,6 +84,17 @@ def _pieces(
             times += elapsed
             pieces += piece
     return times, statistics.mean(len(p.extra["tokens"].replace("|", " ").split()) for p in pieces)
+
+
+def _arrangements(composer: Composer, seeds: int, rounds: int = 1) -> list[float]:
+    """Seconds to arrange each 16-bar piece of seeds 0.. for the band (:func:`model.arrange.arrange`,
+    default options: what a clip does after composing), each ``rounds`` times."""
+    pieces = [composer.compose(BARS, seed=seed) for seed in range(seeds)]
+    times: list[float] = []
+    for _ in range(rounds):
+        for piece in pieces:
+            times += _timed(functools.partial(arrange, piece), 1)[0]
+    return times
 
 
 _OTHER_CHECKOUT = """
@@ -214,11 +227,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     fast, tokens = _pieces(composer, args.seeds, rounds=args.rounds)
     styled, _ = _pieces(composer, args.seeds, like="Parker", rounds=args.rounds)
     batched, _ = _timed(lambda: composer.compose_many([ComposeRequest(BARS, seed=s) for s in range(8)]), 5)
+    arranged = _arrangements(composer, args.seeds, args.rounds)
     p50 = _percentile(fast, 0.5)
     print(f"model {composer.name}: {tokens:.0f} tokens per piece")
     print(f"fast   16 bars x {len(fast)} pieces: {_spread(fast)}")
     print(f"styled 16 bars like Parker (two rows per step): {_spread(styled)}")
     print(f"batch  8 x 16 bars (compose_many): p50 {_percentile(batched, 0.5) * 1e3:.1f} ms per batch")
+    print(f"arrange 16 bars x {len(arranged)} pieces (model.arrange, the default band): {_spread(arranged)}")
     print(f"load average {_load()} after the fast path")
     if args.against is not None:
         _compare(composer, _OtherCheckout(args.against), args.seeds, args.rounds)

@@ -24,6 +24,14 @@ def test_against_model_times_both_models_piece_by_piece(capsys: pytest.CaptureFi
     assert all(float(value) > 0 for pair in ratios for value in pair)
 
 
+def test_the_pieces_are_arranged_and_timed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--seeds", "3", "--rounds", "2", "--naive", "0"]) == 0
+    out = capsys.readouterr().out
+    line = re.search(r"^arrange 16 bars x 6 pieces \(.*\): p50 (\d+\.\d) ms  p90 (\d+\.\d) ms", out, re.M)
+    assert line is not None, out
+    assert 0 < float(line[1]) <= float(line[2])
+
+
 def test_model_option_loads_that_folder(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=re.escape(str(tmp_path))):
         main(["--seeds", "1", "--naive", "0", "--model", str(tmp_path)])
