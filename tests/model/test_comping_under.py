@@ -9,7 +9,16 @@ import random
 import pytest
 
 from model.arrange import Arrangement, ArrangeOptions, arrange
-from model.arrange.piano import PIANO_FLOOR, SHELL_FLOOR, VOICINGS, choose, shells
+from model.arrange.piano import (
+    PIANO_FLOOR,
+    SHELL_FLOOR,
+    VOICINGS,
+    _moved,
+    choose,
+    movement,
+    placements,
+    shells,
+)
 from model.arrange_metrics import Counts, measure, parts, piano_chords, sample
 from model.compose import Composer
 from model.piece import Piece
@@ -108,3 +117,14 @@ def test_every_lead_has_its_row_in_the_metrics(tenor: Sampled) -> None:
     assert any(line.startswith("tenor sax") for line in rows) and any(
         line.startswith("flute") for line in rows
     )
+
+
+def test_remembered_movement_is_movement() -> None:
+    """The cost loop's cache of :func:`movement` gives what it gives, for voicings of every size."""
+    symbols = [ChordSymbol(root, quality) for root in (0, 5, 10) for quality in ("m7", "7", "maj7", "aug")]
+    voicings = [p[0] for symbol in symbols for p in (*placements(symbol), *shells(symbol))]
+    for a in voicings[::3]:
+        for b in voicings:
+            assert _moved(a, b) == movement(a, b) == movement(list(a), list(b))
+    assert movement((48, 52, 55, 59), (47, 53, 55, 58)) == 1 + 1 + 0 + 1
+    assert movement((48, 52, 55, 59), (50, 53)) == 2 + 1 + 2 * 2  # nearest voices, two dropped
