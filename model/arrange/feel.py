@@ -66,17 +66,27 @@ def unswingable_beats(notes: Iterable[Played]) -> frozenset[int]:
     return frozenset(tick // BEAT for start, end, _, _ in notes for tick in (start, end) if tick % sixteenth)
 
 
+@lru_cache(maxsize=64)
+def swing_table(ratio: float) -> tuple[int, ...]:
+    """:func:`swing_tick` of every tick of the first beat: a tick anywhere moves as its offset in
+    its beat does (a part asks ~250 times, for a handful of offsets)."""
+    return tuple(swing_tick(offset, ratio) for offset in range(BEAT))
+
+
 def swung(notes: list[Played], ratio: float, keep: frozenset[int] = frozenset()) -> list[Played]:
     if ratio == 0.5:
         return notes
+    table = swing_table(ratio)
 
     def move(tick: int) -> int:
-        return tick if tick // BEAT in keep else swing_tick(tick, ratio)
+        beat, offset = divmod(tick, BEAT)
+        return tick if beat in keep else beat * BEAT + table[offset]
 
     out: list[Played] = []
     for start, end, pitch, velocity in notes:
         new_start = move(start)
-        out.append((new_start, max(new_start + 1, move(end)), pitch, velocity))
+        new_end = move(end)
+        out.append((new_start, new_end if new_end > new_start else new_start + 1, pitch, velocity))
     return out
 
 
@@ -118,7 +128,7 @@ def humanize(
             drift = 0.6 * drift + rng.gauss(0.0, timing.drift_ms)
             drift_bar += 1
         ms = timing.mean_ms + drift + rng.gauss(0.0, timing.spread_ms)
-        ms = min(max(ms, -MAX_OFFSET_MS), MAX_OFFSET_MS)
+        ms = -MAX_OFFSET_MS if ms < -MAX_OFFSET_MS else MAX_OFFSET_MS if ms > MAX_OFFSET_MS else ms
         moved = start + round(ms * ticks_per_ms)
         if previous is not None:  # a quick grace note and its target never swap: keep half their gap
             moved = max(moved, previous[1] + max(1, (start - previous[0]) // 2))
@@ -126,8 +136,10 @@ def humanize(
         previous = (start, moved)
     out: list[Played] = []
     for start, end, pitch, velocity in notes:
-        moved = max(0, start + offsets[start])
-        out.append((moved, max(moved + 1, min(last, end + offsets[start])), pitch, velocity))
+        offset = offsets[start]
+        moved = start + offset if start + offset > 0 else 0
+        stop = end + offset if end + offset < last else last
+        out.append((moved, stop if stop > moved else moved + 1, pitch, velocity))
     return out
 
 
@@ -145,7 +157,9 @@ def intensity(bar: int, bars: int, style: str) -> float:
 
 
 def scaled(velocity: float) -> int:
-    return max(1, min(127, round(velocity)))
+    """``velocity`` rounded into MIDI's 1..127."""
+    rounded = round(velocity)
+    return 1 if rounded < 1 else 127 if rounded > 127 else rounded
 
 
 def jitter(rng: random.Random, velocity: float, spread: int = 4) -> int:

@@ -83,6 +83,9 @@ def _track(
         delta = tick - now
         if delta < 0x80:
             data.append(delta)
+        elif delta < 0x4000:  # two bytes, as _delta writes them
+            data.append(0x80 | delta >> 7)
+            data.append(delta & 0x7F)
         else:
             _delta(delta, data)
         status = on_status if on else off_status

@@ -31,6 +31,7 @@ from model.arrange import (
     arrange,
     swing_for_tempo,
 )
+from model.arrange.feel import swing_table, swing_tick, swung
 from model.arrange.instruments import LINE_SPAN
 from model.arrange.lead import line_shift, place
 from model.arrange.midi import _note_message
@@ -293,6 +294,23 @@ def test_swing_ratio_moves_the_offbeat_eighths(piece: Piece) -> None:
     assert offbeat(offsets(0.7, "Piano")) == pytest.approx(336, abs=20)
     assert offbeat(offsets(0.5, "Lead")) == pytest.approx(240, abs=25)
     assert offbeat(offsets(0.7, "Lead")) == pytest.approx(336, abs=25)
+
+
+@pytest.mark.parametrize("ratio", [0.54, 0.62, 2 / 3, 0.68])
+def test_the_swing_table_moves_every_tick_as_swing_tick_does(ratio: float) -> None:
+    table = swing_table(ratio)
+    assert len(table) == BEAT and table is swing_table(ratio)
+    assert table == tuple(swing_tick(offset, ratio) for offset in range(BEAT))
+    rng = random.Random(3)
+    notes = [
+        (start, start + rng.randrange(1, 2 * BEAT), 60, 80) for start in rng.sample(range(64 * BEAT), 300)
+    ]
+    keep = frozenset({3, 17})
+    expected = []
+    for start, end, pitch, velocity in notes:
+        moved = [t if t // BEAT in keep else swing_tick(t, ratio) for t in (start, end)]
+        expected.append((moved[0], max(moved[0] + 1, moved[1]), pitch, velocity))
+    assert swung(notes, ratio, keep) == expected
 
 
 def test_default_swing_is_wider_when_slow_and_straighter_when_fast() -> None:
