@@ -137,7 +137,7 @@ def _played(midi: mido.MidiFile, max_seconds: float) -> tuple[list[tuple[float, 
 def test_the_timeline_is_what_mido_plays_to_the_last_bit(composer: Composer) -> None:
     piece = composer.compose(bars=4, tempo=173, seed=2)
     arranged = [arrange(piece, ArrangeOptions(style=style, count_in=True)).parsed for style in STYLES_IN[4]]
-    tempo_map = [  # a tempo change in the second track, a track ending early, a third ending last
+    tempo_map = [  # tempo changes in the second track; tracks ending at different ticks, a marker last
         [mido.Message("note_on", note=60, velocity=90, time=7), mido.Message("note_off", note=60, time=901)],
         [
             mido.MetaMessage("set_tempo", tempo=432_109, time=333),
