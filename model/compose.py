@@ -561,8 +561,8 @@ class Composer:
 
     def _draw(self, voice: _Voice, logits: FloatArray) -> None:
         """Draw (or restate) the next token for ``voice`` and play it."""
-        root = voice.plan.context[voice.chord_index].symbol.root  # _conditions moved it to now
-        pitches = self._pitches(voice, root)
+        chord = voice.plan.context[voice.chord_index].symbol  # _conditions moved it to now
+        pitches = self._pitches(voice, chord.root)
         allowed = self._allowed(voice, pitches)
         if not np.logical_or.reduce(allowed):  # never seen in tests; counted so that it would show
             voice.fallbacks += 1
@@ -587,7 +587,7 @@ class Composer:
             scaled = logits.take(candidates) - voice.pull.take(sounding, mode="clip")
             scaled += voice.prior.shift(candidates, sounding, voice.previous)
             if voice.notes and voice.plan.style.era is None:
-                scaled += self._leaps.shift(sounding, self._has_pitch.take(candidates), voice.notes)
+                scaled += self._leaps.shift(sounding, self._has_pitch.take(candidates), voice.notes, chord)
             scaled /= voice.divisor
             scaled -= np.maximum.reduce(scaled)
             cumulative = np.add.accumulate(np.exp(scaled, out=scaled), out=scaled)

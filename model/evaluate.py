@@ -4,7 +4,8 @@ Measures three sets with the same functions: the real held-out WJazzD solos (the
 :func:`model.wjazzd.split`, 4/4, cut into 16-bar chunks over chord-covered spans; 64-bar chunks for
 the long register row; whole solos for the ending rows), ``n`` pieces from the composer (16 and 64
 bars, seeds 0..n-1, or ``--first-seed S``: S..S+n-1, to see how much another set of pieces moves the
-figures; keys and progressions cycling), and deepjazz's six reference outputs. Prints a
+figures; in the 16-bar chunks' keys in turn, as :func:`chunk_keys` guesses them, and progressions
+cycling through the library), and deepjazz's six reference outputs. Prints a
 markdown table of per-piece figures (means over pieces) with the issue's goals, then MGEval overlap
 areas, a real-vs-generated classifier and the n-gram baseline's held-out NLL beside the LSTM's.
 Definitions: docs/MODEL.md ("Evaluation"), :mod:`model.melody_metrics`, :mod:`model.two_sample`.
@@ -319,12 +320,26 @@ def copy_index(train_solos: Sequence[Solo], corpus: Corpus | None) -> CopyIndex:
     return CopyIndex(shapes)
 
 
-def generated_column(composer: Composer, n: int, first_seed: int, progress: Progress) -> Column:
-    """``n`` pieces of 16 and of 64 bars from seed ``first_seed`` on, and the distinctness of ten
-    pieces with the same arguments and seeds ``first_seed``.. ."""
-    pieces = composed(composer, n, 16, progress, first_seed)
+def chunk_keys(chunks: Sequence[Sample]) -> list[str]:
+    """Each real chunk's key, guessed from its chords as its chart would be
+    (:func:`model.progressions.key_of`). The composed pieces are played in these keys in turn: MGEval's
+    pitch-class histograms are absolute, so both sides need the same key mix (the held-out chunks are
+    mostly in flat keys, a cycle through all twelve would count a line that keeps to its key's notes
+    as unlike them)."""
+    from model.progressions import key_of
+
+    return [key_of(chunk.chords, chunk.bars).name for chunk in chunks]
+
+
+def generated_column(
+    composer: Composer, n: int, first_seed: int, progress: Progress, keys: Sequence[str] | None = None
+) -> Column:
+    """``n`` pieces of 16 and of 64 bars from seed ``first_seed`` on, in ``keys`` in turn (None: the
+    twelve tonics, see :func:`composed`), and the distinctness of ten pieces with the same arguments
+    and seeds ``first_seed``.. ."""
+    pieces = composed(composer, n, 16, progress, first_seed, keys=keys)
     label = f"jazzbot ({n} pieces" + (f", seeds {first_seed}..)" if first_seed else ")")
-    generated = Column(label, pieces, composed(composer, n, 64, progress, first_seed), pieces)
+    generated = Column(label, pieces, composed(composer, n, 64, progress, first_seed, keys=keys), pieces)
     same_args = [
         composer.compose(16, 160, "C", "blues", 1.0, seed=first_seed + i).melody
         for i in range(DISTINCTNESS_SEEDS)
@@ -392,7 +407,8 @@ def evaluate(
         composer = None
         notes.append(f"No composer measured: {missing}.")
     if composer is not None:
-        columns.append(generated_column(composer, n, first_seed, progress))
+        columns.append(generated_column(composer, n, first_seed, progress, chunk_keys(chunks)))
+        notes.append("The composed pieces are in the real 16-bar chunks' keys, in turn.")
     outputs = deepjazz_outputs(sources.reference)
     deepjazz = Column(f"deepjazz ({len(outputs)} outputs)", outputs, [], outputs)
     deepjazz.distinct = distinctness([s.melody for s in outputs])

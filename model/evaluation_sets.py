@@ -17,7 +17,7 @@ from model.melody_metrics import fallback_share
 from model.metrics import split_mixed_track
 from model.midi import read_midi
 from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Chord, Note
-from model.theory import FLAT_NAMES
+from model.theory import FLAT_NAMES, Key, parse_key
 from model.wjazzd import Solo
 
 if TYPE_CHECKING:
@@ -108,20 +108,30 @@ def composed(
     seed_offset: int = 0,
     like: str | None = None,
     tempo: int = GENERATED_TEMPO,
+    keys: Sequence[str] | None = None,
 ) -> list[Sample]:
-    """``n`` pieces of ``bars`` bars: seeds ``seed_offset``.. in turn, keys cycling through all twelve
-    and progressions through the sorted library, temperature 1.0, at ``tempo``, in the style ``like``
-    (None: none)."""
+    """``n`` pieces of ``bars`` bars: seeds ``seed_offset``.. in turn, keys cycling through ``keys``
+    (None: the twelve tonics from C up, in each tune's mode) and progressions through the sorted
+    library, temperature 1.0, at ``tempo``, in the style ``like`` (None: none). A key in the other
+    mode than its tune's is played as its relative (Dm over a major tune: F), keeping its signature."""
     from model.progressions import library
 
-    slugs = sorted(library())
+    tunes = library()
+    slugs = sorted(tunes)
+    wanted = [parse_key(k) for k in keys] if keys is not None else None
+    if wanted == []:
+        raise InputError("no keys to compose in: give at least one (e.g. C or Dm), or None for all twelve.")
     samples = []
     for i in range(n):
+        slug = slugs[i % len(slugs)]
+        key: str | Key = FLAT_NAMES[i % 12]
+        if wanted is not None:
+            key = wanted[i % len(wanted)].in_mode(tunes[slug].key.minor)
         piece = composer.compose(
             bars,
             tempo,
-            FLAT_NAMES[i % 12],
-            slugs[i % len(slugs)],
+            key,
+            slug,
             1.0,
             seed=seed_offset + i,
             like=like,

@@ -462,6 +462,18 @@ def chart_of(chords: Sequence[Chord], bars: int) -> str:
     their own key (:func:`guess_key`), each chord on its nearest beat (see :func:`_bars_of`); a bar or
     beats with no chord hold the one before, and a first chord after the downbeat starts on it.
     :func:`parse_chart` reads it back to the same chords."""
+    cells = _chart_bars(chords, bars)
+    key = guess_key(cells)
+    return "| " + " | ".join(bar_text(bar, key) for bar in cells) + " |"
+
+
+def key_of(chords: Sequence[Chord], bars: int) -> Key:
+    """The key :func:`chart_of` writes ``bars`` 4/4 bars of ``chords`` in (:func:`guess_key`)."""
+    return guess_key(_chart_bars(chords, bars))
+
+
+def _chart_bars(chords: Sequence[Chord], bars: int) -> list[Bar]:
+    """:func:`chart_of`'s bars: each bar's chords on their nearest beats, gaps held (see there)."""
     cells: list[Bar] = []
     for cell in _bars_of(chords, bars):
         gap = BEATS_PER_BAR - sum(beats for _, beats in cell)
@@ -472,8 +484,7 @@ def chart_of(chords: Sequence[Chord], bars: int) -> str:
         if not cell:
             raise ProgressionError("a chart needs a chord in its first bar.")
         cells.append(cell)
-    key = guess_key(cells)
-    return "| " + " | ".join(bar_text(bar, key) for bar in cells) + " |"
+    return cells
 
 
 def to_json(progressions: Sequence[Progression]) -> str:

@@ -219,6 +219,13 @@ class Key:
     def transpose(self, semitones: int) -> Key:
         return Key((self.tonic + semitones) % 12, self.minor)
 
+    def in_mode(self, minor: bool) -> Key:
+        """The key with this one's signature in the given mode: its relative (Dm -> F, F -> Dm) when the
+        mode differs, itself otherwise."""
+        if minor == self.minor:
+            return self
+        return Key((self.tonic + (-3 if minor else 3)) % 12, minor)
+
 
 def parse_key(text: str) -> Key:
     """``"Bb"``, ``"F# major"``, ``"Cm"``, ``"c minor"``, ``"Eb-"`` -> :class:`Key`."""

@@ -382,7 +382,7 @@ def test_ending_holds_the_tonic_chord_over_the_bass_root_with_a_hit_a_roll_and_a
     assert len(roll) >= 8 and roll[-1] > roll[0] + 20  # ... a ride roll that swells ...
     cut = max(n.start for n in drums if n.pitch == CRASH)
     assert cut > end + 2 * BEAT  # ... and the cut-off, where the band lets go
-    held = [n for name in ("Lead", "Piano", "Bass") for n in parsed.notes[name] if n.end > end]
+    held = [n for name in ("Lead", "Piano", "Bass") for n in parsed.notes[name] if snapped(n.end) > end]
     assert held and all(abs(n.end - cut) <= BEAT // 2 for n in held)
     assert [m.text for m in parsed.midi.tracks[0] if m.type == "marker"][-1].startswith("C")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from model.evaluation_sets import Progress, composed, cut, read_track_notes, sol
 from model.melody_metrics import held_over_share
 from model.metrics import filled_bar_share, split_mixed_track
 from model.piece import TICKS_PER_BAR, TICKS_PER_QUARTER, Chord, Note
+from model.progressions import chart_of, library, parse_chart
 from model.style_evaluation import (
     STYLE_PAIRS,
     Closeness,
@@ -21,7 +23,7 @@ from model.style_evaluation import (
     playing,
     style_report,
 )
-from model.theory import parse_chord
+from model.theory import parse_chord, parse_key
 from model.two_sample import classifier_accuracy
 from model.wjazzd import load_solos, read_solo, solo_name, split
 
@@ -86,6 +88,26 @@ def test_composed_pieces_fill_every_bar_and_carry_the_fallback_share(composer: C
     assert all(filled_bar_share(p.melody, p.bars) == 1.0 for p in pieces)
     assert all(p.fallback == 0.0 for p in pieces)  # playable by construction: nothing falls back
     assert len({p.chords for p in pieces}) == 3  # progressions (and keys) cycle
+
+
+def test_the_evaluation_composes_in_the_real_chunks_keys(shared_data: Path, composer: Composer) -> None:
+    solos = [
+        read_solo(path, path.parent.parent / "beats" / f"{path.stem}_beattrack.csv")
+        for path in solo_files(shared_data)[:120:8]
+    ]
+    chunks = solo_chunks(solos, 16)
+    keys = evaluate.chunk_keys(chunks)
+    assert keys == [parse_chart(chart_of(c.chords, c.bars)).key.name for c in chunks]  # as its chart says
+    assert len(set(keys)) >= 3
+    pieces = composed(composer, len(chunks), 16, Progress(enabled=False), keys=keys)
+    tunes = library()
+    slugs = sorted(tunes)
+    played = []  # each piece's signature, as the tonic of its major key
+    for i, piece in enumerate(pieces):
+        tune = tunes[slugs[i % len(slugs)]]
+        shift = piece.chords[0].symbol.root - tune.bars[0][0][0].root
+        played.append((tune.key.in_mode(False).tonic + shift) % 12)
+    assert Counter(played) == Counter(parse_key(k).in_mode(False).tonic for k in keys)
 
 
 def test_two_halves_of_real_solo_chunks_are_indistinguishable_to_the_classifier(shared_data: Path) -> None:

@@ -1,86 +1,137 @@
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 
 import numpy as np
 import pytest
 
 from model.compose import Composer, ComposeRequest
-from model.evaluation_sets import Progress, composed
+from model.evaluation_sets import Progress, Sample, composed
 from model.leaps import (
+    CLASSES,
     LEAPS_FILE,
+    MAX_COUNT,
     MAX_INTERVAL,
     MAX_LOG_RATIO,
-    RECENT_NOTES,
+    MEMORY_NOTES,
+    STATES,
     Leaps,
+    chord_classes,
     counts,
     from_json,
     load_leaps,
     log_ratios,
+    states,
     to_json,
 )
-from model.melody_metrics import line_of
+from model.melody_metrics import line_of, windowed_pitch_class_entropy
+from model.metrics import mean_abs_interval
 from model.midi import piece_to_midi
-from model.piece import Note
+from model.piece import Chord, Note
+from model.theory import parse_chord
+
+C7 = parse_chord("C7")
+CHORD, SCALE, OTHER = (CLASSES.index(c) for c in ("chord", "scale", "other"))
 
 
-def test_counts_tell_leaps_onto_recent_pitch_classes_from_new_ones() -> None:
-    # C E G C' (a leap back onto C), C# (new), then two octaves down onto C (wider than an octave)
-    counted = counts([[60, 64, 67, 72, 73, 48]])
-    assert counted == Counter({(False, 4): 1, (False, 3): 1, (True, 5): 1, (False, 1): 1, (True, 13): 1})
+def _state(count: int, kind: int) -> int:
+    return count * len(CLASSES) + kind
 
 
-def test_recent_means_the_last_notes_only() -> None:
-    line = [60, *range(62, 62 + RECENT_NOTES), 60]  # C, then RECENT_NOTES new notes, then C again
-    last = (False, abs(60 - (62 + RECENT_NOTES - 1)))
-    assert counts([line])[last] == 1
-    assert counts([[60, *range(62, 61 + RECENT_NOTES), 60]])[(True, abs(60 - (61 + RECENT_NOTES - 1)))] == 1
+def _line(pitches: list[int]) -> tuple[list[Note], list[Chord]]:
+    notes = [Note(p, 120 * i, 120) for i, p in enumerate(pitches)]
+    return notes, [Chord(C7, 0, 120 * len(pitches), "C7")]
 
 
-def test_log_ratios_favour_what_the_model_plays_too_rarely() -> None:
-    real = Counter({(True, 5): 300, (False, 2): 700})
-    played = Counter({(True, 5): 100, (False, 2): 900})
-    table = log_ratios(real, played)
-    assert table[1, 5] > 0 > table[0, 2]
-    assert table[1, 0] == 0.0  # never played by the real solos: no correction
-    assert np.all(np.abs(log_ratios(real, real)) < 1e-12)
-    assert (
-        log_ratios(Counter({(True, 9): 1000, (False, 1): 1}), Counter({(False, 1): 10**6}))[1, 9]
-        == MAX_LOG_RATIO
+def test_chord_classes_tell_chord_tones_scale_tones_and_the_rest() -> None:
+    classes = chord_classes(C7)  # C E G Bb, then D F A of its mixolydian scale
+    assert [int(classes[pc]) for pc in (0, 4, 7, 10)] == [CHORD] * 4
+    assert [int(classes[pc]) for pc in (2, 5, 9)] == [SCALE] * 3
+    assert [int(classes[pc]) for pc in (1, 3, 6, 8, 11)] == [OTHER] * 5
+
+
+def test_counts_tell_how_often_the_target_sounded_its_class_and_the_interval() -> None:
+    # C E G C' (back onto C, heard once), Db (new, outside C7), then two octaves down onto C (heard twice)
+    counted = counts([_line([60, 64, 67, 72, 73, 48])])
+    assert counted == Counter(
+        {
+            (_state(0, CHORD), 4): 1,
+            (_state(0, CHORD), 3): 1,
+            (_state(1, CHORD), 5): 1,
+            (_state(0, OTHER), 1): 1,
+            (_state(2, CHORD), MAX_INTERVAL): 1,
+        }
     )
 
 
-def test_shift_looks_up_recent_and_interval_and_leaves_rests_alone() -> None:
-    table = np.arange(2 * (MAX_INTERVAL + 1), dtype=np.float64).reshape(2, MAX_INTERVAL + 1)
+def test_memory_counts_the_last_notes_only_and_stops_at_the_cap() -> None:
+    old = [62] + [60, 64] * (MEMORY_NOTES // 2)  # D, then MEMORY_NOTES notes without it
+    assert states(old, C7)[2] == _state(0, SCALE)
+    assert states([*old, 62], C7)[2] == _state(1, SCALE)
+    assert states([60] * (MAX_COUNT + 3), C7)[0] == _state(MAX_COUNT, CHORD)
+
+
+def test_log_ratios_favour_what_the_model_plays_too_rarely() -> None:
+    real = Counter({(_state(3, CHORD), 5): 300, (_state(0, SCALE), 2): 700})
+    played = Counter({(_state(3, CHORD), 5): 100, (_state(0, SCALE), 2): 900})
+    table = log_ratios(real, played)
+    assert table.shape == (STATES, MAX_INTERVAL + 1)
+    assert table[_state(3, CHORD), 5] > 0 > table[_state(0, SCALE), 2]
+    assert table[_state(1, CHORD), 0] == 0.0  # never played by the real solos: no correction
+    assert np.all(np.abs(log_ratios(real, real)) < 1e-12)
+    rare = log_ratios(Counter({(0, 9): 1000, (3, 1): 1}), Counter({(3, 1): 10**6}))
+    assert rare[0, 9] == MAX_LOG_RATIO
+
+
+def test_shift_looks_up_memory_class_and_interval_and_leaves_rests_alone() -> None:
+    table = np.arange(STATES * (MAX_INTERVAL + 1), dtype=np.float64).reshape(STATES, MAX_INTERVAL + 1)
     leaps = Leaps(table, "test")
-    notes = [Note(60, 0, 120), Note(64, 120, 120)]
-    pitches = np.array([67, 60, 256, 41], dtype=np.int64)
-    pitched = np.array([True, True, False, True])
-    shift = leaps.shift(pitches, pitched, notes)
-    assert list(shift) == [table[0, 3], table[1, 4], 0.0, table[0, MAX_INTERVAL]]
+    notes, _ = _line([60, 64, 60])
+    pitches = np.array([67, 60, 256, 37, 62], dtype=np.int64)
+    pitched = np.array([True, True, False, True, True])
+    shift = leaps.shift(pitches, pitched, notes, C7) / leaps.weight
+    expected = [
+        table[_state(0, CHORD), 7],
+        table[_state(2, CHORD), 0],
+        0.0,
+        table[_state(0, OTHER), MAX_INTERVAL],
+        table[_state(0, SCALE), 2],
+    ]
+    assert shift.tolist() == pytest.approx(expected)
 
 
-def test_the_committed_table_round_trips_and_rewards_leaps_along_the_figure() -> None:
+def test_the_committed_table_round_trips_and_rewards_returning_to_the_figure() -> None:
     leaps = load_leaps()
     assert from_json(to_json(leaps)).table.tolist() == leaps.table.tolist()
     assert to_json(leaps) == LEAPS_FILE.read_text()
-    assert leaps.table[1, 5] > 0 > leaps.table[0, 2]  # a fourth back onto the figure; a step onto a new note
+    # a fourth onto a chord tone the line keeps returning to; a whole step onto a new scale tone
+    assert leaps.table[_state(MAX_COUNT, CHORD), 5] > 0 > leaps.table[_state(0, SCALE), 2]
     with pytest.raises(ValueError, match=r"model\.leaps --build"):
-        from_json(to_json(leaps).replace(f'"recent_notes": {RECENT_NOTES}', '"recent_notes": 99'))
+        from_json(to_json(leaps).replace(f'"memory_notes": {MEMORY_NOTES}', '"memory_notes": 99'))
 
 
-def _shares(composer: Composer) -> Counter[tuple[bool, int]]:
-    pieces = composed(composer, 40, 16, Progress(False), seed_offset=1000)
-    counted = counts([[n.pitch or 0 for n in line_of(p.melody)] for p in pieces])
+def _measured(pieces: list[Sample]) -> tuple[Counter[int], float, float]:
+    """(share of intervals by the target's count in the line's memory, mean |interval|, mean H4)."""
+    counted = counts([(line_of(p.melody), p.chords) for p in pieces])
     total = sum(counted.values())
-    return Counter({k: v / total for k, v in counted.items()})
+    by_count: Counter[int] = Counter()
+    for (state, _), n in counted.items():
+        by_count[state // len(CLASSES)] += n
+    shares = Counter({k: v / total for k, v in by_count.items()})
+    interval = statistics.fmean(mean_abs_interval(p.melody) for p in pieces)
+    h4 = statistics.fmean(windowed_pitch_class_entropy(p.melody, p.bars, 4) for p in pieces)
+    return shares, interval, h4
 
 
-def test_unstyled_lines_leap_back_onto_the_figure_and_styled_ones_are_untouched(composer: Composer) -> None:
+def test_unstyled_lines_return_to_their_pitch_classes_and_leap_more(composer: Composer) -> None:
     plain = Composer.load(leaps=Leaps.none())
-    shaped, unshaped = _shares(composer), _shares(plain)
-    leaps_back = range(5, 10)  # fourths to sixths onto a pitch class of the last notes
-    assert sum(shaped[(True, b)] for b in leaps_back) > sum(unshaped[(True, b)] for b in leaps_back)
-    assert shaped[(False, 2)] < unshaped[(False, 2)]  # whole steps onto new notes
+    shaped = _measured(composed(composer, 40, 16, Progress(False), seed_offset=1000))
+    unshaped = _measured(composed(plain, 40, 16, Progress(False), seed_offset=1000))
+    (shaped_counts, shaped_interval, shaped_h4), (plain_counts, plain_interval, plain_h4) = shaped, unshaped
+    assert shaped_counts[0] < plain_counts[0]  # fewer new pitch classes over about four bars ...
+    assert shaped_counts[MAX_COUNT] > plain_counts[MAX_COUNT]  # ... more of the ones it dwells on
+    assert shaped_interval > plain_interval  # and in bigger intervals
+    assert shaped_h4 < plain_h4
     styled = ComposeRequest(8, seed=7, like="Parker")
     assert piece_to_midi(composer.compose_many([styled])[0]) == piece_to_midi(plain.compose_many([styled])[0])

@@ -44,10 +44,13 @@ def _spy(composer: Composer, seen: Seen, monkeypatch: pytest.MonkeyPatch) -> Non
         if chosen < 0 or composer._is_tie[chosen] or pitch is None:
             return chosen
         if first:
-            if voice.replay_literal:
+            own = allowed & composer._is_moving & (pitches % 12 == pitch % 12)
+            if voice.replay_literal and own.any():
                 seen.literal_firsts += 1
                 if int(pitches[chosen]) % 12 != pitch % 12:
                     seen.problems.append(f"literal first note {pitches[chosen]} for {pitch}")
+            elif composer._pc[chosen] != composer._pc[token_id]:  # refused its own class: over the new root
+                seen.problems.append(f"first note class {composer._pc[chosen]} for {composer._pc[token_id]}")
             return chosen
         seen.following += 1
         if int(pitches[chosen]) - previous != pitch - origin:
