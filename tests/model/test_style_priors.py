@@ -3,6 +3,7 @@ says over many seeds, and the same seed still gives the same bytes."""
 
 from __future__ import annotations
 
+import math
 import statistics
 from pathlib import Path
 
@@ -17,11 +18,14 @@ from model.style_priors import (
     MAX_INTERVAL,
     MAX_PACE,
     NOTE_CLASS,
+    PACE_GUESS,
+    PACE_STEP,
     Prior,
     Priors,
     build,
     load_priors,
     main,
+    next_pace,
     targets,
     to_json,
 )
@@ -84,6 +88,26 @@ def test_a_small_calibration_is_deterministic(solos: list[Solo]) -> None:
     assert set(parker.bands) == set(parker.pace) == {0, 1, 2, 3, 4}
     assert all(abs(v) <= 2 for band in parker.bands.values() for v in band.values())
     assert all(abs(v) <= MAX_PACE for v in parker.pace.values())
+
+
+def test_the_pace_steps_out_then_follows_the_measured_line() -> None:
+    """Like Coltrane at 170 bpm: 6.68 notes a bar at pace 0, 0.36 more in ``log`` per unit of pace
+    (measured, session 8), a target of 6.07. Two points a small step apart left the slope to the
+    noise and the pace at -0.11 (6.56 a bar); the trial step is now at least PACE_STEP."""
+    flat, slope, goal = math.log(6.68), 0.36, math.log(6.07)
+    trial = next_pace([(0.0, flat)], goal)
+    assert trial <= -PACE_STEP  # the gap alone asks for -0.12
+    on_line = [(0.0, flat), (trial, flat + slope * trial)]
+    estimate = next_pace(on_line, goal)
+    assert estimate == pytest.approx((goal - flat) / slope)
+    # a third point off the line: the step is from the point nearest the goal
+    third = (estimate, goal + 0.02)
+    assert next_pace([*on_line, third], goal) < estimate
+    # a measured slope below 0 (noise) is floored: a step from the nearer point, within MAX_PACE
+    assert next_pace([(0.0, flat), (0.4, flat - 0.01)], goal) == pytest.approx(
+        0.4 + (goal - flat + 0.01) / (PACE_GUESS / 4)
+    )
+    assert next_pace([(0.0, flat), (0.4, flat - 0.01)], math.log(2.0)) == -MAX_PACE
 
 
 def custom(density: dict[str, float], offset: float, pace: float = 0.0) -> Priors:
