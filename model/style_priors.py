@@ -22,7 +22,8 @@ breathe:
   (:func:`_pace_targets`: the corpus's notes per beat at the band times the style's leaning, its own
   at that band smoothed towards its leaning over all its tempi). Before it, "like Coltrane" played
   7.0 notes a bar at 160 bpm and "like Parker" 6.3, where the real Coltrane plays 5.3 and Parker 7.1.
-  Before the pace is calibrated the rhythm log-ratios get a second round (:func:`_refined`).
+  Before the pace is calibrated the rhythm and interval log-ratios get a second round
+  (:func:`_refined`).
 * **intervals**: the same calibrated log-ratio over interval sizes (``|pitch - previous|``, 0..12
   semitones, then one bucket for anything wider), ``INTERVAL_WEIGHT`` times, for pitched tokens.
 * **register**: the style's centre offset (its median pitch minus the corpus's) and breath (sd of
