@@ -22,7 +22,8 @@ breathe:
   (:func:`_pace_targets`: the corpus's notes per beat at the band times the style's leaning, its own
   at that band smoothed towards its leaning over all its tempi). Before it, "like Coltrane" played
   7.0 notes a bar at 160 bpm and "like Parker" 6.3, where the real Coltrane plays 5.3 and Parker 7.1.
-  Before the pace is calibrated the rhythm log-ratios get a second round (:func:`_refined`).
+  Before the pace is calibrated the rhythm and interval log-ratios get a second round
+  (:func:`_refined`).
 * **intervals**: the same calibrated log-ratio over interval sizes (``|pitch - previous|``, 0..12
   semitones, then one bucket for anything wider), ``INTERVAL_WEIGHT`` times, for pitched tokens.
 * **register**: the style's centre offset (its median pitch minus the corpus's) and breath (sd of
@@ -101,7 +102,12 @@ PACE_SMOOTHING = 400.0
 it held this many more beats there (one solo's worth); the leaning itself towards the corpus's."""
 PACE_GUESS = 0.8
 """The first guess at how much ``log(notes per bar)`` rises per unit of pace (measured 0.7-1.0 on
-Parker and Coltrane at 150-190 bpm, 2026-12-06)."""
+Parker at 150-190 bpm, 2026-12-06; 0.36 on Coltrane there in session 8)."""
+PACE_STEP = 0.4
+"""The trial pace is at least this far from 0, so that the slope it measures stands above the noise
+(+-0.1 notes a bar on the same pieces, about 0.015 in ``log``)."""
+PACE_ROUNDS = 3
+"""Measurements of notes per bar per style and band: at pace 0, at a trial pace, at the estimate."""
 MAX_PACE = 1.5
 """The pace stays within +- this (log-odds per halving of a token's length)."""
 PACE_UNIT = 12
@@ -384,55 +390,85 @@ def _play(composer: Composer, like: str, band: int, pieces: int) -> Played:
 def _paces(
     model_dir: Path, styles: dict[str, Prior], real: dict[str, Target], pieces: int, names: Sequence[str]
 ) -> dict[str, dict[int, float]]:
-    """Each style's pace per tempo band, so that its notes per bar there match the real solos':
-    notes per bar are measured at pace 0 (with the rhythm and interval priors), then at a first guess
-    (:data:`PACE_GUESS`), and the pace is where the line through both (in ``log`` notes per bar)
-    meets the target, within :data:`MAX_PACE`."""
+    """Each style's pace per tempo band, so that its notes per bar there match the real solos'.
+    :data:`PACE_ROUNDS` rounds: notes per bar are measured at pace 0 (with the rhythm and interval
+    priors), then at a trial pace at least :data:`PACE_STEP` away, then where the line through those
+    two meets the target, and the pace is moved once more from the measurement nearest the target
+    (:func:`next_pace`). Two measurements alone missed: the pace moves ``log`` notes per bar by 0.3-1.0
+    a unit depending on the style, and a small trial step left the slope to the noise (like Coltrane
+    6.56 notes a bar at 170 bpm against a target of 6.07, session 8)."""
     from model.compose import Composer
 
-    composer = Composer.load(model_dir, priors=Priors(styles, "shaped"))
     bands = range(len(BAND_TEMPI))
-    flat = {n: {b: _play(composer, n, b, pieces).notes_per_bar for b in bands} for n in names}
-    gaps = {n: {b: float(np.log(real[n].notes_per_bar[b] / flat[n][b])) for b in bands} for n in names}
-    guess = {
-        n: {b: float(np.clip(gaps[n][b] / PACE_GUESS, -MAX_PACE, MAX_PACE)) for b in bands} for n in names
-    }
-    trial = Composer.load(model_dir, priors=_with_paces(styles, guess, "trial"))
-    paces: dict[str, dict[int, float]] = {}
-    for n in names:
-        paces[n] = {}
-        for b in bands:
-            moved = float(np.log(_play(trial, n, b, pieces).notes_per_bar / flat[n][b]))
-            slope = moved / guess[n][b] if abs(guess[n][b]) > 1e-9 else 0.0
-            pace = gaps[n][b] / slope if slope > PACE_GUESS / 4 else guess[n][b]
-            paces[n][b] = round(float(np.clip(pace, -MAX_PACE, MAX_PACE)), 3)
-    return paces
+    goals = {n: {b: float(np.log(real[n].notes_per_bar[b])) for b in bands} for n in names}
+    measured: dict[str, dict[int, list[tuple[float, float]]]] = {n: {b: [] for b in bands} for n in names}
+    paces = {n: dict.fromkeys(bands, 0.0) for n in names}
+    for round_ in range(PACE_ROUNDS):
+        composer = Composer.load(model_dir, priors=_with_paces(styles, paces, f"pace round {round_}"))
+        for n in names:
+            for b in bands:
+                played = _play(composer, n, b, pieces).notes_per_bar
+                measured[n][b].append((paces[n][b], float(np.log(played))))
+        paces = {n: {b: next_pace(measured[n][b], goals[n][b]) for b in bands} for n in names}
+    return {n: {b: round(v, 3) for b, v in by_band.items()} for n, by_band in paces.items()}
+
+
+def next_pace(measured: Sequence[tuple[float, float]], goal: float) -> float:
+    """The pace to try next from ``measured`` ``(pace, log notes per bar)`` points and the ``goal``
+    (``log`` notes per bar). From one point: a step of :data:`PACE_GUESS` per unit of the gap, at
+    least :data:`PACE_STEP`. From more: a step from the point nearest the goal along the
+    least-squares slope through all of them (at least ``PACE_GUESS / 4``: the pace always makes
+    lines denser), within :data:`MAX_PACE`."""
+    pace, level = min(measured, key=lambda m: abs(m[1] - goal))
+    if len(measured) == 1:
+        step = (goal - level) / PACE_GUESS
+        return float(np.clip(pace + np.copysign(max(abs(step), PACE_STEP), step), -MAX_PACE, MAX_PACE))
+    xs, ys = np.array([m[0] for m in measured]), np.array([m[1] for m in measured])
+    spread = float(np.sum(np.square(xs - xs.mean())))
+    slope = float(np.sum((xs - xs.mean()) * (ys - ys.mean())) / spread) if spread > 1e-12 else PACE_GUESS
+    return float(np.clip(pace + (goal - level) / max(slope, PACE_GUESS / 4), -MAX_PACE, MAX_PACE))
 
 
 def _refined(
     model_dir: Path, styles: dict[str, Prior], real: dict[str, Target], pieces: int, names: Sequence[str]
 ) -> dict[str, Prior]:
-    """The rhythm log-ratios once more: what the pieces still miss with the first round's priors
-    (``log(p_real / p_played)`` again) is added to them, so at :data:`DENSITY_WEIGHT` the token
-    shares come closer to the style's (a single round left "like Parker" a quarter short of his
-    eighth notes and long on sixteenths)."""
+    """The rhythm and interval log-ratios once more: what the pieces still miss with the first
+    round's priors (``log(p_real / p_played)`` again) is added to them, so at :data:`DENSITY_WEIGHT`
+    the token shares come closer to the style's (a single round left "like Parker" a quarter short of
+    his eighth notes and long on sixteenths), and the interval shares too (the first round measured
+    them without the rhythm prior)."""
     from model.compose import Composer
 
     composer = Composer.load(model_dir, priors=Priors(styles, "first round"))
     refined = dict(styles)
     for n in names:
         bands = {}
+        intervals: Counter[int] = Counter()
         for b in range(len(BAND_TEMPI)):
-            more = _log_ratio(real[n].classes[b], _play(composer, n, b, pieces).classes)
-            before = styles[n].bands.get(b, {})
-            summed = {
-                k: float(np.clip(before.get(k, 0.0) + more.get(k, 0.0), -MAX_LOG_RATIO, MAX_LOG_RATIO))
-                for k in sorted(set(before) | set(more), key=str)
-            }
+            played = _play(composer, n, b, pieces)
+            intervals.update(played.intervals)
+            summed = _summed(styles[n].bands.get(b, {}), _log_ratio(real[n].classes[b], played.classes))
             bands[b] = {k: v for k, v in summed.items() if abs(v) >= MIN_LOG_RATIO}
         p = styles[n]
-        refined[n] = Prior(bands, p.intervals, p.offset, p.breath, p.notes, p.pace, p.notes_per_bar)
+        by_interval = _summed(dict(enumerate(p.intervals)), _log_ratio(real[n].intervals, intervals))
+        refined[n] = Prior(
+            bands,
+            tuple(by_interval.get(i, 0.0) for i in range(MAX_INTERVAL + 1)),
+            p.offset,
+            p.breath,
+            p.notes,
+            p.pace,
+            p.notes_per_bar,
+        )
     return refined
+
+
+def _summed(before: Mapping[Any, float], more: Mapping[Any, float]) -> dict[Any, float]:
+    """Two rounds' log-ratios added, within :data:`MAX_LOG_RATIO`."""
+    return {
+        k: float(np.clip(before.get(k, 0.0) + more.get(k, 0.0), -MAX_LOG_RATIO, MAX_LOG_RATIO))
+        for k in sorted(set(before) | set(more), key=str)
+    }
 
 
 def _with_paces(styles: dict[str, Prior], paces: dict[str, dict[int, float]], source: str) -> Priors:
