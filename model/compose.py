@@ -56,6 +56,7 @@ from model.piece import BEATS_PER_BAR, METERS, TICKS_PER_QUARTER, Chord, Note, P
 from model.progressions import Progression, chords_for, in_meter, library
 from model.style_priors import Priors, StylePrior, load_priors, token_class
 from model.theory import Key, parse_key
+from model.ties import Ties, load_ties
 from model.tokens import (
     DIRECTIONS,
     FIRST,
@@ -289,6 +290,7 @@ class Composer:
         name: str,
         priors: Priors | None = None,
         leaps: Leaps | None = None,
+        ties: Ties | None = None,
     ) -> None:
         if len(vocab) != network.vocab_size:
             raise ValueError(f"vocabulary of {len(vocab)} tokens does not fit the network")
@@ -315,6 +317,8 @@ class Composer:
         self._phrase_tokens = TokenTable.of(self._grid, self._is_rest, self._has_pitch)
         self._priors = load_priors() if priors is None else priors  # model.style_priors
         self._leaps = load_leaps() if leaps is None else leaps  # model.leaps: unstyled lines only
+        # model.ties: unstyled lines only, at a bar line (the only place a tie may be drawn)
+        self._tie_shift = np.where(self._is_tie, (load_ties() if ties is None else ties).bias, 0.0)
         self._classes = tuple(token_class(t) for t in self._vocab)
         # Per token, as Python values: what the sampling loop looks up one token at a time
         self._kinds = tuple(str(k) for k in kinds)
@@ -369,11 +373,16 @@ class Composer:
 
     @classmethod
     def load(
-        cls, model_dir: Path = DEFAULT_MODEL_DIR, priors: Priors | None = None, leaps: Leaps | None = None
+        cls,
+        model_dir: Path = DEFAULT_MODEL_DIR,
+        priors: Priors | None = None,
+        leaps: Leaps | None = None,
+        ties: Ties | None = None,
     ) -> Composer:
         """Read ``weights.npz``, ``vocab.json`` and ``meta.json`` written by ``python -m model.train``;
         ``priors``: the style priors to sample with (default: :func:`model.style_priors.load_priors`);
-        ``leaps``: the unstyled lines' leap prior (default: :func:`model.leaps.load_leaps`)."""
+        ``leaps``: the unstyled lines' leap prior (default: :func:`model.leaps.load_leaps`);
+        ``ties``: the unstyled lines' tie term (default: :func:`model.ties.load_ties`)."""
         weights = model_dir / "weights.npz"
         if not weights.is_file():
             raise FileNotFoundError(
@@ -383,7 +392,7 @@ class Composer:
         vocab = json.loads((model_dir / "vocab.json").read_text())
         meta = json.loads((model_dir / "meta.json").read_text())
         digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:8]
-        return cls(network, vocab, meta, f"soloist-2x{network.units} {digest}", priors, leaps)
+        return cls(network, vocab, meta, f"soloist-2x{network.units} {digest}", priors, leaps, ties)
 
     @property
     def name(self) -> str:
@@ -588,6 +597,8 @@ class Composer:
             scaled += voice.prior.shift(candidates, sounding, voice.previous)
             if voice.notes and voice.plan.style.era is None:
                 scaled += self._leaps.shift(sounding, self._has_pitch.take(candidates), voice.notes, chord)
+                if voice.time % voice.bar_grid == 0:
+                    scaled += self._tie_shift.take(candidates)
             scaled /= voice.divisor
             scaled -= np.maximum.reduce(scaled)
             cumulative = np.add.accumulate(np.exp(scaled, out=scaled), out=scaled)
