@@ -17,8 +17,8 @@ sounding at its onset (chord tone, other tone of the chord's scale, other).
 
 Styled lines keep their own interval prior (:mod:`model.style_priors`) and do not get this one.
 ``python -m model.leaps --build`` writes ``model/data/leaps.json`` (composing with the tie term of
-:mod:`model.ties` in place; the same bytes from the same data
-and model; rebuild after retraining); ``python -m model.leaps`` prints it.
+:mod:`model.ties` in place; the same bytes from the same data and model; rebuild after retraining);
+``python -m model.leaps`` prints it.
 """
 
 from __future__ import annotations
