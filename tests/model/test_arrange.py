@@ -700,14 +700,14 @@ def test_a_line_no_octave_holds_breaks_once_where_the_leap_is_smallest() -> None
 
 
 def test_a_tag_keeps_its_octaves_when_the_line_is_placed_phrase_by_phrase(piece: Piece) -> None:
-    """A line wider than the leads (every other phrase two octaves up; the piano holds it) with a tag:
+    """A line wider than the leads (every other phrase three octaves up; the piano holds it) with a tag:
     the repeated bars sound the pitches they sounded the first time, inside the lead's range."""
     notes = sorted((n for n in piece.melody if n.pitch is not None), key=lambda n: n.start)
     phrase, wide, previous_end = 0, [], 0
     for note in notes:
         phrase += note.start - previous_end >= BEAT
         previous_end = note.end
-        wide.append(dataclasses.replace(note, pitch=(note.pitch or 0) + 24 * (phrase % 2)))
+        wide.append(dataclasses.replace(note, pitch=(note.pitch or 0) + 36 * (phrase % 2)))
     stretched = dataclasses.replace(piece, melody=tuple(wide))
     end = piece.bars * BAR
     for name, lead in LEADS.items():
