@@ -16,8 +16,9 @@ last :data:`MEMORY_NOTES` notes, 0 to :data:`MAX_COUNT` or more) and its *class*
 sounding at its onset (chord tone, other tone of the chord's scale, other).
 
 Styled lines keep their own interval prior (:mod:`model.style_priors`) and do not get this one.
-``python -m model.leaps --build`` writes ``model/data/leaps.json`` (composing with the tie term of
-:mod:`model.ties` in place; the same bytes from the same data and model; rebuild after retraining);
+``python -m model.leaps --build`` writes ``model/data/leaps.json`` (the same bytes from the same data
+and model; rebuild after retraining, then :mod:`model.ties`, which is calibrated on top of this prior).
+The calibration composes without the tie term, so this table does not depend on ``ties.json``;
 ``python -m model.leaps`` prints it.
 """
 
@@ -177,6 +178,7 @@ def build() -> Leaps:
     from model.evaluation_sets import Progress, composed, solo_chunks
     from model.melody_metrics import line_of
     from model.phrasing import training_solos
+    from model.ties import Ties
 
     def lines(samples: Sequence[Sample]) -> list[tuple[Sequence[Note], Sequence[Chord]]]:
         return [(line_of(s.melody), s.chords) for s in samples]
@@ -185,7 +187,7 @@ def build() -> Leaps:
     table = np.zeros((STATES, MAX_INTERVAL + 1))
     for _ in range(CALIBRATION_ROUNDS):
         # the rounds compose with the log-ratio itself (weight 1); LEAP_WEIGHT applies when sampling
-        composer = Composer.load(leaps=Leaps(table, "calibration", 1.0))
+        composer = Composer.load(leaps=Leaps(table, "calibration", 1.0), ties=Ties.none())
         pieces = composed(composer, CALIBRATION_PIECES, CHUNK_BARS, Progress(), seed_offset=CALIBRATION_SEED)
         table = table + log_ratios(real, counts(lines(pieces)))
         table[:, MAX_INTERVAL] = np.minimum(table[:, MAX_INTERVAL], MAX_WIDE)
