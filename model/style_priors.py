@@ -46,7 +46,7 @@ import json
 import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
@@ -440,27 +440,24 @@ def _refined(
     from model.compose import Composer
 
     composer = Composer.load(model_dir, priors=Priors(styles, "first round"))
-    refined = dict(styles)
-    for n in names:
-        bands = {}
-        intervals: Counter[int] = Counter()
-        for b in range(len(BAND_TEMPI)):
-            played = _play(composer, n, b, pieces)
-            intervals.update(played.intervals)
-            summed = _summed(styles[n].bands.get(b, {}), _log_ratio(real[n].classes[b], played.classes))
-            bands[b] = {k: v for k, v in summed.items() if abs(v) >= MIN_LOG_RATIO}
-        p = styles[n]
-        by_interval = _summed(dict(enumerate(p.intervals)), _log_ratio(real[n].intervals, intervals))
-        refined[n] = Prior(
-            bands,
-            tuple(by_interval.get(i, 0.0) for i in range(MAX_INTERVAL + 1)),
-            p.offset,
-            p.breath,
-            p.notes,
-            p.pace,
-            p.notes_per_bar,
-        )
-    return refined
+    return {**styles, **{n: _round(composer, n, styles[n], real[n], pieces) for n in names}}
+
+
+def _round(composer: Composer, name: str, prior: Prior, real: Target, pieces: int) -> Prior:
+    """``prior`` with what ``pieces`` pieces per band like ``name``, composed by ``composer``, still
+    miss of ``real`` added to its rhythm and interval log-ratios (:func:`_summed`; from a neutral
+    prior that is the log-ratio itself)."""
+    bands = {}
+    intervals: Counter[int] = Counter()
+    for band in range(len(BAND_TEMPI)):
+        played = _play(composer, name, band, pieces)
+        intervals.update(played.intervals)
+        summed = _summed(prior.bands.get(band, {}), _log_ratio(real.classes[band], played.classes))
+        bands[band] = {k: v for k, v in summed.items() if abs(v) >= MIN_LOG_RATIO}
+    by_interval = _summed(dict(enumerate(prior.intervals)), _log_ratio(real.intervals, intervals))
+    return replace(
+        prior, bands=bands, intervals=tuple(by_interval.get(i, 0.0) for i in range(MAX_INTERVAL + 1))
+    )
 
 
 def _summed(before: Mapping[Any, float], more: Mapping[Any, float]) -> dict[Any, float]:
@@ -501,25 +498,7 @@ def build(
     if only is not None:
         names = [n for n in names if n in only]
     styles = {ALL: neutral.styles[ALL]}
-    for name in names:
-        bands: dict[int, dict[str, float]] = {}
-        intervals: Counter[int] = Counter()
-        for band in range(len(BAND_TEMPI)):
-            played = _play(composer, name, band, pieces)
-            intervals.update(played.intervals)
-            ratio = _log_ratio(real[name].classes[band], played.classes)
-            bands[band] = {k: v for k, v in ratio.items() if abs(v) >= MIN_LOG_RATIO}
-        by_interval = _log_ratio(real[name].intervals, intervals)
-        target = real[name]
-        styles[name] = Prior(
-            bands,
-            tuple(by_interval.get(i, 0.0) for i in range(MAX_INTERVAL + 1)),
-            target.offset,
-            target.breath,
-            target.notes,
-            {},
-            target.notes_per_bar,
-        )
+    styles |= {n: _round(composer, n, neutral.styles[n], real[n], pieces) for n in names}
     styles = _refined(model_dir, styles, real, pieces, names)
     paces = _paces(model_dir, styles, real, PACE_PIECES_FACTOR * pieces, names)
     return _with_paces(

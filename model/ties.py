@@ -27,15 +27,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from model.melody_metrics import HELD_OVER_MIN, line_of
 from model.paths import DATA_DIR
 from model.piece import TICKS_PER_BAR, Note
 from model.tokens import GRID, LEGATO_GAP
-
-if TYPE_CHECKING:
-    from model.evaluation_sets import Sample
 
 TIES_FILE = DATA_DIR / "ties.json"
 CALIBRATION_PIECES = 1000
@@ -113,16 +109,13 @@ def build() -> Ties:
     from model.evaluation_sets import Progress, composed, solo_chunks
     from model.phrasing import training_solos
 
-    def lines(samples: Sequence[Sample]) -> list[Sequence[Note]]:
-        return [s.melody for s in samples]
-
-    real = bar_lines(lines(solo_chunks(training_solos(), CHUNK_BARS)))
+    real = bar_lines([s.melody for s in solo_chunks(training_solos(), CHUNK_BARS)])
     print(f"training chunks: {real.held} of {real.reaching} notes reaching a bar line held past it")
     bias = 0.0
     for round_ in range(CALIBRATION_ROUNDS):
         composer = Composer.load(ties=Ties(bias, "calibration"))
         pieces = composed(composer, CALIBRATION_PIECES, CHUNK_BARS, Progress(), seed_offset=CALIBRATION_SEED)
-        played = bar_lines(lines(pieces))
+        played = bar_lines([s.melody for s in pieces])
         print(f"round {round_} (term {bias:+.3f}): {played.held} of {played.reaching} held")
         bias += real.log_odds - played.log_odds
     source = f"training solos' {CHUNK_BARS}-bar chunks against {CALIBRATION_PIECES} pieces of {composer.name}"
