@@ -104,6 +104,91 @@ SOLOISTS: dict[str, tuple[str, str]] = {
 UNKNOWN_ERA = "postbop"
 """The era of a performer missing from the table (a file added later): the latest, widest style."""
 
+# performer id -> the instrument of his or her solos in the database, named as the bot's lead
+# instruments are (model.arrange.LEADS), so "like Miles Davis" is heard on a trumpet. Cornet and
+# flugelhorn play as the trumpet; the baritone saxophone, which no lead covers, is left out (such a
+# request keeps the default lead). Where a player doubles, the instrument of most of his solos here,
+# told by their range: Liebman's are soprano but for two, Stitt's (the 1949-50 Prestige sessions) tenor,
+# Coltrane's tenor but for "My Favorite Things".
+INSTRUMENTS: dict[str, str] = {
+    "LouisArmstrong": "trumpet",
+    "BixBeiderbecke": "trumpet",
+    "JohnnyDodds": "clarinet",
+    "SidneyBechet": "soprano sax",
+    "KidOry": "trombone",
+    "ColemanHawkins": "tenor sax",
+    "LesterYoung": "tenor sax",
+    "BennyGoodman": "clarinet",
+    "BennyCarter": "alto sax",
+    "RoyEldridge": "trumpet",
+    "DonByas": "tenor sax",
+    "LionelHampton": "vibraphone",
+    "BenWebster": "tenor sax",
+    "BuckClayton": "trumpet",
+    "ChuBerry": "tenor sax",
+    "DickieWells": "trombone",
+    "HarryEdison": "trumpet",
+    "JohnnyHodges": "alto sax",
+    "RexStewart": "trumpet",
+    "CharlieShavers": "trumpet",
+    "HenryAllen": "trumpet",
+    "JCHigginbotham": "trombone",
+    "CharlieParker": "alto sax",
+    "DizzyGillespie": "trumpet",
+    "FatsNavarro": "trumpet",
+    "SonnyStitt": "tenor sax",
+    "JJJohnson": "trombone",
+    "KaiWinding": "trombone",
+    "MiltJackson": "vibraphone",
+    "PhilWoods": "alto sax",
+    "ChetBaker": "trumpet",
+    "LeeKonitz": "alto sax",
+    "PaulDesmond": "alto sax",
+    "StanGetz": "tenor sax",
+    "WarneMarsh": "tenor sax",
+    "ArtPepper": "alto sax",
+    "ZootSims": "tenor sax",
+    "SonnyRollins": "tenor sax",
+    "CliffordBrown": "trumpet",
+    "LeeMorgan": "trumpet",
+    "CannonballAdderley": "alto sax",
+    "NatAdderley": "trumpet",
+    "HankMobley": "tenor sax",
+    "KennyDorham": "trumpet",
+    "CurtisFuller": "trombone",
+    "DexterGordon": "tenor sax",
+    "RedGarland": "piano",
+    "MilesDavis": "trumpet",
+    "PatMartino": "jazz guitar",
+    "JohnColtrane": "tenor sax",
+    "WayneShorter": "tenor sax",
+    "HerbieHancock": "piano",
+    "FreddieHubbard": "trumpet",
+    "JoeHenderson": "tenor sax",
+    "GeorgeColeman": "tenor sax",
+    "WoodyShaw": "trumpet",
+    "EricDolphy": "alto sax",
+    "DonEllis": "trumpet",
+    "KennyWheeler": "trumpet",
+    "DavidLiebman": "soprano sax",
+    "MichaelBrecker": "tenor sax",
+    "BobBerg": "tenor sax",
+    "ChrisPotter": "tenor sax",
+    "JoeLovano": "tenor sax",
+    "BranfordMarsalis": "tenor sax",
+    "WyntonMarsalis": "trumpet",
+    "KennyGarrett": "alto sax",
+    "JoshuaRedman": "tenor sax",
+    "SteveTurre": "trombone",
+    "VonFreeman": "tenor sax",
+    "SteveLacy": "soprano sax",
+    "OrnetteColeman": "alto sax",
+    "DavidMurray": "tenor sax",
+    "SteveColeman": "alto sax",
+    "JohnAbercrombie": "jazz guitar",
+    "PatMetheny": "jazz guitar",
+}
+
 
 def split_camel_case(text: str) -> str:
     """``"BluesForBlanche"`` -> ``"Blues For Blanche"``, ``"ANightInTunisia"`` -> ``"A Night In
@@ -124,3 +209,12 @@ def performer_name(performer_id: str) -> str:
 def performer_era(performer_id: str) -> str:
     known = SOLOISTS.get(performer_id)
     return known[1] if known else UNKNOWN_ERA
+
+
+def instrument_of(name: str) -> str | None:
+    """The lead instrument of the soloist with display name ``name`` ("Miles Davis" -> "trumpet"), or
+    None for an era, an unknown name or a player no lead instrument covers."""
+    for performer, (display, _era) in SOLOISTS.items():
+        if display == name:
+            return INSTRUMENTS.get(performer)
+    return None

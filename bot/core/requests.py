@@ -51,7 +51,7 @@ from model.meter import parse_meter
 from model.piece import Note
 from model.primer import parse_primer, primer_bars, primer_text
 from model.progressions import chorus_bars, library, parse_chart
-from model.soloists import SOLOISTS
+from model.soloists import SOLOISTS, instrument_of
 from model.theory import parse_key
 from model.tunes import pick_tune, resolve, tunes
 from model.tunes.match import normalise as normal_title
@@ -156,6 +156,12 @@ _INSTRUMENT_ALIASES = {
     "tenor saxophone": "tenor sax",
     "alto": "alto sax",
     "alto saxophone": "alto sax",
+    "soprano": "soprano sax",
+    "soprano saxophone": "soprano sax",
+    "bone": "trombone",
+    "trombones": "trombone",
+    "cornet": "trumpet",
+    "flugelhorn": "trumpet",
     "guitar": "jazz guitar",
     "electric guitar": "jazz guitar",
     "vibes": "vibraphone",
@@ -532,6 +538,10 @@ def build_request(
     }
     values = dict(parsed.values)
     values.update({name: value for name, value in typed.items() if value is not None})
+    if "instrument" not in values and isinstance(values.get("like"), str):
+        soloists_own = _soloist_instrument(str(values["like"]))
+        if soloists_own is not None:
+            values["instrument"] = soloists_own
     limit = max(MIN_BARS, min(max_bars, MAX_BARS))
     try:
         requested_bars = values.get("bars", JazzRequest.bars)
@@ -749,6 +759,13 @@ def _like_names() -> dict[str, str]:
     found.update({_normal(phrase): label for phrase, label in eras.items()})
     found["swing era"] = "swing"
     return found
+
+
+def _soloist_instrument(like: str) -> str | None:
+    """The instrument a soloist asked for by ``like`` played ("like Miles Davis" is heard on a trumpet
+    unless another lead is asked for); None for an era or a name the table does not know."""
+    name = _like_names().get(_normal(like))
+    return None if name is None else instrument_of(name)
 
 
 @cache

@@ -300,7 +300,7 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
         progression="A tune's changes, or your own chart like | Dm7 | G7 | Cmaj7 |",
         temperature="How adventurous the melody is: 0.5 tame, 1.0 default, 2 wild",
         seed="The seed shown under a clip: same seed and options, same clip",
-        instrument="Lead instrument (default tenor sax)",
+        instrument="Lead instrument (default: the soloist's own with like, else tenor sax)",
         like="Play like a soloist or an era: Charlie Parker, Chet Baker, bebop, hard bop",
         continue_=f"Start with your notes, e.g. {EXAMPLE} (C4 is middle C, :2 = 2 beats, r = rest)",
         continue_midi="Start with a MIDI file's melody (its first single-note part, up to 8 bars)",

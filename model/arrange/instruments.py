@@ -42,7 +42,9 @@ LINE_SPAN = 29  # model.compose's default range, 55..84, is this wide (a test ch
 LEADS: dict[str, Instrument] = {
     "tenor sax": Instrument(66, 44, 75, 66),  # Ab2..Eb5 (written Bb3..F6)
     "alto sax": Instrument(65, 49, 80, 71),  # Db3..Ab5 (written Bb3..F6)
+    "soprano sax": Instrument(64, 56, 87, 74),  # Ab3..Eb6 (written Bb3..F6)
     "trumpet": Instrument(56, 52, 82, 71),  # E3..Bb5 (written F#3..C6)
+    "trombone": Instrument(57, 40, 77, 63),  # E2..F5
     "clarinet": Instrument(71, 50, 89, 72),  # D3..F6 (written E3..G6)
     "flute": Instrument(73, 60, 93, 79),  # C4..A6
     "jazz guitar": Instrument(26, 40, 84, 69),  # E2..C6 (20th fret of the top string)

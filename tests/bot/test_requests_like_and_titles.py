@@ -73,6 +73,21 @@ def test_like_is_stored_and_old_rows_without_it_still_load() -> None:
         JazzRequest(like=" ")
 
 
+def test_a_soloist_is_heard_on_his_own_instrument_unless_another_is_asked_for() -> None:
+    assert build_request("16 bars like Miles Davis").instrument == "trumpet"
+    assert build_request("like Bird").instrument == "alto sax"
+    assert build_request("like Liebman").instrument == "soprano sax"
+    assert build_request("like J.C. Higginbotham").instrument == "trombone"
+    assert build_request("16 bars", like="Chet Baker").instrument == "trumpet"  # the typed option
+    assert build_request("like Coltrane on piano").instrument == "piano"  # another lead, named
+    assert build_request("like Parker", instrument="flute").instrument == "flute"
+    assert build_request("like Parker on soprano").instrument == "soprano sax"
+    for text in ("a bebop blues", "like Gerry Mulligan", "like Zappa", "16 bars"):  # era, baritone, unknown
+        assert build_request(text).instrument == "tenor sax"
+    stored = build_request("like Miles Davis", seed=4)
+    assert JazzRequest.from_dict(json.loads(json.dumps(stored.to_dict()))) == stored
+
+
 TITLE_PHRASINGS: list[tuple[str, dict[str, object]]] = [
     ("32 bars of solar in C", {"bars": 32, "key": "C", "progression": "solar"}),
     ("play solar", {"progression": "solar"}),

@@ -497,7 +497,8 @@ def test_names_are_matched_loosely_and_defaults_cover_every_style() -> None:
     options = ArrangeOptions(style=" Bossa ", lead="Jazz Guitar")
     assert (options.style, options.lead) == ("bossa", "jazz guitar")
     assert set(DEFAULT_TEMPI) == set(STYLES)
-    general_midi = {"tenor sax": 66, "alto sax": 65, "trumpet": 56, "clarinet": 71, "flute": 73}
+    general_midi = {"tenor sax": 66, "alto sax": 65, "soprano sax": 64, "trumpet": 56, "trombone": 57}
+    general_midi |= {"clarinet": 71, "flute": 73}
     general_midi |= {"jazz guitar": 26, "vibraphone": 11, "piano": 0}
     assert general_midi == LEAD_INSTRUMENTS
 
