@@ -763,9 +763,20 @@ def _like_names() -> dict[str, str]:
 
 def _soloist_instrument(like: str) -> str | None:
     """The instrument a soloist asked for by ``like`` played ("like Miles Davis" is heard on a trumpet
-    unless another lead is asked for); None for an era or a name the table does not know."""
-    name = _like_names().get(_normal(like))
+    unless another lead is asked for); None for an era or a name the table does not know. A name the
+    text table lacks ("Dizzy", "JJ Johnson") is matched by its words, as the composer matches it."""
+    names = _like_names()
+    name = names.get(_normal(like))
+    if name is None:
+        words = _name_words(like)
+        matches = {known for known in names.values() if words <= _name_words(known)}
+        name = matches.pop() if len(matches) == 1 else None
     return None if name is None else instrument_of(name)
+
+
+def _name_words(name: str) -> set[str]:
+    """A name's words with its initials run together: "J.J. Johnson" and "JJ Johnson" -> jj, johnson."""
+    return set(re.sub(r"(?<=\b\w) (?=\w\b)", "", _normal(name)).split())
 
 
 @cache

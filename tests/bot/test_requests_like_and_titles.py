@@ -78,6 +78,8 @@ def test_a_soloist_is_heard_on_his_own_instrument_unless_another_is_asked_for() 
     assert build_request("like Bird").instrument == "alto sax"
     assert build_request("like Liebman").instrument == "soprano sax"
     assert build_request("like J.C. Higginbotham").instrument == "trombone"
+    assert build_request("like JJ Johnson").instrument == "trombone"  # matched by its words
+    assert build_request("like Dizzy").instrument == "trumpet"
     assert build_request("16 bars", like="Chet Baker").instrument == "trumpet"  # the typed option
     assert build_request("like Coltrane on piano").instrument == "piano"  # another lead, named
     assert build_request("like Parker", instrument="flute").instrument == "flute"
