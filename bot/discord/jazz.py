@@ -37,7 +37,7 @@ from bot.core.requests import (
 from bot.core.text import fit, literal
 from bot.discord.buttons import ClipAction, clip_view
 from bot.discord.errors import NO_MENTIONS, describe_failure, refusals, send_private
-from bot.services.catalog import like_caption, like_suggestions, meter_caption
+from bot.services.catalog import like_caption, like_label, like_suggestions, meter_caption
 from bot.services.jazz import Remake, Requester
 from bot.services.jobs import Progress, ProgressCallback, ShuttingDown
 from bot.services.settings import MAX_BARS_LIMIT
@@ -288,7 +288,8 @@ def jazz_command(services: Services) -> app_commands.Command[Any, ..., None]:
 
     async def like_choices(_interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         """Eras and the soloists the loaded model knows, matching what was typed."""
-        return _choices(like_suggestions(services.composer.soloists, current, MAX_CHOICES))
+        names = like_suggestions(services.composer.soloists, current, MAX_CHOICES)
+        return [app_commands.Choice(name=like_label(name), value=name) for name in names]
 
     @app_commands.command(name="jazz", description="Compose a jazz clip played by a small band.")
     @app_commands.describe(

@@ -10,6 +10,7 @@ from model.arrange import LEAD_INSTRUMENTS, STYLES
 from model.compose import ERA_LABELS
 from model.conditioning import ERAS
 from model.progressions import library
+from model.soloists import instrument_of
 
 TUNES_NAMED = 6
 ERA_CHOICES = tuple(ERA_LABELS.get(era, era) for era in ERAS)  # "hard bop", not "hardbop"
@@ -40,6 +41,13 @@ def like_suggestions(soloists: Sequence[str], typed: str, limit: int = 25) -> li
     starting = [n for n in names if any(word.startswith(wanted) for word in [n.lower(), *n.lower().split()])]
     containing = [n for n in names if wanted in n.lower() and n not in starting]
     return (starting + containing)[:limit]
+
+
+def like_label(name: str) -> str:
+    """How an autocomplete suggestion reads: a soloist with the instrument he is heard on ("Miles Davis
+    · trumpet"), an era as it is."""
+    instrument = instrument_of(name)
+    return name if instrument is None else f"{name} · {instrument}"
 
 
 def meter_caption(beats_per_bar: int) -> str:

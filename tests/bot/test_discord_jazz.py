@@ -168,7 +168,9 @@ async def test_like_option_autocompletes_and_the_caption_names_the_soloist(scene
     result = await alice.slash(channel, "jazz", bars=QUICK_BARS, like="Parker", seed=3)
     bebop = await alice.slash(channel, "jazz", request=f"{QUICK_BARS} bars bebop")
 
-    assert [choice["value"] for choice in parker] == ["Charlie Parker"]
+    assert [(choice["name"], choice["value"]) for choice in parker] == [
+        ("Charlie Parker · alto sax", "Charlie Parker")
+    ]
     assert 0 < len(everyone) <= 25 and {"bebop", "hard bop", "Chet Baker"} <= {c["value"] for c in everyone}
     assert result.followups[0].embeds[0].description.endswith("\nin the style of Charlie Parker")
     assert bebop.followups[0].embeds[0].description.endswith("\nlike bebop")
