@@ -306,6 +306,7 @@ class Composer:
         if network.inputs != len(vocab) + 1 + self._conditioning.size:
             raise ValueError("the network's input does not fit the vocabulary and conditioning")
         self._performers: dict[str, dict[str, Any]] = meta.get("performers", {})
+        self._normalised = {name: _normalise(name) for name in self._performers}  # what like is matched to
         kinds = np.array([token_kind(t) for t in self._vocab])
         self._grid = np.array([token_grid(t) for t in self._vocab], dtype=np.int64)
         self._pc = np.array([max(token_pc(t), 0) for t in self._vocab], dtype=np.int64)
@@ -800,16 +801,17 @@ class Composer:
         names = list(self._performers)
         if NICKNAMES.get(wanted) in self._performers:
             return NICKNAMES[wanted]
-        exact = [n for n in names if _normalise(n) == wanted]
+        normalised = self._normalised
+        exact = [n for n in names if normalised[n] == wanted]
         if exact:
             return exact[0]
         words = set(wanted.split())
-        partial = [n for n in names if words <= set(_normalise(n).split())]
+        partial = [n for n in names if words <= set(normalised[n].split())]
         if len(partial) == 1:
             return partial[0]
         if len(partial) > 1:
             raise ComposeError(f"'{like}' could be {_or(partial)}: which one?")
-        keys = {**{_normalise(n): n for n in names}, **{_normalise(n).split()[-1]: n for n in names if n}}
+        keys = {**{normalised[n]: n for n in names}, **{normalised[n].split()[-1]: n for n in names if n}}
         close = difflib.get_close_matches(wanted, list(keys) + list(ERA_NAMES), n=3, cutoff=0.5)
         suggestions = list(dict.fromkeys(keys.get(c, c) for c in close))
         hint = f"Did you mean {_or(suggestions)}? " if suggestions else ""
