@@ -48,7 +48,7 @@ import numpy.typing as npt
 from model.conditioning import ERAS, Conditioning, next_changes
 from model.errors import InputError
 from model.fast_lstm import FastLSTM, FloatArray
-from model.leaps import Leaps, load_leaps
+from model.leaps import LeapLine, Leaps, load_leaps
 from model.meter import parse_meter
 from model.paths import DEFAULT_MODEL_DIR
 from model.phrasing import Phrasing, TokenTable
@@ -202,6 +202,7 @@ class _Voice:
     style_ids: tuple[int, int, int]
     phrasing: Phrasing  # when phrases end and how long the rests between them last (model.phrasing)
     prior: StylePrior  # the style's rhythm, interval and register priors (model.style_priors)
+    leap: LeapLine | None  # the leap prior (model.leaps): unstyled lines only
     tokens: list[int] = field(default_factory=list)
     pitches: list[int | None] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
@@ -220,6 +221,11 @@ class _Voice:
     motif_notes: int = 0
     done: bool = False
     audible: npt.NDArray[np.bool_] = field(init=False)  # [pitch]: inside low..high (SILENT: yes)
+    # (previous pitch, chord root) -> what every token would sound and whether that is audible
+    reach: dict[tuple[int | None, int], tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]] = field(
+        init=False, default_factory=dict
+    )
+    centre: float = field(init=False)  # the prior's, looked up once
     pull: npt.NDArray[np.float64] = field(init=False)  # [pitch]: log-odds the register pull takes
     bar_grid: int = field(init=False)  # the plan's, looked up once
     end: int = field(init=False)  # grid units in the piece
@@ -229,13 +235,10 @@ class _Voice:
         self.bar_grid = self.plan.bar_grid
         self.end = self.plan.bars * self.bar_grid
         self.divisor = self.plan.temperature * TEMPERATURE_SCALE
+        self.centre = self.prior.centre
         pitch = np.arange(SILENT + 1)
         self.audible = ((pitch >= self.plan.low) & (pitch <= self.plan.high)) | (pitch == SILENT)
         self.pull = np.where(pitch == SILENT, 0.0, REGISTER_PULL / 144 * (pitch - self.centre) ** 2)
-
-    @property
-    def centre(self) -> float:
-        return self.prior.centre
 
     def chord_now(self) -> int:
         chords = self.plan.context
@@ -298,10 +301,12 @@ class Composer:
         self._vocab = tuple(vocab)
         self._index = {token: i for i, token in enumerate(self._vocab)}
         self._name = name
-        self._conditioning = Conditioning(tuple(meta["conditioning"]["soloists"]))
+        # slot ids counted from the network input's first conditioning slot (after the start token)
+        self._conditioning = Conditioning(tuple(meta["conditioning"]["soloists"]), len(vocab) + 1)
         if network.inputs != len(vocab) + 1 + self._conditioning.size:
             raise ValueError("the network's input does not fit the vocabulary and conditioning")
         self._performers: dict[str, dict[str, Any]] = meta.get("performers", {})
+        self._normalised = {name: _normalise(name) for name in self._performers}  # what like is matched to
         kinds = np.array([token_kind(t) for t in self._vocab])
         self._grid = np.array([token_grid(t) for t in self._vocab], dtype=np.int64)
         self._pc = np.array([max(token_pc(t), 0) for t in self._vocab], dtype=np.int64)
@@ -461,7 +466,9 @@ class Composer:
                 phrasing,
             )
             rng = np.random.default_rng(plan.seed)
-            voices.append(_Voice(plan, rng, next_changes(plan.context), style_ids, phrasing, prior))
+            harmony = [c.symbol for c in plan.context]
+            leap = self._leaps.line(plan.low, plan.high, harmony) if style.era is None else None
+            voices.append(_Voice(plan, rng, next_changes(plan.context), style_ids, phrasing, prior, leap))
         if not voices:
             return []
         styled = [row for row, voice in enumerate(voices) if voice.plan.style.era is not None]
@@ -499,17 +506,16 @@ class Composer:
         return [self._piece(voice) for voice in voices]
 
     def _shadow_style(self, style: Style, style_ids: tuple[int, int, int]) -> list[int]:
-        """Era and soloist ids (offset) of a styled piece's shadow row."""
-        base = len(self._vocab) + 1
+        """Era and soloist ids of a styled piece's shadow row."""
         _, no_era, no_soloist = self._conditioning.style_ids(0, None, None)
         era = style_ids[1] if style.soloist is not None else no_era
-        return [base + era, base + no_soloist]
+        return [era, no_soloist]
 
     def _conditions(self, voice: _Voice) -> list[int]:
         plan = voice.plan
         bar = voice.time // voice.bar_grid
         section_bar = SECTION_BARS - 1 - (plan.bars - 1 - bar) % SECTION_BARS
-        ids = self._conditioning.ids(
+        return self._conditioning.ids(
             plan.context,
             voice.changes,
             voice.chord_now(),
@@ -520,8 +526,18 @@ class Composer:
             voice.style_ids,
             plan.beats,
         )
-        base = len(self._vocab) + 1
-        return [base + i for i in ids]
+
+    def _reach(self, voice: _Voice, root: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+        """The pitch every token would sound now (SILENT or above for rests and ties) over a chord on
+        ``root``, and whether it is audible; remembered for the line (a line comes back to the same
+        pitch over the same root often, and rests and ties leave both as they were)."""
+        key = (voice.previous, root)
+        found = voice.reach.get(key)
+        if found is None:
+            pitches = self._pitches(voice, root)
+            pitches.flags.writeable = False
+            found = voice.reach[key] = (pitches, voice.audible.take(pitches, mode="clip"))
+        return found
 
     def _pitches(self, voice: _Voice, root: int) -> npt.NDArray[np.int64]:
         """The pitch every token would sound (SILENT or above for rests and ties)."""
@@ -532,7 +548,9 @@ class Composer:
         previous: int = voice.previous
         return previous + self._delta[(previous - root) % 12]
 
-    def _allowed(self, voice: _Voice, pitches: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    def _allowed(
+        self, voice: _Voice, pitches: npt.NDArray[np.int64], playable: npt.NDArray[np.bool_]
+    ) -> npt.NDArray[np.bool_]:
         """The tokens that may be drawn now (see the module docstring)."""
         plan = voice.plan
         masks = self._bars[plan.beats]
@@ -546,7 +564,6 @@ class Composer:
             and len(voice.tokens) > len(plan.primer)  # the idea's last note stays as the member wrote it
             and self._continues[voice.tokens[-1]]
         )
-        playable = voice.audible.take(pitches, mode="clip")
         if (plan.bars - 1 - bar) % SECTION_BARS == 0:
             symbol = plan.context[voice.chord_index].symbol
             # the piece's last note is a chord tone; a section's close inside the piece may hold any
@@ -555,7 +572,7 @@ class Composer:
             closers[list(symbol.tones if bar == plan.bars - 1 else symbol.scale)] = True
             closing = masks.closing_note[first, position] & closers[pitches % 12]
             allowed = playable & (masks.closing_start[first, tie, position] | closing)
-            if allowed.any() or not self._idea_reaches(plan, bar):
+            if np.count_nonzero(allowed) or not self._idea_reaches(plan, bar):
                 return allowed
             # the idea ran into this closing bar past where a close can start: the bar ends freely
         return playable & masks.plain_bar[first, tie, position]
@@ -571,9 +588,9 @@ class Composer:
     def _draw(self, voice: _Voice, logits: FloatArray) -> None:
         """Draw (or restate) the next token for ``voice`` and play it."""
         chord = voice.plan.context[voice.chord_index].symbol  # _conditions moved it to now
-        pitches = self._pitches(voice, chord.root)
-        allowed = self._allowed(voice, pitches)
-        if not np.logical_or.reduce(allowed):  # never seen in tests; counted so that it would show
+        pitches, playable = self._reach(voice, chord.root)
+        allowed = self._allowed(voice, pitches, playable)
+        if not np.count_nonzero(allowed):  # never seen in tests; counted so that it would show
             voice.fallbacks += 1
             fits = self._bars[voice.plan.beats].fits[voice.time % voice.bar_grid]
             allowed = fits & ~self._has_pitch & ~self._is_tie
@@ -595,8 +612,9 @@ class Composer:
             sounding = pitches.take(candidates)
             scaled = logits.take(candidates) - voice.pull.take(sounding, mode="clip")
             scaled += voice.prior.shift(candidates, sounding, voice.previous)
-            if voice.notes and voice.plan.style.era is None:
-                scaled += self._leaps.shift(sounding, self._has_pitch.take(candidates), voice.notes, chord)
+            if voice.leap is not None and voice.previous is not None:
+                # rests and ties sound past the range: the table's last entry, 0
+                scaled += voice.leap.shift(voice.previous, voice.chord_index).take(sounding, mode="clip")
                 if voice.time % voice.bar_grid == 0:
                     scaled += self._tie_shift.take(candidates)
             scaled /= voice.divisor
@@ -723,6 +741,8 @@ class Composer:
             voice.notes.append(Note(pitch, start, grid * GRID, velocity))
             voice.pitches.append(pitch)
             voice.previous = pitch
+            if voice.leap is not None:
+                voice.leap.add(pitch)
         else:
             voice.pitches.append(None)
         voice.tokens.append(token_id)
@@ -781,16 +801,17 @@ class Composer:
         names = list(self._performers)
         if NICKNAMES.get(wanted) in self._performers:
             return NICKNAMES[wanted]
-        exact = [n for n in names if _normalise(n) == wanted]
+        normalised = self._normalised
+        exact = [n for n in names if normalised[n] == wanted]
         if exact:
             return exact[0]
         words = set(wanted.split())
-        partial = [n for n in names if words <= set(_normalise(n).split())]
+        partial = [n for n in names if words <= set(normalised[n].split())]
         if len(partial) == 1:
             return partial[0]
         if len(partial) > 1:
             raise ComposeError(f"'{like}' could be {_or(partial)}: which one?")
-        keys = {**{_normalise(n): n for n in names}, **{_normalise(n).split()[-1]: n for n in names if n}}
+        keys = {**{normalised[n]: n for n in names}, **{normalised[n].split()[-1]: n for n in names if n}}
         close = difflib.get_close_matches(wanted, list(keys) + list(ERA_NAMES), n=3, cutoff=0.5)
         suggestions = list(dict.fromkeys(keys.get(c, c) for c in close))
         hint = f"Did you mean {_or(suggestions)}? " if suggestions else ""

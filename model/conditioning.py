@@ -72,9 +72,11 @@ def next_changes(chords: Sequence[Chord]) -> list[int]:
 
 
 class Conditioning:
-    """The layout of the conditioning groups; ``soloists`` are the ones the network knows."""
+    """The layout of the conditioning groups; ``soloists`` are the ones the network knows. Slot ids
+    count from ``first`` (0 in training's arrays; the network input's id of the first slot when
+    sampling, so the ids go to the network as they are)."""
 
-    def __init__(self, soloists: Sequence[str]) -> None:
+    def __init__(self, soloists: Sequence[str], first: int = 0) -> None:
         self.soloists = tuple(soloists)
         families = len(FAMILIES)
         self.group_sizes = (
@@ -91,7 +93,7 @@ class Conditioning:
             len(ERAS) + 1,  # or none
             len(self.soloists) + 1,  # or none
         )
-        self.offsets = tuple(int(x) for x in np.cumsum((0, *self.group_sizes[:-1])))
+        self.offsets = tuple(int(x) for x in np.cumsum((first, *self.group_sizes[:-1])))
         self.size = sum(self.group_sizes)
         self.groups = len(self.group_sizes)
 

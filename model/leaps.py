@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -134,19 +134,81 @@ class Leaps:
         """No correction (what the calibration composes with)."""
         return cls(np.zeros((STATES, MAX_INTERVAL + 1)), "none")
 
-    def shift(
-        self,
-        pitches: npt.NDArray[np.int64],
-        pitched: npt.NDArray[np.bool_],
-        notes: Sequence[Note],
-        chord: ChordSymbol,
-    ) -> npt.NDArray[np.float64]:
-        """What to add to the logits of tokens sounding ``pitches`` (``pitched``: which of them are
-        notes; rests and ties get 0) after the line's ``notes`` (at least one), over ``chord``."""
-        row = states([n.pitch or 0 for n in notes[-MEMORY_NOTES:]], chord).take(pitches % 12)
-        buckets = np.minimum(np.abs(pitches - (notes[-1].pitch or 0)), MAX_INTERVAL)
-        shift = self.weight * self.table.take(row * (MAX_INTERVAL + 1) + buckets)
-        return np.where(pitched, shift, 0.0)
+    def line(self, low: int, high: int, chords: Sequence[ChordSymbol]) -> LeapLine:
+        """The prior for one line of pitches ``low``..``high`` (at most 127) over ``chords``, about to
+        be played."""
+        return LeapLine.start(self, low, high, chords)
+
+
+class Memory:
+    """How often each pitch class sounded among a line's last :data:`MEMORY_NOTES` notes, kept note by
+    note as the line is played: what :func:`states` counts from scratch, without recounting the last
+    notes before every draw."""
+
+    __slots__ = ("_counts", "_recent", "notes", "rows")
+
+    def __init__(self) -> None:
+        self.notes = 0  # notes played so far
+        self.rows = np.zeros(12, dtype=np.int64)  # [pitch class]: its memory's part of the table row
+        self._counts = [0] * 12
+        self._recent: deque[int] = deque()  # the last MEMORY_NOTES notes' pitch classes
+
+    def add(self, pitch: int) -> None:
+        """Count a note of ``pitch`` played after the others."""
+        pc = pitch % 12
+        self.notes += 1
+        self._recent.append(pc)
+        self._count(pc, 1)
+        if len(self._recent) > MEMORY_NOTES:
+            self._count(self._recent.popleft(), -1)
+
+    def _count(self, pc: int, change: int) -> None:
+        self._counts[pc] += change
+        self.rows[pc] = min(self._counts[pc], MAX_COUNT) * len(CLASSES)
+
+    def states(self, classes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """``[pitch class]``: the table row a note of that class lands in now, over a chord whose
+        :func:`chord_classes` are ``classes`` (what :func:`states` gives for the notes played)."""
+        return self.rows + classes
+
+
+GAPS = np.minimum(np.abs(np.arange(-127, 128)), MAX_INTERVAL)
+"""Interval bucket per ``pitch - last + 127``, for MIDI pitches 0..127."""
+
+
+@dataclass(slots=True)
+class LeapLine:
+    """The prior for one line as it is played: :meth:`add` every note, then :meth:`shift` gives what
+    to add to the logits of the next note, per pitch. Worked out over the line's range (a few dozen
+    pitches) rather than per token (a few hundred): the same products, fewer of them."""
+
+    weighted: npt.NDArray[np.float64]  # [state * (MAX_INTERVAL + 1) + bucket]: weight times the table
+    low: int
+    high: int
+    chords: list[npt.NDArray[np.int64]]  # per chord of the line: chord_classes
+    memory: Memory
+    pcs: npt.NDArray[np.int64]  # [pitch - low]: its pitch class
+    by_pitch: npt.NDArray[np.float64]  # [pitch], 0..high + 1: what shift returns (0 outside the range)
+
+    @classmethod
+    def start(cls, leaps: Leaps, low: int, high: int, chords: Sequence[ChordSymbol]) -> LeapLine:
+        weighted = (leaps.weight * leaps.table).ravel()
+        pcs = np.arange(low, high + 1) % 12
+        classes = [chord_classes(c) for c in chords]
+        return cls(weighted, low, high, classes, Memory(), pcs, np.zeros(high + 2))
+
+    def add(self, pitch: int) -> None:
+        """A note of ``pitch`` was played (ties are not notes)."""
+        self.memory.add(pitch)
+
+    def shift(self, last: int, chord: int) -> npt.NDArray[np.float64]:
+        """``[pitch]``: what to add to the logit of a note of that pitch after the line's last note
+        ``last``, over its ``chord``-th chord; 0 for any pitch outside ``low``..``high`` (index a rest
+        or tie past the end, ``mode="clip"``: the last entry). Overwritten by the next call."""
+        rows = self.memory.states(self.chords[chord]) * (MAX_INTERVAL + 1)
+        window = GAPS[self.low - last + 127 : self.high - last + 128]
+        self.by_pitch[self.low : self.high + 1] = self.weighted.take(rows.take(self.pcs) + window)
+        return self.by_pitch
 
 
 def _name(state: int) -> str:

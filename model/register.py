@@ -100,5 +100,8 @@ class Register:
         """What to add to the logits of tokens whose move from the previous pitch is ``moves``
         (``pitch - previous + MAX_MOVE``; rests and ties sound :data:`MAX_MOVE` or more away from any
         real pitch, so they clip to the ends: no move, no tilt)."""
-        lean = 2 * self.pull * BREATH_PULL * (self.target() - self.centre)
-        return lean * TILT_STEPS.take(moves, mode="clip")
+        return self.lean() * TILT_STEPS.take(moves, mode="clip")
+
+    def lean(self) -> float:
+        """What the tilt takes per semitone of (clipped) move: :data:`TILT_STEPS` times this."""
+        return 2 * self.pull * BREATH_PULL * (self.target() - self.centre)

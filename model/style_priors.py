@@ -60,7 +60,7 @@ from model.errors import InputError
 from model.melody_metrics import SPREAD_WINDOW_BARS, window_medians
 from model.paths import DATA_DIR, DEFAULT_MODEL_DIR
 from model.phrasing import Phrasing, tempo_band, training_solos
-from model.register import MAX_MOVE, Register, centre_of_range
+from model.register import MAX_MOVE, TILT_STEPS, Register, centre_of_range
 from model.sequences import centre_of, solo_events
 from model.tokens import REST, TIE, token_grid, token_kind
 from model.wjazzd import Solo
@@ -567,6 +567,8 @@ class StylePrior:
     density: npt.NDArray[np.float64] | None  # per token: DENSITY_WEIGHT * log-ratio (None: all 0)
     by_move: npt.NDArray[np.float64]  # [move + MAX_MOVE]: INTERVAL_WEIGHT * the interval's log-ratio
     register: Register  # the line's centre and its breathing (model.register)
+    span: tuple[int, int]  # the line's lowest and highest pitch
+    by_pitch: npt.NDArray[np.float64]  # [pitch], 0..high + 1: shift's per-pitch part without a density
 
     @classmethod
     def start(
@@ -588,7 +590,8 @@ class StylePrior:
         density = priors.density_row(classes, era, soloist, tempo_band(tempo))
         centre = centre_of_range(low, high, prior.offset)
         register = Register.start(centre, prior.breath, pull, seed, phrasing)
-        return cls(density if density.any() else None, _move_table(prior.intervals), register)
+        by_pitch = np.zeros(high + 2)
+        return cls(density if density.any() else None, _move_table(prior.intervals), register, span, by_pitch)
 
     @property
     def centre(self) -> float:
@@ -600,11 +603,17 @@ class StylePrior:
         """What to add to the logits of ``tokens`` sounding ``pitches``: the rhythm prior, and for
         pitched tokens the interval prior and the register's tilt. Rests and ties must have pitches
         :data:`MAX_MOVE` or more from any real pitch (the composer's ``SILENT``): they count as no move."""
-        shift: npt.NDArray[np.float64] | float = 0.0 if self.density is None else self.density[tokens]
         if previous is None:
-            return shift
+            return 0.0 if self.density is None else self.density[tokens]
+        if self.density is None:
+            # only per-pitch terms: summed once per pitch of the range, not once per token (the
+            # same sums); pitches outside the range are rests and ties, past its end: 0
+            low, high = self.span
+            moves = slice(low - previous + MAX_MOVE, high - previous + MAX_MOVE + 1)
+            self.by_pitch[low : high + 1] = self.by_move[moves] + self.register.lean() * TILT_STEPS[moves]
+            return self.by_pitch.take(pitches, mode="clip")
         at = pitches - (previous - MAX_MOVE)
-        return shift + self.by_move.take(at, mode="clip") + self.register.tilt(at)
+        return self.density[tokens] + self.by_move.take(at, mode="clip") + self.register.tilt(at)
 
 
 def _move_table(intervals: Sequence[float]) -> npt.NDArray[np.float64]:

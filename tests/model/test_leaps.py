@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from model.compose import Composer, ComposeRequest
@@ -16,7 +19,9 @@ from model.leaps import (
     MAX_LOG_RATIO,
     MEMORY_NOTES,
     STATES,
+    LeapLine,
     Leaps,
+    Memory,
     chord_classes,
     counts,
     from_json,
@@ -29,7 +34,8 @@ from model.melody_metrics import line_of, windowed_pitch_class_entropy
 from model.metrics import mean_abs_interval
 from model.midi import piece_to_midi
 from model.piece import Chord, Note
-from model.theory import parse_chord
+from model.primer import parse_primer
+from model.theory import ChordSymbol, parse_chord
 
 C7 = parse_chord("C7")
 CHORD, SCALE, OTHER = (CLASSES.index(c) for c in ("chord", "scale", "other"))
@@ -87,18 +93,56 @@ def test_log_ratios_favour_what_the_model_plays_too_rarely() -> None:
 def test_shift_looks_up_memory_class_and_interval_and_leaves_rests_alone() -> None:
     table = np.arange(STATES * (MAX_INTERVAL + 1), dtype=np.float64).reshape(STATES, MAX_INTERVAL + 1)
     leaps = Leaps(table, "test")
-    notes, _ = _line([60, 64, 60])
-    pitches = np.array([67, 60, 256, 37, 62], dtype=np.int64)
-    pitched = np.array([True, True, False, True, True])
-    shift = leaps.shift(pitches, pitched, notes, C7) / leaps.weight
-    expected = [
-        table[_state(0, CHORD), 7],
-        table[_state(2, CHORD), 0],
-        0.0,
-        table[_state(0, OTHER), MAX_INTERVAL],
-        table[_state(0, SCALE), 2],
-    ]
-    assert shift.tolist() == pytest.approx(expected)
+    line = leaps.line(36, 72, [parse_chord("F7"), C7])
+    for pitch in (60, 64, 60):
+        line.add(pitch)
+    shift = line.shift(60, 1) / leaps.weight  # over C7
+    expected = {
+        67: table[_state(0, CHORD), 7],
+        60: table[_state(2, CHORD), 0],
+        37: table[_state(0, OTHER), MAX_INTERVAL],
+        62: table[_state(0, SCALE), 2],
+    }
+    assert {p: shift[p] for p in expected} == pytest.approx(expected)
+    assert shift.take([256, 73, 35], mode="clip").tolist() == [0.0, 0.0, 0.0]  # rests, ties, outside
+
+
+def test_the_running_memory_counts_what_states_recounts() -> None:
+    line = [60 + (7 * i) % 13 for i in range(3 * MEMORY_NOTES)]
+    memory = Memory()
+    for i, pitch in enumerate(line):
+        assert (memory.states(chord_classes(C7)) == states(line[:i], C7)).all()
+        memory.add(pitch)
+
+
+class _RecordingLine(LeapLine):
+    """A line that notes its memory (notes counted so far, rows) at every draw it shifts."""
+
+    seen: ClassVar[list[tuple[int, list[int]]]] = []
+
+    def shift(self, last: int, chord: int) -> npt.NDArray[np.float64]:
+        self.seen.append((self.memory.notes, self.memory.rows.tolist()))
+        return LeapLine.shift(self, last, chord)
+
+
+class _Recording(Leaps):
+    def line(self, low: int, high: int, chords: Sequence[ChordSymbol]) -> LeapLine:
+        return _RecordingLine.start(self, low, high, chords)
+
+
+def test_the_running_memory_is_a_recount_of_the_last_notes_at_every_draw() -> None:
+    shipped = load_leaps()
+    composer = Composer.load(leaps=_Recording(shipped.table, shipped.source))
+    requests = [ComposeRequest(16, seed=s, tempo=100 + 40 * s) for s in range(4)]
+    requests += [ComposeRequest(8, seed=9, primer=tuple(parse_primer("C D E G | Bb:2 A G")))]
+    for request in requests:
+        _RecordingLine.seen.clear()
+        melody = composer.compose_many([request])[0].melody
+        assert len(_RecordingLine.seen) > 4 * request.bars
+        for notes, rows in _RecordingLine.seen:
+            last = [n.pitch or 0 for n in melody[:notes][-MEMORY_NOTES:]]
+            recount = np.minimum(np.bincount([p % 12 for p in last], minlength=12), MAX_COUNT)
+            assert rows == (recount * len(CLASSES)).tolist()
 
 
 def test_the_committed_table_round_trips_and_rewards_returning_to_the_figure() -> None:
