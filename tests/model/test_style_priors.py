@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -21,13 +22,16 @@ from model.style_priors import (
     NOTE_CLASS,
     PACE_GUESS,
     PACE_STEP,
+    WIDTH_GUESS,
     Prior,
     Priors,
     _play,
+    _pooled,
     build,
     load_priors,
     main,
     next_pace,
+    next_width,
     targets,
     to_json,
 )
@@ -110,6 +114,35 @@ def test_the_pace_steps_out_then_follows_the_measured_line() -> None:
         0.4 + (goal - flat + 0.01) / (PACE_GUESS / 4)
     )
     assert next_pace([(0.0, flat), (0.4, flat - 0.01)], math.log(2.0)) == -MAX_PACE
+
+
+def test_the_width_steps_by_the_guess_then_follows_the_secant() -> None:
+    """Like Lovano: pieces over his changes span ``log`` 3.18 semitones at width 0 (24), his real
+    chunks 3.28 (26.6 within the span); their variance 0.015 against his 0.03."""
+    flat, goal, spread, real_spread = 3.18, 3.28, 0.015, 0.03
+    width, sd = next_width([((0.0, 0.0), flat, spread)], goal, real_spread)
+    assert width == pytest.approx((goal - flat) / WIDTH_GUESS)
+    assert sd == pytest.approx(math.sqrt(real_spread - spread) / WIDTH_GUESS)
+    # the range rose half as much as guessed: twice the step from there, the sd scaled the same way
+    measured = [((0.0, 0.0), flat, spread), ((width, sd), flat + (goal - flat) / 2, 0.02)]
+    again, wider = next_width(measured, goal, real_spread)
+    assert again == pytest.approx(2 * width)
+    assert wider == pytest.approx(2 * sd)
+    # a narrower style than the pieces gets a tighter pull, never a negative sd
+    assert next_width([((0.0, 0.0), flat, spread)], flat - 0.1, spread / 2) == (
+        pytest.approx(-0.1 / WIDTH_GUESS),
+        0.0,
+    )
+
+
+def test_the_played_intervals_are_pooled_as_the_real_ones() -> None:
+    """Each band's shares weighted by where the style's own intervals were played, as many counts
+    in all as the bands hold together."""
+    slow, fast = Counter({0: 10, 1: 90}), Counter({0: 300, 1: 700})
+    pooled = _pooled([(0.25, slow), (0.75, fast)])
+    assert sum(pooled.values()) == pytest.approx(1100)
+    assert pooled[0] / 1100 == pytest.approx(0.25 * 0.1 + 0.75 * 0.3)
+    assert _pooled([(0.0, slow), (1.0, fast)])[0] == pytest.approx(1100 * 0.3)
 
 
 def custom(density: dict[str, float], offset: float, pace: float = 0.0) -> Priors:
