@@ -231,7 +231,7 @@ class _Voice:
         self.divisor = self.plan.temperature * TEMPERATURE_SCALE
         pitch = np.arange(SILENT + 1)
         self.audible = ((pitch >= self.plan.low) & (pitch <= self.plan.high)) | (pitch == SILENT)
-        self.pull = np.where(pitch == SILENT, 0.0, self.prior.register.pull * (pitch - self.centre) ** 2)
+        self.pull = np.where(pitch == SILENT, 0.0, REGISTER_PULL / 144 * (pitch - self.centre) ** 2)
 
     @property
     def centre(self) -> float:

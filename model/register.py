@@ -15,13 +15,6 @@ lower, and inside a phrase the line runs and arpeggiates towards it, rarely by a
   pull, by ``2 * pull * (target - centre) * move`` with the move clipped to :data:`TILT_STEP`: a tilt
   that favours steps and small skips the right way, never leaps, and takes nothing from notes as a
   whole against rests.
-* **width**: a style's pieces may span more or less than the network's lines under the composer's
-  pull: the line's pull (to the centre, and the tilt to its phrases' targets) is the composer's
-  times ``exp(-w)``, ``w`` drawn once per piece from the
-  style's width (mean and sd, calibrated in :mod:`model.style_priors` so that the pieces' pitch ranges
-  spread as the soloist's 16-bar chunks' do: like Lovano spanned 24 semitones, his chunks 28, and like
-  Coltrane's ranges varied half as much as his). The breath alone hardly widens them (session 7:
-  x2.2 gave 0.2-3.4 semitones). No style: width 0, the composer's pull as it is.
 * **restated motifs** (the composer's ``MOTIF_RATE``) begin at the pitch of the cell's first class
   nearest the target, so a motif comes back in the register the line is moving to. Placing it nearest
   the cell's old register (as before) was where nearly all octave-plus leaps came from: a line that
@@ -54,17 +47,12 @@ TILT_STEP = 4
 MAX_MOVE = 128
 """Moves from the previous pitch up to this (exclusive) are real intervals; farther is a rest or tie."""
 REGISTER_SEED = 5
-"""The offsets' random stream is ``default_rng([seed, REGISTER_SEED])``; a piece's width (below) is
-drawn from ``default_rng([seed, REGISTER_SEED, WIDTH_STREAM])``."""
-WIDTH_STREAM = 1
+"""The offsets' random stream is ``default_rng([seed, REGISTER_SEED])``."""
 
 
-def centre_of_range(low: int, high: int, offset: float, reach: float = 0.0) -> float:
-    """The middle of ``low``..``high`` moved by ``offset``, at least :data:`MARGIN` (and half the
-    style's ``reach``, its pitch range over 16 bars) inside the range: a wide-ranging style placed
-    near one end could only spread towards the other (like Liebman, centred 5 semitones up, spanned
-    22.5 semitones whatever its pull, his chunks 25)."""
-    room = max(0.0, (high - low) / 2 - max(MARGIN, reach / 2))
+def centre_of_range(low: int, high: int, offset: float) -> float:
+    """The middle of ``low``..``high`` moved by ``offset``, at least :data:`MARGIN` inside the range."""
+    room = max(0.0, (high - low) / 2 - MARGIN)
     return (low + high) / 2 + float(np.clip(offset, -room, room))
 
 
@@ -87,35 +75,18 @@ class Register:
 
     centre: float
     spread: float  # sd of the phrase offsets (semitones)
-    pull: float  # the line's register pull (log-odds per semitone squared): the composer's, loosened
+    pull: float  # the composer's register pull (log-odds per semitone squared)
     rng: np.random.Generator
     phrasing: Phrasing
     offsets: list[float] = field(default_factory=list)  # one per phrase after the first, in order
     between: bool = False  # a rest of a beat or more is running (the next note starts a phrase)
 
     @classmethod
-    def start(
-        cls,
-        centre: float,
-        breath: float,
-        pull: float,
-        seed: int,
-        phrasing: Phrasing,
-        width: tuple[float, float] = (0.0, 0.0),
-    ) -> Register:
+    def start(cls, centre: float, breath: float, pull: float, seed: int, phrasing: Phrasing) -> Register:
         """The register of a line around ``centre`` breathing with the style's ``breath`` (sd of 8-bar
-        median pitches), with the composer's register ``pull``, for the line ``phrasing`` phrases.
-        ``width``: the style's (mean, sd) of the piece's width ``w``; the line's pull, to its centre
-        and (:meth:`tilt`) to its phrases' targets, is ``pull * exp(-w)`` (a wider piece, a looser
-        pull), ``w`` drawn once per piece (no draw when the sd is 0, and ``pull`` itself when both
-        are 0: a line with no style keeps its bytes). Loosening the centre's pull alone (the tilt
-        as it was) did worse on the training side (docs/MODEL.md "Closeness, session 9")."""
+        median pitches), with the composer's register ``pull``, for the line ``phrasing`` phrases."""
         rng = np.random.default_rng([seed, REGISTER_SEED])
-        mean, sd = width
-        if sd:
-            mean += sd * float(np.random.default_rng([seed, REGISTER_SEED, WIDTH_STREAM]).normal())
-        loose = pull * float(np.exp(-mean)) if mean else pull
-        return cls(centre, BREATH_SCALE * breath, loose, rng, phrasing)
+        return cls(centre, BREATH_SCALE * breath, pull, rng, phrasing)
 
     def target(self) -> float:
         """The current phrase's target pitch; a new phrase's is drawn when its rest has lasted a beat."""

@@ -28,9 +28,7 @@ breathe:
   semitones, then one bucket for anything wider), ``INTERVAL_WEIGHT`` times, for pitched tokens.
 * **register**: the style's centre offset (its median pitch minus the corpus's) and breath (sd of
   its 8-bar median pitches around the solo's median), which :mod:`model.register` turns into the
-  line's centre and the phrase-to-phrase movement of its register; and its *width* (mean and sd of a
-  per-piece loosening of the register pull), calibrated last (:func:`_widths`) over the style's own
-  16-bar chunks' changes, keys and tempi so that its pieces' pitch ranges spread as those chunks' do.
+  line's centre and the phrase-to-phrase movement of its register.
 
 Without a style (:data:`ALL`) the network plays as it is: no rhythm or interval correction, only the
 register's movement (a corpus-wide correction made the lines denser and less like the real solos by
@@ -69,7 +67,6 @@ from model.wjazzd import Solo
 
 if TYPE_CHECKING:
     from model.compose import Composer
-    from model.evaluation_sets import Sample
 
 PRIORS_FILE = DATA_DIR / "style_priors.json"
 MAX_INTERVAL = 13
@@ -118,14 +115,6 @@ PACE_UNIT = 12
 PACE_FLOOR = 6
 """Tokens shorter than an eighth count as eighths for the pace: a denser style plays more eighth
 lines, not more sixteenths (the rhythm log-ratios decide those)."""
-WIDTH_PIECES_FACTOR = 2
-"""The width is measured on this many times the calibration pieces per style (over its own changes)."""
-WIDTH_ROUNDS = 3
-"""Measurements of the pieces' pitch ranges per style: at width 0, then at two estimates."""
-WIDTH_GUESS = 0.5
-"""The first guess at how much the mean ``log`` pitch range of a piece rises per unit of width (a
-looser quadratic pull by ``exp(width)`` widens a Gaussian by ``exp(width / 2)``)."""
-MAX_WIDTH, MAX_WIDTH_SD = 2.0, 1.0
 INTERVAL_WEIGHT = 1.0
 """How much of the interval log-ratio reaches the logits."""
 REST_CLASS, TIE_CLASS, NOTE_CLASS = "r", "t", "n"
@@ -180,7 +169,6 @@ class Target:
     breath: float
     notes: int
     notes_per_bar: dict[int, float]  # tempo band -> notes per 4 beats (see :func:`_pace_targets`)
-    interval_bands: dict[int, float]  # tempo band -> share of the style's intervals played there
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +182,6 @@ class Prior:
     notes: int
     pace: dict[int, float] = field(default_factory=dict)  # tempo band -> pace (absent: 0)
     notes_per_bar: dict[int, float] = field(default_factory=dict)  # tempo band -> the real solos'
-    width: tuple[float, float] = (0.0, 0.0)  # mean and sd of a piece's width (model.register)
-    reach: float = 0.0  # mean pitch range of its real 16-bar chunks within the default span (0: none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +227,7 @@ def _shares(counter: Mapping[Any, float]) -> dict[Any, float]:
     return {k: v / total for k, v in counter.items()} if total else {}
 
 
-def _smoothed(own: Mapping[Any, float], towards: dict[Any, float], weight: float) -> dict[Any, float]:
+def _smoothed(own: Counter[Any], towards: dict[Any, float], weight: float) -> dict[Any, float]:
     """``own``'s shares smoothed towards ``towards`` as if ``weight`` more items were shaped like it."""
     total = sum(own.values())
     keys = set(own) | set(towards)
@@ -308,9 +294,6 @@ def _target(
         total = sum(tilted.values())
         per_band[band] = _smoothed(own, {k: v / total for k, v in tilted.items()}, SMOOTHING)
     deviations = [d for m in members for d in m.deviations]
-    at_bands: Counter[int] = Counter()
-    for m in members:
-        at_bands[m.band] += sum(m.intervals.values())
     return Target(
         per_band,
         _smoothed(intervals, _shares(corpus_intervals), SMOOTHING),
@@ -318,7 +301,6 @@ def _target(
         float(np.sqrt(np.mean(np.square(deviations)))) if deviations else 0.0,
         sum(m.notes for m in members),
         _pace_targets(members, rates),
-        _shares(at_bands),
     )
 
 
@@ -348,7 +330,7 @@ def targets(solos: Sequence[Solo]) -> dict[str, Target]:
     return {name: _target(members, bands, corpus_median, rates) for name, members in groups.items()}
 
 
-def _log_ratio(target: dict[Any, float], generated: Mapping[Any, float]) -> dict[Any, float]:
+def _log_ratio(target: dict[Any, float], generated: Counter[Any]) -> dict[Any, float]:
     """``log(target / generated)`` per key, the generated shares smoothed towards the target by
     :data:`CALIBRATION_SMOOTHING` items (a class the pieces rarely play keeps a small correction)."""
     played = _smoothed(generated, target, CALIBRATION_SMOOTHING)
@@ -359,21 +341,11 @@ def _log_ratio(target: dict[Any, float], generated: Mapping[Any, float]) -> dict
     }
 
 
-def _neutral(real: dict[str, Target], reaches: Mapping[str, float]) -> Priors:
-    """Priors with the register of ``real`` (and ``reaches``: each style's pitch range over 16 bars,
-    absent: none) and no rhythm or interval correction."""
+def _neutral(real: dict[str, Target]) -> Priors:
+    """Priors with the register of ``real`` and no rhythm or interval correction."""
     return Priors(
         {
-            n: Prior(
-                {},
-                (0.0,) * (MAX_INTERVAL + 1),
-                t.offset,
-                t.breath,
-                t.notes,
-                {},
-                t.notes_per_bar,
-                reach=reaches.get(n, 0.0),
-            )
+            n: Prior({}, (0.0,) * (MAX_INTERVAL + 1), t.offset, t.breath, t.notes, {}, t.notes_per_bar)
             for n, t in real.items()
         },
         "uncalibrated",
@@ -474,32 +446,18 @@ def _refined(
 def _round(composer: Composer, name: str, prior: Prior, real: Target, pieces: int) -> Prior:
     """``prior`` with what ``pieces`` pieces per band like ``name``, composed by ``composer``, still
     miss of ``real`` added to its rhythm and interval log-ratios (:func:`_summed`; from a neutral
-    prior that is the log-ratio itself). The played intervals are pooled over the bands as the real
-    ones are, weighted by the share of the style's intervals at each band (pooled evenly, a style
-    recorded mostly fast had its intervals calibrated on slow pieces as much: like Liebman repeated
-    notes 1.7 times as often as he does at 215-270 bpm, session 9)."""
+    prior that is the log-ratio itself)."""
     bands = {}
-    by_band = []
+    intervals: Counter[int] = Counter()
     for band in range(len(BAND_TEMPI)):
         played = _play(composer, name, band, pieces)
-        by_band.append((real.interval_bands.get(band, 0.0), played.intervals))
+        intervals.update(played.intervals)
         summed = _summed(prior.bands.get(band, {}), _log_ratio(real.classes[band], played.classes))
         bands[band] = {k: v for k, v in summed.items() if abs(v) >= MIN_LOG_RATIO}
-    by_interval = _summed(dict(enumerate(prior.intervals)), _log_ratio(real.intervals, _pooled(by_band)))
+    by_interval = _summed(dict(enumerate(prior.intervals)), _log_ratio(real.intervals, intervals))
     return replace(
         prior, bands=bands, intervals=tuple(by_interval.get(i, 0.0) for i in range(MAX_INTERVAL + 1))
     )
-
-
-def _pooled(by_band: Sequence[tuple[float, Counter[int]]]) -> dict[int, float]:
-    """Counts of several bands pooled with the given weights (shares): as many counts as all bands
-    hold together, each band's shares weighted."""
-    total = sum(sum(counts.values()) for _, counts in by_band)
-    pooled: dict[int, float] = {}
-    for weight, counts in by_band:
-        for key, share in _shares(counts).items():
-            pooled[key] = pooled.get(key, 0.0) + weight * share * total
-    return pooled
 
 
 def _summed(before: Mapping[Any, float], more: Mapping[Any, float]) -> dict[Any, float]:
@@ -511,77 +469,12 @@ def _summed(before: Mapping[Any, float], more: Mapping[Any, float]) -> dict[Any,
 
 
 def _with_paces(styles: dict[str, Prior], paces: dict[str, dict[int, float]], source: str) -> Priors:
-    return Priors({n: replace(p, pace=paces.get(n, {})) for n, p in styles.items()}, source)
-
-
-def reachable_ranges(chunks: Sequence[Sample]) -> npt.NDArray[np.float64]:
-    """Each real chunk's pitch range, a range wider than the composer's default span counting as
-    that span (the pieces cannot go past it; the tenors' chunks reach below its low end 78-90% of
-    the time)."""
-    from model.compose import DEFAULT_HIGH, DEFAULT_LOW
-
-    return np.minimum(np.exp(log_ranges(chunks)), DEFAULT_HIGH - DEFAULT_LOW)
-
-
-def log_ranges(samples: Sequence[Sample]) -> npt.NDArray[np.float64]:
-    """``log`` of each piece's pitch range as MGEval measures it
-    (:func:`model.two_sample.pitch_range_feature`; at least one semitone)."""
-    from model.two_sample import pitch_range_feature
-
-    return np.log([max(1.0, float(pitch_range_feature(s.melody)[0])) for s in samples])
-
-
-def _widths(
-    model_dir: Path, styles: dict[str, Prior], chunks: Mapping[str, Sequence[Sample]], pieces: int
-) -> dict[str, tuple[float, float]]:
-    """Each style's width (mean and sd, :class:`model.register.Register`), so that the pitch ranges
-    of pieces over its own changes spread as those of its real 16-bar ``chunks`` do (mean and
-    variance of ``log`` range, a real range wider than the composer's default span counting as that
-    span: the pieces cannot go past it): ``pieces`` pieces like the style over the chunks' changes in their
-    keys at their tempi (:func:`model.style_evaluation.over_own_changes`, seeds from
-    :data:`CALIBRATION_SEED`), measured at width 0 and then at each estimate (:func:`next_width`).
-    The breath alone (the phrases' targets) hardly moves a piece's range; the pull holds it."""
-    from model.compose import Composer
-    from model.evaluation_sets import Progress
-    from model.style_evaluation import over_own_changes
-
-    goals = {}
-    for n, real in chunks.items():
-        reachable = np.log(reachable_ranges(real))
-        goals[n] = (float(reachable.mean()), float(reachable.var()))
-    measured: dict[str, list[tuple[tuple[float, float], float, float]]] = {n: [] for n in chunks}
-    widths = dict.fromkeys(chunks, (0.0, 0.0))
-    quiet = Progress(enabled=False)
-    for round_ in range(WIDTH_ROUNDS):
-        priors = Priors(
-            {n: replace(p, width=widths.get(n, p.width)) for n, p in styles.items()}, f"width {round_}"
-        )
-        composer = Composer.load(model_dir, priors=priors)
-        for n, real in chunks.items():
-            found = log_ranges(over_own_changes(composer, real, pieces, n, quiet, CALIBRATION_SEED))
-            measured[n].append((widths[n], float(found.mean()), float(found.var())))
-        widths = {n: next_width(measured[n], *goals[n]) for n in chunks}
-    return {n: (round(w, 3), round(sd, 3)) for n, (w, sd) in widths.items()}
-
-
-def next_width(
-    measured: Sequence[tuple[tuple[float, float], float, float]], mean: float, variance: float
-) -> tuple[float, float]:
-    """The width (mean, sd) to try next from ``measured`` ``((width, sd), mean, variance of log
-    range)`` and the real chunks' ``mean`` and ``variance``. The slope of the mean against the width
-    is :data:`WIDTH_GUESS` from one point, else the secant through the first and the last (at least
-    a quarter of the guess); the sd adds ``(slope * sd)^2`` to the variance measured at sd 0."""
-    (width, _), level, _ = measured[-1]
-    slope = WIDTH_GUESS
-    if len(measured) > 1:
-        ((first, _), first_level, _) = measured[0]
-        if abs(width - first) > 1e-3:
-            slope = max((level - first_level) / (width - first), WIDTH_GUESS / 4)
-    base = measured[0][2]
-    sd = float(np.sqrt(max(0.0, variance - base))) / slope
-    return (
-        float(np.clip(width + (mean - level) / slope, -MAX_WIDTH, MAX_WIDTH)),
-        float(min(sd, MAX_WIDTH_SD)),
+    return Priors(
+        {
+            n: Prior(p.bands, p.intervals, p.offset, p.breath, p.notes, paces.get(n, {}), p.notes_per_bar)
+            for n, p in styles.items()
+        },
+        source,
     )
 
 
@@ -593,15 +486,13 @@ def build(
 ) -> Priors:
     """Calibrated priors: the real shares of ``solos`` (the training solos) against what the model
     in ``model_dir`` plays without a correction, ``pieces`` 16-bar pieces per style and tempo band
-    (:func:`_play`), then each style's width (:func:`_widths`) and last its pace (:func:`_paces`, on
-    :data:`PACE_PIECES_FACTOR` times as many pieces: the width's looser or tighter pull moves notes
-    per bar too, like Coltrane 6.3 a bar at 160 bpm with the width set after the pace). ``only``:
-    these styles (and :data:`ALL`) instead of every style the composer can play."""
+    (:func:`_play`), then each style's pace (:func:`_paces`, on :data:`PACE_PIECES_FACTOR` times as
+    many pieces). ``only``: these styles (and
+    :data:`ALL`) instead of every style the composer can play."""
     from model.compose import Composer
 
     real = targets(solos)
-    chunks = own_chunks(solos, [n for n in real if n != ALL])
-    neutral = _neutral(real, {n: float(reachable_ranges(c).mean()) for n, c in chunks.items() if c})
+    neutral = _neutral(real)
     composer = Composer.load(model_dir, priors=neutral)
     names = [n for n in real if n != ALL and (n in ERAS or composer.style(n).soloist == n)]
     if only is not None:
@@ -609,22 +500,12 @@ def build(
     styles = {ALL: neutral.styles[ALL]}
     styles |= {n: _round(composer, n, neutral.styles[n], real[n], pieces) for n in names}
     styles = _refined(model_dir, styles, real, pieces, names)
-    widths = _widths(model_dir, styles, {n: chunks[n] for n in names}, WIDTH_PIECES_FACTOR * pieces)
-    styles = {n: replace(p, width=widths.get(n, p.width)) for n, p in styles.items()}
     paces = _paces(model_dir, styles, real, PACE_PIECES_FACTOR * pieces, names)
     return _with_paces(
         styles,
         paces,
         f"{len(solos)} WJazzD training solos, {composer.name}, {pieces} pieces per style and band",
     )
-
-
-def own_chunks(solos: Sequence[Solo], names: Sequence[str]) -> dict[str, list[Sample]]:
-    """Each style's 16-bar chunks of ``solos`` (:func:`model.evaluation_sets.solo_chunks`)."""
-    from model.evaluation_sets import solo_chunks
-    from model.style_evaluation import playing
-
-    return {n: solo_chunks(playing(solos, n), 16) for n in names}
 
 
 def to_json(priors: Priors) -> str:
@@ -637,8 +518,6 @@ def to_json(priors: Priors) -> str:
             "bands": {str(b): _classes(d) for b, d in sorted(p.bands.items())},
             "pace": {str(b): round(v, 3) for b, v in sorted(p.pace.items())},
             "notes_per_bar": {str(b): round(v, 3) for b, v in sorted(p.notes_per_bar.items())},
-            "width": [round(v, 3) for v in p.width],
-            "reach": round(p.reach, 3),
         }
 
     data = {
@@ -669,8 +548,6 @@ def from_json(text: str) -> Priors:
             int(e["notes"]),
             {int(b): float(v) for b, v in e["pace"].items()},
             {int(b): float(v) for b, v in e["notes_per_bar"].items()},
-            (float(e["width"][0]), float(e["width"][1])),
-            float(e["reach"]),
         )
         for name, e in data["styles"].items()
     }
@@ -709,8 +586,8 @@ class StylePrior:
         low, high = span
         prior = priors.styles[priors.name(era, soloist)]
         density = priors.density_row(classes, era, soloist, tempo_band(tempo))
-        centre = centre_of_range(low, high, prior.offset, prior.reach)
-        register = Register.start(centre, prior.breath, pull, seed, phrasing, prior.width)
+        centre = centre_of_range(low, high, prior.offset)
+        register = Register.start(centre, prior.breath, pull, seed, phrasing)
         return cls(density if density.any() else None, _move_table(prior.intervals), register)
 
     @property
@@ -741,17 +618,16 @@ def _move_table(intervals: Sequence[float]) -> npt.NDArray[np.float64]:
 def summary(priors: Priors) -> str:
     header = (
         "| style | notes | centre offset | breath (sd) | log-ratio at 150-190 bpm: n3, n6, n12, n24, r12 "
-        "| pace by tempo band | real notes a bar by tempo band | width (mean, sd) |"
+        "| pace by tempo band | real notes a bar by tempo band |"
     )
-    rows = [header, "|---|---:|---:|---:|---|---|---|---|"]
+    rows = [header, "|---|---:|---:|---:|---|---|---|"]
     for name, p in priors.styles.items():
         band = p.bands.get(2, {})
         shown = ", ".join(f"{band.get(c, 0.0):+.2f}" for c in ("n3", "n6", "n12", "n24", "r12"))
         pace = ", ".join(f"{p.pace.get(b, 0.0):+.2f}" for b in range(len(BAND_TEMPI)))
         real = ", ".join(f"{v:.1f}" for _, v in sorted(p.notes_per_bar.items()))
         rows.append(
-            f"| {name} | {p.notes:,} | {p.offset:+.1f} | {p.breath:.2f} | {shown} | {pace} | {real} "
-            f"| {p.width[0]:+.2f}, {p.width[1]:.2f} |"
+            f"| {name} | {p.notes:,} | {p.offset:+.1f} | {p.breath:.2f} | {shown} | {pace} | {real} |"
         )
     return "\n".join([f"Style priors from {priors.source}.", "", *rows])
 

@@ -76,26 +76,6 @@ def test_the_centre_stays_inside_the_range() -> None:
     assert centre_of_range(55, 84, 0.0) == 69.5
     assert centre_of_range(55, 84, 20.0) == 84 - 9.0
     assert centre_of_range(60, 72, -3.0) == 66.0  # no room to move: the middle
-    # a style spanning 25 semitones over 16 bars keeps half of that inside: 2 semitones of room
-    assert centre_of_range(55, 84, 5.0, reach=25.0) == 69.5 + 2.0
-    assert centre_of_range(55, 84, 5.0, reach=12.0) == 69.5 + 5.0  # narrower than the margin
-
-
-def test_a_width_loosens_the_pull_once_per_piece() -> None:
-    pull = 1 / 144
-    plain = Register.start(69.5, 3.0, pull, 7, always_ending())
-    assert plain.pull == pull  # no style: the composer's pull itself
-    assert Register.start(69.5, 3.0, pull, 7, always_ending(), (1.0, 0.0)).pull == pytest.approx(pull / np.e)
-    drawn = [Register.start(69.5, 3.0, pull, seed, always_ending(), (0.0, 0.5)).pull for seed in SEEDS]
-    again = [Register.start(69.5, 3.0, pull, seed, always_ending(), (0.0, 0.5)).pull for seed in SEEDS]
-    assert drawn == again  # from the seed alone
-    widths = -np.log(np.array(drawn) / pull)
-    assert abs(widths.mean()) < 0.2 and 0.35 < widths.std() < 0.65
-    # the width's draw leaves the phrase offsets' stream as it was
-    steady = Register.start(69.5, 3.0, pull, 7, always_ending(), (0.0, 0.5))
-    for register in (plain, steady):
-        register.phrasing.notes, register.phrasing.run = 1, 24
-    assert plain.target() == steady.target()
 
 
 def test_composed_lines_move_their_register_and_rarely_leap(composer: Composer) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -19,21 +18,16 @@ from model.style_priors import (
     DENSITY_WEIGHT,
     MAX_INTERVAL,
     MAX_PACE,
-    MAX_WIDTH,
-    MAX_WIDTH_SD,
     NOTE_CLASS,
     PACE_GUESS,
     PACE_STEP,
-    WIDTH_GUESS,
     Prior,
     Priors,
     _play,
-    _pooled,
     build,
     load_priors,
     main,
     next_pace,
-    next_width,
     targets,
     to_json,
 )
@@ -96,10 +90,6 @@ def test_a_small_calibration_is_deterministic(solos: list[Solo]) -> None:
     assert set(parker.bands) == set(parker.pace) == {0, 1, 2, 3, 4}
     assert all(abs(v) <= 2 for band in parker.bands.values() for v in band.values())
     assert all(abs(v) <= MAX_PACE for v in parker.pace.values())
-    # a width of his own, the corpus none (its lines keep their bytes); his chunks span ~24 semitones
-    assert first.styles[ALL].width == (0.0, 0.0) and first.styles[ALL].reach == 0.0
-    assert abs(parker.width[0]) <= MAX_WIDTH and 0.0 <= parker.width[1] <= MAX_WIDTH_SD
-    assert 20 < parker.reach < 27
 
 
 def test_the_pace_steps_out_then_follows_the_measured_line() -> None:
@@ -122,47 +112,10 @@ def test_the_pace_steps_out_then_follows_the_measured_line() -> None:
     assert next_pace([(0.0, flat), (0.4, flat - 0.01)], math.log(2.0)) == -MAX_PACE
 
 
-def test_the_width_steps_by_the_guess_then_follows_the_secant() -> None:
-    """Like Lovano: pieces over his changes span ``log`` 3.18 semitones at width 0 (24), his real
-    chunks 3.28 (26.6 within the span); their variance 0.015 against his 0.03."""
-    flat, goal, spread, real_spread = 3.18, 3.28, 0.015, 0.03
-    width, sd = next_width([((0.0, 0.0), flat, spread)], goal, real_spread)
-    assert width == pytest.approx((goal - flat) / WIDTH_GUESS)
-    assert sd == pytest.approx(math.sqrt(real_spread - spread) / WIDTH_GUESS)
-    # the range rose half as much as guessed: twice the step from there, the sd scaled the same way
-    measured = [((0.0, 0.0), flat, spread), ((width, sd), flat + (goal - flat) / 2, 0.02)]
-    again, wider = next_width(measured, goal, real_spread)
-    assert again == pytest.approx(2 * width)
-    assert wider == pytest.approx(2 * sd)
-    # a narrower style than the pieces gets a tighter pull, never a negative sd
-    assert next_width([((0.0, 0.0), flat, spread)], flat - 0.1, spread / 2) == (
-        pytest.approx(-0.1 / WIDTH_GUESS),
-        0.0,
-    )
-
-
-def test_the_played_intervals_are_pooled_as_the_real_ones() -> None:
-    """Each band's shares weighted by where the style's own intervals were played, as many counts
-    in all as the bands hold together."""
-    slow, fast = Counter({0: 10, 1: 90}), Counter({0: 300, 1: 700})
-    pooled = _pooled([(0.25, slow), (0.75, fast)])
-    assert sum(pooled.values()) == pytest.approx(1100)
-    assert pooled[0] / 1100 == pytest.approx(0.25 * 0.1 + 0.75 * 0.3)
-    assert _pooled([(0.0, slow), (1.0, fast)])[0] == pytest.approx(1100 * 0.3)
-
-
-def custom(
-    density: dict[str, float], offset: float, pace: float = 0.0, width: tuple[float, float] = (0.0, 0.0)
-) -> Priors:
+def custom(density: dict[str, float], offset: float, pace: float = 0.0) -> Priors:
     bands = range(5)
     prior = Prior(
-        {b: density for b in bands},
-        (0.0,) * (MAX_INTERVAL + 1),
-        offset,
-        0.0,
-        1,
-        dict.fromkeys(bands, pace),
-        width=width,
+        {b: density for b in bands}, (0.0,) * (MAX_INTERVAL + 1), offset, 0.0, 1, dict.fromkeys(bands, pace)
     )
     return Priors({ALL: prior}, "test")
 
@@ -199,19 +152,6 @@ def test_a_pace_moves_notes_per_bar_the_way_it_says() -> None:
     # +-0.5 moves notes per bar by ~0.7 up and ~1.0-1.3 down; the same seeds paired, 96 seeds leave
     # +-0.2 of noise on each difference (24 seeds left +-0.4: 0.16-1.3 up)
     assert slower + 0.3 < plain < faster - 0.3
-
-
-def test_a_width_moves_the_pieces_pitch_range_the_way_it_says() -> None:
-    from model.paths import DEFAULT_MODEL_DIR
-    from model.two_sample import pitch_range_feature
-
-    def mean_range(width: tuple[float, float]) -> float:
-        composer = Composer.load(DEFAULT_MODEL_DIR, custom({}, 0.0, width=width))
-        pieces = composer.compose_many([ComposeRequest(16, 160, seed=seed) for seed in range(1000, 1032)])
-        return statistics.fmean(float(pitch_range_feature(p.melody)[0]) for p in pieces)
-
-    # a pull e^1.5 times looser spans more, e^1 times tighter less (measured ~+1 and ~-3 semitones)
-    assert mean_range((-1.0, 0.0)) + 1.5 < mean_range((0.0, 0.0)) < mean_range((1.5, 0.0)) - 0.3
 
 
 def notes_per_bar(composer: Composer, like: str, tempo: int, seeds: range) -> float:
