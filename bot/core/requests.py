@@ -755,6 +755,7 @@ def _like_names() -> dict[str, str]:
     }
     found.update({_normal(nickname): name for nickname, name in NICKNAMES.items()})
     found.update({_normal(name): name for name in names})
+    found.update({" ".join(_joined_initials(name)): name for name in names if "." in name})  # "jj johnson"
     eras = {phrase: ERA_LABELS.get(era, era) for phrase, era in ERA_NAMES.items() if phrase != "swing"}
     found.update({_normal(phrase): label for phrase, label in eras.items()})
     found["swing era"] = "swing"
@@ -768,15 +769,15 @@ def _soloist_instrument(like: str) -> str | None:
     names = _like_names()
     name = names.get(_normal(like))
     if name is None:
-        words = _name_words(like)
-        matches = {known for known in names.values() if words <= _name_words(known)}
+        words = set(_joined_initials(like))
+        matches = {known for known in names.values() if words <= set(_joined_initials(known))}
         name = matches.pop() if len(matches) == 1 else None
     return None if name is None else instrument_of(name)
 
 
-def _name_words(name: str) -> set[str]:
+def _joined_initials(name: str) -> list[str]:
     """A name's words with its initials run together: "J.J. Johnson" and "JJ Johnson" -> jj, johnson."""
-    return set(re.sub(r"(?<=\b\w) (?=\w\b)", "", _normal(name)).split())
+    return re.sub(r"(?<=\b\w) (?=\w\b)", "", _normal(name)).split()
 
 
 @cache

@@ -22,6 +22,8 @@ LIKE_PHRASINGS: list[tuple[str, dict[str, object]]] = [
     ("like Coltrane on piano", {"instrument": "piano", "like": "John Coltrane"}),
     ('like "Miles Davis"', {"like": "Miles Davis"}),
     ("like J.C. Higginbotham", {"like": "J.C. Higginbotham"}),
+    ("like JJ Johnson", {"like": "J.J. Johnson"}),
+    ("like jj johnson", {"like": "J.J. Johnson"}),
     ("bebop", {"like": "bebop"}),
     ("a bebop blues in F", {"key": "F", "progression": "blues", "like": "bebop"}),
     ("hard bop ballad", {"style": "ballad", "like": "hard bop"}),
