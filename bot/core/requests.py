@@ -538,8 +538,9 @@ def build_request(
     }
     values = dict(parsed.values)
     values.update({name: value for name, value in typed.items() if value is not None})
-    if "instrument" not in values and isinstance(values.get("like"), str):
-        soloists_own = _soloist_instrument(str(values["like"]))
+    asked_like = values.get("like")
+    if "instrument" not in values and isinstance(asked_like, str):
+        soloists_own = _soloist_instrument(asked_like)
         if soloists_own is not None:
             values["instrument"] = soloists_own
     limit = max(MIN_BARS, min(max_bars, MAX_BARS))
