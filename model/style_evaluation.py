@@ -7,7 +7,8 @@ at least :data:`MIN_REAL_CHUNKS` real 16-bar chunks); the real side of every com
 soloist's 16-bar chunks (:func:`model.evaluation_sets.solo_chunks` of all of his 4/4 solos: held-out
 solos alone are too few per soloist, so these are mostly solos the network learned from). Every
 (requested soloist, real soloist) cell is the mean of the four MGEval overlaps
-(:func:`model.two_sample.mgeval_overlaps`) of the pieces with the real soloist's chunks; a row is
+(:func:`model.two_sample.two_sided_overlaps`: both sets' intra-set distances against the inter-set
+ones, as MGEval's toolbox reports them) of the pieces with the real soloist's chunks; a row is
 "closest to its own" when its largest cell is on the diagonal; the report gives the count of such
 rows and the mean :func:`margin` (steadier than a count of rows 0.005-0.02 apart), also over the
 three features that do not depend on the key (:data:`KEY_FREE`). Seeds run from ``seed_offset``.
@@ -42,7 +43,7 @@ from model.conditioning import ERAS
 from model.evaluation_sets import GENERATED_TEMPO, Progress, Sample, composed, solo_chunks
 from model.melody_metrics import fallback_share
 from model.progressions import chart_of
-from model.two_sample import FloatArray, classifier_accuracy, mgeval_overlaps
+from model.two_sample import FloatArray, classifier_accuracy, features_of, two_sided_overlaps
 from model.wjazzd import Solo
 
 if TYPE_CHECKING:
@@ -121,7 +122,8 @@ def over_own_changes(
 
 
 Overlaps = dict[str, dict[str, dict[str, float]]]
-"""``overlaps[g][r][feature]``: one MGEval overlap of the ``g`` pieces with the real chunks of ``r``."""
+"""``overlaps[g][r][feature]``: the two-sided MGEval overlap (:func:`model.two_sample.two_sided_overlaps`)
+of the ``g`` pieces with the real chunks of ``r``."""
 KEY_FREE = ("intervals", "inter-onset times", "pitch range")
 """The MGEval features that do not depend on the key: the check composes every style in all twelve
 keys in turn, while each real soloist plays in the keys of his own tunes, so the pitch-class overlap
@@ -129,13 +131,9 @@ of a style's pieces says more about the keys of its soloist's records than about
 
 
 def overlaps(generated: Mapping[str, Sequence[Sample]], real: Mapping[str, Sequence[Sample]]) -> Overlaps:
-    return {
-        g: {
-            r: mgeval_overlaps([s.melody for s in chunks], [s.melody for s in pieces])
-            for r, chunks in real.items()
-        }
-        for g, pieces in generated.items()
-    }
+    real_x = {r: features_of([s.melody for s in chunks]) for r, chunks in real.items()}
+    generated_x = {g: features_of([s.melody for s in pieces]) for g, pieces in generated.items()}
+    return {g: {r: two_sided_overlaps(real_x[r], x) for r in real} for g, x in generated_x.items()}
 
 
 def closeness(found: Overlaps, features: Sequence[str] | None = None) -> dict[str, dict[str, float]]:

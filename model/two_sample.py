@@ -4,7 +4,11 @@
 the distances between every pair of pieces of the real set (intra-set) and between every real and
 every generated piece (inter-set) are each smoothed into a density by a Gaussian kernel density
 estimate; the overlap area of the two densities is 1 when the generated pieces sit among the real
-ones as the real ones sit among themselves, and near 0 when they are elsewhere.
+ones as the real ones sit among themselves, and near 0 when they are elsewhere. That one-sided figure
+is the issue's overlap goal. MGEval's toolbox reports the other side too (the generated set's
+intra-set distances against the same inter-set ones); the style checks use the mean of both sides
+(:func:`two_sided_overlaps`), which alone tells the real soloists apart (docs/MODEL.md, "Closeness,
+session 10").
 
 *Classifier two-sample test*: an L2-regularised logistic regression on standardised per-piece
 feature vectors, k-fold cross-validated with the classes balanced; accuracy near 0.5 means the
@@ -16,7 +20,7 @@ NumPy only (SciPy and scikit-learn are not dependencies).
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -79,8 +83,7 @@ def _pairwise_distances(a: FloatArray, b: FloatArray) -> FloatArray:
 
 def intra_inter(real: FloatArray, generated: FloatArray) -> tuple[FloatArray, FloatArray]:
     """(distances between distinct real pieces, distances from each real to each generated piece)."""
-    within = _pairwise_distances(real, real)
-    return within[np.triu_indices(len(real), k=1)], _pairwise_distances(real, generated).ravel()
+    return _within(real), _pairwise_distances(real, generated).ravel()
 
 
 def _bandwidth(values: FloatArray) -> float:
@@ -123,12 +126,38 @@ def mgeval_overlaps(real: Sequence[Sequence[Note]], generated: Sequence[Sequence
     real-to-generated inter-set distances (MGEval's relative measure)."""
     if len(real) < 2 or not generated:
         raise ValueError("MGEval needs at least two real pieces and one generated piece")
+    real_x, generated_x = features_of(real), features_of(generated)
+    return {name: overlap_area(*intra_inter(real_x[name], generated_x[name])) for name in MGEVAL_FEATURES}
+
+
+def features_of(pieces: Sequence[Sequence[Note]]) -> dict[str, FloatArray]:
+    """Each :data:`MGEVAL_FEATURES` feature of every piece (one row a piece)."""
+    return {name: np.array([feature(m) for m in pieces]) for name, feature in MGEVAL_FEATURES.items()}
+
+
+def two_sided_overlaps(
+    real: Mapping[str, FloatArray], generated: Mapping[str, FloatArray]
+) -> dict[str, float]:
+    """Per feature (:func:`features_of` of each set), the mean of both sides' overlaps: the real
+    set's intra-set distances and the generated set's, each with the inter-set distances.
+
+    The one-sided figure favours a broad real set: its intra-set distances are long, so pieces that
+    sit anywhere inside it overlap well whatever their own spread. A set as tight as a player who
+    keeps to a fifth (or as loose as one who runs two octaves) is judged by its own spread too."""
+    if any(len(x) < 2 for x in (*real.values(), *generated.values())):
+        raise ValueError("the two-sided overlap needs at least two pieces on each side")
     result = {}
-    for name, feature in MGEVAL_FEATURES.items():
-        real_x = np.array([feature(m) for m in real])
-        generated_x = np.array([feature(m) for m in generated])
-        result[name] = overlap_area(*intra_inter(real_x, generated_x))
+    for name, real_x in real.items():
+        generated_x = generated[name]
+        inter = _pairwise_distances(real_x, generated_x).ravel()
+        real_side = overlap_area(_within(real_x), inter)
+        result[name] = (real_side + overlap_area(_within(generated_x), inter)) / 2
     return result
+
+
+def _within(x: FloatArray) -> FloatArray:
+    """The distances between distinct rows of ``x``."""
+    return _pairwise_distances(x, x)[np.triu_indices(len(x), k=1)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,14 @@ import pytest
 from model.piece import Note
 from model.two_sample import (
     classifier_accuracy,
+    features_of,
     interval_histogram,
     ioi_histogram,
     mgeval_overlaps,
     overlap_area,
     pitch_class_histogram,
     stratified_folds,
+    two_sided_overlaps,
 )
 
 
@@ -53,6 +55,26 @@ def test_mgeval_overlaps_are_high_for_the_same_style_and_low_for_another() -> No
     assert min(same.values()) > 0.8
     assert different["intervals"] < 0.2 and different["inter-onset times"] < 0.2
     assert different["pitch range"] < 0.3
+
+
+def test_the_two_sided_overlap_also_judges_the_generated_sets_own_spread() -> None:
+    rng = np.random.default_rng(3)
+    wide = [melody(rng, 67, 4, 240) for _ in range(60)]  # ranges from a fifth to two octaves
+    alike = features_of([melody(rng, 67, 4, 240) for _ in range(40)])
+    tight = [melody(rng, 67, 4, 240) for _ in range(400)]
+    ranges = np.array([max(n.pitch or 0 for n in m) - min(n.pitch or 0 for n in m) for m in tight])
+    middle = [m for m, r in zip(tight, ranges, strict=True) if abs(r - np.median(ranges)) <= 1][:40]
+    real = features_of(wide)
+    same = two_sided_overlaps(real, alike)
+    assert set(same) == {"pitch classes", "intervals", "inter-onset times", "pitch range"}
+    assert min(same.values()) > 0.75
+    # pieces all of the middle range sit well inside the wide set (one side high), but their own
+    # distances are far shorter than the real set's (the other side low)
+    one_sided = mgeval_overlaps(wide, middle)["pitch range"]
+    two_sided = two_sided_overlaps(real, features_of(middle))["pitch range"]
+    assert one_sided > 0.5 and two_sided < one_sided - 0.2
+    with pytest.raises(ValueError):
+        two_sided_overlaps(real, features_of(middle[:1]))
 
 
 def test_folds_are_disjoint_stratified_and_cover_everything() -> None:
