@@ -672,6 +672,7 @@ def test_a_line_composed_for_its_lead_is_played_as_composed(composer: Composer) 
             like=like,
             low=LEADS[lead].line_range[0],
             high=LEADS[lead].line_range[1],
+            lead=lead,  # as the bot composes: centred where the lead's real players sit
         )
         for lead, style, like, seed in cases
     ]
