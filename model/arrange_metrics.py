@@ -235,7 +235,8 @@ def lead_offsets_ms(piece: Piece, arrangement: Arrangement) -> list[float]:
 
 
 def line_range(lead: str, generic: bool = False) -> tuple[int, int]:
-    """Where a piece for ``lead`` is composed: the lead's line range, or (``generic``) the default."""
+    """Where a piece for ``lead`` is composed: the lead's line range (centred, as the bot's, where the
+    lead's real players sit: the composer's ``lead``), or (``generic``) the default."""
     return (DEFAULT_LOW, DEFAULT_HIGH) if generic else LEADS[lead].line_range
 
 
@@ -264,6 +265,7 @@ def sample(
             like=likes[(i // 3) % len(likes)],
             low=low,
             high=high,
+            lead=None if generic else lead,
         )
         out.append((piece, ArrangeOptions(style=style, lead=lead)))
     return out
@@ -292,6 +294,7 @@ def waltz_sample(
             like=likes[(i // 3) % len(likes)],
             low=low,
             high=high,
+            lead=None if generic else lead,
         )
         out.append((piece, ArrangeOptions(style="waltz", lead=lead)))
     return out

@@ -45,9 +45,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from model.arrange.instruments import LEADS
 from model.conditioning import ERAS, Conditioning, next_changes
 from model.errors import InputError
 from model.fast_lstm import FastLSTM, FloatArray
+from model.lead_centres import load_centres
 from model.leaps import LeapLine, Leaps, load_leaps
 from model.meter import parse_meter
 from model.paths import DEFAULT_MODEL_DIR
@@ -157,6 +159,8 @@ class ComposeRequest:
     high: int = DEFAULT_HIGH
     primer: tuple[Note, ...] | None = None  # the member's idea (model.primer): the piece starts with it
     meter: int | str | None = None  # beats per bar (model.meter.parse_meter: 3, "3/4"); None: the tune's
+    lead: str | None = None  # the instrument (model.arrange.LEADS) the line is for: centred where its
+    # real players sit (model.lead_centres); None: the range's middle moved by the style's offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +189,7 @@ class _Plan:
     high: int
     primer: tuple[Event, ...]  # the idea's events (model.tokens.encode_line), played before any draw
     beats: int = BEATS_PER_BAR  # per bar (model.piece.METERS)
+    centre: float | None = None  # the lead's centre for the style (None: the style prior's own)
 
     @property
     def bar_grid(self) -> int:
@@ -426,16 +431,19 @@ class Composer:
         high: int = DEFAULT_HIGH,
         primer: Sequence[Note] | None = None,
         meter: int | str | None = None,
+        lead: str | None = None,
     ) -> Piece:
         """A melody of ``bars`` bars over ``progression`` (a library name or a chart like ``"| Dm7 G7 |"``,
         None: picked by the seed) in ``key``, inside MIDI pitches ``low``..``high``, in the style of
         ``like`` (a soloist such as "Parker" or an era such as "hard bop"; None: no particular one).
         ``seed`` None draws one, recorded in the piece. ``primer`` (the member's idea, quantised notes
         from :mod:`model.primer`) is played first, exactly; the soloist goes on from its last note.
-        ``meter``: 3 (or "3/4") or 4 beats a bar; None: the tune's own (see :func:`_progression`)."""
+        ``meter``: 3 (or "3/4") or 4 beats a bar; None: the tune's own (see :func:`_progression`).
+        ``lead``: the instrument the line is for (a key of :data:`model.arrange.LEADS`): the line is
+        centred where its real players sit (:mod:`model.lead_centres`)."""
         idea = None if primer is None else tuple(primer)
         request = ComposeRequest(
-            bars, tempo, key, progression, temperature, seed, like, low, high, idea, meter
+            bars, tempo, key, progression, temperature, seed, like, low, high, idea, meter, lead
         )
         return self.compose_many([request])[0]
 
@@ -464,6 +472,7 @@ class Composer:
                 plan.tempo,
                 span,
                 phrasing,
+                plan.centre,
             )
             rng = np.random.default_rng(plan.seed)
             harmony = [c.symbol for c in plan.context]
@@ -855,6 +864,9 @@ def _plan(request: ComposeRequest, style: Style) -> _Plan:
             f"the range must be whole MIDI pitches from {LOWEST} to {HIGHEST}, at least an octave wide "
             f"(e.g. {DEFAULT_LOW}..{DEFAULT_HIGH}), not {low!r}..{high!r}."
         )
+    lead = request.lead
+    if lead is not None and lead not in LEADS:
+        raise ComposeError(f"lead must be one of {', '.join(LEADS)} (or None), not {lead!r}.")
     if seed is None:
         seed = secrets.randbelow(2**31)
     elif not _is_int(seed) or not 0 <= seed <= MAX_SEED:
@@ -874,8 +886,22 @@ def _plan(request: ComposeRequest, style: Style) -> _Plan:
     )
     context = chords + following
     primer = _primer_events(request.primer, bars, context, low, high, beats)
+    centre = None if lead is None else load_centres().centre(lead, style.era, style.soloist)
     return _Plan(
-        bars, tempo, key, label, chords, context, float(temperature), seed, style, low, high, primer, beats
+        bars,
+        tempo,
+        key,
+        label,
+        chords,
+        context,
+        float(temperature),
+        seed,
+        style,
+        low,
+        high,
+        primer,
+        beats,
+        centre,
     )
 
 

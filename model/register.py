@@ -5,9 +5,11 @@ lower, and inside a phrase the line runs and arpeggiates towards it, rarely by a
 8-bar median pitches wander about 3 semitones (sd) around the solo's median (``breath`` in
 :mod:`model.style_priors`), 3.3 semitones between the halves of a 16-bar chunk and 9 across 64 bars.
 
-* **centre**: the middle of the range moved by the style's median pitch minus the corpus's (at least
-  :data:`MARGIN` semitones inside the range); the network hears the line's register relative to it
-  and the composer's quadratic register pull (``REGISTER_PULL``) draws to it.
+* **centre**: the middle of the range moved by the style's median pitch minus the corpus's, or for a
+  line composed for a lead instrument where that instrument's real players sit with the style's offset
+  taken within its instrument (:mod:`model.lead_centres`), at least :data:`MARGIN` semitones inside
+  the range either way; the network hears the line's register relative to it and the composer's
+  quadratic register pull (``REGISTER_PULL``) draws to it.
 * **target**: each phrase after the first draws an offset from a normal distribution with sd
   ``BREATH_SCALE * breath`` around the centre when the phrase begins (after a rest of a beat or more,
   as :class:`model.phrasing.Phrasing` counts it); the first phrase sits at the centre. Every note of
@@ -54,6 +56,11 @@ def centre_of_range(low: int, high: int, offset: float) -> float:
     """The middle of ``low``..``high`` moved by ``offset``, at least :data:`MARGIN` inside the range."""
     room = max(0.0, (high - low) / 2 - MARGIN)
     return (low + high) / 2 + float(np.clip(offset, -room, room))
+
+
+def within_range(low: int, high: int, centre: float) -> float:
+    """``centre`` moved (if need be) to at least :data:`MARGIN` inside ``low``..``high``."""
+    return centre_of_range(low, high, centre - (low + high) / 2)
 
 
 def _tilt_steps() -> npt.NDArray[np.float64]:

@@ -60,7 +60,7 @@ from model.errors import InputError
 from model.melody_metrics import SPREAD_WINDOW_BARS, window_medians
 from model.paths import DATA_DIR, DEFAULT_MODEL_DIR
 from model.phrasing import Phrasing, tempo_band, training_solos
-from model.register import MAX_MOVE, TILT_STEPS, Register, centre_of_range
+from model.register import MAX_MOVE, TILT_STEPS, Register, centre_of_range, within_range
 from model.sequences import centre_of, solo_events
 from model.tokens import REST, TIE, token_grid, token_kind
 from model.wjazzd import Solo
@@ -581,14 +581,21 @@ class StylePrior:
         tempo: float,
         span: tuple[int, int],
         phrasing: Phrasing,
+        centre: float | None = None,
     ) -> StylePrior:
         """The prior of a line in ``style`` (era, soloist) at ``tempo``; ``classes``: each token's
-        :func:`token_class`; ``span``: the range's low and high pitch; ``phrasing``: the line's."""
+        :func:`token_class`; ``span``: the range's low and high pitch; ``phrasing``: the line's;
+        ``centre``: where the line is centred (a lead's, :mod:`model.lead_centres`; kept
+        :data:`model.register.MARGIN` inside the range), None: the range's middle moved by the
+        style's offset against the corpus."""
         era, soloist = style
         low, high = span
         prior = priors.styles[priors.name(era, soloist)]
         density = priors.density_row(classes, era, soloist, tempo_band(tempo))
-        centre = centre_of_range(low, high, prior.offset)
+        if centre is None:
+            centre = centre_of_range(low, high, prior.offset)
+        else:
+            centre = within_range(low, high, centre)
         register = Register.start(centre, prior.breath, pull, seed, phrasing)
         by_pitch = np.zeros(high + 2)
         return cls(density if density.any() else None, _move_table(prior.intervals), register, span, by_pitch)

@@ -82,11 +82,13 @@ FIELDS = (
     "primer",
     "meter",
 )
-LINE_RANGES = ("lead", "composer")
-"""Where a line is composed: ``"lead"``, the lead instrument's line range (every request since
-2026-12-06); ``"composer"``, the composer's own 55..84, which clips stored before then were made in.
+LINE_RANGES = ("players", "lead", "composer")
+"""Where a line is composed: ``"players"``, the lead instrument's line range, centred where its real
+players sit (``ComposeRequest.lead``, :mod:`model.lead_centres`: every request since session 10);
+``"lead"``, the same range centred by the style's offset against the whole corpus (clips stored in
+session 9); ``"composer"``, the composer's own 55..84, which clips stored before then were made in.
 A stored request without the field reads as ``"composer"``, so Extend and Vary of an older clip
-compose in its range and the extension replays its bars. Stored only, never typed."""
+compose as it was composed and the extension replays its bars. Stored only, never typed."""
 MAX_LIKE_CHARS = 60  # "in the style of ...": a soloist's name or an era
 
 # Words that carry no request on their own ("play me some jazz in a swing feel, please").
@@ -297,7 +299,7 @@ class JazzRequest:
     like: str | None = None  # a soloist or an era, as typed; the composer checks it (Composer.style)
     primer: str | None = None  # "Continue my idea": notes as model.primer.primer_text writes them
     meter: int | str | None = None  # beats per bar (4, 3; "3/4" is read); None: the tune's own meter
-    line_range: str = "lead"  # one of LINE_RANGES
+    line_range: str = "players"  # one of LINE_RANGES
 
     def __post_init__(self) -> None:
         _check_whole("bars", self.bars, MIN_BARS, MAX_BARS, "16 bars")
@@ -375,8 +377,9 @@ class JazzRequest:
     def compose_request(self) -> ComposeRequest:
         """The composer's arguments; the tempo defaults to the style's usual tempo, the key to the
         tune's own (None), and the line is composed in the lead instrument's part of its range
-        (:attr:`model.arrange.Instrument.line_range`), so the band plays it as composed (or, for a
-        clip stored before that, in the composer's own range: :data:`LINE_RANGES`).
+        (:attr:`model.arrange.Instrument.line_range`), so the band plays it as composed, centred where
+        the instrument's real players sit (the composer's ``lead``); a clip stored before either is
+        composed as it was (:data:`LINE_RANGES`).
 
         Without a progression (and with the seed known, so the same seed still gives the same clip)
         a tune fitting the style is picked here by the seed (:func:`model.tunes.pick_tune`: a ballad
@@ -388,10 +391,11 @@ class JazzRequest:
         if progression is None and self.seed is not None:
             minor = None if self.key is None else parse_key(self.key).minor
             progression = pick_tune(self.style, random.Random(self.seed), minor).slug
-        if self.line_range == "lead":
-            low, high = LEADS[self.arrange_options().lead].line_range
-        else:
+        lead = self.arrange_options().lead
+        if self.line_range == "composer":
             low, high = DEFAULT_LOW, DEFAULT_HIGH
+        else:
+            low, high = LEADS[lead].line_range
         return ComposeRequest(
             self.bars,
             tempo,
@@ -404,6 +408,7 @@ class JazzRequest:
             high=high,
             primer=self.primer_notes(),
             meter=self.meter if isinstance(self.meter, int) else None,
+            lead=lead if self.line_range == "players" else None,
         )
 
     @property

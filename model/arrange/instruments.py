@@ -2,10 +2,12 @@
 
 Ranges are sounding MIDI pitches (a tenor sax sounds a major ninth below its written part). A lead's
 ``low``..``high`` is what a working jazz player reaches without altissimo (so a part never asks for a
-note the instrument cannot play); ``sweet`` is where its solos usually sit, which the arranger aims the
-line's median at. The sweet spots sit high enough that rootless piano voicings fit under them.
-``line_range`` is where the composer writes a lead's line (:data:`LINE_SPAN` semitones inside the real
-range), so the line is played as composed.
+note the instrument cannot play); ``sweet`` (hand-set) is where the arranger aims the median of a line
+composed elsewhere, and places the lead's line range around. The sweet spots sit high enough that
+rootless piano voicings fit under them. ``line_range`` is where the composer writes a lead's line
+(:data:`LINE_SPAN` semitones inside the real range), so the line is played as composed; inside it the
+line is centred where the instrument's real players sit (:mod:`model.lead_centres`; the flute, with
+none in the database, at its sweet spot).
 """
 
 from __future__ import annotations

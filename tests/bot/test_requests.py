@@ -282,7 +282,7 @@ def test_compose_request_resolves_the_style_tempo() -> None:
     request = build_request("8 bars ballad in F, blues, seed 3, temperature 0.9")
     tenor = LEADS["tenor sax"].line_range
     assert request.compose_request() == ComposeRequest(
-        8, DEFAULT_TEMPI["ballad"], "F", "blues", 0.9, 3, None, *tenor
+        8, DEFAULT_TEMPI["ballad"], "F", "blues", 0.9, 3, None, *tenor, lead="tenor sax"
     )
     assert build_request("at 100 bpm").compose_request().tempo == 100
 
@@ -297,6 +297,7 @@ def test_the_line_is_composed_inside_the_lead_instrument() -> None:
         composed = build_request(text).compose_request()
         instrument = LEADS[lead]
         assert (composed.low, composed.high) == instrument.line_range
+        assert composed.lead == lead  # centred where the instrument's real players sit
         assert instrument.low <= composed.low and composed.high <= instrument.high
 
 
@@ -310,8 +311,9 @@ def test_a_clip_stored_before_lead_ranges_keeps_the_composers_range_on_extend() 
     assert old.line_range == "composer"
     composed = dataclasses.replace(old, bars=16).compose_request()
     assert (composed.low, composed.high) == (ComposeRequest(16).low, ComposeRequest(16).high) == (55, 84)
+    assert composed.lead is None
     new = build_request("8 bars on flute seed 9")
-    assert new.to_dict()["line_range"] == "lead"
+    assert new.to_dict()["line_range"] == "players"
     assert (
         JazzRequest.from_dict(json.loads(json.dumps(new.to_dict()))).compose_request()
         == new.compose_request()
@@ -319,6 +321,20 @@ def test_a_clip_stored_before_lead_ranges_keeps_the_composers_range_on_extend() 
     with pytest.raises(RequestError, match="line range"):
         JazzRequest.from_dict({**new.to_dict(), "line_range": "everywhere"})
     assert "line_range" not in parse_request_text("line_range=composer").values  # stored only, never typed
+
+
+def test_a_clip_stored_in_session_9_is_extended_with_its_old_centre() -> None:
+    """A row saying "lead" was composed in the lead's line range centred by the style's offset against
+    the whole corpus: Extend of it composes so again (no ``lead`` for the composer), so the extension
+    replays its bars; a new row ("players") hands the composer its lead, so the line is centred where
+    the instrument's real players sit, and its Extend does the same."""
+    new = build_request("8 bars like Coltrane seed 9")
+    old = JazzRequest.from_dict({**new.to_dict(), "line_range": "lead"})
+    for request, lead in ((old, None), (new, "tenor sax")):
+        extended = dataclasses.replace(request, bars=16).compose_request()
+        assert (extended.low, extended.high) == LEADS["tenor sax"].line_range
+        assert extended.lead == lead
+        assert dataclasses.replace(extended, bars=8) == request.compose_request()
 
 
 def test_arrange_options() -> None:

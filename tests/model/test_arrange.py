@@ -643,7 +643,7 @@ def test_drums_fill_at_the_seams_of_the_form(sampled: Sampled) -> None:
 
 # --- the lead plays the line as composed (model/arrange/lead.py, Instrument.line_range) ---
 
-LIKES = (None, "Sonny Rollins", "David Liebman", "Miles Davis", "swing", "Charlie Parker")  # centre -4 .. +5
+LIKES = (None, "Sonny Rollins", "David Liebman", "Miles Davis", "swing", "Charlie Parker")  # vs corpus -4..+5
 
 
 def test_each_lead_has_a_line_range_inside_its_real_range_as_wide_as_the_composers_default() -> None:
@@ -672,6 +672,7 @@ def test_a_line_composed_for_its_lead_is_played_as_composed(composer: Composer) 
             like=like,
             low=LEADS[lead].line_range[0],
             high=LEADS[lead].line_range[1],
+            lead=lead,  # as the bot composes: centred where the lead's real players sit
         )
         for lead, style, like, seed in cases
     ]
