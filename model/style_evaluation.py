@@ -16,12 +16,14 @@ three features that do not depend on the key (:data:`KEY_FREE`). Seeds run from 
 * **closeness over his own changes** (the issue's figure): ``n`` pieces like X, piece ``i`` over
   the chords of X's chunk ``i * len(chunks) // n`` (his chunks in order, spread evenly; cycled when
   ``n`` is larger) in the chunk's own key (:func:`model.progressions.chart_of`), at its solo's tempo
-  (clamped to the composer's 40..320 bpm), seed ``seed_offset + i`` (:func:`over_own_changes`).
+  (clamped to the composer's 40..320 bpm), seed ``seed_offset + i``, for X's own lead instrument
+  as the bot plays "like X" (its line range, centred where X sits: :func:`over_own_changes`).
   The composer closes every piece on the chart's tonic, so the last one or two bars may differ from
   the chunk's. This is the design of the measure's ceiling, the real solos' own matrix (X's even
   chunks against Y's odd chunks: same player over the same tunes against another player over his):
   both sides of a diagonal cell share tunes, keys and tempi. So the same pieces with no style (the
-  same requests, ``like`` None) are counted too: the rows they win come from the changes alone.
+  same requests, ``like`` None, centred where the players of X's instrument sit) are counted too:
+  the rows they win come from the changes and the instrument alone.
 * **closeness, style only**: ``n`` pieces like X composed as :func:`model.evaluation_sets.composed`
   does (the library's progressions, keys cycling through all twelve: the same for every style) at
   the median tempo of X's solos. Only the style and the tempo differ between rows; a real soloist
@@ -39,10 +41,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from model.arrange.instruments import LEADS
 from model.conditioning import ERAS
 from model.evaluation_sets import GENERATED_TEMPO, Progress, Sample, composed, solo_chunks
 from model.melody_metrics import fallback_share
 from model.progressions import chart_of
+from model.soloists import instrument_of
 from model.two_sample import FloatArray, classifier_accuracy, features_of, two_sided_overlaps
 from model.wjazzd import Solo
 
@@ -94,18 +98,25 @@ def over_own_changes(
     like: str | None,
     progress: Progress,
     seed_offset: int = 0,
+    lead: str | None = None,
 ) -> list[Sample]:
     """``n`` pieces over the changes of ``chunks`` (a soloist's real chunks): piece ``i`` over chunk
     ``i * len(chunks) // n``'s chords in their own key, at its tempo (clamped to what the composer
-    plays), seed ``seed_offset + i``, temperature 1.0, in the style ``like`` (None: none)."""
-    from model.compose import MAX_TEMPO, MIN_TEMPO, ComposeRequest
+    plays), seed ``seed_offset + i``, temperature 1.0, in the style ``like`` (None: none), composed
+    for ``lead`` as the bot composes for it (its line range, centred where its players sit and moved
+    by the style's offset within its instrument: ``ComposeRequest.lead``; None: the composer's
+    default range)."""
+    from model.compose import DEFAULT_HIGH, DEFAULT_LOW, MAX_TEMPO, MIN_TEMPO, ComposeRequest
 
+    low, high = (DEFAULT_LOW, DEFAULT_HIGH) if lead is None else LEADS[lead].line_range
     requests = []
     for i in range(n):
         chunk = chunks[i * len(chunks) // n]
         tempo = min(max(chunk.tempo or GENERATED_TEMPO, MIN_TEMPO), MAX_TEMPO)
         chart = chart_of(chunk.chords, chunk.bars)
-        requests.append(ComposeRequest(chunk.bars, tempo, None, chart, 1.0, seed_offset + i, like))
+        requests.append(
+            ComposeRequest(chunk.bars, tempo, None, chart, 1.0, seed_offset + i, like, low, high, lead=lead)
+        )
     samples: list[Sample] = []
     stage = "composing over own changes" + (f" like {like}" if like else ", no style")
     for start in range(0, n, BATCH):
@@ -128,6 +139,12 @@ KEY_FREE = ("intervals", "inter-onset times", "pitch range")
 """The MGEval features that do not depend on the key: the check composes every style in all twelve
 keys in turn, while each real soloist plays in the keys of his own tunes, so the pitch-class overlap
 of a style's pieces says more about the keys of its soloist's records than about the style."""
+
+
+def _lead(soloist: str) -> str | None:
+    """The lead the bot plays ``soloist`` on ("like Miles Davis": a trumpet); None: a player filed
+    under no lead (the baritones), composed in the default range."""
+    return instrument_of(soloist)
 
 
 def overlaps(generated: Mapping[str, Sequence[Sample]], real: Mapping[str, Sequence[Sample]]) -> Overlaps:
@@ -277,10 +294,11 @@ def style_report(
 
     tempi = {p: soloist_tempo(solos, p) for p in chosen}
     own_changes = overlaps(
-        {p: over_own_changes(composer, real[p], n, p, progress, seed_offset) for p in chosen}, real
+        {p: over_own_changes(composer, real[p], n, p, progress, seed_offset, _lead(p)) for p in chosen}, real
     )
     unstyled = overlaps(
-        {p: over_own_changes(composer, real[p], n, None, progress, seed_offset) for p in chosen}, real
+        {p: over_own_changes(composer, real[p], n, None, progress, seed_offset, _lead(p)) for p in chosen},
+        real,
     )
     cells = overlaps({p: like(p, tempi[p]) for p in chosen}, real)
     real_cells = overlaps({p: c[0::2] for p, c in real.items()}, {p: c[1::2] for p, c in real.items()})

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from model import evaluate
+from model.arrange.instruments import LEADS
 from model.compose import Composer
 from model.evaluation_sets import Progress, composed, cut, read_track_notes, solo_chunks
 from model.melody_metrics import held_over_share
@@ -208,7 +210,7 @@ def test_pieces_over_a_soloists_own_changes_follow_each_chunks_chords_and_tempo(
     solos = playing(load_solos(shared_data / "wjazzd").solos, "Charlie Parker")
     chunks = solo_chunks(solos, 16)
     assert len(chunks) >= 20 and all(c.tempo is not None for c in chunks)
-    pieces = over_own_changes(composer, chunks, 10, "Charlie Parker", Progress(enabled=False), 3)
+    pieces = over_own_changes(composer, chunks, 10, "Charlie Parker", Progress(enabled=False), 3, "alto sax")
     # piece i plays over chunk i * len // n: spread over all his solos, at each one's tempo
     used = [chunks[i * len(chunks) // 10] for i in range(10)]
     assert [p.tempo for p in pieces] == [min(max(c.tempo or 0, 40), 320) for c in used]
@@ -224,7 +226,13 @@ def test_pieces_over_a_soloists_own_changes_follow_each_chunks_chords_and_tempo(
             same += heard == real
     # the same chords in the chunk's own key; a chord between beats moves to the nearest beat
     assert same / total >= 0.95
-    other_seeds = over_own_changes(composer, chunks, 10, "Charlie Parker", Progress(enabled=False), 4)
+    # composed as the bot plays him: in the alto's line range, around where he sits (65)
+    low, high = LEADS["alto sax"].line_range
+    pitches = [n.pitch for p in pieces for n in p.melody if n.pitch is not None]
+    assert low <= min(pitches) and max(pitches) <= high
+    assert abs(statistics.median(pitches) - 65) <= 2.5
+    progress = Progress(enabled=False)
+    other_seeds = over_own_changes(composer, chunks, 10, "Charlie Parker", progress, 4, "alto sax")
     assert [p.chords for p in other_seeds] == [p.chords for p in pieces]
     assert [p.melody for p in other_seeds] != [p.melody for p in pieces]
 
