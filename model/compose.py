@@ -39,6 +39,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -471,38 +472,46 @@ class Composer:
             voices.append(_Voice(plan, rng, next_changes(plan.context), style_ids, phrasing, prior, leap))
         if not voices:
             return []
-        styled = [row for row, voice in enumerate(voices) if voice.plan.style.era is not None]
-        shadow = {row: len(voices) + i for i, row in enumerate(styled)}
+        # Voice v is the network's block v: its row, and for a styled piece the shadow's row right
+        # after it, the two stepped through one 2-row product (model.fast_lstm), alone or in a batch.
         # The shadow of a soloist keeps the era (the guidance is what sets the player apart from the
         # era), the shadow of an era has no style at all.
-        shadow_style = {
-            row: self._shadow_style(voices[row].plan.style, voices[row].style_ids) for row in styled
-        }
-        state = self._network.initial_state(len(voices) + len(styled))
-        ids = np.zeros((len(voices) + len(styled), 1 + self._conditioning.groups), dtype=np.int64)
+        shadow_style = [
+            self._shadow_style(voice.plan.style, voice.style_ids)
+            if voice.plan.style.era is not None
+            else None
+            for voice in voices
+        ]
+        *first, rows = accumulate((1 if shadow is None else 2 for shadow in shadow_style), initial=0)
+        pairs = [first[v] for v, shadow in enumerate(shadow_style) if shadow is not None]
+        state = self._network.initial_state(rows, pairs)
+        ids = np.zeros((rows, 1 + self._conditioning.groups), dtype=np.int64)
         start_id = len(self._vocab)
         active = list(range(len(voices)))
         while active:
-            for row in active:
-                voice = voices[row]
+            for v in active:
+                voice = voices[v]
+                row = first[v]
                 ids[row] = [voice.tokens[-1] if voice.tokens else start_id, *self._conditions(voice)]
-                if row in shadow:
-                    ids[shadow[row]] = ids[row]
-                    ids[shadow[row], -2:] = shadow_style[row]
-            logits = self._network.step(ids, state, active + [shadow[r] for r in active if r in shadow])
+                shadow = shadow_style[v]
+                if shadow is not None:
+                    ids[row + 1] = ids[row]
+                    ids[row + 1, -2:] = shadow
+            logits = self._network.step(ids, state, active)
             finished = False
-            for row in active:
-                voice = voices[row]
+            for v in active:
+                voice = voices[v]
+                row = first[v]
                 if voice.primed < len(voice.plan.primer):
                     self._force(voice)
-                elif row in shadow:
-                    guided = logits[row] + STYLE_GUIDANCE * (logits[row] - logits[shadow[row]])
+                elif shadow_style[v] is not None:
+                    guided = logits[row] + STYLE_GUIDANCE * (logits[row] - logits[row + 1])
                     self._draw(voice, guided)
                 else:
                     self._draw(voice, logits[row])
                 finished |= voice.done
             if finished:
-                active = [row for row in active if not voices[row].done]
+                active = [v for v in active if not voices[v].done]
         return [self._piece(voice) for voice in voices]
 
     def _shadow_style(self, style: Style, style_ids: tuple[int, int, int]) -> list[int]:
