@@ -26,7 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -55,7 +55,13 @@ class KerasPerToken(FastLSTM):
         self._history = []
         return super().initial_state(1)
 
-    def step(self, ids: IntArray, state: LSTMState, blocks: Sequence[int] | None = None) -> FloatArray:
+    def step(
+        self,
+        ids: IntArray,
+        state: LSTMState,
+        blocks: Sequence[int] | None = None,
+        outputs: Collection[int] | None = None,
+    ) -> FloatArray:
         self._history.append(ids[0].copy())
         window = np.stack(self._history[-self._window :])[None]
         probabilities = self._model.predict(window, verbose=0)[0, -1].astype(np.float32)

@@ -249,6 +249,11 @@ class _Voice:
         return self.chord_index
 
 
+_Choice = tuple[int, npt.NDArray[np.bool_], npt.NDArray[np.int64]]
+"""What :meth:`Composer._choose` found: the restated motif note (-1: none), the allowed tokens and the
+pitch each would sound."""
+
+
 @dataclass(frozen=True, slots=True)
 class _BarMasks:
     """The masks that depend only on where in a bar of one meter a token starts (see Composer)."""
@@ -488,7 +493,9 @@ class Composer:
         ids = np.zeros((rows, 1 + self._conditioning.groups), dtype=np.int64)
         start_id = len(self._vocab)
         active = list(range(len(voices)))
+        choices: list[_Choice | None] = [None] * len(voices)  # None: the primer's next event
         while active:
+            sampled = []
             for v in active:
                 voice = voices[v]
                 row = first[v]
@@ -497,18 +504,29 @@ class Composer:
                 if shadow is not None:
                     ids[row + 1] = ids[row]
                     ids[row + 1, -2:] = shadow
-            logits = self._network.step(ids, state, active)
+                choice = choices[v] = None if voice.primed < len(voice.plan.primer) else self._choose(voice)
+                if choice is not None and choice[0] < 0:
+                    sampled.append(v)
+            # What a voice plays next is chosen before the step (it does not depend on the network):
+            # a primer event or a restated motif note (~15% of the draws) reads no logits, so its
+            # block skips the output layer. The same draws in the same order: the same pieces.
+            logits = self._network.step(ids, state, active, sampled)
             finished = False
             for v in active:
                 voice = voices[v]
-                row = first[v]
-                if voice.primed < len(voice.plan.primer):
+                choice = choices[v]
+                if choice is None:
                     self._force(voice)
-                elif shadow_style[v] is not None:
-                    guided = logits[row] + STYLE_GUIDANCE * (logits[row] - logits[row + 1])
-                    self._draw(voice, guided)
                 else:
-                    self._draw(voice, logits[row])
+                    token_id, allowed, pitches = choice
+                    if token_id < 0:
+                        row = first[v]
+                        if shadow_style[v] is None:
+                            token_id = self._sample(voice, logits[row], allowed, pitches)
+                        else:
+                            guided = logits[row] + STYLE_GUIDANCE * (logits[row] - logits[row + 1])
+                            token_id = self._sample(voice, guided, allowed, pitches)
+                    self._play(voice, token_id, int(pitches[token_id]))
                 finished |= voice.done
             if finished:
                 active = [v for v in active if not voices[v].done]
@@ -594,8 +612,9 @@ class Composer:
         last = plan.primer[-1]
         return last.start + token_grid(last.token) * GRID > bar * bar_ticks(plan.beats)
 
-    def _draw(self, voice: _Voice, logits: FloatArray) -> None:
-        """Draw (or restate) the next token for ``voice`` and play it."""
+    def _choose(self, voice: _Voice) -> _Choice:
+        """What ``voice`` may draw next, and the motif note it restates (else -1: a draw from the
+        network's logits, :meth:`_sample`)."""
         chord = voice.plan.context[voice.chord_index].symbol  # _conditions moved it to now
         pitches, playable = self._reach(voice, chord.root)
         allowed = self._allowed(voice, pitches, playable)
@@ -614,24 +633,33 @@ class Composer:
         token_id = self._restated(voice, allowed, pitches) if voice.replay else -1
         if token_id >= 0:
             voice.motif_notes += 1
-        else:
-            # Only the allowed tokens are scored: the same numbers as scoring all with the others at
-            # -inf (their exp is 0, which leaves every cumulative sum as it was); ~290 of 761 on average.
-            candidates = allowed.nonzero()[0]
-            sounding = pitches.take(candidates)
-            scaled = logits.take(candidates) - voice.pull.take(sounding, mode="clip")
-            scaled += voice.prior.shift(candidates, sounding, voice.previous)
-            if voice.leap is not None and voice.previous is not None:
-                # rests and ties sound past the range: the table's last entry, 0
-                scaled += voice.leap.shift(voice.previous, voice.chord_index).take(sounding, mode="clip")
-                if voice.time % voice.bar_grid == 0:
-                    scaled += self._tie_shift.take(candidates)
-            scaled /= voice.divisor
-            scaled -= np.maximum.reduce(scaled)
-            cumulative = np.add.accumulate(np.exp(scaled, out=scaled), out=scaled)
-            pick = cumulative.searchsorted(voice.rng.random() * cumulative[-1], side="right")
-            token_id = int(candidates[pick])
-        self._play(voice, token_id, int(pitches[token_id]))
+        return token_id, allowed, pitches
+
+    def _sample(
+        self,
+        voice: _Voice,
+        logits: FloatArray,
+        allowed: npt.NDArray[np.bool_],
+        pitches: npt.NDArray[np.int64],
+    ) -> int:
+        """Draw the next token of ``voice`` from the ``allowed`` ones, by ``logits`` and the priors.
+
+        Only the allowed tokens are scored: the same numbers as scoring all with the others at -inf
+        (their exp is 0, which leaves every cumulative sum as it was); ~290 of 761 on average."""
+        candidates = allowed.nonzero()[0]
+        sounding = pitches.take(candidates)
+        scaled = logits.take(candidates) - voice.pull.take(sounding, mode="clip")
+        scaled += voice.prior.shift(candidates, sounding, voice.previous)
+        if voice.leap is not None and voice.previous is not None:
+            # rests and ties sound past the range: the table's last entry, 0
+            scaled += voice.leap.shift(voice.previous, voice.chord_index).take(sounding, mode="clip")
+            if voice.time % voice.bar_grid == 0:
+                scaled += self._tie_shift.take(candidates)
+        scaled /= voice.divisor
+        scaled -= np.maximum.reduce(scaled)
+        cumulative = np.add.accumulate(np.exp(scaled, out=scaled), out=scaled)
+        pick = cumulative.searchsorted(voice.rng.random() * cumulative[-1], side="right")
+        return int(candidates[pick])
 
     def _maybe_restate(self, voice: _Voice) -> None:
         """At a phrase start: perhaps queue an earlier cell (4..8 notes from a phrase start); half the

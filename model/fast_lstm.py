@@ -29,7 +29,7 @@ their number would then decide how each is rounded.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, Self
@@ -184,11 +184,19 @@ class FastLSTM:
         tanh(c, out=h)
         multiply(h, output_gate, out=h)
 
-    def step(self, ids: IntArray, state: LSTMState, blocks: Sequence[int] | None = None) -> FloatArray:
+    def step(
+        self,
+        ids: IntArray,
+        state: LSTMState,
+        blocks: Sequence[int] | None = None,
+        outputs: Collection[int] | None = None,
+    ) -> FloatArray:
         """Feed one step per sequence (``ids``: batch x (1 + groups), offset like the Keras input),
         update ``state`` in place, return next-token logits (block by block: see above). Only
         ``blocks`` are stepped when given (finished pieces of a batch are left alone, their logits
-        rows are stale). The logits are ``state.logits``, overwritten by the next step.
+        rows are stale), and only ``outputs`` of them go through the output layer when given (the
+        others' next token does not come from the network; their logits rows are stale too). The
+        logits are ``state.logits``, overwritten by the next step.
 
         Layer 1's recurrent product for the next step is taken as soon as its ``h`` is known: for
         every other block stepped (counting on across calls) before the other two products, else
@@ -211,8 +219,9 @@ class FastLSTM:
             matmul(h, self._stacked2, out=z)
             add(z, self._bias2, out=z)
             self._cell(h2, c2, cell)
-            matmul(h2, self._dense, out=logits)
-            add(logits, self._dense_bias, out=logits)
+            if outputs is None or block in outputs:
+                matmul(h2, self._dense, out=logits)
+                add(logits, self._dense_bias, out=logits)
             if not early:
                 matmul(h1, self._recurrent1, out=recurrent)
             early = not early
