@@ -26,7 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -49,13 +49,19 @@ class KerasPerToken(FastLSTM):
         self._window = window
         self._history: list[IntArray] = []
 
-    def initial_state(self, batch: int = 1) -> LSTMState:
-        if batch != 1:
-            raise ValueError("the naive path composes one piece at a time")
+    def initial_state(self, batch: int = 1, pairs: Sequence[int] = ()) -> LSTMState:
+        if batch != 1 or pairs:
+            raise ValueError("the naive path composes one unstyled piece at a time")
         self._history = []
         return super().initial_state(1)
 
-    def step(self, ids: IntArray, state: LSTMState, rows: Sequence[int] | None = None) -> FloatArray:
+    def step(
+        self,
+        ids: IntArray,
+        state: LSTMState,
+        blocks: Sequence[int] | None = None,
+        outputs: Collection[int] | None = None,
+    ) -> FloatArray:
         self._history.append(ids[0].copy())
         window = np.stack(self._history[-self._window :])[None]
         probabilities = self._model.predict(window, verbose=0)[0, -1].astype(np.float32)

@@ -39,6 +39,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -251,6 +252,11 @@ class _Voice:
         while self.chord_index + 1 < len(chords) and chords[self.chord_index + 1].start <= tick:
             self.chord_index += 1
         return self.chord_index
+
+
+_Choice = tuple[int, npt.NDArray[np.bool_], npt.NDArray[np.int64]]
+"""What :meth:`Composer._choose` found: the restated motif note (-1: none), the allowed tokens and the
+pitch each would sound."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,38 +486,59 @@ class Composer:
             voices.append(_Voice(plan, rng, next_changes(plan.context), style_ids, phrasing, prior, leap))
         if not voices:
             return []
-        styled = [row for row, voice in enumerate(voices) if voice.plan.style.era is not None]
-        shadow = {row: len(voices) + i for i, row in enumerate(styled)}
+        # Voice v is the network's block v: its row, and for a styled piece the shadow's row right
+        # after it, the two stepped through one 2-row product (model.fast_lstm), alone or in a batch.
         # The shadow of a soloist keeps the era (the guidance is what sets the player apart from the
         # era), the shadow of an era has no style at all.
-        shadow_style = {
-            row: self._shadow_style(voices[row].plan.style, voices[row].style_ids) for row in styled
-        }
-        state = self._network.initial_state(len(voices) + len(styled))
-        ids = np.zeros((len(voices) + len(styled), 1 + self._conditioning.groups), dtype=np.int64)
+        shadow_style = [
+            self._shadow_style(voice.plan.style, voice.style_ids)
+            if voice.plan.style.era is not None
+            else None
+            for voice in voices
+        ]
+        *first, rows = accumulate((1 if shadow is None else 2 for shadow in shadow_style), initial=0)
+        pairs = [first[v] for v, shadow in enumerate(shadow_style) if shadow is not None]
+        state = self._network.initial_state(rows, pairs)
+        ids = np.zeros((rows, 1 + self._conditioning.groups), dtype=np.int64)
         start_id = len(self._vocab)
         active = list(range(len(voices)))
+        choices: list[_Choice | None] = [None] * len(voices)  # None: the primer's next event
         while active:
-            for row in active:
-                voice = voices[row]
+            sampled = []
+            for v in active:
+                voice = voices[v]
+                row = first[v]
                 ids[row] = [voice.tokens[-1] if voice.tokens else start_id, *self._conditions(voice)]
-                if row in shadow:
-                    ids[shadow[row]] = ids[row]
-                    ids[shadow[row], -2:] = shadow_style[row]
-            logits = self._network.step(ids, state, active + [shadow[r] for r in active if r in shadow])
+                shadow = shadow_style[v]
+                if shadow is not None:
+                    ids[row + 1] = ids[row]
+                    ids[row + 1, -2:] = shadow
+                choice = choices[v] = None if voice.primed < len(voice.plan.primer) else self._choose(voice)
+                if choice is not None and choice[0] < 0:
+                    sampled.append(v)
+            # What a voice plays next is chosen before the step (it does not depend on the network):
+            # a primer event or a restated motif note (~15% of the draws) reads no logits, so its
+            # block skips the output layer. The same draws in the same order: the same pieces.
+            logits = self._network.step(ids, state, active, sampled)
             finished = False
-            for row in active:
-                voice = voices[row]
-                if voice.primed < len(voice.plan.primer):
+            for v in active:
+                voice = voices[v]
+                choice = choices[v]
+                if choice is None:
                     self._force(voice)
-                elif row in shadow:
-                    guided = logits[row] + STYLE_GUIDANCE * (logits[row] - logits[shadow[row]])
-                    self._draw(voice, guided)
                 else:
-                    self._draw(voice, logits[row])
+                    token_id, allowed, pitches = choice
+                    if token_id < 0:
+                        row = first[v]
+                        if shadow_style[v] is None:
+                            token_id = self._sample(voice, logits[row], allowed, pitches)
+                        else:
+                            guided = logits[row] + STYLE_GUIDANCE * (logits[row] - logits[row + 1])
+                            token_id = self._sample(voice, guided, allowed, pitches)
+                    self._play(voice, token_id, int(pitches[token_id]))
                 finished |= voice.done
             if finished:
-                active = [row for row in active if not voices[row].done]
+                active = [v for v in active if not voices[v].done]
         return [self._piece(voice) for voice in voices]
 
     def _shadow_style(self, style: Style, style_ids: tuple[int, int, int]) -> list[int]:
@@ -594,8 +621,9 @@ class Composer:
         last = plan.primer[-1]
         return last.start + token_grid(last.token) * GRID > bar * bar_ticks(plan.beats)
 
-    def _draw(self, voice: _Voice, logits: FloatArray) -> None:
-        """Draw (or restate) the next token for ``voice`` and play it."""
+    def _choose(self, voice: _Voice) -> _Choice:
+        """What ``voice`` may draw next, and the motif note it restates (else -1: a draw from the
+        network's logits, :meth:`_sample`)."""
         chord = voice.plan.context[voice.chord_index].symbol  # _conditions moved it to now
         pitches, playable = self._reach(voice, chord.root)
         allowed = self._allowed(voice, pitches, playable)
@@ -614,24 +642,33 @@ class Composer:
         token_id = self._restated(voice, allowed, pitches) if voice.replay else -1
         if token_id >= 0:
             voice.motif_notes += 1
-        else:
-            # Only the allowed tokens are scored: the same numbers as scoring all with the others at
-            # -inf (their exp is 0, which leaves every cumulative sum as it was); ~290 of 761 on average.
-            candidates = allowed.nonzero()[0]
-            sounding = pitches.take(candidates)
-            scaled = logits.take(candidates) - voice.pull.take(sounding, mode="clip")
-            scaled += voice.prior.shift(candidates, sounding, voice.previous)
-            if voice.leap is not None and voice.previous is not None:
-                # rests and ties sound past the range: the table's last entry, 0
-                scaled += voice.leap.shift(voice.previous, voice.chord_index).take(sounding, mode="clip")
-                if voice.time % voice.bar_grid == 0:
-                    scaled += self._tie_shift.take(candidates)
-            scaled /= voice.divisor
-            scaled -= np.maximum.reduce(scaled)
-            cumulative = np.add.accumulate(np.exp(scaled, out=scaled), out=scaled)
-            pick = cumulative.searchsorted(voice.rng.random() * cumulative[-1], side="right")
-            token_id = int(candidates[pick])
-        self._play(voice, token_id, int(pitches[token_id]))
+        return token_id, allowed, pitches
+
+    def _sample(
+        self,
+        voice: _Voice,
+        logits: FloatArray,
+        allowed: npt.NDArray[np.bool_],
+        pitches: npt.NDArray[np.int64],
+    ) -> int:
+        """Draw the next token of ``voice`` from the ``allowed`` ones, by ``logits`` and the priors.
+
+        Only the allowed tokens are scored: the same numbers as scoring all with the others at -inf
+        (their exp is 0, which leaves every cumulative sum as it was); ~290 of 761 on average."""
+        candidates = allowed.nonzero()[0]
+        sounding = pitches.take(candidates)
+        scaled = logits.take(candidates) - voice.pull.take(sounding, mode="clip")
+        scaled += voice.prior.shift(candidates, sounding, voice.previous)
+        if voice.leap is not None and voice.previous is not None:
+            # rests and ties sound past the range: the table's last entry, 0
+            scaled += voice.leap.shift(voice.previous, voice.chord_index).take(sounding, mode="clip")
+            if voice.time % voice.bar_grid == 0:
+                scaled += self._tie_shift.take(candidates)
+        scaled /= voice.divisor
+        scaled -= np.maximum.reduce(scaled)
+        cumulative = np.add.accumulate(np.exp(scaled, out=scaled), out=scaled)
+        pick = cumulative.searchsorted(voice.rng.random() * cumulative[-1], side="right")
+        return int(candidates[pick])
 
     def _maybe_restate(self, voice: _Voice) -> None:
         """At a phrase start: perhaps queue an earlier cell (4..8 notes from a phrase start); half the

@@ -13,18 +13,26 @@ products. At 2 x 192 units a step reads 2.4 MB of weights, more than a core's 2 
 memory traffic (the products take ~33 us with the weights in L2, ~55 us from L3 on a quiet machine,
 twice that when the neighbours are busy); everything else a step does works in buffers kept in the
 state, in the same order of operations as before they were kept (the logits are bit for bit the
-same, and so is every piece). A batch is stepped row by row with the same vector products, never
-one matrix product (which rounds differently from a single row's and would now and then tip a
-draw), so a piece composed in a batch is bit for bit the piece composed alone; a batched matrix
-product would not be faster at these sizes anyway (measured: 8 rows ~145 us against 8 x ~21 us).
+same, and so is every piece).
+
+A batch is stepped block by block. A block is one row, or a pair of rows (a styled piece and its
+guidance shadow: :meth:`model.compose.Composer.compose_many`) that goes through ONE 2-row matrix
+product per weight matrix: the weights are read once for both rows, which takes about half the time
+of two vector products (docs/BENCHMARKS.md, "Composer steps, session 10"). A matrix product rounds
+differently from vector products (within float32 rounding; about one styled piece in 200 has a draw
+tipped), so what a row goes through is fixed by its own request, never by the batch around it: a
+styled piece's pair is always stepped as a pair, every other row always alone with the same vector
+products as ever (unstyled pieces are bit for bit what they were). A piece composed in a batch is
+therefore bit for bit the piece composed alone. Unrelated rows are not stacked into one product:
+their number would then decide how each is rounded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +55,22 @@ WEIGHT_NAMES = (
 )
 
 
+class Block(NamedTuple):
+    """The views one step of a block works on (made once per state): its rows of the state (1-D for
+    a single row, 2-D for a pair) and the gate buffers of its width."""
+
+    rows: int | slice  # its row, or its pair of rows: how ``ids`` is indexed
+    axis: int  # the axis of ``rows1.take(ids[rows])`` that holds the active ids
+    h: FloatArray
+    h1: FloatArray
+    c1: FloatArray
+    h2: FloatArray
+    c2: FloatArray
+    logits: FloatArray
+    recurrent: FloatArray
+    cell: tuple[FloatArray, ...]  # pre-activations, tanh, gate values, a product and the gates' views
+
+
 @dataclass(slots=True)
 class LSTMState:
     """Hidden and cell state of both layers for a batch of sequences (``h[:, :units]`` is layer 1's,
@@ -56,11 +80,9 @@ class LSTMState:
     h: FloatArray
     c: FloatArray
     logits: FloatArray  # batch x vocabulary: what the last step returned
-    gates: FloatArray  # 4 x (4 * units): pre-activations, tanh, gate values, a product
     recurrent: FloatArray  # batch x (4 * units): layer 1's h @ its recurrent kernel, for the next step
-    views: list[tuple[FloatArray, ...]] = field(default_factory=list)  # per row (FastLSTM.initial_state)
-    cell: tuple[FloatArray, ...] = ()  # views of ``gates`` (FastLSTM.initial_state)
-    early: bool = True  # the next row stepped takes its recurrent product early (FastLSTM.step)
+    blocks: list[Block] = field(default_factory=list)  # what a step steps (FastLSTM.initial_state)
+    early: bool = True  # the next block stepped takes its recurrent product early (FastLSTM.step)
 
 
 def keras_weights(model: Any) -> dict[str, npt.NDArray[np.float32]]:
@@ -111,32 +133,43 @@ class FastLSTM:
         )
 
     @classmethod
-    def load(cls, path: Path) -> FastLSTM:
+    def load(cls, path: Path) -> Self:
         with np.load(path) as data:
             return cls({name: data[name] for name in WEIGHT_NAMES})
 
-    def initial_state(self, batch: int = 1) -> LSTMState:
+    def initial_state(self, batch: int = 1, pairs: Sequence[int] = ()) -> LSTMState:
+        """A zero state for ``batch`` rows. Each row ``r`` in ``pairs`` steps together with row
+        ``r + 1`` as one block (one 2-row product per weight matrix), every other row alone; blocks
+        are numbered in row order (with no pairs, block ``b`` is row ``b``)."""
         u = self.units
         shape = (batch, 2 * u)
         state = LSTMState(
             np.zeros(shape, dtype=np.float32),
             np.zeros(shape, dtype=np.float32),
             np.zeros((batch, self.vocab_size), dtype=np.float32),
-            np.empty((4, 4 * u), dtype=np.float32),
             np.empty((batch, 4 * u), dtype=np.float32),
         )
-        # Views made once, not per step: per row (h, layer 1's h and c, layer 2's h and c, logits,
-        # the recurrent product), and of the gate buffers: pre-activations, tanh, gate values, a
-        # product, then the input, forget and output gates' values and the candidate's tanh.
-        h, c = state.h, state.c
-        state.views = [
-            (h[r], h[r, :u], c[r, :u], h[r, u:], c[r, u:], state.logits[r], state.recurrent[r])
-            for r in range(batch)
-        ]
-        z, t, g, product = state.gates
-        state.cell = (z, t, g, product[:u], g[:u], g[u : 2 * u], g[3 * u :], t[2 * u : 3 * u])
-        for _, h1, _, _, _, _, recurrent in state.views:
-            matmul(h1, self._recurrent1, out=recurrent)
+        # Views made once, not per step: per block (h, layer 1's h and c, layer 2's h and c, logits,
+        # the recurrent product), and of the gate buffers of its width (shared by the blocks of that
+        # width): pre-activations, tanh, gate values, a product, then the input, forget and output
+        # gates' values and the candidate's tanh.
+        single = _cell_views(np.empty((4, 4 * u), dtype=np.float32), u)
+        pair = _cell_views(np.empty((4, 2, 4 * u), dtype=np.float32), u) if pairs else single
+        h, c, logits, recurrent = state.h, state.c, state.logits, state.recurrent
+        paired = set(pairs)
+        starts = []
+        row = 0
+        while row < batch:
+            starts.append(row)
+            row += 2 if row in paired else 1
+        if row != batch or not paired <= set(starts):
+            raise ValueError(f"pairs {sorted(paired)} do not tile a batch of {batch} rows")
+        for start in starts:
+            rows, cell, axis = (slice(start, start + 2), pair, 1) if start in paired else (start, single, 0)
+            views = h[rows], h[rows, :u], c[rows, :u], h[rows, u:], c[rows, u:], logits[rows], recurrent[rows]
+            state.blocks.append(Block(rows, axis, *views, cell))
+        for block in state.blocks:
+            matmul(block.h1, self._recurrent1, out=block.recurrent)
         return state
 
     def _cell(self, h: FloatArray, c: FloatArray, cell: tuple[FloatArray, ...]) -> None:
@@ -151,25 +184,33 @@ class FastLSTM:
         tanh(c, out=h)
         multiply(h, output_gate, out=h)
 
-    def step(self, ids: IntArray, state: LSTMState, rows: Sequence[int] | None = None) -> FloatArray:
+    def step(
+        self,
+        ids: IntArray,
+        state: LSTMState,
+        blocks: Sequence[int] | None = None,
+        outputs: Collection[int] | None = None,
+    ) -> FloatArray:
         """Feed one step per sequence (``ids``: batch x (1 + groups), offset like the Keras input),
-        update ``state`` in place, return next-token logits (one row at a time: see above). Only
-        ``rows`` are stepped when given (finished pieces of a batch are left alone, their logits rows
-        are stale). The logits are ``state.logits``, overwritten by the next step.
+        update ``state`` in place, return next-token logits (block by block: see above). Only
+        ``blocks`` are stepped when given (finished pieces of a batch are left alone, their logits
+        rows are stale), and only ``outputs`` of them go through the output layer when given (the
+        others' next token does not come from the network; their logits rows are stale too). The
+        logits are ``state.logits``, overwritten by the next step.
 
         Layer 1's recurrent product for the next step is taken as soon as its ``h`` is known: for
-        every other row stepped (counting on across calls) before the other two products, else after
-        them. The weights (more than a core's L2) are then read recurrent, stacked, dense, stacked,
-        dense, recurrent, ..., an order in which the cache keeps more of them than in a plain cycle
-        (~10% faster on the server). Every product is the same, and so are the logits."""
-        cell = state.cell
-        z = cell[0]
+        every other block stepped (counting on across calls) before the other two products, else
+        after them. The weights (more than a core's L2) are then read recurrent, stacked, dense,
+        stacked, dense, recurrent, ..., an order in which the cache keeps more of them than in a plain
+        cycle (~10% faster on the server). Every product is the same, and so are the logits."""
+        every = state.blocks
         early = state.early
-        for row in range(ids.shape[0]) if rows is None else rows:
-            h, h1, c1, h2, c2, logits, recurrent = state.views[row]
+        for block in range(len(every)) if blocks is None else blocks:
+            rows, axis, h, h1, c1, h2, c2, logits, recurrent, cell = every[block]
+            z = cell[0]
             # z = ((sum of the active ids' rows, first to last) + bias) + h1 @ recurrent: the order
             # the pieces were always composed with (another order rounds differently)
-            add.reduce(self._rows1.take(ids[row], axis=0), axis=0, out=z)
+            add.reduce(self._rows1.take(ids[rows], axis=0), axis=axis, out=z)
             add(z, self._bias1, out=z)
             add(z, recurrent, out=z)
             self._cell(h1, c1, cell)
@@ -178,8 +219,9 @@ class FastLSTM:
             matmul(h, self._stacked2, out=z)
             add(z, self._bias2, out=z)
             self._cell(h2, c2, cell)
-            matmul(h2, self._dense, out=logits)
-            add(logits, self._dense_bias, out=logits)
+            if outputs is None or block in outputs:
+                matmul(h2, self._dense, out=logits)
+                add(logits, self._dense_bias, out=logits)
             if not early:
                 matmul(h1, self._recurrent1, out=recurrent)
             early = not early
@@ -192,6 +234,12 @@ class FastLSTM:
         state = self.initial_state(ids.shape[0])
         steps = [softmax(self.step(ids[:, column], state)) for column in range(ids.shape[1])]
         return np.stack(steps, axis=1)
+
+
+def _cell_views(gates: FloatArray, u: int) -> tuple[FloatArray, ...]:
+    """Views of gate buffers (4 x [rows x] 4 units) in the order :meth:`FastLSTM._cell` reads them."""
+    z, t, g, product = gates
+    return (z, t, g, product[..., :u], g[..., :u], g[..., u : 2 * u], g[..., 3 * u :], t[..., 2 * u : 3 * u])
 
 
 HUGE_PAGE = 2 << 20

@@ -99,7 +99,7 @@ def test_rows_left_out_of_a_step_keep_their_state(shipped: tuple[Any, FastLSTM, 
         fast.step(ids[:1, column], alone)
     frozen = state.h[1:].copy(), state.c[1:].copy()
     for column in range(3, 6):
-        logits = fast.step(ids[:, column], state, rows=[0])
+        logits = fast.step(ids[:, column], state, blocks=[0])
         np.testing.assert_array_equal(logits[0], fast.step(ids[:1, column], alone)[0])
     np.testing.assert_array_equal(state.h[1:], frozen[0])
     np.testing.assert_array_equal(state.c[1:], frozen[1])
