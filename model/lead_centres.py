@@ -30,7 +30,6 @@ players, and no evaluation composes for a lead) in seconds, byte for byte the sa
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 from collections.abc import Mapping, Sequence
@@ -39,11 +38,11 @@ from functools import cache
 from pathlib import Path
 
 from model.arrange.instruments import LEADS
-from model.errors import InputError
 from model.paths import DATA_DIR
 from model.register import within_range
 from model.sequences import centre_of
 from model.soloists import ERAS, INSTRUMENTS, instrument_of
+from model.table_command import run_table, table_parser
 from model.wjazzd import Solo, load_solos
 
 CENTRES_FILE = DATA_DIR / "lead_centres.json"
@@ -154,23 +153,13 @@ def summary(centres: LeadCentres) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.lead_centres", description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--build", action="store_true", help=f"derive the table and write {CENTRES_FILE.name}"
+    args = table_parser("model.lead_centres", __doc__, CENTRES_FILE, "table").parse_args(argv)
+    return run_table(
+        args,
+        lambda folder: load_solos(folder).solos,
+        lambda solos: to_json(build(solos)),
+        lambda out: summary(load_centres(out)),
     )
-    parser.add_argument("--wjazzd", type=Path, help="WJazzD folder (default: shared)")
-    parser.add_argument("--out", type=Path, default=CENTRES_FILE, help="where --build writes")
-    args = parser.parse_args(argv)
-    if args.build:
-        try:
-            solos = load_solos(args.wjazzd).solos
-        except InputError as error:
-            print(f"error: {error}")
-            return 2
-        args.out.write_text(to_json(build(solos)))
-        print(f"wrote {args.out}")
-    print(summary(load_centres(args.out)))
-    return 0
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ same data); ``python -m model.phrasing`` prints a summary of the committed file.
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import json
 from collections import Counter
@@ -37,10 +36,10 @@ import numpy as np
 import numpy.typing as npt
 
 from model.conditioning import ERAS, TEMPO_BINS
-from model.errors import InputError
 from model.melody_metrics import PHRASE_GAP, phrases
 from model.paths import DATA_DIR
 from model.piece import Note
+from model.table_command import run_table, table_parser
 from model.tokens import GRID, LEGATO_GAP
 from model.wjazzd import Solo, load_solos, split
 
@@ -445,23 +444,10 @@ def summary(tables: Tables) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.phrasing", description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--build", action="store_true", help=f"derive the tables and write {PHRASING_FILE.name}"
+    args = table_parser("model.phrasing", __doc__, PHRASING_FILE, "tables").parse_args(argv)
+    return run_table(
+        args, training_solos, lambda solos: to_json(build(solos)), lambda out: summary(load_tables(out))
     )
-    parser.add_argument("--wjazzd", type=Path, help="WJazzD folder (default: shared)")
-    parser.add_argument("--out", type=Path, default=PHRASING_FILE, help="where --build writes")
-    args = parser.parse_args(argv)
-    if args.build:
-        try:
-            solos = training_solos(args.wjazzd)
-        except InputError as error:
-            print(f"error: {error}")
-            return 2
-        args.out.write_text(to_json(build(solos)))
-        print(f"wrote {args.out}")
-    print(summary(load_tables(args.out)))
-    return 0
 
 
 if __name__ == "__main__":

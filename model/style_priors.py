@@ -41,7 +41,6 @@ retraining); ``python -m model.style_priors`` prints a summary of the committed 
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 from collections import Counter
@@ -56,12 +55,12 @@ import numpy as np
 import numpy.typing as npt
 
 from model.conditioning import ERAS
-from model.errors import InputError
 from model.melody_metrics import SPREAD_WINDOW_BARS, window_medians
 from model.paths import DATA_DIR, DEFAULT_MODEL_DIR
 from model.phrasing import Phrasing, tempo_band, training_solos
 from model.register import MAX_MOVE, TILT_STEPS, Register, centre_of_range, within_range
 from model.sequences import centre_of, solo_events
+from model.table_command import run_table, table_parser
 from model.tokens import REST, TIE, token_grid, token_kind
 from model.wjazzd import Solo
 
@@ -649,27 +648,18 @@ def summary(priors: Priors) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.style_priors", description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--build", action="store_true", help=f"derive the priors and write {PRIORS_FILE.name}"
-    )
-    parser.add_argument("--wjazzd", type=Path, help="WJazzD folder (default: shared)")
-    parser.add_argument("--out", type=Path, default=PRIORS_FILE, help="where --build writes")
+    parser = table_parser("model.style_priors", __doc__, PRIORS_FILE, "priors")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="the model to calibrate for")
     parser.add_argument(
         "--pieces", type=int, default=CALIBRATION_PIECES, help="pieces per style and tempo band"
     )
     args = parser.parse_args(argv)
-    if args.build:
-        try:
-            solos = training_solos(args.wjazzd)
-        except InputError as error:
-            print(f"error: {error}")
-            return 2
-        args.out.write_text(to_json(build(solos, args.model, args.pieces)))
-        print(f"wrote {args.out}")
-    print(summary(load_priors(args.out)))
-    return 0
+    return run_table(
+        args,
+        training_solos,
+        lambda solos: to_json(build(solos, args.model, args.pieces)),
+        lambda out: summary(load_priors(out)),
+    )
 
 
 if __name__ == "__main__":

@@ -85,22 +85,3 @@ def test_model_tokens_are_the_held_out_solos_as_trained(shared_data: Path) -> No
     (tokens,) = model_tokens(DEFAULT_MODEL_DIR, [solo])
     assert len(tokens) > len(solo.notes) * 0.9 and set(tokens) <= vocab
     assert sum(1 for t in tokens if t[0] in "udUDs*") >= 0.9 * len(solo.notes)
-
-
-def test_rows_left_out_of_a_step_keep_their_state(shipped: tuple[Any, FastLSTM, dict[str, Any]]) -> None:
-    """A finished piece of a batch is left alone while the others go on (the step works in the
-    state's own buffers, which must not leak from one row into another)."""
-    _, fast, meta = shipped
-    ids = _random_ids(fast, meta, 3, 6)
-    state = fast.initial_state(3)
-    alone = fast.initial_state(1)
-    for column in range(3):
-        fast.step(ids[:, column], state)
-        fast.step(ids[:1, column], alone)
-    frozen = state.h[1:].copy(), state.c[1:].copy()
-    for column in range(3, 6):
-        logits = fast.step(ids[:, column], state, blocks=[0])
-        np.testing.assert_array_equal(logits[0], fast.step(ids[:1, column], alone)[0])
-    np.testing.assert_array_equal(state.h[1:], frozen[0])
-    np.testing.assert_array_equal(state.c[1:], frozen[1])
-    np.testing.assert_array_equal(state.h[0], alone.h[0])

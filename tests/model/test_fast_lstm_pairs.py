@@ -66,9 +66,12 @@ def test_a_pair_in_a_batch_steps_like_the_pair_alone(fast: FastLSTM) -> None:
             np.testing.assert_array_equal(logits[rows], fast.step(ids[rows, column], state))
 
 
-def test_a_pair_left_out_keeps_its_state(fast: FastLSTM) -> None:
+@pytest.mark.parametrize("pairs", [[], [1]])
+def test_blocks_left_out_of_a_step_keep_their_state(fast: FastLSTM, pairs: list[int]) -> None:
+    """A finished piece of a batch (a single row, or a styled row and its shadow) is left alone while
+    the others go on: the step works in the state's own buffers, which must not leak between rows."""
     ids = _random_ids(fast, 3, 6, seed=2)
-    state = fast.initial_state(3, pairs=[1])
+    state = fast.initial_state(3, pairs=pairs)
     alone = fast.initial_state(1)
     for column in range(3):
         fast.step(ids[:, column], state)
@@ -79,6 +82,7 @@ def test_a_pair_left_out_keeps_its_state(fast: FastLSTM) -> None:
         np.testing.assert_array_equal(logits[0], fast.step(ids[:1, column], alone)[0])
     np.testing.assert_array_equal(state.h[1:], frozen[0])
     np.testing.assert_array_equal(state.c[1:], frozen[1])
+    np.testing.assert_array_equal(state.h[0], alone.h[0])
 
 
 @pytest.mark.parametrize(("batch", "pairs"), [(2, [1]), (3, [0, 1]), (1, [0]), (4, [-1])])
