@@ -141,12 +141,6 @@ keys in turn, while each real soloist plays in the keys of his own tunes, so the
 of a style's pieces says more about the keys of its soloist's records than about the style."""
 
 
-def _lead(soloist: str) -> str | None:
-    """The lead the bot plays ``soloist`` on ("like Miles Davis": a trumpet); None: a player filed
-    under no lead (the baritones), composed in the default range."""
-    return instrument_of(soloist)
-
-
 def overlaps(generated: Mapping[str, Sequence[Sample]], real: Mapping[str, Sequence[Sample]]) -> Overlaps:
     real_x = {r: features_of([s.melody for s in chunks]) for r, chunks in real.items()}
     generated_x = {g: features_of([s.melody for s in pieces]) for g, pieces in generated.items()}
@@ -293,13 +287,20 @@ def style_report(
         return pieces[(style, tempo)]
 
     tempi = {p: soloist_tempo(solos, p) for p in chosen}
-    own_changes = overlaps(
-        {p: over_own_changes(composer, real[p], n, p, progress, seed_offset, _lead(p)) for p in chosen}, real
-    )
-    unstyled = overlaps(
-        {p: over_own_changes(composer, real[p], n, None, progress, seed_offset, _lead(p)) for p in chosen},
-        real,
-    )
+
+    def over_own(styled: bool) -> Overlaps:
+        """Each soloist's rows over his own changes, for his lead, in his style or none."""
+        return overlaps(
+            {
+                p: over_own_changes(
+                    composer, real[p], n, p if styled else None, progress, seed_offset, instrument_of(p)
+                )
+                for p in chosen
+            },
+            real,
+        )
+
+    own_changes, unstyled = over_own(True), over_own(False)
     cells = overlaps({p: like(p, tempi[p]) for p in chosen}, real)
     real_cells = overlaps({p: c[0::2] for p, c in real.items()}, {p: c[1::2] for p, c in real.items()})
     accuracies = {}

@@ -7,8 +7,8 @@ estimate; the overlap area of the two densities is 1 when the generated pieces s
 ones as the real ones sit among themselves, and near 0 when they are elsewhere. That one-sided figure
 is the issue's overlap goal. MGEval's toolbox reports the other side too (the generated set's
 intra-set distances against the same inter-set ones); the style checks use the mean of both sides
-(:func:`two_sided_overlaps`), which alone tells the real soloists apart (docs/MODEL.md, "Closeness,
-session 10").
+(:func:`two_sided_overlaps`), which tells the real soloists' own halves apart where the one-sided
+figure does not (docs/MODEL.md, "Closeness, session 10").
 
 *Classifier two-sample test*: an L2-regularised logistic regression on standardised per-piece
 feature vectors, k-fold cross-validated with the classes balanced; accuracy near 0.5 means the
